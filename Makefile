@@ -1,0 +1,42 @@
+# Krov: `make run` serves the product with demo data; `make test` runs lint and every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export KROV_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: run test lint format messages bench clean install
+
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	KROV_DEBUG=$${KROV_DEBUG:-1} bin/run-dev
+
+test: $(STAMP)
+	bin/test
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Extract strings, derive sr-latn from sr, compile. Translate the new entries, then run again.
+messages: $(STAMP)
+	cd krov && KROV_DEBUG=1 ../$(BIN)/krov makemessages --no-obsolete --no-location -l ru -l uk -l sr -l en -l de
+	KROV_DEBUG=1 $(BIN)/krov sr-latn-catalogue
+	cd krov && KROV_DEBUG=1 ../$(BIN)/krov compilemessages
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,3 @@
+from krov.cli import main
+
+main()

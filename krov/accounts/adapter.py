@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from django.conf import settings
+from django.http import HttpRequest
+
+from krov.core.clientip import client_address
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """A keyed hash of the client address, never the address.
+
+        allauth keys its rate limits on this value; the key changes every hour, so no
+        entry can be tied to an address after its (at most hour-long) window expires.
+        """
+        address = client_address(request)
+        hour = int(time.time() // 3600)
+        digest = hmac.new(
+            settings.SECRET_KEY.encode(), f"rl:{hour}:{address}".encode(), hashlib.sha256
+        ).hexdigest()
+        return f"h{digest[:32]}"
+
+    def get_http_user_agent(self, request: HttpRequest) -> str:
+        return ""
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return settings.KROV_OPEN_SIGNUP
+
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=False)
+        user.pseudonym = form.cleaned_data["pseudonym"]
+        if commit:
+            user.save()
+        return user
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    def get_totp_label(self, user) -> str:
+        # What an authenticator app shows: the pseudonym, never the email address.
+        return user.pseudonym
+
+    def get_public_key_credential_user_entity(self, user) -> dict:
+        entity = super().get_public_key_credential_user_entity(user)
+        entity["display_name"] = entity["name"] = user.pseudonym
+        return entity

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+
+def new_security_stamp() -> str:
+    return secrets.token_hex(16)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("an account needs an email address")
+        email = self.normalize_email(email)
+        user = self.model(email=email, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """An account. Others only ever see the pseudonym; the email stays private."""
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField(_("email address"), unique=True)
+    pseudonym = models.CharField(
+        _("pseudonym"),
+        max_length=40,
+        unique=True,
+        help_text=_("The name other people see. It need not be your real name."),
+    )
+    # Changing it ends every session that was signed in before (see get_session_auth_hash).
+    security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["pseudonym"]
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        constraints = [
+            models.UniqueConstraint(Lower("pseudonym"), name="accounts_user_pseudonym_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+    def get_short_name(self) -> str:
+        return self.pseudonym
+
+    def get_full_name(self) -> str:
+        return self.pseudonym
+
+    def _get_session_auth_hash(self, secret=None):
+        key_salt = "krov.accounts.User.get_session_auth_hash"
+        return salted_hmac(
+            key_salt, f"{self.password}:{self.security_stamp}", secret=secret, algorithm="sha256"
+        ).hexdigest()
+
+
+class Capability(models.Model):
+    """No table: a home for site-wide permissions that roles grant and views require."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("use_member_area", _("Can use the members' area")),
+            ("answer_help_requests", _("Can answer help requests as a volunteer")),
+            ("triage_help_requests", _("Can triage help requests and assign cases")),
+            ("organise_events", _("Can organise events")),
+            ("moderate_housing", _("Can moderate housing listings")),
+            ("review_directory", _("Can review the directory and guides")),
+            ("edit_bulletins", _("Can write bulletins")),
+            ("publish_bulletins", _("Can approve and publish bulletins")),
+            ("view_audit_log", _("Can read the security audit log")),
+            ("manage_roles", _("Can grant and take away roles")),
+        ]

@@ -1,0 +1,109 @@
+"""Accounts: creating people, roles, MFA requirements and sessions. Views, the admin,
+commands and other apps call these; none of them changes a user's roles directly."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.http import HttpRequest
+
+from krov.accounts import roles as role_defs
+from krov.accounts.models import User, new_security_stamp
+
+
+class AccountError(Exception):
+    """A request about accounts that cannot be done; the message is for people."""
+
+
+_role_actor: contextvars.ContextVar[User | None] = contextvars.ContextVar(
+    "krov_role_actor", default=None
+)
+
+
+@contextmanager
+def acting_as(actor: User | None) -> Iterator[None]:
+    """Attribute role changes made inside the block (e.g. by the admin) to `actor`."""
+    token = _role_actor.set(actor)
+    try:
+        yield
+    finally:
+        _role_actor.reset(token)
+
+
+def current_role_actor() -> User | None:
+    return _role_actor.get()
+
+
+@transaction.atomic
+def create_account(
+    *,
+    email: str,
+    pseudonym: str,
+    password: str | None,
+    roles: Iterable[str] = (role_defs.MEMBER,),
+    email_verified: bool = False,
+    actor: User | None = None,
+) -> User:
+    if User.objects.filter(pseudonym__iexact=pseudonym).exists():
+        raise AccountError("This pseudonym is taken.")
+    user = User.objects.create_user(email=email, password=password, pseudonym=pseudonym)
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=email_verified)
+    set_roles(user, roles, actor=actor)
+    return user
+
+
+def user_roles(user: User) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_krov_roles", None)
+    if cached is None:
+        cached = set(user.groups.filter(name__in=role_defs.ROLE_ORDER).values_list("name", flat=True))
+        user._krov_roles = cached
+    return cached
+
+
+@transaction.atomic
+def set_roles(user: User, roles: Iterable[str], *, actor: User | None) -> None:
+    """Give `user` exactly `roles` (member is always kept). Audited by the m2m receiver."""
+    wanted = set(roles) | {role_defs.MEMBER}
+    unknown = wanted - set(role_defs.ROLE_ORDER)
+    if unknown:
+        raise AccountError(f"Unknown role: {', '.join(sorted(unknown))}")
+    groups = list(Group.objects.filter(name__in=wanted))
+    with acting_as(actor):
+        user.groups.set(groups)
+    staff = role_defs.ADMIN in wanted
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff"])
+    user.__dict__.pop("_krov_roles", None)
+
+
+def requires_mfa(user: User) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or user.is_staff:
+        return True
+    return bool(user_roles(user) & set(settings.KROV_MFA_REQUIRED_ROLES))
+
+
+def has_mfa(user: User) -> bool:
+    return Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).exists()
+
+
+def end_other_sessions(request: HttpRequest | None, user: User) -> None:
+    """Invalidate every session of `user` except the one making this request."""
+    user.security_stamp = new_security_stamp()
+    user.save(update_fields=["security_stamp"])
+    if request is not None and getattr(request, "user", None) == user:
+        update_session_auth_hash(request, user)

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from krov.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("audit/", views.audit_log, name="audit_log"),
+]

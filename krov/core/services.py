@@ -1,0 +1,59 @@
+"""Core services: key rotation and the Serbian script conversion other apps build on."""
+
+from __future__ import annotations
+
+import logging
+
+import cyrtranslit
+from django.db import connections, transaction
+
+from krov.core import audit, crypto
+from krov.core.fields import encrypted_fields
+from krov.core.models import AuditEvent
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+def rotate_field_keys(*, actor=None, using: str = "default") -> dict[str, int]:
+    """Re-encrypt every encrypted column under the newest key in KROV_FIELD_KEYS.
+
+    Works on the raw column (the ciphertext) so no plaintext passes through model code.
+    Each table is rotated in one transaction; running it twice is harmless.
+    Returns the number of values re-encrypted per "app_label.Model.field".
+    """
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    counts: dict[str, int] = {}
+    for model, field in encrypted_fields():
+        label = f"{model._meta.label}.{field.name}"
+        table, column, pk = model._meta.db_table, field.column, model._meta.pk.column
+        done = 0
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {qn(pk)}, {qn(column)} FROM {qn(table)} "  # noqa: S608 - quoted names
+                f"WHERE {qn(column)} IS NOT NULL ORDER BY {qn(pk)}"
+            )
+            rows = cursor.fetchall()
+            for start in range(0, len(rows), BATCH):
+                updates = [(crypto.rotate(token), key) for key, token in rows[start : start + BATCH]]
+                cursor.executemany(
+                    f"UPDATE {qn(table)} SET {qn(column)} = %s WHERE {qn(pk)} = %s",  # noqa: S608
+                    updates,
+                )
+                done += len(updates)
+        counts[label] = done
+        log.info("rotated %s values of %s", done, label)
+    audit.record(AuditEvent.Kind.KEYS_ROTATED, actor=actor, fields=counts)
+    return counts
+
+
+def to_latin(text: str) -> str:
+    """Serbian Cyrillic to Latin (ASCII, markup and placeholders are left as they are)."""
+    return cyrtranslit.to_latin(text, "sr")
+
+
+def to_cyrillic(text: str) -> str:
+    """Serbian Latin to Cyrillic."""
+    return cyrtranslit.to_cyrillic(text, "sr")

@@ -1,0 +1,446 @@
+"""Krov's one settings module, configured only from the environment.
+
+Every value a deployment may change is read here through the typed helpers below,
+which fail with one line naming the variable and what is wrong with it. The
+configuration table in README.md lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+class SettingsError(ImproperlyConfigured):
+    """A bad environment variable; `krov` prints it as one line and exits."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.name = name
+        self.problem = problem
+        super().__init__(f"{name}: {problem}")
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_secret(name: str, default: str = "") -> str:
+    """A secret from NAME, or from the file named by NAME_FILE (Docker/systemd style)."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(f"{name}_FILE", f"cannot read {path}: {exc.strerror}") from exc
+    return env_str(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(name, f"expected 1/0, true/false, yes/no or on/off, got {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(name, f"expected a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(name, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def env_list(name: str, default: list[str] | None = None) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return list(default or [])
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_from_env(name: str, default: str) -> dict:
+    url = env_str(name, default)
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except (ValueError, KeyError) as exc:
+        raise SettingsError(name, f"not a database URL this build understands ({exc})") from None
+    engine = config.get("ENGINE", "")
+    if engine not in {"django.db.backends.sqlite3", "django.db.backends.postgresql"}:
+        raise SettingsError(name, "only sqlite:// and postgres:// URLs are supported")
+    if engine == "django.db.backends.sqlite3":
+        if not config.get("NAME"):
+            raise SettingsError(name, "a sqlite URL needs a file path, e.g. sqlite:///var/krov.db")
+        # WAL, synchronous=NORMAL and BEGIN IMMEDIATE: see DESIGN.md's intake figures.
+        config["CONN_MAX_AGE"] = 0
+        config["CONN_HEALTH_CHECKS"] = False
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
+            ),
+        }
+    if not config.get("NAME"):
+        raise SettingsError(name, "the URL names no database")
+    return config
+
+
+def field_keys_from_env(name: str, *, debug: bool, data_dir: Path) -> list[str]:
+    """Fernet keys, newest first. In debug a key is generated once under the data dir."""
+    keys = env_list(name)
+    if not keys:
+        key_file = data_dir / "field-keys.txt"
+        if not debug:
+            raise SettingsError(
+                name,
+                "required in production: comma-separated Fernet keys, newest first "
+                "(make one with `krov generate-field-key`)",
+            )
+        if key_file.exists():
+            keys = [k.strip() for k in key_file.read_text().split(",") if k.strip()]
+        else:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            key = Fernet.generate_key().decode()
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(key)
+            keys = [key]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise SettingsError(
+                name, f"key {position} is not a Fernet key (32 url-safe base64-encoded bytes)"
+            ) from None
+    return keys
+
+
+# --- core switches ---------------------------------------------------------------------
+
+DEBUG = env_bool("KROV_DEBUG", False)
+DATA_DIR = Path(env_str("KROV_DATA_DIR", "var")).resolve()
+
+SECRET_KEY = env_secret("KROV_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise SettingsError("KROV_SECRET_KEY", "required when KROV_DEBUG is off")
+    _secret_file = DATA_DIR / "secret-key.txt"
+    if _secret_file.exists():
+        SECRET_KEY = _secret_file.read_text().strip()
+    else:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        SECRET_KEY = secrets.token_urlsafe(50)
+        _fd = os.open(_secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(_fd, "w") as _fh:
+            _fh.write(SECRET_KEY)
+elif len(SECRET_KEY) < 32:
+    raise SettingsError("KROV_SECRET_KEY", "must be at least 32 characters long")
+SECRET_KEY_FALLBACKS = env_list("KROV_SECRET_KEY_FALLBACKS")
+
+ALLOWED_HOSTS = env_list(
+    "KROV_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
+)
+if not DEBUG and not ALLOWED_HOSTS:
+    raise SettingsError("KROV_ALLOWED_HOSTS", "required when KROV_DEBUG is off")
+CSRF_TRUSTED_ORIGINS = env_list("KROV_CSRF_TRUSTED_ORIGINS")
+
+KROV_FIELD_KEYS = field_keys_from_env("KROV_FIELD_KEYS", debug=DEBUG, data_dir=DATA_DIR)
+
+# Number of reverse proxies in front of Krov that append to X-Forwarded-For. Only that
+# many hops are trusted; anything a client forges in front of them is ignored.
+KROV_TRUSTED_PROXIES = env_int("KROV_TRUSTED_PROXIES", 0)
+
+INSTALLED_APPS = [
+    "krov.core",
+    "krov.accounts",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "django_htmx",
+    "csp",
+    "huey.contrib.djhuey",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "krov.core.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "krov.accounts.middleware.RequireMFAMiddleware",
+]
+
+ROOT_URLCONF = "krov.urls"
+WSGI_APPLICATION = "krov.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "krov.core.context_processors.krov",
+            ],
+        },
+    },
+]
+
+# --- data ------------------------------------------------------------------------------
+
+DATABASES = {
+    "default": database_from_env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'krov.sqlite3'}"),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise SettingsError("REDIS_URL", "expected a redis://, rediss:// or unix:// URL")
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "krov",
+        }
+    }
+    HUEY = {
+        "huey_class": "huey.PriorityRedisHuey",
+        "name": "krov",
+        "url": REDIS_URL,
+        "immediate": False,
+        "utc": True,
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "krov",
+        }
+    }
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "krov",
+        "filename": str(DATA_DIR / "queue.sqlite3"),
+        "immediate": False,
+        "utc": True,
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+
+# --- accounts and security -------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "accounts:dashboard"
+LOGOUT_REDIRECT_URL = "core:home"
+
+ACCOUNT_ADAPTER = "krov.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SIGNUP_FORM_CLASS = "krov.accounts.forms.SignupForm"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_RATE_LIMITS = {
+    # Every window is at most an hour, so a hashed client key is forgotten within it.
+    "login_failed": "5/5m/ip,5/15m/key",
+    "login": "30/1h/ip",
+    "signup": "10/1h/ip",
+    "reset_password": "10/1h/ip,3/1h/key",
+    "reset_password_from_key": "20/1h/ip",
+    "change_password": "5/5m/user",
+    "confirm_email": "1/3m/key",
+    "manage_email": "10/1h/user",
+    "reauthenticate": "10/5m/user",
+}
+ALLAUTH_TRUSTED_PROXY_COUNT = KROV_TRUSTED_PROXIES
+MFA_ADAPTER = "krov.accounts.adapter.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = env_str("KROV_SITE_NAME", "Krov")
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+MFA_PASSKEY_LOGIN_ENABLED = False
+KROV_MFA_REQUIRED_ROLES = ("volunteer", "coordinator", "admin")
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("KROV_SESSION_HOURS", 12, minimum=1) * 3600
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("KROV_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if KROV_TRUSTED_PROXIES else None
+SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("KROV_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# --- mail --------------------------------------------------------------------------------
+
+EMAIL_HOST = env_str("KROV_EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("KROV_EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env_str("KROV_EMAIL_USER")
+    EMAIL_HOST_PASSWORD = env_secret("KROV_EMAIL_PASSWORD")
+    EMAIL_USE_TLS = env_bool("KROV_EMAIL_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+DEFAULT_FROM_EMAIL = env_str("KROV_FROM_EMAIL", "krov@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- languages ---------------------------------------------------------------------------
+
+LANGUAGES = [
+    ("ru", _("Russian")),
+    ("uk", _("Ukrainian")),
+    ("sr", _("Serbian (Cyrillic)")),
+    ("sr-latn", _("Serbian (Latin)")),
+    ("en", _("English")),
+    ("de", _("German")),
+]
+_language_codes = [code for code, _name in LANGUAGES]
+LANGUAGE_CODE = env_str("KROV_DEFAULT_LANGUAGE", "en").lower()
+if LANGUAGE_CODE not in _language_codes:
+    raise SettingsError(
+        "KROV_DEFAULT_LANGUAGE",
+        f"unknown language {LANGUAGE_CODE!r}; choose one of {', '.join(_language_codes)}",
+    )
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = env_str("KROV_TIME_ZONE", "Europe/Belgrade")
+try:
+    import zoneinfo
+
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise SettingsError("KROV_TIME_ZONE", f"unknown time zone {TIME_ZONE!r}") from None
+
+# --- static files ------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Telegram (used by the telegram app) -------------------------------------------------
+
+TELEGRAM_BOT_TOKEN = env_secret("TELEGRAM_BOT_TOKEN")
+TELEGRAM_WEBHOOK_SECRET = env_secret("TELEGRAM_WEBHOOK_SECRET")
+TELEGRAM_API_BASE_URL = env_str("TELEGRAM_API_BASE_URL", "https://api.telegram.org")
+TELEGRAM_CHANNEL_ID = env_str("TELEGRAM_CHANNEL_ID")
+
+# --- logging: ids only, never addresses, agents or message text -------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "krov.core.logging.ScrubRequestFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["scrub"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env_str("KROV_LOG_LEVEL", "INFO").upper()},
+    "loggers": {
+        # django.request and django.server would log the request line with the client.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+    },
+}
+ADMINS: list[tuple[str, str]] = []
+
+KROV_OPEN_SIGNUP = env_bool("KROV_OPEN_SIGNUP", True)

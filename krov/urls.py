@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from krov.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+urlpatterns += i18n_patterns(
+    path("", include("krov.core.urls")),
+    path("", include("krov.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    prefix_default_language=True,
+)
+
+handler400 = "krov.core.views.bad_request"
+handler403 = "krov.core.views.permission_denied"
+handler404 = "krov.core.views.page_not_found"
+handler500 = "krov.core.views.server_error"

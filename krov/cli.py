@@ -13,7 +13,7 @@ def load_settings() -> None:
     """Import the settings now, so a configuration error surfaces as one clear line."""
     from django.conf import settings
 
-    from krov.settings import SettingsError
+    from krov.exceptions import SettingsError
 
     try:
         settings.INSTALLED_APPS  # noqa: B018 - forces the settings module to load

@@ -13,19 +13,11 @@ from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from krov.exceptions import SettingsError
+
 BASE_DIR = Path(__file__).resolve().parent
-
-
-class SettingsError(ImproperlyConfigured):
-    """A bad environment variable; `krov` prints it as one line and exits."""
-
-    def __init__(self, name: str, problem: str) -> None:
-        self.name = name
-        self.problem = problem
-        super().__init__(f"{name}: {problem}")
 
 
 def env_str(name: str, default: str = "") -> str:

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from krov.accounts import roles, services
+from krov.core.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {
+    "member": {"accounts.use_member_area"},
+    "volunteer": {"accounts.use_member_area", "accounts.answer_help_requests"},
+    "coordinator": {
+        "accounts.use_member_area",
+        "accounts.answer_help_requests",
+        "accounts.triage_help_requests",
+    },
+    "organiser": {
+        "accounts.use_member_area",
+        "accounts.organise_events",
+        "accounts.moderate_housing",
+        "accounts.review_directory",
+    },
+    "editor": {
+        "accounts.use_member_area",
+        "accounts.edit_bulletins",
+        "accounts.publish_bulletins",
+        "accounts.review_directory",
+    },
+    "admin": {
+        "accounts.use_member_area",
+        "accounts.view_audit_log",
+        "accounts.manage_roles",
+        "accounts.view_user",
+        "accounts.change_user",
+        "auth.view_group",
+    },
+}
+
+
+def test_roles_exist_as_groups_after_migrate():
+    assert set(Group.objects.values_list("name", flat=True)) >= set(roles.ROLE_ORDER)
+
+
+@pytest.mark.parametrize("role", list(EXPECTED))
+def test_each_role_has_exactly_its_permissions(personas, role):
+    user = personas[role].user
+    assert user.get_all_permissions() == EXPECTED[role]
+
+
+def test_admin_cannot_see_cases_unless_also_coordinator(personas):
+    admin = personas["admin"].user
+    assert not admin.has_perm("accounts.triage_help_requests")
+    assert not admin.has_perm("accounts.answer_help_requests")
+
+
+@pytest.mark.parametrize("role", list(EXPECTED))
+def test_dashboard_shows_each_role_its_own_roles(personas, login_as, role):
+    response = login_as(personas[role])
+    page = response.get("/en/dashboard/")
+    assert page.status_code == 200
+    assert roles.ROLE_LABELS[role].encode() in page.content
+    assert personas[role].user.pseudonym.encode() in page.content
+
+
+def test_dashboard_sends_anonymous_visitors_to_login(client):
+    response = client.get("/en/dashboard/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/en/accounts/login/")
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("member", 403),
+        ("volunteer", 403),
+        ("coordinator", 403),
+        ("organiser", 403),
+        ("editor", 403),
+        ("admin", 200),
+    ],
+)
+def test_only_admins_read_the_audit_log(personas, login_as, role, status):
+    assert login_as(personas[role]).get("/en/audit/").status_code == status
+
+
+def test_audit_log_page_is_not_cached_and_filters_by_kind(personas, login_as):
+    client = login_as(personas["admin"])
+    response = client.get("/en/audit/?kind=role_added")
+    assert response["Cache-Control"] == "no-store"
+    kinds = {e.kind for e in response.context["page"]}
+    assert kinds == {"role_added"}
+    assert client.get("/en/audit/?kind=nonsense&page=abc").status_code == 200
+
+
+def test_role_change_is_audited_with_actor(personas):
+    admin = personas["admin"].user
+    member = personas["member"].user
+    services.set_roles(member, ["volunteer"], actor=admin)
+    event = AuditEvent.objects.filter(kind="role_added", subject_id_ref=member.pk).first()
+    assert event.detail == {"role": "volunteer"}
+    assert event.actor_pseudonym == admin.pseudonym
+    services.set_roles(member, [], actor=admin)
+    removed = AuditEvent.objects.get(kind="role_removed", subject_id_ref=member.pk)
+    assert removed.detail == {"role": "volunteer"}
+    assert services.user_roles(member) == {"member"}
+
+
+def test_unknown_role_is_refused(personas):
+    with pytest.raises(services.AccountError):
+        services.set_roles(personas["member"].user, ["overlord"], actor=None)
+
+
+def test_admin_role_grants_staff_and_losing_it_takes_staff_away(personas):
+    user = personas["editor"].user
+    services.set_roles(user, ["editor", "admin"], actor=None)
+    user.refresh_from_db()
+    assert user.is_staff
+    services.set_roles(user, ["editor"], actor=None)
+    user.refresh_from_db()
+    assert not user.is_staff
+
+
+def test_audit_log_is_append_only(personas):
+    from krov.core.models import AppendOnlyError
+
+    event = AuditEvent.objects.first()
+    event.kind = "logout"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.all().update(kind="logout")
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.all().delete()
+
+
+def test_database_refuses_audit_changes_on_postgresql(personas):
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigger exists on PostgreSQL only")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE core_auditevent SET kind = 'logout'")

@@ -1,0 +1,69 @@
+"""Personas, one per role (Zulip's hamlet/iago style), built through the services."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from django.core.cache import cache
+from django.test import Client
+
+from krov.accounts import roles, services
+from krov.accounts.models import User
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Persona:
+    user: User
+    role: str
+    totp_secret: str | None = None
+
+    def totp_code(self) -> str:
+        assert self.totp_secret
+        return format_hotp_value(hotp_value(self.totp_secret, int(time.time()) // 30))
+
+
+def make_persona(role: str, *, with_mfa: bool | None = None) -> Persona:
+    user = services.create_account(
+        email=f"{role}@example.org",
+        pseudonym=f"{role.title()}Persona",
+        password=PASSWORD,
+        roles=[role],
+        email_verified=True,
+    )
+    persona = Persona(user=user, role=role)
+    if with_mfa is None:
+        with_mfa = services.requires_mfa(user)
+    if with_mfa:
+        persona.totp_secret = generate_totp_secret()
+        TOTP.activate(user, persona.totp_secret)
+    return persona
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def personas(db) -> dict[str, Persona]:
+    """One account per role; those whose role needs MFA already have TOTP."""
+    return {role: make_persona(role) for role in roles.ROLE_ORDER}
+
+
+@pytest.fixture
+def login_as():
+    """A test client signed in as a persona (session forced: login flows have own tests)."""
+
+    def _login(persona: Persona) -> Client:
+        client = Client()
+        client.force_login(persona.user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return _login

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+
+pytestmark = pytest.mark.django_db
+
+
+def csp_directives(response) -> dict[str, list[str]]:
+    header = response["Content-Security-Policy"]
+    directives = {}
+    for part in header.split(";"):
+        tokens = part.split()
+        if tokens:
+            directives[tokens[0]] = tokens[1:]
+    return directives
+
+
+def test_csp_forbids_inline_script_and_foreign_hosts(client):
+    response = client.get("/en/")
+    csp = csp_directives(response)
+    assert csp["script-src"] == ["'self'"]
+    assert csp["default-src"] == ["'self'"]
+    assert csp["object-src"] == ["'none'"]
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"]
+    assert "'unsafe-eval'" not in response["Content-Security-Policy"]
+
+
+def test_security_headers_are_set(client):
+    response = client.get("/en/", secure=True)
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "geolocation=()" in response["Permissions-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/en/", "/ru/accounts/login/", "/uk/accounts/password/reset/"])
+def test_pages_load_nothing_from_other_hosts_and_have_no_inline_script(client, path):
+    soup = BeautifulSoup(client.get(path).content, "html.parser")
+    for tag in soup.find_all(["script", "link", "img", "iframe", "source", "form"]):
+        for attr in ("src", "href", "action"):
+            url = tag.get(attr)
+            if url:
+                assert not urlparse(url).netloc, f"<{tag.name}> points at another host: {url}"
+    for script in soup.find_all("script"):
+        assert script.get("src") or script.get("type") == "application/json", "inline script"

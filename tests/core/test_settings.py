@@ -1,0 +1,91 @@
+"""Start-up fails with one clear line for each bad setting; production settings pass
+`check --deploy` without a warning."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from cryptography.fernet import Fernet
+
+PRODUCTION = {
+    "KROV_DEBUG": "0",
+    "KROV_SECRET_KEY": "p" * 30 + "-production-secret-key-for-the-check-0123456789",
+    "KROV_ALLOWED_HOSTS": "krov.example.org",
+    "KROV_FIELD_KEYS": Fernet.generate_key().decode(),
+}
+
+
+def run_krov(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("KROV_", "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"))
+    }
+    base["KROV_DATA_DIR"] = str(tmp_path)
+    base.update(env)
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "krov", *args],
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "variable", "phrase"),
+    [
+        ({"DATABASE_URL": "mysql-ish://nowhere"}, "DATABASE_URL", "database URL"),
+        ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL", "only sqlite"),
+        ({"KROV_FIELD_KEYS": "not-a-key"}, "KROV_FIELD_KEYS", "not a Fernet key"),
+        ({"KROV_DEFAULT_LANGUAGE": "fr"}, "KROV_DEFAULT_LANGUAGE", "unknown language"),
+        ({"KROV_DEBUG": "maybe"}, "KROV_DEBUG", "expected 1/0"),
+        ({"KROV_TRUSTED_PROXIES": "two"}, "KROV_TRUSTED_PROXIES", "whole number"),
+        ({"REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL", "redis://"),
+        ({"KROV_TIME_ZONE": "Mars/Olympus"}, "KROV_TIME_ZONE", "unknown time zone"),
+    ],
+)
+def test_bad_setting_stops_startup_with_one_line_naming_it(tmp_path, env, variable, phrase):
+    result = run_krov(tmp_path, "check", KROV_DEBUG=env.pop("KROV_DEBUG", "1"), **env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+    assert phrase in lines[0]
+
+
+@pytest.mark.parametrize("missing", ["KROV_SECRET_KEY", "KROV_ALLOWED_HOSTS", "KROV_FIELD_KEYS"])
+def test_production_refuses_to_start_without_required_secret(tmp_path, missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = run_krov(tmp_path, "check", **env)
+    assert result.returncode == 2
+    assert missing in result.stderr
+    assert "required" in result.stderr
+
+
+def test_debug_generates_field_key_once_under_data_dir(tmp_path):
+    first = run_krov(tmp_path, "check", KROV_DEBUG="1")
+    assert first.returncode == 0, first.stderr
+    key = (tmp_path / "field-keys.txt").read_text()
+    Fernet(key)
+    assert oct((tmp_path / "field-keys.txt").stat().st_mode)[-3:] == "600"
+    run_krov(tmp_path, "check", KROV_DEBUG="1")
+    assert (tmp_path / "field-keys.txt").read_text() == key
+
+
+def test_production_settings_pass_deploy_check_silently(tmp_path):
+    result = run_krov(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_secret_can_come_from_a_file(tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(PRODUCTION["KROV_SECRET_KEY"])
+    env = {k: v for k, v in PRODUCTION.items() if k != "KROV_SECRET_KEY"}
+    result = run_krov(tmp_path, "check", KROV_SECRET_KEY_FILE=str(secret_file), **env)
+    assert result.returncode == 0, result.stderr

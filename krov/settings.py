@@ -147,9 +147,7 @@ elif len(SECRET_KEY) < 32:
     raise SettingsError("KROV_SECRET_KEY", "must be at least 32 characters long")
 SECRET_KEY_FALLBACKS = env_list("KROV_SECRET_KEY_FALLBACKS")
 
-ALLOWED_HOSTS = env_list(
-    "KROV_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
-)
+ALLOWED_HOSTS = env_list("KROV_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise SettingsError("KROV_ALLOWED_HOSTS", "required when KROV_DEBUG is off")
 CSRF_TRUSTED_ORIGINS = env_list("KROV_CSRF_TRUSTED_ORIGINS")

@@ -18,7 +18,7 @@ DEMO_ACCOUNTS = [
 
 
 def load() -> list[str]:
-    lines = ["Demo logins (password for all: %s):" % DEMO_PASSWORD]
+    lines = [f"Demo logins (password for all: {DEMO_PASSWORD}):"]
     for email, pseudonym, role_names in DEMO_ACCOUNTS:
         user = User.objects.filter(email=email).first()
         if user is None:
@@ -31,8 +31,10 @@ def load() -> list[str]:
             )
         else:
             services.set_roles(user, role_names, actor=None)
-        note = "  (sets up two-factor authentication at first login)" if services.requires_mfa(
-            user
-        ) else ""
+        note = (
+            "  (sets up two-factor authentication at first login)"
+            if services.requires_mfa(user)
+            else ""
+        )
         lines.append(f"  {role_names[0]:<12} {email}{note}")
     return lines

@@ -100,3 +100,6 @@ class Capability(models.Model):
             ("view_audit_log", _("Can read the security audit log")),
             ("manage_roles", _("Can grant and take away roles")),
         ]
+
+    def __str__(self) -> str:
+        return "capability"

@@ -58,9 +58,7 @@ def _permission_objects(names: frozenset[str]) -> list[Permission]:
     found = []
     for name in sorted(names):
         app_label, codename = name.split(".", 1)
-        found.append(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
+        found.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     return found
 
 

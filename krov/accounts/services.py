@@ -65,7 +65,9 @@ def user_roles(user: User) -> set[str]:
         return set()
     cached = getattr(user, "_krov_roles", None)
     if cached is None:
-        cached = set(user.groups.filter(name__in=role_defs.ROLE_ORDER).values_list("name", flat=True))
+        cached = set(
+            user.groups.filter(name__in=role_defs.ROLE_ORDER).values_list("name", flat=True)
+        )
         user._krov_roles = cached
     return cached
 

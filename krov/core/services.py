@@ -37,7 +37,9 @@ def rotate_field_keys(*, actor=None, using: str = "default") -> dict[str, int]:
             )
             rows = cursor.fetchall()
             for start in range(0, len(rows), BATCH):
-                updates = [(crypto.rotate(token), key) for key, token in rows[start : start + BATCH]]
+                updates = [
+                    (crypto.rotate(token), key) for key, token in rows[start : start + BATCH]
+                ]
                 cursor.executemany(
                     f"UPDATE {qn(table)} SET {qn(column)} = %s WHERE {qn(pk)} = %s",  # noqa: S608
                     updates,

@@ -72,7 +72,10 @@ def test_forged_forwarded_for_does_not_dodge_the_limit(client, settings):
         # The client forges a fresh address each time; the proxy appends the real one.
         forged = f"198.51.100.{i}, {CLIENT_IP}"
         last = attempt(
-            client, f"other{i}-{persona.user.email}", "x", REMOTE_ADDR="10.0.0.1",
+            client,
+            f"other{i}-{persona.user.email}",
+            "x",
+            REMOTE_ADDR="10.0.0.1",
             HTTP_X_FORWARDED_FOR=forged,
         )
     assert is_limited(last)

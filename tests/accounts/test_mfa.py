@@ -60,7 +60,9 @@ def full_login(client: Client, persona) -> None:
 
 def test_login_with_totp_needs_the_code(client):
     persona = make_persona("volunteer")
-    response = client.post("/en/accounts/login/", {"login": persona.user.email, "password": PASSWORD})
+    response = client.post(
+        "/en/accounts/login/", {"login": persona.user.email, "password": PASSWORD}
+    )
     assert response["Location"] == "/en/accounts/2fa/authenticate/"
     assert client.get("/en/dashboard/").status_code == 302  # not signed in yet
     bad = client.post("/en/accounts/2fa/authenticate/", {"code": "000000"})
@@ -100,7 +102,11 @@ def test_password_change_ends_other_sessions_but_keeps_this_one():
     full_login(laptop, persona)
     response = laptop.post(
         "/en/accounts/password/change/",
-        {"oldpassword": PASSWORD, "password1": "a new long passphrase 42", "password2": "a new long passphrase 42"},
+        {
+            "oldpassword": PASSWORD,
+            "password1": "a new long passphrase 42",
+            "password2": "a new long passphrase 42",
+        },
     )
     assert response.status_code == 302
     assert laptop.get("/en/dashboard/").status_code == 200

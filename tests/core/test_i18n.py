@@ -73,8 +73,10 @@ def test_shipped_catalogue_is_complete(locale):
 def test_compiled_catalogue_matches_its_source(locale):
     po = polib.pofile(str(LOCALE_DIR / locale / "LC_MESSAGES" / "django.po"))
     mo = polib.mofile(str(LOCALE_DIR / locale / "LC_MESSAGES" / "django.mo"))
+
     def key(e):
         return (e.msgctxt, e.msgid)
+
     compiled = {key(e): (e.msgstr, e.msgstr_plural) for e in mo}
     for entry in po.translated_entries():
         got = compiled.get(key(entry))
@@ -101,9 +103,7 @@ def test_sr_latn_catalogue_is_derived_from_sr_not_written_by_hand():
 def test_every_marked_string_is_in_the_shipped_catalogues(tmp_path):
     """Run makemessages on a copy of the source: no msgid may be new."""
     tree = tmp_path / "krov"
-    shutil.copytree(
-        LOCALE_DIR.parent, tree, ignore=shutil.ignore_patterns("__pycache__", "*.mo")
-    )
+    shutil.copytree(LOCALE_DIR.parent, tree, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
     # makemessages writes into LOCALE_PATHS: point it at the copy, never at the source.
     (tmp_path / "copy_settings.py").write_text(
         f"from tests.settings import *\nLOCALE_PATHS = [{str(tree / 'locale')!r}]\n"
@@ -126,12 +126,18 @@ def test_every_marked_string_is_in_the_shipped_catalogues(tmp_path):
     assert result.returncode == 0, result.stderr
     fresh = polib.pofile(str(tree / "locale" / "ru" / "LC_MESSAGES" / "django.po"))
     untranslated = [e.msgid for e in fresh if not e.obsolete and not e.translated()]
-    assert not untranslated, f"strings not yet in the catalogues (run make messages): {untranslated}"
+    assert not untranslated, (
+        f"strings not yet in the catalogues (run make messages): {untranslated}"
+    )
 
 
 @pytest.mark.parametrize(
     ("cyrillic", "latin"),
-    [("Београд", "Beograd"), ("Љубав и њива", "Ljubav i njiva"), ("Џеп, ђак, ћуп", "Džep, đak, ćup")],
+    [
+        ("Београд", "Beograd"),
+        ("Љубав и њива", "Ljubav i njiva"),
+        ("Џеп, ђак, ћуп", "Džep, đak, ćup"),
+    ],
 )
 def test_serbian_transliteration_both_ways(cyrillic, latin):
     assert to_latin(cyrillic) == latin

@@ -10,3 +10,6 @@ from krov.core.fields import EncryptedTextField
 class Note(models.Model):
     body = EncryptedTextField()
     remark = EncryptedTextField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"note {self.pk}"

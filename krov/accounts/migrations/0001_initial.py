@@ -7,48 +7,140 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Capability',
+            name="Capability",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
             ],
             options={
-                'permissions': [('use_member_area', "Can use the members' area"), ('answer_help_requests', 'Can answer help requests as a volunteer'), ('triage_help_requests', 'Can triage help requests and assign cases'), ('organise_events', 'Can organise events'), ('moderate_housing', 'Can moderate housing listings'), ('review_directory', 'Can review the directory and guides'), ('edit_bulletins', 'Can write bulletins'), ('publish_bulletins', 'Can approve and publish bulletins'), ('view_audit_log', 'Can read the security audit log'), ('manage_roles', 'Can grant and take away roles')],
-                'managed': False,
-                'default_permissions': (),
+                "permissions": [
+                    ("use_member_area", "Can use the members' area"),
+                    ("answer_help_requests", "Can answer help requests as a volunteer"),
+                    ("triage_help_requests", "Can triage help requests and assign cases"),
+                    ("organise_events", "Can organise events"),
+                    ("moderate_housing", "Can moderate housing listings"),
+                    ("review_directory", "Can review the directory and guides"),
+                    ("edit_bulletins", "Can write bulletins"),
+                    ("publish_bulletins", "Can approve and publish bulletins"),
+                    ("view_audit_log", "Can read the security audit log"),
+                    ("manage_roles", "Can grant and take away roles"),
+                ],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('email', models.EmailField(max_length=254, unique=True, verbose_name='email address')),
-                ('pseudonym', models.CharField(help_text='The name other people see. It need not be your real name.', max_length=40, unique=True, verbose_name='pseudonym')),
-                ('security_stamp', models.CharField(default=krov.accounts.models.new_security_stamp, editable=False, max_length=32)),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(max_length=254, unique=True, verbose_name="email address"),
+                ),
+                (
+                    "pseudonym",
+                    models.CharField(
+                        help_text="The name other people see. It need not be your real name.",
+                        max_length=40,
+                        unique=True,
+                        verbose_name="pseudonym",
+                    ),
+                ),
+                (
+                    "security_stamp",
+                    models.CharField(
+                        default=krov.accounts.models.new_security_stamp,
+                        editable=False,
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'account',
-                'verbose_name_plural': 'accounts',
-                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('pseudonym'), name='accounts_user_pseudonym_ci_unique')],
+                "verbose_name": "account",
+                "verbose_name_plural": "accounts",
+                "constraints": [
+                    models.UniqueConstraint(
+                        django.db.models.functions.text.Lower("pseudonym"),
+                        name="accounts_user_pseudonym_ci_unique",
+                    )
+                ],
             },
             managers=[
-                ('objects', krov.accounts.models.UserManager()),
+                ("objects", krov.accounts.models.UserManager()),
             ],
         ),
     ]

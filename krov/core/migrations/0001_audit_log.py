@@ -5,29 +5,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('kind', models.CharField(choices=[('login', 'Signed in'), ('login_failed', 'Failed sign-in'), ('logout', 'Signed out'), ('password_changed', 'Password changed'), ('password_reset', 'Password reset'), ('mfa_added', 'Second factor added'), ('mfa_removed', 'Second factor removed'), ('role_added', 'Role granted'), ('role_removed', 'Role taken away'), ('keys_rotated', 'Encryption keys rotated'), ('case_accessed', 'Case opened')], db_index=True, max_length=32)),
-                ('actor_id_ref', models.BigIntegerField(blank=True, null=True)),
-                ('actor_pseudonym', models.CharField(blank=True, max_length=64)),
-                ('subject_id_ref', models.BigIntegerField(blank=True, db_index=True, null=True)),
-                ('subject_pseudonym', models.CharField(blank=True, max_length=64)),
-                ('detail', models.JSONField(blank=True, default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("login", "Signed in"),
+                            ("login_failed", "Failed sign-in"),
+                            ("logout", "Signed out"),
+                            ("password_changed", "Password changed"),
+                            ("password_reset", "Password reset"),
+                            ("mfa_added", "Second factor added"),
+                            ("mfa_removed", "Second factor removed"),
+                            ("role_added", "Role granted"),
+                            ("role_removed", "Role taken away"),
+                            ("keys_rotated", "Encryption keys rotated"),
+                            ("case_accessed", "Case opened"),
+                        ],
+                        db_index=True,
+                        max_length=32,
+                    ),
+                ),
+                ("actor_id_ref", models.BigIntegerField(blank=True, null=True)),
+                ("actor_pseudonym", models.CharField(blank=True, max_length=64)),
+                ("subject_id_ref", models.BigIntegerField(blank=True, db_index=True, null=True)),
+                ("subject_pseudonym", models.CharField(blank=True, max_length=64)),
+                ("detail", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'verbose_name': 'audit event',
-                'verbose_name_plural': 'audit events',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "audit event",
+                "verbose_name_plural": "audit events",
+                "ordering": ["-at", "-id"],
             },
         ),
     ]

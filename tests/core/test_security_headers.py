@@ -49,3 +49,15 @@ def test_pages_load_nothing_from_other_hosts_and_have_no_inline_script(client, p
                 assert not urlparse(url).netloc, f"<{tag.name}> points at another host: {url}"
     for script in soup.find_all("script"):
         assert script.get("src") or script.get("type") == "application/json", "inline script"
+
+
+def test_every_asset_the_home_page_references_is_served_locally(client):
+    soup = BeautifulSoup(client.get("/en/").content, "html.parser")
+    assets = [t["src"] for t in soup.find_all("script", src=True)] + [
+        t["href"] for t in soup.find_all("link", rel="stylesheet")
+    ]
+    assert len(assets) >= 2
+    for url in assets:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        b"".join(response.streaming_content) if response.streaming else response.content

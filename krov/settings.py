@@ -97,7 +97,7 @@ def database_from_env(name: str, default: str) -> dict:
 
 def field_keys_from_env(name: str, *, debug: bool, data_dir: Path) -> list[str]:
     """Fernet keys, newest first. In debug a key is generated once under the data dir."""
-    keys = env_list(name)
+    keys = [k.strip() for k in env_secret(name).split(",") if k.strip()]
     if not keys:
         key_file = data_dir / "field-keys.txt"
         if not debug:

@@ -89,3 +89,11 @@ def test_secret_can_come_from_a_file(tmp_path):
     env = {k: v for k, v in PRODUCTION.items() if k != "KROV_SECRET_KEY"}
     result = run_krov(tmp_path, "check", KROV_SECRET_KEY_FILE=str(secret_file), **env)
     assert result.returncode == 0, result.stderr
+
+
+def test_field_keys_can_come_from_a_file(tmp_path):
+    keys_file = tmp_path / "field-keys"
+    keys_file.write_text(Fernet.generate_key().decode() + "," + Fernet.generate_key().decode())
+    env = {k: v for k, v in PRODUCTION.items() if k != "KROV_FIELD_KEYS"}
+    result = run_krov(tmp_path, "check", KROV_FIELD_KEYS_FILE=str(keys_file), **env)
+    assert result.returncode == 0, result.stderr

@@ -144,3 +144,23 @@ def test_database_refuses_audit_changes_on_postgresql(personas):
         pytest.skip("the trigger exists on PostgreSQL only")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE core_auditevent SET kind = 'logout'")
+
+
+def test_audit_log_queries_do_not_grow_with_the_number_of_events(personas, login_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from krov.core import audit
+
+    client = login_as(personas["admin"])
+    client.get("/en/audit/")  # warm the session
+
+    def queries_for_page() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/en/audit/").status_code == 200
+        return len(ctx.captured_queries)
+
+    few = queries_for_page()
+    for i in range(80):
+        audit.record("login", subject=personas["member"].user, n=i)
+    assert queries_for_page() == few

@@ -97,3 +97,40 @@ def test_field_keys_can_come_from_a_file(tmp_path):
     env = {k: v for k, v in PRODUCTION.items() if k != "KROV_FIELD_KEYS"}
     result = run_krov(tmp_path, "check", KROV_FIELD_KEYS_FILE=str(keys_file), **env)
     assert result.returncode == 0, result.stderr
+
+
+def redis_answers() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(
+    not redis_answers() and os.environ.get("CI") != "true", reason="no Redis on 127.0.0.1:6379"
+)
+def test_redis_url_moves_queue_and_cache_to_redis(tmp_path):
+    script = (
+        "import json; from django.conf import settings; from huey.contrib.djhuey import HUEY; "
+        "from django.core.cache import cache; from krov.core.health import run_checks; "
+        "cache.set('krov-probe', 'ok', 5); ok, report = run_checks(); "
+        "print(json.dumps([type(HUEY).__name__, settings.CACHES['default']['BACKEND'], "
+        "cache.get('krov-probe'), ok, report['queue']['backend']]))"
+    )
+    result = run_krov(
+        tmp_path, "shell", "-c", script, KROV_DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/15"
+    )
+    assert result.returncode == 0, result.stderr
+    import json
+
+    huey_class, cache_backend, probe, healthy, backend = json.loads(
+        result.stdout.strip().splitlines()[-1]
+    )
+    assert huey_class == "PriorityRedisHuey"
+    assert cache_backend == "django.core.cache.backends.redis.RedisCache"
+    assert probe == "ok"
+    assert healthy is True
+    assert backend == "PriorityRedisHuey"

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from allauth.account.decorators import secure_admin_login
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
 from krov.core import views as core_views
+
+# The admin signs in through allauth (rate limits, MFA), never through its own form.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Krov"
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),

@@ -111,3 +111,29 @@ def test_password_change_ends_other_sessions_but_keeps_this_one():
     assert response.status_code == 302
     assert laptop.get("/en/dashboard/").status_code == 200
     assert phone.get("/en/dashboard/").status_code == 302
+
+
+def test_admin_login_form_cannot_bypass_mfa(client):
+    persona = make_persona("admin")
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/en/accounts/login/")
+    # Posting credentials to the admin's own form does not sign anyone in.
+    client.post("/admin/login/", {"username": persona.user.email, "password": PASSWORD})
+    assert client.get("/admin/").status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_admin_with_mfa_reaches_the_admin_site(login_as):
+    client = login_as(make_persona("admin"))
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/accounts/user/").status_code == 200
+    assert client.get("/admin/core/auditevent/").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["member", "organiser", "editor"])
+def test_non_admin_roles_are_refused_by_the_admin_site(login_as, role):
+    client = login_as(make_persona(role))
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 403
+    assert client.get("/admin/accounts/user/", follow=True).status_code == 403

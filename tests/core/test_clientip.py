@@ -25,7 +25,9 @@ def test_without_trusted_proxies_forwarded_for_is_ignored(remote, forged):
 @given(
     proxy=ips,
     real=ips,
-    forged=st.lists(st.one_of(ips, st.text(max_size=20).filter(lambda s: "," not in s)), max_size=6),
+    forged=st.lists(
+        st.one_of(ips, st.text(max_size=20).filter(lambda s: "," not in s)), max_size=6
+    ),
 )
 @override_settings(KROV_TRUSTED_PROXIES=1)
 def test_forged_entries_left_of_the_trusted_proxy_never_win(proxy, real, forged):

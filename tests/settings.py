@@ -37,3 +37,5 @@ WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests inspect the rate-limit keys; production without Redis uses a shared file cache.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -152,3 +152,34 @@ def test_signup_refuses_a_taken_pseudonym_whatever_its_case(client):
 
 def test_cache_is_isolated_between_tests():
     assert cache.get("allauth") is None
+
+
+def test_rate_limits_hold_across_processes_with_the_default_file_cache(tmp_path, settings):
+    """gunicorn runs several workers: without Redis they share a file cache, not memory."""
+    from django.core.cache import caches
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    from krov import settings as krov_settings
+
+    assert krov_settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache") or (
+        krov_settings.REDIS_URL
+    )
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    assert isinstance(caches["default"], FileBasedCache)
+    persona = make_persona("member")
+    worker_a, worker_b = Client(), Client()
+    for i in range(5):
+        (worker_a if i % 2 else worker_b).post(
+            "/en/accounts/login/",
+            {"login": persona.user.email, "password": f"wrong {i}"},
+            REMOTE_ADDR=CLIENT_IP,
+        )
+    # A second process reads the same directory and sees the same counters.
+    other_process = FileBasedCache(str(tmp_path / "cache"), {})
+    assert len(other_process._list_cache_files()) >= 2
+    assert is_limited(attempt(Client(), persona.user.email, "wrong again", REMOTE_ADDR=CLIENT_IP))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from cryptography.fernet import Fernet
@@ -67,10 +68,12 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def database_from_env(name: str, default: str) -> dict:
+def database_from_env(name: str, default: str) -> dict[str, Any]:
     url = env_str(name, default)
     try:
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        config: dict[str, Any] = dict(
+            dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        )
     except (ValueError, KeyError) as exc:
         raise SettingsError(name, f"not a database URL this build understands ({exc})") from None
     engine = config.get("ENGINE", "")
@@ -224,6 +227,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise SettingsError("REDIS_URL", "expected a redis://, rediss:// or unix:// URL")
 
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {

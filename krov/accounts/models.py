@@ -22,7 +22,7 @@ class UserManager(BaseUserManager):
             raise ValueError("an account needs an email address")
         email = self.normalize_email(email)
         user = self.model(email=email, **extra)
-        user.set_password(password)
+        user.set_password(password)  # type: ignore[attr-defined]
         user.save(using=self._db)
         return user
 
@@ -40,9 +40,9 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     """An account. Others only ever see the pseudonym; the email stays private."""
 
-    username = None
-    first_name = None
-    last_name = None
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
     pseudonym = models.CharField(
         _("pseudonym"),
@@ -53,7 +53,7 @@ class User(AbstractUser):
     # Changing it ends every session that was signed in before (see get_session_auth_hash).
     security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[assignment,misc]
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -63,12 +63,12 @@ def create_account(
 def user_roles(user: User) -> set[str]:
     if not user.is_authenticated:
         return set()
-    cached = getattr(user, "_krov_roles", None)
+    cached = user.__dict__.get("_krov_roles")
     if cached is None:
         cached = set(
             user.groups.filter(name__in=role_defs.ROLE_ORDER).values_list("name", flat=True)
         )
-        user._krov_roles = cached
+        user.__dict__["_krov_roles"] = cached
     return cached
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -7,6 +9,7 @@ from django.views.decorators.http import require_safe
 
 from krov.accounts import roles as role_defs
 from krov.accounts import services
+from krov.accounts.models import User
 from krov.core.access import authenticated, requires
 from krov.core.models import AuditEvent
 
@@ -14,7 +17,7 @@ from krov.core.models import AuditEvent
 @authenticated
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = cast(User, request.user)
     context = {
         "roles": [
             role_defs.ROLE_LABELS[r] for r in role_defs.ROLE_ORDER if r in services.user_roles(user)

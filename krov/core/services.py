@@ -28,7 +28,8 @@ def rotate_field_keys(*, actor=None, using: str = "default") -> dict[str, int]:
     counts: dict[str, int] = {}
     for model, field in encrypted_fields():
         label = f"{model._meta.label}.{field.name}"
-        table, column, pk = model._meta.db_table, field.column, model._meta.pk.column
+        table, column = model._meta.db_table, str(field.column)
+        pk = str(model._meta.pk.column) if model._meta.pk else "id"
         done = 0
         with transaction.atomic(using=using), connection.cursor() as cursor:
             cursor.execute(

@@ -21,7 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def healthz(request: HttpRequest) -> JsonResponse:
     healthy, report = health.run_checks()
     failing = [name for name, item in report.items() if item["status"] != "ok"]
-    body = {"status": "ok" if healthy else "error", "checks": report}
+    body: dict[str, object] = {"status": "ok" if healthy else "error", "checks": report}
     if failing:
         body["failing"] = failing
     return JsonResponse(body, status=200 if healthy else 503)

@@ -7,10 +7,12 @@ from django.views.decorators.http import require_safe
 
 from krov.core import health
 from krov.core.access import public
+from krov.core.pagecache import cache_public_page
 
 
 @public
 @require_safe
+@cache_public_page("home")
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
 

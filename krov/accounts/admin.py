@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from krov.accounts import services
@@ -25,6 +26,13 @@ class UserAdmin(BaseUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "pseudonym", "password1", "password2"]}),
     ]
     filter_horizontal = ["groups"]
+
+    def user_change_password(self, request, id, form_url=""):
+        # Setting someone else's password would let an admin take over a volunteer's
+        # account; people reset their own through the emailed link instead.
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     def save_related(self, request, form, formsets, change):
         # Role changes made here are audited with the admin as the actor.

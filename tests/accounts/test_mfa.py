@@ -137,3 +137,14 @@ def test_non_admin_roles_are_refused_by_the_admin_site(login_as, role):
     response = client.get("/admin/", follow=True)
     assert response.status_code == 403
     assert client.get("/admin/accounts/user/", follow=True).status_code == 403
+
+
+def test_admin_role_cannot_set_another_users_password(login_as):
+    client = login_as(make_persona("admin"))
+    volunteer = make_persona("volunteer").user
+    url = f"/admin/accounts/user/{volunteer.pk}/password/"
+    assert client.get(url).status_code == 403
+    response = client.post(url, {"password1": "taken over 12345", "password2": "taken over 12345"})
+    assert response.status_code == 403
+    volunteer.refresh_from_db()
+    assert volunteer.check_password(PASSWORD)

@@ -164,6 +164,7 @@ KROV_TRUSTED_PROXIES = env_int("KROV_TRUSTED_PROXIES", 0)
 INSTALLED_APPS = [
     "krov.core",
     "krov.accounts",
+    "krov.aid",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -267,6 +268,8 @@ else:
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: a volunteer's duress password triggers panic and never signs in.
+    "krov.accounts.backends.DuressBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -312,6 +315,8 @@ ALLAUTH_TRUSTED_PROXY_COUNT = KROV_TRUSTED_PROXIES
 MFA_ADAPTER = "krov.accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = env_str("KROV_SITE_NAME", "Krov")
+# The address people reach Krov at; links in emails are built from it.
+KROV_SITE_URL = env_str("KROV_SITE_URL", "http://127.0.0.1:8000")
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 MFA_PASSKEY_LOGIN_ENABLED = False
 KROV_MFA_REQUIRED_ROLES = ("volunteer", "coordinator", "admin")
@@ -441,3 +446,18 @@ LOGGING = {
 ADMINS: list[tuple[str, str]] = []
 
 KROV_OPEN_SIGNUP = env_bool("KROV_OPEN_SIGNUP", True)
+
+# --- mutual aid ------------------------------------------------------------------------
+
+# Closed cases lose their text, notes and contact handles this many days after closing;
+# spam after KROV_SPAM_RETENTION_DAYS. What stays is an anonymous record.
+KROV_RETENTION_DAYS = env_int("KROV_RETENTION_DAYS", 30, minimum=1)
+KROV_SPAM_RETENTION_DAYS = env_int("KROV_SPAM_RETENTION_DAYS", 7, minimum=1)
+# An offer not accepted in this many minutes moves on to the next volunteer.
+KROV_OFFER_MINUTES = env_int("KROV_OFFER_MINUTES", 30, minimum=1)
+# A new volunteer sees only low-sensitivity cases until they have closed this many.
+KROV_PROBATION_CASES = env_int("KROV_PROBATION_CASES", 3, minimum=0)
+# Longest text a requester or volunteer may send in one go (characters).
+KROV_AID_MAX_TEXT = env_int("KROV_AID_MAX_TEXT", 4000, minimum=200)
+# Help requests one client may send per hour through the web form.
+KROV_INTAKE_PER_HOUR = env_int("KROV_INTAKE_PER_HOUR", 5, minimum=1)

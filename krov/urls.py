@@ -19,6 +19,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("krov.core.urls")),
     path("", include("krov.accounts.urls")),
+    path("", include("krov.aid.urls")),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=True,
 )

@@ -26,3 +26,17 @@ class SignupForm(forms.Form):
         from krov.accounts import roles, services
 
         services.set_roles(user, [roles.MEMBER], actor=None)
+
+
+class DuressForm(forms.Form):
+    password = forms.CharField(label=_("Your current password"), widget=forms.PasswordInput)
+    duress_password = forms.CharField(
+        label=_("Duress password"),
+        required=False,
+        widget=forms.PasswordInput,
+        help_text=_(
+            "If someone forces you to sign in, type this instead of your password: the sign-in "
+            "seems to fail, your account locks and your cases go back to the coordinators. "
+            "Leave empty to remove it."
+        ),
+    )

@@ -52,6 +52,9 @@ class User(AbstractUser):
     )
     # Changing it ends every session that was signed in before (see get_session_auth_hash).
     security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
+    # A second password that, typed at sign-in, locks the account instead (see panic).
+    duress_password = models.CharField(max_length=128, blank=True, editable=False)
+    locked_by_panic_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()  # type: ignore[assignment,misc]
 

@@ -11,12 +11,22 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.dispatch import Signal
 from django.http import HttpRequest
+from django.utils import timezone
 
 from krov.accounts import roles as role_defs
 from krov.accounts.models import User, new_security_stamp
+from krov.core import audit
+from krov.core.models import AuditEvent
+
+# Sent inside the panic transaction; other apps (aid, telegram) undo what the account could
+# reach: return its cases to triage, unlink its channels. Arguments: user, via.
+panic_pressed = Signal()
 
 
 class AccountError(Exception):
@@ -109,3 +119,56 @@ def end_other_sessions(request: HttpRequest | None, user: User) -> None:
     user.save(update_fields=["security_stamp"])
     if request is not None and getattr(request, "user", None) == user:
         update_session_auth_hash(request, user)
+
+
+def _delete_sessions_of(user: User) -> None:
+    """Remove the stored sessions of `user` (the security stamp already voids them)."""
+    key = str(user.pk)
+    doomed = [
+        session.session_key
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get("_auth_user_id") == key
+    ]
+    Session.objects.filter(session_key__in=doomed).delete()
+
+
+@transaction.atomic
+def panic(user: User, *, via: str) -> None:
+    """Lock `user` now: end every session, lock the account, tell the other apps.
+
+    `via` is "button" or "duress". Only an administrator can unlock (see `unlock`).
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.is_active = False
+    user.security_stamp = new_security_stamp()
+    user.locked_by_panic_at = timezone.now()
+    user.save(update_fields=["is_active", "security_stamp", "locked_by_panic_at"])
+    _delete_sessions_of(user)
+    audit.record(AuditEvent.Kind.PANIC, actor=user, subject=user, via=via)
+    panic_pressed.send(sender=User, user=user, via=via)
+
+
+@transaction.atomic
+def unlock(user: User, *, actor: User) -> None:
+    if not (actor.is_superuser or actor.has_perm("accounts.manage_roles")):
+        raise AccountError("Only an administrator can unlock an account.")
+    user.is_active = True
+    user.locked_by_panic_at = None
+    user.save(update_fields=["is_active", "locked_by_panic_at"])
+    audit.record(AuditEvent.Kind.ACCOUNT_UNLOCKED, actor=actor, subject=user)
+
+
+@transaction.atomic
+def set_duress_password(user: User, raw: str, *, actor: User) -> None:
+    """Set (or with "" remove) the password that locks the account when typed at sign-in."""
+    if raw and user.check_password(raw):
+        raise AccountError("The duress password must differ from your password.")
+    if raw and len(raw) < 8:
+        raise AccountError("The duress password must be at least 8 characters long.")
+    user.duress_password = make_password(raw) if raw else ""
+    user.save(update_fields=["duress_password"])
+    audit.record(AuditEvent.Kind.DURESS_SET, actor=actor, subject=user, removed=not raw)
+
+
+def is_duress_password(user: User, raw: str | None) -> bool:
+    return bool(raw and user.duress_password and check_password(raw, user.duress_password))

@@ -9,4 +9,6 @@ app_name = "accounts"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("account/panic/", views.panic, name="panic"),
+    path("account/duress/", views.duress, name="duress"),
 ]

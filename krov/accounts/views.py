@@ -2,13 +2,18 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_safe
 
 from krov.accounts import roles as role_defs
 from krov.accounts import services
+from krov.accounts.forms import DuressForm
 from krov.accounts.models import User
 from krov.core.access import authenticated, requires
 from krov.core.models import AuditEvent
@@ -42,3 +47,43 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     response = render(request, "accounts/audit_log.html", context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@authenticated
+@require_http_methods(["GET", "POST"])
+def panic(request: HttpRequest) -> HttpResponse:
+    """One press locks the account: every session ends, cases go back to triage."""
+    if request.method == "POST":
+        user = cast(User, request.user)
+        services.panic(user, via="button")
+        logout(request)
+        return render(request, "accounts/panic_done.html")
+    return render(request, "accounts/panic.html")
+
+
+@authenticated
+@sensitive_post_parameters("password", "duress_password")
+@require_http_methods(["GET", "POST"])
+def duress(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    form = DuressForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() and user.check_password(form.cleaned_data["password"]):
+            try:
+                services.set_duress_password(user, form.cleaned_data["duress_password"], actor=user)
+            except services.AccountError as error:
+                form.add_error("duress_password", str(error))
+                status = 400
+            else:
+                if form.cleaned_data["duress_password"]:
+                    messages.success(request, _("Your duress password is set."))
+                else:
+                    messages.success(request, _("Your duress password is removed."))
+                return redirect("accounts:dashboard")
+        else:
+            if form.is_valid():
+                form.add_error("password", _("This is not your current password."))
+            status = 400
+    context = {"form": form, "has_duress": bool(user.duress_password)}
+    return render(request, "accounts/duress.html", context, status=status)

@@ -7,7 +7,7 @@ from typing import Any
 from krov.core.models import AuditEvent
 
 
-def record(kind: str, *, actor=None, subject=None, **detail: Any) -> AuditEvent:
+def record(kind: str, *, actor=None, subject=None, target: str = "", **detail: Any) -> AuditEvent:
     """Record a security event. `actor` and `subject` are users (or None); no addresses."""
     return AuditEvent.objects.create(
         kind=kind,
@@ -15,5 +15,6 @@ def record(kind: str, *, actor=None, subject=None, **detail: Any) -> AuditEvent:
         actor_pseudonym=getattr(actor, "pseudonym", "") or "",
         subject_id_ref=getattr(subject, "pk", None),
         subject_pseudonym=getattr(subject, "pseudonym", "") or "",
+        target=target,
         detail=detail,
     )

@@ -32,6 +32,12 @@ class AuditEvent(models.Model):
         ROLE_REMOVED = "role_removed", _("Role taken away")
         KEYS_ROTATED = "keys_rotated", _("Encryption keys rotated")
         CASE_ACCESSED = "case_accessed", _("Case opened")
+        PANIC = "panic", _("Panic: account locked")
+        ACCOUNT_UNLOCKED = "account_unlocked", _("Account unlocked")
+        DURESS_SET = "duress_set", _("Duress password set")
+        TRUST_CHANGED = "trust_changed", _("Volunteer trust changed")
+        VOLUNTEER_VOUCHED = "volunteer_vouched", _("Volunteer vouched for")
+        DATA_PURGED = "data_purged", _("Data purged")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
@@ -40,6 +46,8 @@ class AuditEvent(models.Model):
     actor_pseudonym = models.CharField(max_length=64, blank=True)
     subject_id_ref = models.BigIntegerField(null=True, blank=True, db_index=True)
     subject_pseudonym = models.CharField(max_length=64, blank=True)
+    # What was touched when it is not a person, e.g. "case:<uuid>"; indexed for per-case logs.
+    target = models.CharField(max_length=80, blank=True, db_index=True)
     detail = models.JSONField(default=dict, blank=True)
 
     objects = AuditQuerySet.as_manager()
@@ -59,3 +67,37 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("the audit log is append-only")
+
+
+class Notification(models.Model):
+    """The channel-neutral outbox: one message to one person, delivered by a task.
+
+    Bodies say only that something is waiting and where; never what a case is about. The
+    row is the truth and the queue a nudge: a periodic sweep delivers what a lost nudge left.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    recipient = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=32)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    link = models.CharField(max_length=300, blank=True)
+    channel = models.CharField(max_length=16, blank=True)
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"

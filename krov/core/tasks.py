@@ -3,7 +3,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from krov.core import health
+from krov.core import health, notify
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -15,3 +15,13 @@ def worker_heartbeat() -> None:
 def echo(value: str) -> str:
     """A round trip through the queue; used by the consumer test and `krov queue-check`."""
     return value
+
+
+@db_task(retries=4, retry_delay=30)
+def deliver_notification(notification_id: int) -> None:
+    notify.deliver(notification_id)
+
+
+@db_periodic_task(crontab(minute="*/2"))
+def sweep_notifications() -> None:
+    notify.sweep()

@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+import secrets
+from datetime import time
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from krov.aid.models import AID_LANGUAGES, HelpRequest, Sensitivity, Skill, TrustLevel
+
+
+def skill_choices():
+    return [(s.pk, s.label) for s in Skill.objects.filter(active=True)]
+
+
+def language_choices():
+    return list(AID_LANGUAGES.items())
+
+
+class HelpRequestForm(forms.Form):
+    # A free field behind a select: an unknown language (an old page, a tampered form)
+    # must not lose the request; the service falls back to a language the desk serves.
+    language = forms.CharField(
+        label=_("Language you want to talk in"), max_length=16, widget=forms.Select()
+    )
+    skill = forms.TypedChoiceField(label=_("What kind of help"), coerce=int, choices=())
+    description = forms.CharField(
+        label=_("What do you need?"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "Write in your own words. Do not give your full name, address or phone number "
+            "unless a volunteer asks for it."
+        ),
+    )
+    urgency = forms.TypedChoiceField(
+        label=_("How urgent is it?"),
+        coerce=int,
+        choices=HelpRequest.Urgency.choices,
+        initial=HelpRequest.Urgency.NORMAL,
+    )
+    region = forms.CharField(
+        label=_("Region (optional)"),
+        required=False,
+        max_length=200,
+        help_text=_("A city or region is enough; never an exact address."),
+    )
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # Bots fill every field; people never see this one (hidden with CSS).
+    website = forms.CharField(label=_("Leave this empty"), required=False)
+
+    def __init__(self, *args, language: str = "en", **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = settings.KROV_AID_MAX_TEXT
+        self.fields["description"].max_length = limit
+        self.fields["description"].widget.attrs["maxlength"] = str(limit)
+        self.fields["description"].help_text = _(
+            "Write in your own words, up to %(limit)s characters. Do not give your full "
+            "name, address or phone number unless a volunteer asks for it."
+        ) % {"limit": limit}
+        self.fields["language"].widget.choices = language_choices()
+        self.fields["language"].initial = language
+        self.fields["skill"].choices = skill_choices()
+        if not self.is_bound:
+            self.initial["submission_key"] = secrets.token_urlsafe(24)
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(label=_("Your message"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = settings.KROV_AID_MAX_TEXT
+        self.fields["body"].max_length = limit
+        self.fields["body"].widget.attrs["maxlength"] = str(limit)
+
+
+class NoteForm(MessageForm):
+    question = forms.BooleanField(label=_("Ask the coordinators"), required=False)
+
+
+class CloseForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("How did it end?"),
+        choices=[c for c in HelpRequest.Outcome.choices if c[0] != "duplicate"],
+    )
+
+
+class HandOverForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why are you handing it over?"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class TriageForm(forms.Form):
+    skill = forms.TypedChoiceField(label=_("Kind of help"), coerce=int, choices=())
+    urgency = forms.TypedChoiceField(
+        label=_("Urgency"), coerce=int, choices=HelpRequest.Urgency.choices
+    )
+    sensitivity = forms.TypedChoiceField(
+        label=_("Sensitivity"), coerce=int, choices=Sensitivity.choices
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["skill"].choices = [(s.pk, s.label) for s in Skill.objects.all()]
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(label=_("Case code to merge into"), max_length=12)
+
+
+class QueueFilterForm(forms.Form):
+    language = forms.ChoiceField(required=False, choices=())
+    skill = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=())
+    urgency = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("Any urgency")), *HelpRequest.Urgency.choices],
+    )
+    older_than = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("Any age")), (1, _("Older than 1 hour")), (24, _("Older than 1 day"))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("Any language")), *language_choices()]
+        self.fields["skill"].choices = [("", _("Any kind")), *skill_choices()]
+
+
+class VouchForm(forms.Form):
+    account = forms.CharField(label=_("Pseudonym or email of the account"), max_length=254)
+    languages = forms.MultipleChoiceField(
+        label=_("Languages"), choices=(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["languages"].choices = language_choices()
+
+
+class TrustForm(forms.Form):
+    trust = forms.TypedChoiceField(label=_("Trust"), coerce=int, choices=TrustLevel.choices)
+
+
+class ShiftForm(forms.Form):
+    hours = forms.IntegerField(label=_("Hours"), min_value=1, max_value=12, initial=4)
+
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
+class ProfileForm(forms.Form):
+    languages = forms.MultipleChoiceField(
+        label=_("Languages you can help in"), choices=(), widget=forms.CheckboxSelectMultiple
+    )
+    max_cases = forms.IntegerField(label=_("Cases at once"), min_value=1, max_value=20)
+    time_zone = forms.CharField(label=_("Your time zone"), max_length=64)
+    paused = forms.BooleanField(label=_("Pause: offer me no new cases"), required=False)
+    windows = forms.CharField(
+        label=_("When you are available"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "One line per window: weekday number (0 = Monday … 6 = Sunday), from, until; "
+            "for example “0 18:00 22:00”. Your own time zone."
+        ),
+    )
+
+    def __init__(self, *args, skills=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["languages"].choices = language_choices()
+        self.skill_fields = []
+        for skill in skills:
+            name = f"skill_{skill.pk}"
+            self.fields[name] = forms.TypedChoiceField(
+                label=skill.label,
+                required=False,
+                coerce=int,
+                empty_value=0,
+                choices=[
+                    (0, _("No")),
+                    (1, _("Basic")),
+                    (2, _("Good")),
+                    (3, _("Expert")),
+                ],
+            )
+            self.skill_fields.append((skill, name))
+
+    def clean_time_zone(self):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        value = self.cleaned_data["time_zone"].strip()
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise forms.ValidationError(
+                _("Unknown time zone; write it like Europe/Belgrade.")
+            ) from None
+        return value
+
+    def clean_windows(self):
+        return parse_windows(self.cleaned_data["windows"])
+
+    def skills(self) -> dict[int, int]:
+        return {
+            skill.pk: self.cleaned_data[name]
+            for skill, name in self.skill_fields
+            if self.cleaned_data.get(name)
+        }
+
+
+def parse_windows(text: str) -> list[tuple[int, time, time]]:
+    """Parse "weekday from until" lines; raise ValidationError naming the bad line."""
+    windows = []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        parts = line.replace(",", " ").split()
+        try:
+            if len(parts) != 3:
+                raise ValueError
+            day = int(parts[0])
+            start, end = (time.fromisoformat(p) for p in parts[1:])
+            if not 0 <= day <= 6 or start == end or len(parts[1]) != 5 or len(parts[2]) != 5:
+                raise ValueError
+        except ValueError:
+            raise forms.ValidationError(
+                _("Line %(number)s is not “weekday from until”, e.g. “0 18:00 22:00”.")
+                % {"number": number}
+            ) from None
+        windows.append((day, start, end))
+    if len(windows) > 50:
+        raise forms.ValidationError(_("At most 50 windows."))
+    return windows
+
+
+def format_windows(windows) -> str:
+    return "\n".join(f"{w.weekday} {w.start:%H:%M} {w.end:%H:%M}" for w in windows)

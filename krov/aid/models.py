@@ -1,0 +1,362 @@
+"""Mutual aid: skills, volunteers, help requests (which are the cases), offers, the
+conversation and notes. Every field that could identify or describe a person in need is
+encrypted at rest; what survives retention is an anonymous record (see services.purge)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from krov.core.fields import EncryptedTextField
+
+# Languages the desk can work in: those a requester may write in and a volunteer may speak.
+AID_LANGUAGES = {
+    "uk": _("Ukrainian"),
+    "ru": _("Russian"),
+    "be": _("Belarusian"),
+    "sr": _("Serbian"),
+    "en": _("English"),
+    "de": _("German"),
+}
+
+# Labels of the seeded skills, translated through the catalogues. A coordinator who renames
+# a skill writes their own label, which then wins.
+SEEDED_SKILL_LABELS = {
+    "driving": _("Driving instruction"),
+    "evacuation": _("Evacuation routes and transport"),
+    "translation": _("Translation"),
+    "legal": _("Legal advice"),
+    "medical": _("Medical advice"),
+    "psychological": _("Psychological support"),
+    "housing": _("Housing"),
+    "documents": _("Documents and visas"),
+    "money": _("Money transfers"),
+    "digital-security": _("Digital security"),
+    "other": _("Other"),
+}
+
+
+class Skill(models.Model):
+    slug = models.SlugField(_("short name"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
+    active = models.BooleanField(_("offered on the form"), default=True)
+
+    class Meta:
+        ordering = ["position", "slug"]
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+
+    def __str__(self) -> str:
+        return str(self.label)
+
+    @property
+    def label(self):
+        if self.name:
+            return self.name
+        return SEEDED_SKILL_LABELS.get(self.slug, self.slug)
+
+
+class TrustLevel(models.IntegerChoices):
+    PROBATION = 0, _("On probation")
+    REGULAR = 1, _("Regular")
+    TRUSTED = 2, _("Trusted")
+
+
+class Sensitivity(models.IntegerChoices):
+    LOW = 0, _("Low")
+    NORMAL = 1, _("Normal")
+    HIGH = 2, _("High")
+
+
+class VolunteerProfile(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="volunteer_profile"
+    )
+    languages = models.JSONField(_("languages"), default=list)
+    max_cases = models.PositiveSmallIntegerField(
+        _("cases at once"), default=2, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Belgrade")
+    paused = models.BooleanField(_("paused"), default=False)
+    trust = models.IntegerField(
+        _("trust"), choices=TrustLevel.choices, default=TrustLevel.PROBATION
+    )
+    vouched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("vouched for by"),
+    )
+    vouched_at = models.DateTimeField(_("vouched for on"), null=True, blank=True)
+    # Kept by the services: open cases right now, closed cases ever, a moving average of
+    # seconds from offer to answer. Denormalised so ranking reads one row per volunteer.
+    open_cases = models.PositiveIntegerField(default=0)
+    closed_cases = models.PositiveIntegerField(default=0)
+    response_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("volunteer profile")
+        verbose_name_plural = _("volunteer profiles")
+
+    def __str__(self) -> str:
+        return self.user.pseudonym
+
+
+class VolunteerSkill(models.Model):
+    class Level(models.IntegerChoices):
+        BASIC = 1, _("Basic")
+        GOOD = 2, _("Good")
+        EXPERT = 3, _("Expert")
+
+    volunteer = models.ForeignKey(VolunteerProfile, on_delete=models.CASCADE, related_name="skills")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="+")
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices, default=Level.GOOD)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["volunteer", "skill"], name="aid_volunteerskill_unique")
+        ]
+        indexes = [models.Index(fields=["skill", "level"])]
+
+    def __str__(self) -> str:
+        return f"{self.skill_id}:{self.level}"
+
+
+class AvailabilityWindow(models.Model):
+    """A weekly window in the volunteer's own time zone (end before start: past midnight)."""
+
+    volunteer = models.ForeignKey(
+        VolunteerProfile, on_delete=models.CASCADE, related_name="windows"
+    )
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"), validators=[MinValueValidator(0), MaxValueValidator(6)]
+    )
+    start = models.TimeField(_("from"))
+    end = models.TimeField(_("until"))
+
+    class Meta:
+        ordering = ["weekday", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class Shift(models.Model):
+    volunteer = models.ForeignKey(VolunteerProfile, on_delete=models.CASCADE, related_name="shifts")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+
+    def __str__(self) -> str:
+        return f"shift until {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class HelpRequestQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status__in=[HelpRequest.Status.CLOSED, HelpRequest.Status.SPAM])
+
+
+class HelpRequest(models.Model):
+    """A request for help; once a volunteer takes it, also the case."""
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web form")
+        TELEGRAM = "telegram", _("Telegram")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        TRIAGED = "triaged", _("Triaged")
+        OFFERED = "offered", _("Offered")
+        ACTIVE = "active", _("Active")
+        WAITING = "waiting", _("Waiting for the requester")
+        CLOSED = "closed", _("Closed")
+        SPAM = "spam", _("Spam")
+
+    class Urgency(models.IntegerChoices):
+        LOW = 0, _("Can wait a few days")
+        NORMAL = 1, _("Within a day")
+        HIGH = 2, _("Urgent: within hours")
+        CRITICAL = 3, _("Life or safety at risk now")
+
+    class Outcome(models.TextChoices):
+        HELPED = "helped", _("Helped")
+        REFERRED = "referred", _("Referred elsewhere")
+        COULD_NOT_HELP = "could_not_help", _("Could not help")
+        REQUESTER_GONE = "requester_gone", _("Requester gone")
+        DUPLICATE = "duplicate", _("Duplicate")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.CharField(max_length=12, unique=True, editable=False)
+    # A keyed hash of the requester's secret link; the link itself is never stored.
+    token_hash = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    # A keyed hash of the form's one-time submission key: a double submit finds the first.
+    submission_hash = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
+    language = models.CharField(max_length=8)
+    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="+")
+    urgency = models.IntegerField(choices=Urgency.choices, default=Urgency.NORMAL)
+    sensitivity = models.IntegerField(choices=Sensitivity.choices, default=Sensitivity.NORMAL)
+    description = EncryptedTextField(blank=True)
+    region = EncryptedTextField(blank=True)
+    # How the channel reaches the requester (e.g. a Telegram chat id); empty for the web.
+    contact_handle = EncryptedTextField(blank=True)
+    contact_lookup = models.CharField(max_length=64, blank=True, db_index=True)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        VolunteerProfile, on_delete=models.SET_NULL, null=True, blank=True, related_name="cases"
+    )
+    # The name the requester sees for whoever answers; new for every assignment.
+    alias = models.CharField(max_length=40, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HelpRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-urgency", "created_at"]
+        verbose_name = _("help request")
+        verbose_name_plural = _("help requests")
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["status", "closed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in {self.Status.CLOSED, self.Status.SPAM}
+
+    @property
+    def language_label(self):
+        return AID_LANGUAGES.get(self.language, self.language)
+
+
+class Offer(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Expired")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="offers")
+    volunteer = models.ForeignKey(VolunteerProfile, on_delete=models.CASCADE, related_name="offers")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    rank = models.PositiveSmallIntegerField(default=1)
+    explanation = models.CharField(max_length=200, blank=True)
+    offered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    offered_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-offered_at"]
+        indexes = [models.Index(fields=["volunteer", "status"])]
+
+    def __str__(self) -> str:
+        return f"offer {self.public_id}"
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        IN = "in", _("From the requester")
+        OUT = "out", _("To the requester")
+        SYSTEM = "system", _("Notice")
+
+    class Delivery(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        SEEN = "seen", _("Seen")
+        FAILED = "failed", _("Not delivered")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    # Who wrote it as the requester sees it: the case alias, or "" for the requester.
+    author_alias = models.CharField(max_length=40, blank=True)
+    # The volunteer's account, for the desk only; never shown to the requester.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    body = EncryptedTextField()
+    # A channel's own reference (e.g. a Telegram file id); never downloaded to the server.
+    attachment_ref = EncryptedTextField(blank=True)
+    delivery = models.CharField(max_length=8, choices=Delivery.choices, default=Delivery.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["request", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"message {self.public_id}"
+
+
+class Note(models.Model):
+    """Internal: seen by the volunteers on the case and coordinators, never the requester."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", _("Note")
+        QUESTION = "question", _("Question to coordinators")
+        SYSTEM = "system", _("Desk notice")
+
+    request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.NOTE)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    body = EncryptedTextField()
+    resolved = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk}"
+
+
+class CannedReply(models.Model):
+    language = models.CharField(_("language"), max_length=8)
+    title = models.CharField(_("title"), max_length=80)
+    body = models.TextField(_("text"))
+
+    class Meta:
+        ordering = ["language", "title"]
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def current_language() -> str:
+    return (get_language() or settings.LANGUAGE_CODE).split("-")[0]

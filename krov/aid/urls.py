@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from krov.aid import views
+
+app_name = "aid"
+
+urlpatterns = [
+    # Requesters: no account; the secret link is the key.
+    path("help/", views.request_help, name="request"),
+    path("help/c/<str:token>/", views.requester_case, name="requester_case"),
+    path("help/c/<str:token>/messages/", views.requester_messages, name="requester_messages"),
+    path("help/c/<str:token>/forget/", views.requester_forget, name="requester_forget"),
+    # Volunteers.
+    path("aid/", views.console, name="console"),
+    path("aid/profile/", views.profile, name="profile"),
+    path("aid/shift/", views.shift, name="shift"),
+    path(
+        "aid/offers/<uuid:public_id>/accept/",
+        views.answer_offer,
+        {"answer": "accept"},
+        name="accept_offer",
+    ),
+    path(
+        "aid/offers/<uuid:public_id>/decline/",
+        views.answer_offer,
+        {"answer": "decline"},
+        name="decline_offer",
+    ),
+    path("aid/cases/<uuid:public_id>/", views.case_detail, name="case"),
+    path("aid/cases/<uuid:public_id>/messages/", views.case_messages, name="case_messages"),
+    path("aid/cases/<uuid:public_id>/reply/", views.case_reply, name="case_reply"),
+    path("aid/cases/<uuid:public_id>/note/", views.case_note, name="case_note"),
+    path("aid/cases/<uuid:public_id>/hand-over/", views.case_handover, name="case_handover"),
+    path("aid/cases/<uuid:public_id>/close/", views.case_close, name="case_close"),
+    # Coordinators.
+    path("aid/triage/", views.triage_queue, name="triage"),
+    path("aid/cases/<uuid:public_id>/triage/", views.case_triage, name="case_triage"),
+    path("aid/cases/<uuid:public_id>/offer/", views.case_offer, name="case_offer"),
+    path("aid/cases/<uuid:public_id>/assign/", views.case_assign, name="case_assign"),
+    path("aid/cases/<uuid:public_id>/spam/", views.case_spam, name="case_spam"),
+    path("aid/cases/<uuid:public_id>/merge/", views.case_merge, name="case_merge"),
+    path("aid/dashboard/", views.dashboard, name="dashboard"),
+    path("aid/volunteers/", views.volunteers, name="volunteers"),
+    path("aid/volunteers/<uuid:public_id>/trust/", views.volunteer_trust, name="volunteer_trust"),
+]

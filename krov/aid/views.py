@@ -1,0 +1,597 @@
+"""Thin views over krov.aid.services. Every page that shows case data sends no-store."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import cast
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from krov.accounts.models import User
+from krov.aid import forms, matching, services, stats
+from krov.aid.models import (
+    AID_LANGUAGES,
+    CannedReply,
+    HelpRequest,
+    Offer,
+    Skill,
+    VolunteerProfile,
+)
+from krov.core.access import public, requires
+from krov.core.clientip import client_address
+
+ANSWER = "accounts.answer_help_requests"
+TRIAGE = "accounts.triage_help_requests"
+
+
+def no_store(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    return wrapper
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+# --- requester ------------------------------------------------------------------------------
+
+
+@public
+@sensitive_post_parameters("description", "region")
+@require_http_methods(["GET", "POST"])
+@no_store
+def request_help(request: HttpRequest) -> HttpResponse:
+    language = services.serving_language(get_language())
+    form = forms.HelpRequestForm(request.POST or None, language=language)
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("website"):
+            # A bot filled the invisible field. Answer as if all went well; store nothing.
+            return render(request, "aid/request_received_bot.html", status=200)
+        if form.is_valid():
+            data = form.cleaned_data
+            skill = Skill.objects.filter(pk=data["skill"]).first()
+            if not services.intake_allowed(client_address(request)):
+                form.add_error(
+                    None,
+                    _(
+                        "Too many requests from your connection in the last hour. Please wait "
+                        "and try again, or write to us on Telegram."
+                    ),
+                )
+                status = 429
+            elif skill is None:
+                form.add_error("skill", _("Please choose a kind of help."))
+                status = 400
+            else:
+                try:
+                    submitted = services.submit_request(
+                        channel=HelpRequest.Channel.WEB,
+                        language=data["language"],
+                        skill=skill,
+                        description=data["description"],
+                        urgency=data["urgency"],
+                        region=data["region"],
+                        submission_key=data["submission_key"],
+                    )
+                except services.AidError as error:
+                    form.add_error(None, str(error))
+                    status = 400
+                else:
+                    url = reverse("aid:requester_case", args=[submitted.token])
+                    return redirect(url + "?new=1")
+        else:
+            status = 400
+    return render(
+        request,
+        "aid/request_form.html",
+        {
+            "form": form,
+            "retention_days": services.settings.KROV_RETENTION_DAYS,
+            "max_text": services.settings.KROV_AID_MAX_TEXT,
+        },
+        status=status,
+    )
+
+
+def _requester_case(token: str) -> HelpRequest:
+    case = services.case_for_token(token)
+    if case is None:
+        raise Http404
+    return case
+
+
+def _requester_context(case: HelpRequest, token: str) -> dict:
+    return {
+        "case": case,
+        "token": token,
+        "conversation": case.messages.all(),
+        "form": forms.MessageForm(),
+    }
+
+
+@public
+@require_http_methods(["GET", "POST"])
+@no_store
+def requester_case(request: HttpRequest, token: str) -> HttpResponse:
+    case = _requester_case(token)
+    context = _requester_context(case, token)
+    status = 200
+    if request.method == "POST":
+        form = forms.MessageForm(request.POST)
+        context["form"] = form
+        if form.is_valid():
+            try:
+                services.post_requester_message(case, body=form.cleaned_data["body"])
+            except services.CaseClosed as error:
+                context["closed_notice"] = str(error)
+                status = 409
+            except services.AidError as error:
+                form.add_error(None, str(error))
+                status = 400
+            else:
+                return redirect(reverse("aid:requester_case", args=[token]))
+        else:
+            status = 400
+    services.mark_seen_by_requester(case)
+    context["new"] = request.GET.get("new") == "1"
+    context["link"] = request.build_absolute_uri(reverse("aid:requester_case", args=[token]))
+    return render(request, "aid/requester_case.html", context, status=status)
+
+
+@public
+@require_safe
+@no_store
+def requester_messages(request: HttpRequest, token: str) -> HttpResponse:
+    case = _requester_case(token)
+    services.mark_seen_by_requester(case)
+    return render(
+        request, "aid/partials/_requester_conversation.html", _requester_context(case, token)
+    )
+
+
+@public
+@require_POST
+@no_store
+def requester_forget(request: HttpRequest, token: str) -> HttpResponse:
+    case = _requester_case(token)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Please tick the box to confirm the deletion."))
+        return redirect(reverse("aid:requester_case", args=[token]))
+    services.forget(case)
+    return render(request, "aid/forgotten.html")
+
+
+# --- volunteer ------------------------------------------------------------------------------
+
+
+@requires(ANSWER)
+@require_safe
+@no_store
+def console(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    profile = services.ensure_profile(user)
+    offers = (
+        Offer.objects.filter(volunteer=profile, status=Offer.Status.PENDING)
+        .select_related("request", "request__skill")
+        .order_by("expires_at")[:50]
+    )
+    cases = (
+        HelpRequest.objects.filter(assignee=profile)
+        .open()
+        .select_related("skill")
+        .order_by("-last_activity_at")[:50]
+    )
+    current_shift = profile.shifts.filter(ends_at__gt=services.timezone.now()).first()
+    context = {
+        "profile": profile,
+        "offers": offers,
+        "cases": cases,
+        "current_shift": current_shift,
+        "shift_form": forms.ShiftForm(),
+    }
+    return render(request, "aid/console.html", context)
+
+
+@requires(ANSWER)
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    volunteer = services.ensure_profile(user)
+    skills = list(Skill.objects.filter(active=True))
+    levels = {vs.skill_id: vs.level for vs in volunteer.skills.all()}
+    initial = {
+        "languages": volunteer.languages,
+        "max_cases": volunteer.max_cases,
+        "time_zone": volunteer.time_zone,
+        "paused": volunteer.paused,
+        "windows": forms.format_windows(volunteer.windows.all()),
+        **{f"skill_{pk}": level for pk, level in levels.items()},
+    }
+    form = forms.ProfileForm(request.POST or None, initial=initial, skills=skills)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            services.update_profile(
+                volunteer,
+                actor=user,
+                languages=data["languages"],
+                max_cases=data["max_cases"],
+                time_zone=data["time_zone"],
+                paused=data["paused"],
+                skills=form.skills(),
+                windows=data["windows"],
+            )
+            messages.success(request, _("Your volunteer profile is saved."))
+            return redirect("aid:profile")
+        status = 400
+    return render(request, "aid/profile.html", {"form": form, "profile": volunteer}, status=status)
+
+
+@requires(ANSWER)
+@require_POST
+def shift(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    volunteer = services.ensure_profile(user)
+    if request.POST.get("end"):
+        services.end_shift(volunteer, actor=user)
+        messages.success(request, _("Your shift has ended."))
+        return redirect("aid:console")
+    form = forms.ShiftForm(request.POST)
+    if form.is_valid():
+        services.start_shift(volunteer, actor=user, hours=form.cleaned_data["hours"])
+        messages.success(request, _("You are on shift. Thank you."))
+    else:
+        messages.error(request, _("A shift lasts between 1 and 12 hours."))
+    return redirect("aid:console")
+
+
+@requires(ANSWER)
+@require_POST
+def answer_offer(request: HttpRequest, public_id, answer: str) -> HttpResponse:
+    user = _user(request)
+    offer = Offer.objects.filter(public_id=public_id).select_related("request").first()
+    volunteer = services.profile_of(user)
+    if offer is None or volunteer is None or offer.volunteer_id != volunteer.pk:
+        raise Http404
+    try:
+        if answer == "accept":
+            case = services.accept_offer(offer, actor=user)
+            messages.success(request, _("The case is yours. Thank you."))
+            return redirect("aid:case", public_id=case.public_id)
+        services.decline_offer(offer, actor=user)
+        messages.info(request, _("Declined. The request goes to the next volunteer."))
+    except services.AidError as error:
+        messages.error(request, str(error))
+        return redirect("aid:console")
+    return redirect("aid:console")
+
+
+def _case_or_404(request: HttpRequest, public_id) -> HelpRequest:
+    case = services.get_case_for_user(request.user, public_id)
+    if case is None:
+        raise Http404
+    return case
+
+
+def _case_context(request: HttpRequest, case: HelpRequest) -> dict:
+    user = _user(request)
+    coordinator = services.is_coordinator(user)
+    context = {
+        "case": case,
+        "conversation": case.messages.select_related("author").all(),
+        "notes": case.notes.select_related("author").all(),
+        "can_write": services.can_write_case(user, case),
+        "coordinator": coordinator,
+        "reply_form": forms.MessageForm(),
+        "note_form": forms.NoteForm(),
+        "close_form": forms.CloseForm(),
+        "handover_form": forms.HandOverForm(),
+        "canned": CannedReply.objects.filter(language=case.language),
+    }
+    volunteer = services.profile_of(user)
+    if volunteer is not None:
+        context["my_offer"] = case.offers.filter(
+            volunteer=volunteer, status=Offer.Status.PENDING
+        ).first()
+    if coordinator:
+        context.update(
+            {
+                "matches": matching.rank(case) if case.is_open and not case.assignee_id else [],
+                "offers": case.offers.select_related("volunteer__user").all(),
+                "access_log": services.access_log(case),
+                "triage_form": forms.TriageForm(
+                    initial={
+                        "skill": case.skill_id,
+                        "urgency": case.urgency,
+                        "sensitivity": case.sensitivity,
+                    }
+                ),
+                "merge_form": forms.MergeForm(),
+            }
+        )
+    return context
+
+
+@requires(ANSWER)
+@require_safe
+@no_store
+def case_detail(request: HttpRequest, public_id) -> HttpResponse:
+    case = _case_or_404(request, public_id)
+    return render(request, "aid/case.html", _case_context(request, case))
+
+
+@requires(ANSWER)
+@require_safe
+@no_store
+def case_messages(request: HttpRequest, public_id) -> HttpResponse:
+    case = services.HelpRequest.objects.filter(public_id=public_id).first()
+    # Polling re-reads the conversation; the audit entry was written when the page opened.
+    if case is None or not services.can_view_case(request.user, case):
+        raise Http404
+    return render(
+        request,
+        "aid/partials/_conversation.html",
+        {"case": case, "conversation": case.messages.all(), "viewer": "desk"},
+    )
+
+
+def _case_action(view):
+    """POST on a case: 404 unless the user may see it; domain errors become messages."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, public_id) -> HttpResponse:
+        case = _case_or_404(request, public_id)
+        try:
+            result = view(request, case)
+        except services.AidError as error:
+            if request.htmx:
+                return HttpResponse(str(error), status=409)
+            messages.error(request, str(error))
+            result = None
+        return result or redirect("aid:case", public_id=case.public_id)
+
+    return wrapper
+
+
+@requires(ANSWER)
+@require_POST
+@no_store
+@_case_action
+def case_reply(request: HttpRequest, case: HelpRequest):
+    form = forms.MessageForm(request.POST)
+    if not form.is_valid():
+        errors = " ".join(form.errors.get("body", []))
+        raise services.AidError(errors or _("Please write something."))
+    services.post_reply(case, actor=_user(request), body=form.cleaned_data["body"])
+    if request.htmx:
+        return render(
+            request,
+            "aid/partials/_conversation.html",
+            {"case": case, "conversation": case.messages.all(), "viewer": "desk"},
+        )
+    return None
+
+
+@requires(ANSWER)
+@require_POST
+@_case_action
+def case_note(request: HttpRequest, case: HelpRequest):
+    form = forms.NoteForm(request.POST)
+    if not form.is_valid():
+        raise services.AidError(_("Please write the note (and keep it short enough)."))
+    services.add_note(
+        case,
+        actor=_user(request),
+        body=form.cleaned_data["body"],
+        question=form.cleaned_data["question"],
+    )
+    messages.success(request, _("Note added."))
+
+
+@requires(ANSWER)
+@require_POST
+@_case_action
+def case_handover(request: HttpRequest, case: HelpRequest):
+    form = forms.HandOverForm(request.POST)
+    if not form.is_valid():
+        raise services.AidError(_("Please say why you hand the case over."))
+    services.hand_over(case, actor=_user(request), reason=form.cleaned_data["reason"])
+    messages.success(request, _("The case is back with the coordinators."))
+    return redirect("aid:console")
+
+
+@requires(ANSWER)
+@require_POST
+@_case_action
+def case_close(request: HttpRequest, case: HelpRequest):
+    form = forms.CloseForm(request.POST)
+    if not form.is_valid():
+        raise services.AidError(_("Please choose how the case ended."))
+    services.close_case(case, actor=_user(request), outcome=form.cleaned_data["outcome"])
+    messages.success(request, _("The case is closed."))
+
+
+# --- coordinators ----------------------------------------------------------------------------
+
+
+@requires(TRIAGE)
+@require_safe
+@no_store
+def triage_queue(request: HttpRequest) -> HttpResponse:
+    form = forms.QueueFilterForm(request.GET or None)
+    filters: dict = {}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "language": data["language"] or "",
+            "skill": Skill.objects.filter(pk=data["skill"]).first() if data["skill"] else None,
+            "urgency": data["urgency"],
+            "older_than_hours": data["older_than"],
+        }
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    page = Paginator(services.triage_queue(**filters), 50).get_page(request.GET.get("page"))
+    return render(request, "aid/triage.html", {"form": form, "page": page}, status=status)
+
+
+@requires(TRIAGE)
+@require_POST
+@_case_action
+def case_triage(request: HttpRequest, case: HelpRequest):
+    form = forms.TriageForm(request.POST)
+    if not form.is_valid():
+        raise services.AidError(_("Please check the triage fields."))
+    data = form.cleaned_data
+    skill = Skill.objects.filter(pk=data["skill"]).first()
+    services.triage(
+        case,
+        actor=_user(request),
+        skill=skill,
+        urgency=data["urgency"],
+        sensitivity=data["sensitivity"],
+    )
+    messages.success(request, _("Triage saved."))
+
+
+@requires(TRIAGE)
+@require_POST
+@_case_action
+def case_offer(request: HttpRequest, case: HelpRequest):
+    volunteer = None
+    if request.POST.get("volunteer"):
+        volunteer = _volunteer_or_error(request.POST["volunteer"])
+    made = services.offer(case, actor=_user(request), volunteer=volunteer)
+    if made is None:
+        messages.warning(request, _("Nobody matches this request right now."))
+    else:
+        messages.success(
+            request, _("Offered to %(name)s.") % {"name": made.volunteer.user.pseudonym}
+        )
+
+
+def _volunteer_or_error(public_id: str) -> VolunteerProfile:
+    try:
+        volunteer = (
+            VolunteerProfile.objects.select_related("user").filter(public_id=public_id).first()
+        )
+    except Exception:  # a malformed UUID
+        volunteer = None
+    if volunteer is None:
+        raise services.AidError(_("No such volunteer."))
+    return volunteer
+
+
+@requires(TRIAGE)
+@require_POST
+@_case_action
+def case_assign(request: HttpRequest, case: HelpRequest):
+    volunteer = _volunteer_or_error(request.POST.get("volunteer", ""))
+    services.assign(case, volunteer, actor=_user(request))
+    messages.success(request, _("Assigned to %(name)s.") % {"name": volunteer.user.pseudonym})
+
+
+@requires(TRIAGE)
+@require_POST
+@_case_action
+def case_spam(request: HttpRequest, case: HelpRequest):
+    services.mark_spam(case, actor=_user(request))
+    messages.success(request, _("Marked as spam."))
+    return redirect("aid:triage")
+
+
+@requires(TRIAGE)
+@require_POST
+@_case_action
+def case_merge(request: HttpRequest, case: HelpRequest):
+    form = forms.MergeForm(request.POST)
+    code = form.data.get("into", "").strip().upper()
+    target = HelpRequest.objects.filter(code=code).first() if form.is_valid() else None
+    if target is None:
+        raise services.AidError(_("No request has the code %(code)s.") % {"code": code[:12]})
+    services.merge(case, target, actor=_user(request))
+    messages.success(request, _("Merged into %(code)s.") % {"code": target.code})
+    return redirect("aid:case", public_id=target.public_id)
+
+
+@requires(TRIAGE)
+@require_safe
+@no_store
+def dashboard(request: HttpRequest) -> HttpResponse:
+    figures = stats.dashboard()
+    labels = {s.slug: s.label for s in Skill.objects.all()}
+    figures["by_category"] = [(labels.get(k, k), row) for k, row in figures["by_category"]]
+    figures["by_language"] = [(AID_LANGUAGES.get(k, k), row) for k, row in figures["by_language"]]
+    outcomes = dict(HelpRequest.Outcome.choices)
+    figures["by_outcome"] = [(outcomes.get(k, k), row) for k, row in figures["by_outcome"]]
+    return render(request, "aid/dashboard.html", {"figures": figures})
+
+
+@requires(TRIAGE)
+@require_http_methods(["GET", "POST"])
+@no_store
+def volunteers(request: HttpRequest) -> HttpResponse:
+    form = forms.VouchForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            account = form.cleaned_data["account"].strip()
+            found = User.objects.filter(Q(email__iexact=account) | Q(pseudonym__iexact=account))
+            user = found.first()
+            if user is None:
+                form.add_error("account", _("No account has this pseudonym or email."))
+                status = 400
+            else:
+                try:
+                    languages = form.cleaned_data["languages"]
+                    services.vouch_for(user, actor=_user(request), languages=languages)
+                except services.AidError as error:
+                    form.add_error(None, str(error))
+                    status = 400
+                else:
+                    messages.success(
+                        request,
+                        _("%(name)s is now a volunteer, on probation.") % {"name": user.pseudonym},
+                    )
+                    return redirect("aid:volunteers")
+        else:
+            status = 400
+    page = Paginator(
+        VolunteerProfile.objects.select_related("user", "vouched_by").order_by("user__pseudonym"),
+        50,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "aid/volunteers.html",
+        {"form": form, "page": page, "trust_form": forms.TrustForm()},
+        status=status,
+    )
+
+
+@requires(TRIAGE)
+@require_POST
+def volunteer_trust(request: HttpRequest, public_id) -> HttpResponse:
+    volunteers = VolunteerProfile.objects.select_related("user")
+    volunteer = get_object_or_404(volunteers, public_id=public_id)
+    form = forms.TrustForm(request.POST)
+    if form.is_valid():
+        services.set_trust(volunteer, form.cleaned_data["trust"], actor=_user(request))
+        name = volunteer.user.pseudonym
+        messages.success(request, _("Trust changed for %(name)s.") % {"name": name})
+    else:
+        messages.error(request, _("Unknown trust level."))
+    return redirect("aid:volunteers")

@@ -23,6 +23,8 @@ MFA_SETUP_URL_NAMES = frozenset(
         "account_confirm_email",
         "account_email_verification_sent",
         "healthz",
+        # A person who may be in danger can always lock their account.
+        "panic",
     }
 )
 

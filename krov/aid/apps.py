@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AidConfig(AppConfig):
@@ -10,3 +11,6 @@ class AidConfig(AppConfig):
 
     def ready(self) -> None:
         from krov.aid import receivers  # noqa: F401 - connects signal receivers
+        from krov.aid.seed import seed_after_migrate
+
+        post_migrate.connect(seed_after_migrate, sender=self)

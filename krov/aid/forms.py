@@ -5,6 +5,7 @@ from datetime import time
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from krov.aid.models import AID_LANGUAGES, HelpRequest, Sensitivity, Skill, TrustLevel
@@ -53,6 +54,7 @@ class HelpRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         limit = settings.KROV_AID_MAX_TEXT
         self.fields["description"].max_length = limit
+        self.fields["description"].validators.append(MaxLengthValidator(limit))
         self.fields["description"].widget.attrs["maxlength"] = str(limit)
         self.fields["description"].help_text = _(
             "Write in your own words, up to %(limit)s characters. Do not give your full "
@@ -72,6 +74,7 @@ class MessageForm(forms.Form):
         super().__init__(*args, **kwargs)
         limit = settings.KROV_AID_MAX_TEXT
         self.fields["body"].max_length = limit
+        self.fields["body"].validators.append(MaxLengthValidator(limit))
         self.fields["body"].widget.attrs["maxlength"] = str(limit)
 
 

@@ -487,13 +487,15 @@ def accept_offer(offer_obj: Offer, *, actor: User) -> HelpRequest:
         profile = profile_of(actor)
         if profile is None or offer_obj.volunteer_id != profile.pk:
             raise AidError(_("This offer is not yours."))
+        # Lock the case first: every writer of a case's offers takes this lock before the
+        # offer rows, so two claims queue up instead of deadlocking.
+        case = _lock_case(offer_obj.request_id)
         now = timezone.now()
         claimed = Offer.objects.filter(
             pk=offer_obj.pk, status=Offer.Status.PENDING, expires_at__gt=now
         ).update(status=Offer.Status.ACCEPTED, answered_at=now)
         if not claimed:
             raise AidError(_("This offer is no longer open."))
-        case = offer_obj.request
         if not _take(case, profile, from_statuses=[Status.OFFERED, Status.TRIAGED, Status.NEW]):
             raise AidError(_("Another volunteer has already taken this case."))
         _withdraw_offers(case, except_offer=offer_obj)
@@ -506,15 +508,22 @@ def accept_offer(offer_obj: Offer, *, actor: User) -> HelpRequest:
     return case
 
 
+def _lock_case(request_id: int) -> HelpRequest:
+    """Every change to a case's offers locks the case row first (see accept_offer)."""
+    return HelpRequest.objects.select_for_update().get(pk=request_id)
+
+
 def decline_offer(offer_obj: Offer, *, actor: User) -> None:
     profile = profile_of(actor)
     if profile is None or offer_obj.volunteer_id != profile.pk:
         raise AidError(_("This offer is not yours."))
-    declined = Offer.objects.filter(pk=offer_obj.pk, status=Offer.Status.PENDING).update(
-        status=Offer.Status.DECLINED, answered_at=timezone.now()
-    )
-    if declined:
-        offer_next(offer_obj.request_id)
+    with transaction.atomic():
+        _lock_case(offer_obj.request_id)
+        declined = Offer.objects.filter(pk=offer_obj.pk, status=Offer.Status.PENDING).update(
+            status=Offer.Status.DECLINED, answered_at=timezone.now()
+        )
+        if declined:
+            offer_next(offer_obj.request_id)
 
 
 def offer_next(request_id: int) -> Offer | None:
@@ -528,6 +537,7 @@ def offer_next(request_id: int) -> Offer | None:
 
 
 def expire_offers(now: datetime | None = None) -> int:
+    """Expire offers past their time and move each request on; safe to run concurrently."""
     now = now or timezone.now()
     expired_ids = list(
         Offer.objects.filter(status=Offer.Status.PENDING, expires_at__lte=now).values_list(
@@ -536,11 +546,13 @@ def expire_offers(now: datetime | None = None) -> int:
     )
     count = 0
     for offer_id, request_id in expired_ids:
-        if Offer.objects.filter(pk=offer_id, status=Offer.Status.PENDING).update(
-            status=Offer.Status.EXPIRED, answered_at=now
-        ):
-            count += 1
-            offer_next(request_id)
+        with transaction.atomic():
+            _lock_case(request_id)
+            if Offer.objects.filter(pk=offer_id, status=Offer.Status.PENDING).update(
+                status=Offer.Status.EXPIRED, answered_at=now
+            ):
+                count += 1
+                offer_next(request_id)
     return count
 
 

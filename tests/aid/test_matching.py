@@ -130,8 +130,8 @@ def test_a_decline_moves_the_offer_on_and_nobody_is_asked_twice(
     start=st.times(),
     end=st.times(),
     moment=st.datetimes(
-        min_value=datetime(2020, 1, 1),
-        max_value=datetime(2030, 1, 1),
+        min_value=datetime(2020, 1, 1),  # noqa: DTZ001 - hypothesis wants naive bounds
+        max_value=datetime(2030, 1, 1),  # noqa: DTZ001
         timezones=st.just(ZoneInfo("UTC")),
     ),
 )

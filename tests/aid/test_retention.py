@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from datetime import timedelta
@@ -137,10 +138,13 @@ def test_postgresql_dump_holds_no_submitted_text_in_plain_form(submit, make_volu
     services.assign(case, volunteer, actor=coordinator)
     services.post_requester_message(case, body=SECRET)
     services.add_note(case, actor=volunteer.user, body=SECRET)
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        pytest.skip("pg_dump is not installed")
     params = connection.settings_dict
-    dump = subprocess.run(  # noqa: S603,S607 - pg_dump from the system, local database
+    dump = subprocess.run(  # noqa: S603 - pg_dump from the system, local database
         [
-            "pg_dump",
+            pg_dump,
             "--host",
             params["HOST"] or "127.0.0.1",
             "--port",

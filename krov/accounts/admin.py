@@ -13,19 +13,32 @@ from krov.core.models import AuditEvent
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["pseudonym"]
-    list_display = ["pseudonym", "email", "is_active", "is_staff", "last_login"]
+    list_display = [
+        "pseudonym",
+        "email",
+        "is_active",
+        "locked_by_panic_at",
+        "is_staff",
+        "last_login",
+    ]
+    actions = ["unlock_after_panic"]
     search_fields = ["pseudonym", "email"]
     list_filter = ["is_active", "is_staff", "groups"]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "locked_by_panic_at"]
     fieldsets = [
         (None, {"fields": ["email", "pseudonym", "password"]}),
-        (_("Roles"), {"fields": ["is_active", "groups"]}),
+        (_("Roles"), {"fields": ["is_active", "locked_by_panic_at", "groups"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "pseudonym", "password1", "password2"]}),
     ]
     filter_horizontal = ["groups"]
+
+    @admin.action(description=_("Unlock the selected accounts (after panic)"))
+    def unlock_after_panic(self, request, queryset):
+        for user in queryset.filter(is_active=False):
+            services.unlock(user, actor=request.user)
 
     def user_change_password(self, request, id, form_url=""):
         # Setting someone else's password would let an admin take over a volunteer's

@@ -43,5 +43,6 @@ urlpatterns = [
     path("aid/cases/<uuid:public_id>/merge/", views.case_merge, name="case_merge"),
     path("aid/dashboard/", views.dashboard, name="dashboard"),
     path("aid/volunteers/", views.volunteers, name="volunteers"),
+    path("aid/catalogue/", views.catalogue, name="catalogue"),
     path("aid/volunteers/<uuid:public_id>/trust/", views.volunteer_trust, name="volunteer_trust"),
 ]

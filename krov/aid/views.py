@@ -595,3 +595,55 @@ def volunteer_trust(request: HttpRequest, public_id) -> HttpResponse:
     else:
         messages.error(request, _("Unknown trust level."))
     return redirect("aid:volunteers")
+
+
+@requires(TRIAGE)
+@require_http_methods(["GET", "POST"])
+def catalogue(request: HttpRequest) -> HttpResponse:
+    """Coordinators keep the skills and the canned replies."""
+    status = 200
+    if request.method == "POST":
+        user = _user(request)
+        try:
+            if request.POST.get("what") == "skill":
+                skill = None
+                if request.POST.get("id"):
+                    skill = get_object_or_404(Skill, pk=_int_or_404(request.POST["id"]))
+                services.save_skill(
+                    actor=user,
+                    slug=request.POST.get("slug", ""),
+                    name=request.POST.get("name", ""),
+                    active=request.POST.get("active") == "on",
+                    skill=skill,
+                )
+            else:
+                reply = None
+                if request.POST.get("id"):
+                    reply = get_object_or_404(CannedReply, pk=_int_or_404(request.POST["id"]))
+                services.save_canned_reply(
+                    actor=user,
+                    language=request.POST.get("language", ""),
+                    title=request.POST.get("title", ""),
+                    body=request.POST.get("body", ""),
+                    reply=reply,
+                    delete=request.POST.get("delete") == "1",
+                )
+        except services.AidError as error:
+            messages.error(request, str(error))
+            status = 400
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("aid:catalogue")
+    context = {
+        "skills": Skill.objects.all(),
+        "replies": CannedReply.objects.all(),
+        "languages": list(AID_LANGUAGES.items()),
+    }
+    return render(request, "aid/catalogue.html", context, status=status)
+
+
+def _int_or_404(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None

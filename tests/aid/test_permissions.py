@@ -77,6 +77,8 @@ TABLE = [
     ("get", "/en/aid/triage/", COORDINATION),
     ("get", "/en/aid/dashboard/", COORDINATION),
     ("get", "/en/aid/volunteers/", COORDINATION),
+    ("get", "/en/aid/catalogue/", COORDINATION),
+    ("post", "/en/aid/catalogue/", COORDINATION),
     ("post", "/en/aid/volunteers/{volunteer}/trust/", COORDINATION),
     ("post", "/en/aid/cases/{case}/triage/", COORDINATION),
     ("post", "/en/aid/cases/{case}/offer/", COORDINATION),

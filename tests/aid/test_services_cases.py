@@ -281,3 +281,29 @@ def test_opening_a_case_is_recorded_and_shown_to_coordinators(active_case, coord
     assert services.get_case_for_user(coordinator, case.public_id) == case
     log = list(services.access_log(case))
     assert {e.actor_pseudonym for e in log} == {"Veter", coordinator.pseudonym}
+
+
+def test_coordinators_add_rename_and_switch_off_skills(coordinator, make_volunteer):
+    skill = services.save_skill(actor=coordinator, slug="", name="Pet evacuation")
+    assert skill.slug == "pet-evacuation" and skill.label == "Pet evacuation"
+    with pytest.raises(services.AidError):
+        services.save_skill(actor=coordinator, slug="", name="Pet evacuation")
+    services.save_skill(actor=coordinator, slug="", name="", active=False, skill=skill)
+    skill.refresh_from_db()
+    assert not skill.active and skill.label == "pet-evacuation"
+    volunteer = make_volunteer("Veter")
+    with pytest.raises(services.AidError):
+        services.save_skill(actor=volunteer.user, slug="", name="Sneaky")
+
+
+def test_catalogue_page_refuses_bad_input_with_a_message(coordinator):
+    client = Client()
+    client.force_login(coordinator, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.post("/en/aid/catalogue/", {"what": "reply", "language": "xx", "body": ""})
+    assert response.status_code == 400
+    assert client.post("/en/aid/catalogue/", {"what": "skill", "id": "abc"}).status_code == 404
+    response = client.post(
+        "/en/aid/catalogue/",
+        {"what": "reply", "language": "uk", "title": "Так", "body": "Дякуємо!"},
+    )
+    assert response.status_code == 302

@@ -37,6 +37,7 @@ messages: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.aid_matching
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +43,7 @@ class Match:
         return explain(self)
 
 
+@lru_cache(maxsize=256)
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -66,8 +68,8 @@ def available_until(windows, zone_name: str, now: datetime) -> time | None:
     return None
 
 
-def candidates(request: HelpRequest, *, now: datetime):
-    """Volunteers who may be offered `request`: one query plus two prefetches."""
+def candidates(request: HelpRequest):
+    """Volunteers who may be offered `request`: hard rules only, in one query."""
     from krov.accounts.models import User
 
     can_answer = User.groups.through.objects.filter(
@@ -88,52 +90,84 @@ def candidates(request: HelpRequest, *, now: datetime):
         .exclude(Exists(already_asked))
         .exclude(pk=request.assignee_id or 0)
         .annotate(skill_level=level.values("level")[:1])
-        .select_related("user")
-        .prefetch_related(
-            Prefetch("windows", queryset=AvailabilityWindow.objects.all()),
-            Prefetch(
-                "shifts",
-                queryset=Shift.objects.filter(starts_at__lte=now, ends_at__gt=now),
-                to_attr="current_shifts",
-            ),
-        )
     )
     if request.sensitivity > Sensitivity.LOW:
         queryset = queryset.filter(~Q(trust=TrustLevel.PROBATION))
     return queryset
 
 
+@dataclass(frozen=True)
+class _Window:
+    weekday: int
+    start: time
+    end: time
+
+
 def rank(request: HelpRequest, *, limit: int = 5, now: datetime | None = None) -> list[Match]:
+    """The best `limit` volunteers for `request`, best first. Four queries whatever the
+    number of volunteers: candidates and their windows and shifts as plain rows, then
+    the winners as objects. Rows, not model instances, keep thousands of candidates cheap."""
     now = now or timezone.now()
-    matches = []
-    for volunteer in candidates(request, now=now):
-        shared = request.language in (volunteer.languages or [])
-        until = available_until(volunteer.windows.all(), volunteer.time_zone, now)
-        shift_end = max((s.ends_at for s in volunteer.current_shifts), default=None)
-        free = (volunteer.max_cases - volunteer.open_cases) / volunteer.max_cases
-        response = volunteer.response_seconds if volunteer.response_seconds is not None else 3600
+    rows = list(
+        candidates(request).values_list(
+            "pk",
+            "languages",
+            "time_zone",
+            "max_cases",
+            "open_cases",
+            "response_seconds",
+            "skill_level",
+        )
+    )
+    if not rows:
+        return []
+    candidate_ids = [row[0] for row in rows]
+    # Only windows that can contain `now` in some time zone: UTC's weekday, one either side,
+    # and the day before those for windows that run past midnight.
+    utc_day = now.astimezone(ZoneInfo("UTC")).weekday()
+    days = {(utc_day + offset) % 7 for offset in (-2, -1, 0, 1)}
+    windows: dict[int, list[_Window]] = {}
+    for volunteer_id, weekday, start, end in AvailabilityWindow.objects.filter(
+        volunteer_id__in=candidate_ids, weekday__in=days
+    ).values_list("volunteer_id", "weekday", "start", "end"):
+        windows.setdefault(volunteer_id, []).append(_Window(weekday, start, end))
+    shifts: dict[int, datetime] = {}
+    for volunteer_id, ends_at in Shift.objects.filter(
+        volunteer_id__in=candidate_ids, starts_at__lte=now, ends_at__gt=now
+    ).values_list("volunteer_id", "ends_at"):
+        shifts[volunteer_id] = max(ends_at, shifts.get(volunteer_id, ends_at))
+
+    scored = []
+    for pk, languages, zone, max_cases, open_cases, response, level in rows:
+        shared = request.language in (languages or [])
+        until = available_until(windows.get(pk, ()), zone, now)
+        shift_end = shifts.get(pk)
+        free = (max_cases - open_cases) / max_cases if max_cases else 0
         sort_key = (
             0 if shift_end else 1,
             0 if shared else 1,
-            -(volunteer.skill_level or 0),
+            -(level or 0),
             0 if until else 1,
             -free,
-            response,
-            volunteer.pk,
+            response if response is not None else 3600,
+            pk,
         )
-        matches.append(
-            Match(
-                volunteer=volunteer,
-                language=request.language,
-                level=volunteer.skill_level or 0,
-                shared_language=shared,
-                available_until=until,
-                on_shift_until=shift_end,
-                sort_key=sort_key,
-            )
+        scored.append((sort_key, pk, shared, until, shift_end, level or 0))
+    scored.sort()
+    best = scored[:limit]
+    profiles = VolunteerProfile.objects.select_related("user").in_bulk([row[1] for row in best])
+    return [
+        Match(
+            volunteer=profiles[pk],
+            language=request.language,
+            level=level,
+            shared_language=shared,
+            available_until=until,
+            on_shift_until=shift_end,
+            sort_key=sort_key,
         )
-    matches.sort(key=lambda m: m.sort_key)
-    return matches[:limit]
+        for sort_key, pk, shared, until, shift_end, level in best
+    ]
 
 
 def explain(match: Match) -> str:

@@ -107,7 +107,7 @@ def test_ranking_takes_a_fixed_number_of_queries(
     for index in range(12):
         make_volunteer(f"V{index}", windows=[(2, "18:00", "22:00"), (3, "09:00", "12:00")])
     case, _token = submit()
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         assert len(matching.rank(case, now=WEDNESDAY_EVENING)) == 5
 
 

@@ -1,0 +1,188 @@
+"""Matching benchmark: 5,000 volunteers and 20,000 open requests on SQLite.
+
+Prints the time to rank the top 5 volunteers for a request (p50/p95) as a ratio against one
+indexed SELECT on the same database in the same run, and the query counts of the triage
+queue and the volunteer console with 100 and with 20,000 requests (they must be equal).
+Run with `make bench` or `python -m bench.aid_matching`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import time
+from datetime import time as clock
+
+VOLUNTEERS = int(os.environ.get("BENCH_VOLUNTEERS", "5000"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "20000"))
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "200"))
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def make_volunteers(count: int, rng: random.Random) -> None:
+    from django.contrib.auth.models import Group
+
+    from krov.accounts.models import User
+    from krov.aid.models import (
+        AID_LANGUAGES,
+        AvailabilityWindow,
+        Skill,
+        TrustLevel,
+        VolunteerProfile,
+        VolunteerSkill,
+    )
+
+    skills = list(Skill.objects.all())
+    languages = list(AID_LANGUAGES)
+    users = User.objects.bulk_create(
+        User(email=f"v{i}@bench.local", pseudonym=f"Volunteer{i}", password="!")
+        for i in range(count)
+    )
+    group = Group.objects.get(name="volunteer")
+    User.groups.through.objects.bulk_create(
+        User.groups.through(user_id=user.pk, group_id=group.pk) for user in users
+    )
+    profiles = VolunteerProfile.objects.bulk_create(
+        VolunteerProfile(
+            user=user,
+            languages=rng.sample(languages, rng.randint(1, 3)),
+            max_cases=rng.randint(1, 4),
+            open_cases=rng.randint(0, 1),
+            trust=rng.choice(list(TrustLevel.values)),
+            paused=rng.random() < 0.1,
+            response_seconds=rng.randint(60, 7200),
+            time_zone=rng.choice(
+                ["Europe/Belgrade", "Europe/Kyiv", "Europe/Berlin", "Asia/Tbilisi"]
+            ),
+        )
+        for user in users
+    )
+    VolunteerSkill.objects.bulk_create(
+        VolunteerSkill(volunteer=profile, skill=skill, level=rng.randint(1, 3))
+        for profile in profiles
+        for skill in rng.sample(skills, rng.randint(1, 3))
+    )
+    AvailabilityWindow.objects.bulk_create(
+        AvailabilityWindow(volunteer=profile, weekday=day, start=clock(9), end=clock(21))
+        for profile in profiles
+        for day in rng.sample(range(7), 3)
+    )
+
+
+def make_requests(count: int, rng: random.Random, start: int) -> None:
+    from krov.aid.models import HelpRequest, Skill
+
+    skills = list(Skill.objects.all())
+    HelpRequest.objects.bulk_create(
+        (
+            HelpRequest(
+                code=f"B-{start + i:07d}",
+                language=rng.choice(["uk", "ru", "en", "sr"]),
+                skill=rng.choice(skills),
+                urgency=rng.randint(0, 3),
+                description="Benchmark request text " * 5,
+                status=rng.choice(["new", "triaged"]),
+            )
+            for i in range(count)
+        ),
+        batch_size=2000,
+    )
+
+
+def page_queries(client, path: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(path)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(captured)
+
+
+def main() -> None:
+    from bench.__main__ import setup
+
+    setup()
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.test import Client
+
+    from krov.accounts import services as account_services
+    from krov.aid import matching, services
+    from krov.aid.models import HelpRequest
+
+    rng = random.Random(2026)  # noqa: S311 - benchmark data, not security
+    coordinator = account_services.create_account(
+        email="c@bench.local", pseudonym="Coord", password=None, roles=["coordinator"]
+    )
+    desk_volunteer = account_services.create_account(
+        email="dv@bench.local", pseudonym="DeskVolunteer", password=None, roles=["member"]
+    )
+    for user in (coordinator, desk_volunteer):
+        TOTP.activate(user, generate_totp_secret())
+    profile = services.vouch_for(desk_volunteer, actor=coordinator, languages=["uk"])
+    profile.max_cases = 20
+    profile.save(update_fields=["max_cases"])
+    services.set_trust(profile, 1, actor=coordinator)
+
+    started = time.perf_counter()
+    make_volunteers(VOLUNTEERS, rng)
+    make_requests(100, rng, 0)
+    for case in HelpRequest.objects.order_by("pk")[:5]:
+        services.assign(case, profile, actor=coordinator)
+    for case in HelpRequest.objects.filter(status="new").order_by("pk")[:5]:
+        services.offer(case, actor=coordinator, volunteer=profile)
+    desk = Client()
+    desk.force_login(coordinator, backend="django.contrib.auth.backends.ModelBackend")
+    helper = Client()
+    helper.force_login(desk_volunteer, backend="django.contrib.auth.backends.ModelBackend")
+    small = {
+        "triage": page_queries(desk, "/en/aid/triage/"),
+        "console": page_queries(helper, "/en/aid/"),
+    }
+    make_requests(REQUESTS - 100, rng, 100)
+    large = {
+        "triage": page_queries(desk, "/en/aid/triage/"),
+        "console": page_queries(helper, "/en/aid/"),
+    }
+    print(
+        f"data: {VOLUNTEERS} volunteers, {REQUESTS} open requests "
+        f"(built in {time.perf_counter() - started:.1f} s)"
+    )
+
+    ids = list(HelpRequest.objects.values_list("pk", flat=True))
+    sample = [HelpRequest.objects.get(pk=pk) for pk in rng.sample(ids, SAMPLES)]
+    codes = [case.code for case in sample]
+
+    baseline = []
+    for code in codes:
+        begin = time.perf_counter()
+        list(HelpRequest.objects.filter(code=code).values_list("pk", flat=True))
+        baseline.append(time.perf_counter() - begin)
+    ranking, candidates = [], []
+    for case in sample:
+        begin = time.perf_counter()
+        top = matching.rank(case, limit=5)
+        ranking.append(time.perf_counter() - begin)
+        candidates.append(len(top))
+    base50 = statistics.median(baseline)
+    p50, p95 = statistics.median(ranking), percentile(ranking, 0.95)
+    print(f"{'measure':<36} {'ms':>8} {'× indexed SELECT':>17}")
+    print(f"{'indexed SELECT by code (baseline)':<36} {base50 * 1000:>8.3f} {1.0:>17.1f}")
+    print(f"{'rank top 5, p50':<36} {p50 * 1000:>8.2f} {p50 / base50:>17.1f}")
+    print(f"{'rank top 5, p95':<36} {p95 * 1000:>8.2f} {p95 / base50:>17.1f}")
+    print(f"requests with 5 matches: {sum(c == 5 for c in candidates)}/{len(candidates)}")
+    print(f"{'page queries':<36} {'100 req':>8} {REQUESTS:>8} req")
+    for name in ("triage", "console"):
+        print(f"{name:<36} {small[name]:>8} {large[name]:>8}")
+    if small != large:
+        raise SystemExit("query counts grow with the data")
+
+
+if __name__ == "__main__":
+    main()

@@ -48,7 +48,7 @@ def test_request_answer_close_in_a_real_browser(
     # 1. The requester, no account, in Ukrainian.
     requester = browser_page
     requester.goto(f"{live_server.url}/uk/help/")
-    requester.select_option("select[name=skill]", label=str(Skill.objects.get(slug="driving")))
+    requester.select_option("select[name=skill]", str(Skill.objects.get(slug="driving").pk))
     requester.fill(
         "textarea[name=description]", "Мама не може вести авто. Навчіть мене водити, будь ласка."
     )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import time
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -53,16 +54,17 @@ class HelpRequestForm(forms.Form):
     def __init__(self, *args, language: str = "en", **kwargs):
         super().__init__(*args, **kwargs)
         limit = settings.KROV_AID_MAX_TEXT
-        self.fields["description"].max_length = limit
-        self.fields["description"].validators.append(MaxLengthValidator(limit))
-        self.fields["description"].widget.attrs["maxlength"] = str(limit)
-        self.fields["description"].help_text = _(
+        description = cast(forms.CharField, self.fields["description"])
+        description.max_length = limit
+        description.validators.append(MaxLengthValidator(limit))
+        description.widget.attrs["maxlength"] = str(limit)
+        description.help_text = _(
             "Write in your own words, up to %(limit)s characters. Do not give your full "
             "name, address or phone number unless a volunteer asks for it."
         ) % {"limit": limit}
-        self.fields["language"].widget.choices = language_choices()
+        self.fields["language"].widget.choices = language_choices()  # type: ignore[attr-defined]
         self.fields["language"].initial = language
-        self.fields["skill"].choices = skill_choices()
+        cast(forms.ChoiceField, self.fields["skill"]).choices = skill_choices()
         if not self.is_bound:
             self.initial["submission_key"] = secrets.token_urlsafe(24)
 

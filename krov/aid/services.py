@@ -10,7 +10,8 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -111,7 +113,7 @@ def serving_language(code: str | None) -> str:
     return code if code in AID_LANGUAGES else "en"
 
 
-def check_text(text: str, *, what: str) -> str:
+def check_text(text: str, *, what: str | Promise) -> str:
     text = (text or "").strip()
     if not text:
         raise AidError(_("Please write %(what)s.") % {"what": what})
@@ -181,7 +183,7 @@ def submit_request(
                     contact_handle=contact_handle,
                     contact_lookup=keyed_hash("contact", contact_handle) if contact_handle else "",
                 )
-                transaction.on_commit(lambda pk=request.pk: _tell_coordinators_new(pk))
+                transaction.on_commit(partial(_tell_coordinators_new, request.pk))
             return Submitted(request, token, created=True)
         except IntegrityError:
             if submission_hash:
@@ -661,7 +663,7 @@ def post_requester_message(case: HelpRequest, *, body: str, attachment_ref: str 
         fields.append("status")
     case.last_activity_at = now
     case.save(update_fields=fields)
-    if case.assignee_id:
+    if case.assignee is not None:
         notify.notify(
             case.assignee.user,
             "aid_message",
@@ -841,7 +843,7 @@ def update_profile(
     time_zone: str,
     paused: bool,
     skills: dict[int, int],
-    windows: list[tuple[int, object, object]],
+    windows: list[tuple[int, time, time]],
 ) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -952,7 +954,7 @@ def purge(now: datetime | None = None) -> dict[str, int]:
             _purge_one(case, now=now)
         counts["spam" if case.status == Status.SPAM else "closed"] += 1
     if counts["closed"] or counts["spam"]:
-        audit.record(AuditEvent.Kind.DATA_PURGED, **counts)
+        audit.record(AuditEvent.Kind.DATA_PURGED, closed=counts["closed"], spam=counts["spam"])
     return counts
 
 

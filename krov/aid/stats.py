@@ -35,7 +35,9 @@ def dashboard(*, weeks: int = 8) -> dict:
     responded = HelpRequest.objects.filter(
         created_at__gte=since, first_response_at__isnull=False
     ).values_list("created_at", "first_response_at")
-    waits = [(first - created).total_seconds() / 60 for created, first in responded]
+    waits = [
+        (first - created).total_seconds() / 60 for created, first in responded if first is not None
+    ]
     weekly = (
         HelpRequest.objects.filter(created_at__gte=since)
         .exclude(status=HelpRequest.Status.SPAM)

@@ -360,7 +360,7 @@ def _case_action(view):
         try:
             result = view(request, case)
         except services.AidError as error:
-            if request.htmx:
+            if getattr(request, "htmx", False):
                 return HttpResponse(str(error), status=409)
             messages.error(request, str(error))
             result = None
@@ -376,10 +376,10 @@ def _case_action(view):
 def case_reply(request: HttpRequest, case: HelpRequest):
     form = forms.MessageForm(request.POST)
     if not form.is_valid():
-        errors = " ".join(form.errors.get("body", []))
+        errors = " ".join(str(error) for error in form.errors.get("body", []))
         raise services.AidError(errors or _("Please write something."))
     services.post_reply(case, actor=_user(request), body=form.cleaned_data["body"])
-    if request.htmx:
+    if getattr(request, "htmx", False):
         return render(
             request,
             "aid/partials/_conversation.html",

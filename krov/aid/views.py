@@ -125,6 +125,7 @@ def _requester_context(case: HelpRequest, token: str) -> dict:
 
 
 @public
+@sensitive_post_parameters("body")
 @require_http_methods(["GET", "POST"])
 @no_store
 def requester_case(request: HttpRequest, token: str) -> HttpResponse:
@@ -370,6 +371,7 @@ def _case_action(view):
 
 
 @requires(ANSWER)
+@sensitive_post_parameters("body")
 @require_POST
 @no_store
 @_case_action
@@ -389,6 +391,7 @@ def case_reply(request: HttpRequest, case: HelpRequest):
 
 
 @requires(ANSWER)
+@sensitive_post_parameters("body")
 @require_POST
 @_case_action
 def case_note(request: HttpRequest, case: HelpRequest):

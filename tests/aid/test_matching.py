@@ -157,3 +157,26 @@ def test_unknown_time_zone_does_not_break_ranking(submit, make_volunteer):
     type(profile).objects.filter(pk=profile.pk).update(time_zone="Mars/Olympus")
     case, _token = submit()
     assert names(matching.rank(case, now=timezone.now())) == ["Odd"]
+
+
+@given(st.text(max_size=300))
+def test_availability_text_either_parses_or_names_the_bad_line(text):
+    from django import forms as django_forms
+
+    from krov.aid.forms import parse_windows
+
+    try:
+        windows = parse_windows(text)
+    except django_forms.ValidationError as error:
+        assert "Line" in error.messages[0] or "50" in error.messages[0]
+    else:
+        for day, start, end in windows:
+            assert 0 <= day <= 6 and start != end
+
+
+def test_availability_text_round_trips_through_the_form_format():
+    from krov.aid.forms import format_windows, parse_windows
+
+    text = "0 18:00 22:00\n4 22:00 02:00"
+    windows = [AvailabilityWindow(weekday=d, start=s, end=e) for d, s, e in parse_windows(text)]
+    assert format_windows(windows) == text

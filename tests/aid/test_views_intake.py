@@ -213,3 +213,16 @@ def test_any_form_input_gets_a_redirect_or_a_4xx_never_a_500(
     )
     response = client.post(url, data)
     assert response.status_code in {302, 400, 429}, response.status_code
+
+
+def test_htmx_reply_to_a_case_closed_meanwhile_answers_409_with_the_reason(active_case):
+    case, _token, volunteer = active_case
+    services.close_case(case, actor=volunteer.user, outcome="helped")
+    client = Client()
+    client.force_login(volunteer.user, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.post(
+        f"/en/aid/cases/{case.public_id}/reply/", {"body": "late"}, HTTP_HX_REQUEST="true"
+    )
+    # The volunteer still sees the closed case, so the answer says why the reply was refused.
+    assert response.status_code == 409
+    assert "closed" in response.content.decode()

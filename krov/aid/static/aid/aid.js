@@ -13,8 +13,16 @@
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.target;
-    if (form.classList && form.classList.contains("reply-form") && event.detail.successful) {
+    if (!form.classList || !form.classList.contains("reply-form")) return;
+    var error = form.querySelector("#reply-error");
+    if (event.detail.successful) {
       form.reset();
+      if (error) { error.hidden = true; error.textContent = ""; }
+    } else if (error) {
+      // The server said why (e.g. the case was closed meanwhile); the text stays in the box.
+      var xhr = event.detail.xhr;
+      error.textContent = (xhr && xhr.status && xhr.responseText) ? xhr.responseText : error.getAttribute("data-offline");
+      error.hidden = false;
     }
   });
 })();

@@ -82,6 +82,10 @@ class CaseClosed(AidError):
     """Someone wrote to a case that is closed."""
 
 
+class RateLimited(AidError):
+    """Too much, too fast; the message says when to try again."""
+
+
 @dataclass
 class Submitted:
     request: HelpRequest
@@ -358,6 +362,27 @@ def merge(duplicate: HelpRequest, into: HelpRequest, *, actor: User) -> None:
         last_activity_at=now,
     )
     HelpRequest.objects.filter(pk=into.pk).update(last_activity_at=now)
+
+
+def open_questions():
+    """Volunteers' questions no coordinator has answered yet, oldest first."""
+    return (
+        Note.objects.filter(kind=Note.Kind.QUESTION, resolved=False)
+        .exclude(request__status__in=[Status.CLOSED, Status.SPAM])
+        .select_related("request", "request__skill", "author")
+        .order_by("created_at")
+    )
+
+
+def requester_may_write(case: HelpRequest) -> bool:
+    """At most 30 messages an hour through one secret link: a leaked link cannot flood."""
+    key = f"aid-requester:{case.pk}"
+    if cache.add(key, 1, timeout=3600):
+        return True
+    try:
+        return cache.incr(key) <= 30
+    except ValueError:
+        return True
 
 
 def triage_queue(
@@ -640,6 +665,8 @@ def post_reply(case: HelpRequest, *, actor: User, body: str) -> Message:
 @transaction.atomic
 def post_requester_message(case: HelpRequest, *, body: str, attachment_ref: str = "") -> Message:
     body = check_text(body, what=gettext_lazy("your message"))
+    if not requester_may_write(case):
+        raise RateLimited(_("Too many messages in the last hour. Please wait a little."))
     case = HelpRequest.objects.select_for_update().get(pk=case.pk)
     if not case.is_open or case.purged_at:
         raise CaseClosed(
@@ -692,6 +719,11 @@ def add_note(case: HelpRequest, *, actor: User, body: str, question: bool = Fals
         author=actor,
         body=body,
     )
+    if is_coordinator(actor) and not question:
+        # A coordinator writing on the case answers the questions waiting there.
+        case.notes.filter(kind=Note.Kind.QUESTION, resolved=False).exclude(pk=note.pk).update(
+            resolved=True
+        )
     if question:
         notify_coordinators(
             "aid_question",

@@ -143,7 +143,7 @@ def requester_case(request: HttpRequest, token: str) -> HttpResponse:
                 status = 409
             except services.AidError as error:
                 form.add_error(None, str(error))
-                status = 400
+                status = 429 if isinstance(error, services.RateLimited) else 400
             else:
                 return redirect(reverse("aid:requester_case", args=[token]))
         else:
@@ -449,7 +449,9 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
         }
     status = 400 if form.is_bound and not form.is_valid() else 200
     page = Paginator(services.triage_queue(**filters), 50).get_page(request.GET.get("page"))
-    return render(request, "aid/triage.html", {"form": form, "page": page}, status=status)
+    questions = services.open_questions()[:20]
+    context = {"form": form, "page": page, "questions": questions}
+    return render(request, "aid/triage.html", context, status=status)
 
 
 @requires(TRIAGE)

@@ -1,0 +1,133 @@
+"""Desk pages for volunteers and coordinators, through HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+from django.test import Client, override_settings
+
+from krov.accounts import services as account_services
+from krov.aid import services
+from krov.aid.models import Note, TrustLevel, VolunteerProfile
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def test_volunteer_sets_languages_skills_and_hours_on_the_profile_page(make_volunteer, skills):
+    volunteer = make_volunteer("Veter")
+    client = client_for(volunteer.user)
+    response = client.post(
+        "/en/aid/profile/",
+        {
+            "languages": ["uk", "be"],
+            "max_cases": "3",
+            "time_zone": "Europe/Kyiv",
+            "windows": "0 18:00 22:00\n5 22:00 02:00",
+            f"skill_{skills['legal'].pk}": "3",
+            f"skill_{skills['driving'].pk}": "0",
+        },
+    )
+    assert response.status_code == 302
+    volunteer.refresh_from_db()
+    assert volunteer.languages == ["uk", "be"] and volunteer.max_cases == 3
+    assert volunteer.time_zone == "Europe/Kyiv" and not volunteer.paused
+    assert {(s.skill.slug, s.level) for s in volunteer.skills.select_related("skill")} == {
+        ("legal", 3)
+    }
+    assert volunteer.windows.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("time_zone", "Mars/Olympus"), ("windows", "8 18:00 22:00"), ("max_cases", "0")],
+)
+def test_profile_page_refuses_bad_input_and_changes_nothing(make_volunteer, field, value):
+    volunteer = make_volunteer("Veter")
+    data = {"languages": ["uk"], "max_cases": "2", "time_zone": "Europe/Belgrade", "windows": ""}
+    data[field] = value
+    response = client_for(volunteer.user).post("/en/aid/profile/", data)
+    assert response.status_code == 400
+    errors = BeautifulSoup(response.content, "html.parser").select(".has-error .error")
+    assert errors
+    volunteer.refresh_from_db()
+    assert volunteer.time_zone == "Europe/Belgrade" and volunteer.max_cases == 2
+
+
+def test_coordinator_vouches_for_a_member_who_starts_on_probation(coordinator):
+    member = account_services.create_account(
+        email="new@example.org", pseudonym="Newcomer", password=PASSWORD, email_verified=True
+    )
+    client = client_for(coordinator)
+    response = client.post("/en/aid/volunteers/", {"account": "newcomer", "languages": ["ru"]})
+    assert response.status_code == 302
+    profile = VolunteerProfile.objects.get(user=member)
+    assert profile.trust == TrustLevel.PROBATION and profile.vouched_by == coordinator
+    member = type(member).objects.get(pk=member.pk)  # fresh: permissions are cached
+    assert member.has_perm("accounts.answer_help_requests")
+    missing = client.post("/en/aid/volunteers/", {"account": "nobody", "languages": ["ru"]})
+    assert missing.status_code == 400
+
+
+def test_coordinator_changes_trust_from_the_volunteers_page(coordinator, make_volunteer):
+    volunteer = make_volunteer("Veter", trust=TrustLevel.PROBATION)
+    client = client_for(coordinator)
+    response = client.post(f"/en/aid/volunteers/{volunteer.public_id}/trust/", {"trust": "2"})
+    assert response.status_code == 302
+    volunteer.refresh_from_db()
+    assert volunteer.trust == TrustLevel.TRUSTED
+
+
+def test_a_volunteer_question_waits_in_triage_until_a_coordinator_answers(active_case, coordinator):
+    case, _token, volunteer = active_case
+    services.add_note(case, actor=volunteer.user, body="Is the route safe?", question=True)
+    client = client_for(coordinator)
+    page = BeautifulSoup(client.get("/en/aid/triage/").content, "html.parser")
+    assert case.code in page.select_one("ul.questions").get_text()
+    client.post(f"/en/aid/cases/{case.public_id}/note/", {"body": "Yes, via Užhorod."})
+    assert not Note.objects.filter(kind=Note.Kind.QUESTION, resolved=False).exists()
+    page = BeautifulSoup(client.get("/en/aid/triage/").content, "html.parser")
+    assert page.select_one("ul.questions") is None
+
+
+@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
+def test_a_leaked_link_cannot_flood_the_case(active_case):
+    case, token, _volunteer = active_case
+    client = Client()
+    for index in range(30):
+        assert client.post(f"/en/help/c/{token}/", {"body": f"m{index}"}).status_code == 302
+    response = client.post(f"/en/help/c/{token}/", {"body": "one too many"})
+    assert response.status_code == 429
+    assert case.messages.filter(direction="in").count() == 30
+
+
+def test_the_case_page_shows_the_explained_ranking_to_coordinators(
+    submit, make_volunteer, coordinator
+):
+    make_volunteer("Veter", skill_levels={"driving": 3}, max_cases=3)
+    case, _token = submit()
+    page = BeautifulSoup(
+        client_for(coordinator).get(f"/en/aid/cases/{case.public_id}/").content, "html.parser"
+    )
+    match = page.select_one("ol.matches li.match")
+    assert "Veter" in match.get_text()
+    assert match.select_one(".explanation").get_text().startswith("uk ✓, ★★★, 0/3 cases")
+
+
+def test_an_offered_volunteer_reads_the_request_but_not_the_notes(
+    submit, make_volunteer, coordinator
+):
+    volunteer = make_volunteer("Veter")
+    case, _token = submit("Please help with the route")
+    services.add_note(case, actor=coordinator, body="internal: caller sounded scared")
+    services.offer(case, actor=coordinator, volunteer=volunteer)
+    page = client_for(volunteer.user).get(f"/en/aid/cases/{case.public_id}/")
+    text = BeautifulSoup(page.content, "html.parser").get_text()
+    assert "Please help with the route" in text
+    assert "caller sounded scared" not in text

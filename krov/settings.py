@@ -165,6 +165,7 @@ INSTALLED_APPS = [
     "krov.core",
     "krov.accounts",
     "krov.aid",
+    "krov.telegram",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -461,3 +462,11 @@ KROV_PROBATION_CASES = env_int("KROV_PROBATION_CASES", 3, minimum=0)
 KROV_AID_MAX_TEXT = env_int("KROV_AID_MAX_TEXT", 4000, minimum=200)
 # Help requests one client may send per hour through the web form.
 KROV_INTAKE_PER_HOUR = env_int("KROV_INTAKE_PER_HOUR", 5, minimum=1)
+
+# --- Telegram ----------------------------------------------------------------------------
+
+# Telegram allows about one message a second per private chat.
+KROV_TELEGRAM_CHAT_SPACING_MS = env_int("KROV_TELEGRAM_CHAT_SPACING_MS", 1000)
+# Neutral by default: a glance at a phone should reveal nothing.
+KROV_TELEGRAM_BOT_NAME = env_str("KROV_TELEGRAM_BOT_NAME", "Roof helper")
+KROV_TELEGRAM_BOT_DESCRIPTION = env_str("KROV_TELEGRAM_BOT_DESCRIPTION", "Write /start to begin.")

@@ -14,12 +14,14 @@ admin.site.site_header = "Krov"
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("", include("krov.telegram.urls")),
 ]
 
 urlpatterns += i18n_patterns(
     path("", include("krov.core.urls")),
     path("", include("krov.accounts.urls")),
     path("", include("krov.aid.urls")),
+    path("", include("krov.telegram.urls_i18n")),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=True,
 )

@@ -13,6 +13,9 @@ from django.test import Client
 from krov.accounts import roles, services
 from krov.accounts.models import User
 
+# Aid fixtures (volunteers, requests, cases) are shared with the Telegram tests.
+pytest_plugins = ["tests.fixtures_aid"]
+
 PASSWORD = "correct horse battery staple"
 
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -460,6 +460,7 @@ def offer(
         subject=_("Krov: something new is waiting for you"),
         body=_("A request for help may suit you. Please open your console to answer it."),
         link=_console_link(),
+        ref=f"offer:{made.public_id}",
     )
     return made
 
@@ -530,7 +531,9 @@ def accept_offer(offer_obj: Offer, *, actor: User) -> HelpRequest:
         previous = profile.response_seconds
         average = seconds if previous is None else (previous * 3 + seconds) // 4
         VolunteerProfile.objects.filter(pk=profile.pk).update(response_seconds=average)
-        _system_message(case, _("A Krov volunteer has taken your request and will write soon."))
+        _system_message(
+            case, gettext_lazy("A Krov volunteer has taken your request and will write soon.")
+        )
     case.refresh_from_db()
     return case
 
@@ -600,7 +603,9 @@ def assign(case: HelpRequest, volunteer: VolunteerProfile, *, actor: User) -> He
             body=_("A coordinator has given you a case. Please open your console."),
             link=_console_link(),
         )
-        _system_message(case, _("A Krov volunteer has taken your request and will write soon."))
+        _system_message(
+            case, gettext_lazy("A Krov volunteer has taken your request and will write soon.")
+        )
     return case
 
 
@@ -615,6 +620,16 @@ def register_relay(channel: str, send: Callable[[Message], None]) -> None:
     _relays[channel] = send
 
 
+# Functions that bring a requester's message to the case's volunteer in their own chat;
+# each returns True when it took the message (then no email nudge is needed).
+_volunteer_relays: list[Callable[[Message], bool]] = []
+
+
+def register_volunteer_relay(send: Callable[[Message], bool]) -> None:
+    if send not in _volunteer_relays:
+        _volunteer_relays.append(send)
+
+
 def _relay(message: Message) -> None:
     case = message.request
     if case.channel == HelpRequest.Channel.WEB:
@@ -623,12 +638,15 @@ def _relay(message: Message) -> None:
     send = _relays.get(case.channel)
     if send is None:  # stays queued until the channel's app delivers it
         return
-    transaction.on_commit(lambda: send(message))
+    send(message)  # the channel queues it in this same transaction: nothing is lost
 
 
-def _system_message(case: HelpRequest, text: str) -> Message:
+def _system_message(case: HelpRequest, text: str | Promise) -> Message:
+    """A notice to the requester, in the requester's language (pass a lazy string)."""
+    with translation.override(case.language):
+        body = str(text)
     message = Message.objects.create(
-        request=case, direction=Message.Direction.SYSTEM, author_alias="Krov", body=text
+        request=case, direction=Message.Direction.SYSTEM, author_alias="Krov", body=body
     )
     _relay(message)
     return message
@@ -690,7 +708,7 @@ def post_requester_message(case: HelpRequest, *, body: str, attachment_ref: str 
         fields.append("status")
     case.last_activity_at = now
     case.save(update_fields=fields)
-    if case.assignee is not None:
+    if case.assignee is not None and not any(send(message) for send in _volunteer_relays):
         notify.notify(
             case.assignee.user,
             "aid_message",
@@ -795,7 +813,7 @@ def close_case(case: HelpRequest, *, actor: User | None, outcome: str) -> HelpRe
         _end_probation_if_due(case.assignee_id)
     _system_message(
         case,
-        _(
+        gettext_lazy(
             "This case is now closed. If you need help again, you are welcome to send a new "
             "request."
         ),

@@ -88,6 +88,8 @@ class Notification(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField()
     link = models.CharField(max_length=300, blank=True)
+    # What it is about, for channels that add buttons (e.g. "offer:<uuid>").
+    ref = models.CharField(max_length=80, blank=True)
     channel = models.CharField(max_length=16, blank=True)
     status = models.CharField(
         max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True

@@ -43,10 +43,12 @@ def _send_email(notification: Notification) -> None:
     )
 
 
-def notify(recipient, kind: str, *, subject: str, body: str, link: str = "") -> Notification:
+def notify(
+    recipient, kind: str, *, subject: str, body: str, link: str = "", ref: str = ""
+) -> Notification:
     """Queue a notification. Call inside the transaction that caused it."""
     notification = Notification.objects.create(
-        recipient=recipient, kind=kind, subject=str(subject), body=str(body), link=link
+        recipient=recipient, kind=kind, subject=str(subject), body=str(body), link=link, ref=ref
     )
     from krov.core import tasks
 

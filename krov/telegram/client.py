@@ -1,0 +1,107 @@
+"""The Bot API client: python-telegram-bot's Bot on a private event loop, so the (sync)
+worker can call it between ORM calls. Errors come out sorted for the transport:
+`Blocked` (403: the person blocked the bot), `Permanent` (400 and the like: retrying will
+not help) and `Transient` (429 with retry_after, 5xx, network; retry later)."""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+
+ALLOWED_METHODS = {
+    "send_message",
+    "send_photo",
+    "send_voice",
+    "send_document",
+    "copy_message",
+    "edit_message_text",
+    "answer_callback_query",
+    "set_webhook",
+    "get_webhook_info",
+    "delete_webhook",
+    "get_me",
+}
+
+
+class Permanent(Exception):
+    """The call can never succeed as it is."""
+
+
+class Blocked(Permanent):
+    """403: the person blocked the bot or left the chat."""
+
+
+class Transient(Exception):
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB warns about int vs timedelta; we accept both
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def api_base_url() -> str:
+    return settings.TELEGRAM_API_BASE_URL.rstrip("/") + "/bot"
+
+
+def configured() -> bool:
+    return bool(settings.TELEGRAM_BOT_TOKEN)
+
+
+class Client:
+    """Use as a context manager; `call` runs one Bot API method and returns its result."""
+
+    def __init__(self, *, timeout: float = 10.0):
+        self.loop = asyncio.new_event_loop()
+        request = HTTPXRequest(
+            connection_pool_size=8,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            write_timeout=timeout,
+            pool_timeout=timeout,
+        )
+        self.bot = Bot(
+            settings.TELEGRAM_BOT_TOKEN or "0:unset",
+            base_url=api_base_url(),
+            request=request,
+            get_updates_request=HTTPXRequest(),
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            self.loop.run_until_complete(self.bot.shutdown())
+        finally:
+            self.loop.close()
+
+    def call(self, method: str, params: dict[str, Any]) -> Any:
+        if method not in ALLOWED_METHODS:
+            raise Permanent(f"method {method!r} is not allowed")
+        params = dict(params)
+        if isinstance(params.get("reply_markup"), dict):
+            params["reply_markup"] = InlineKeyboardMarkup.de_json(params["reply_markup"], self.bot)
+        try:
+            return self.loop.run_until_complete(getattr(self.bot, method)(**params))
+        except RetryAfter as exc:
+            raise Transient("rate limited", retry_after=retry_seconds(exc)) from exc
+        except Forbidden as exc:
+            raise Blocked(str(exc)[:200]) from exc
+        except BadRequest as exc:
+            raise Permanent(str(exc)[:200]) from exc
+        except NetworkError as exc:  # includes timeouts and 5xx
+            raise Transient(str(exc)[:200]) from exc
+        except TelegramError as exc:
+            raise Permanent(str(exc)[:200]) from exc

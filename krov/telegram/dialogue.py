@@ -1,0 +1,314 @@
+"""The bot's side of the conversation. `handle(update)` gets one parsed Update and does
+what it asks through the aid and telegram services; it never talks to the Bot API itself
+(everything goes out through the outbox)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+from telegram import CallbackQuery, Update
+from telegram import Message as TelegramMessage
+
+from krov.aid import services as aid
+from krov.aid.models import AID_LANGUAGES, HelpRequest, Offer, Skill, VolunteerProfile
+from krov.telegram import services
+from krov.telegram.models import Chat, Outbound
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_BUTTONS = [
+    [("Українська", "lang:uk"), ("Русский", "lang:ru")],
+    [("English", "lang:en"), ("Srpski", "lang:sr")],
+]
+
+
+def handle(update: Update) -> None:
+    chat_obj = update.effective_chat
+    if chat_obj is None or chat_obj.type != "private":
+        return  # groups and channels are not a place for requests
+    chat = services.get_or_create_chat(chat_obj.id)
+    with override(chat.language):
+        if update.callback_query is not None:
+            _callback(chat, update.callback_query)
+        elif update.message is not None:
+            _message(chat, update.message)
+
+
+# --- callbacks (button presses) ----------------------------------------------------------------
+
+
+def _callback(chat: Chat, query: CallbackQuery) -> None:
+    data = query.data or ""
+    services.answer_callback(query.id)
+    if data.startswith("offer:") and chat.volunteer_id:
+        _offer_answer(chat, data)
+    elif data.startswith("lang:"):
+        code = data.split(":", 1)[1]
+        chat.language = code if code in services.DIALOGUE_LANGUAGES else "en"
+        chat.state = Chat.State.CATEGORY
+        chat.save(update_fields=["language", "state"])
+        with override(chat.language):
+            services.send_text(chat, _notice())
+            services.send_text(chat, _("What kind of help do you need?"), buttons=_categories())
+    elif data.startswith("cat:") and chat.state == Chat.State.CATEGORY:
+        slug = data.split(":", 1)[1]
+        if not Skill.objects.filter(slug=slug, active=True).exists():
+            slug = "other"
+        chat.skill_slug, chat.state = slug, Chat.State.DESCRIBE
+        chat.save(update_fields=["skill_slug", "state"])
+        services.send_text(
+            chat,
+            _(
+                "Please describe what you need in your own words, in one message. Do not "
+                "write your full name, address or phone number unless a volunteer asks."
+            ),
+        )
+    elif data == "forget:yes" and chat.state == Chat.State.FORGET:
+        _forget(chat)
+    elif data == "forget:no":
+        chat.state = Chat.State.CASE if chat.request_id else Chat.State.NEW
+        chat.save(update_fields=["state"])
+        services.send_text(chat, _("Nothing was deleted."))
+
+
+def _categories() -> list[list[tuple[str, str]]]:
+    skills = list(Skill.objects.filter(active=True))
+    return [[(str(skill.label), f"cat:{skill.slug}")] for skill in skills]
+
+
+def _notice() -> str:
+    return _(
+        "Before you write: we keep only what you send here and the number of this chat, "
+        "encrypted, to answer you. A volunteer answers under a pseudonym and does not see "
+        "your Telegram name. %(days)s days after your request is closed, the conversation is "
+        "deleted. Send /forget at any time to delete everything at once."
+    ) % {"days": settings.KROV_RETENTION_DAYS}
+
+
+def _offer_answer(chat: Chat, data: str) -> None:
+    _prefix, offer_id, answer = (data.split(":") + ["", ""])[:3]
+    profile = chat.volunteer
+    offer = (
+        Offer.objects.filter(public_id=_uuid_or_none(offer_id)).select_related("request").first()
+    )
+    if offer is None or profile is None or offer.volunteer_id != profile.pk:
+        services.send_text(chat, _("This offer is no longer open."))
+        return
+    try:
+        if answer == "accept":
+            case = aid.accept_offer(offer, actor=profile.user)
+            services.send_case_to_volunteer(case, chat)
+        else:
+            aid.decline_offer(offer, actor=profile.user)
+            services.send_text(chat, _("Declined. The request goes to the next volunteer."))
+    except aid.AidError as error:
+        services.send_text(chat, str(error))
+
+
+def _uuid_or_none(value: str):
+    import uuid
+
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+# --- messages --------------------------------------------------------------------------------
+
+
+def _message(chat: Chat, message: TelegramMessage) -> None:
+    text = (message.text or message.caption or "").strip()
+    command = text.split()[0].lower().split("@")[0] if text.startswith("/") else ""
+    if command == "/link":
+        _link(chat, text)
+    elif command == "/unlink" and chat.volunteer_id:
+        chat.volunteer = None
+        chat.save(update_fields=["volunteer"])
+        services.send_text(chat, _("This chat is no longer linked to your Krov account."))
+    elif chat.volunteer_id:
+        _volunteer_message(chat, chat.volunteer, message)
+    elif command == "/start":
+        _start(chat)
+    elif command == "/help":
+        services.send_text(chat, _help())
+    elif command == "/status":
+        _status(chat)
+    elif command == "/forget":
+        chat.state = Chat.State.FORGET
+        chat.save(update_fields=["state"])
+        services.send_text(
+            chat,
+            _("Delete your request and this conversation now? This cannot be undone."),
+            buttons=[[(_("Yes, delete everything"), "forget:yes"), (_("No"), "forget:no")]],
+        )
+    elif chat.state == Chat.State.DESCRIBE:
+        _submit(chat, message)
+    elif chat.state == Chat.State.CASE and chat.request is not None:
+        _add_to_case(chat, chat.request, message)
+    else:
+        services.send_text(chat, _("Write /start to ask for help."))
+
+
+def _attachment_ref(message: TelegramMessage) -> str:
+    if message.photo:
+        return "photo:" + message.photo[-1].file_id
+    if message.voice:
+        return "voice:" + message.voice.file_id
+    if message.document:
+        return "document:" + message.document.file_id
+    return ""
+
+
+def _body(message: TelegramMessage) -> str:
+    text = (message.text or message.caption or "").strip()
+    if text:
+        return text
+    if message.photo:
+        return _("[photo]")
+    if message.voice:
+        return _("[voice message]")
+    if message.document:
+        return _("[file]")
+    return ""
+
+
+def _start(chat: Chat) -> None:
+    if chat.request_id and chat.request and chat.request.is_open:
+        services.send_text(
+            chat,
+            _(
+                "Your request %(code)s is open. Write here to add to it, /status to see "
+                "where it is, or /forget to delete it."
+            )
+            % {"code": chat.request.code},
+        )
+        return
+    chat.state, chat.request = Chat.State.LANGUAGE, None
+    chat.save(update_fields=["state", "request"])
+    services.send_text(chat, "Мова · Язык · Language · Jezik", buttons=LANGUAGE_BUTTONS)
+
+
+def _help() -> str:
+    return _(
+        "/start: ask for help\n/status: where your request is\n/forget: delete your request "
+        "and this conversation now\n/help: this text"
+    )
+
+
+def _status(chat: Chat) -> None:
+    case = chat.request
+    if case is None or case.purged_at:
+        services.send_text(chat, _("You have no request. Write /start to ask for help."))
+        return
+    services.send_text(
+        chat,
+        _("Your request %(code)s: %(status)s.")
+        % {"code": case.code, "status": case.get_status_display()},
+    )
+
+
+def _submit(chat: Chat, message: TelegramMessage) -> None:
+    body = _body(message)
+    skill = Skill.objects.filter(slug=chat.skill_slug or "other").first() or Skill.objects.get(
+        slug="other"
+    )
+    try:
+        submitted = aid.submit_request(
+            channel=HelpRequest.Channel.TELEGRAM,
+            language=chat.language if chat.language in AID_LANGUAGES else "en",
+            skill=skill,
+            description=body,
+            contact_handle=str(chat.chat_id),
+        )
+    except aid.AidError as error:
+        services.send_text(chat, str(error))
+        return
+    case = submitted.request
+    attachment = _attachment_ref(message)
+    if attachment:
+        aid.post_requester_message(case, body=body, attachment_ref=attachment)
+    chat.request, chat.state = case, Chat.State.CASE
+    chat.save(update_fields=["request", "state"])
+    services.send_text(
+        chat,
+        _(
+            "Thank you. Your request code is %(code)s. A volunteer will answer here; you can "
+            "keep writing to add to your request."
+        )
+        % {"code": case.code},
+    )
+
+
+def _add_to_case(chat: Chat, case: HelpRequest, message: TelegramMessage) -> None:
+    try:
+        aid.post_requester_message(
+            case, body=_body(message), attachment_ref=_attachment_ref(message)
+        )
+    except aid.CaseClosed:
+        chat.state, chat.request = Chat.State.NEW, None
+        chat.save(update_fields=["state", "request"])
+        services.send_text(
+            chat,
+            _(
+                "Your request is closed, so nobody will read this. If you need help again, "
+                "write /start to send a new request."
+            ),
+        )
+    except aid.AidError as error:
+        services.send_text(chat, str(error))
+
+
+def _forget(chat: Chat) -> None:
+    case = chat.request
+    if case is not None:
+        aid.forget(case)
+    # Confirm with the chat id given directly: the chat row itself goes now.
+    with override(chat.language):
+        text = _("Everything is deleted. Write /start if you need help again.")
+    from krov.telegram import outbox
+
+    outbox.enqueue("send_message", {"chat_id": int(chat.chat_id), "text": text})
+    chat.delete()
+
+
+def _link(chat: Chat, text: str) -> None:
+    parts = text.split()
+    if len(parts) != 2:
+        services.send_text(chat, _("Send /link and the code from your Krov console."))
+        return
+    try:
+        services.link(chat, parts[1])
+    except services.TelegramError as error:
+        services.send_text(chat, str(error))
+        return
+    services.send_text(
+        chat,
+        _(
+            "This chat is linked to your Krov account. Offers and messages of your cases "
+            "arrive here; reply to a case message to answer it. /unlink ends this."
+        ),
+    )
+
+
+def _volunteer_message(chat: Chat, profile: VolunteerProfile, message: TelegramMessage) -> None:
+    replied = message.reply_to_message
+    routed = (
+        Outbound.objects.filter(
+            chat=chat, telegram_message_id=replied.message_id, case__isnull=False
+        )
+        .select_related("case")
+        .first()
+        if replied is not None
+        else None
+    )
+    if routed is None or routed.case is None:
+        services.send_text(chat, _("To answer a case, reply to one of its messages."))
+        return
+    try:
+        aid.post_reply(routed.case, actor=profile.user, body=_body(message))
+    except aid.AidError as error:
+        services.send_text(chat, str(error))

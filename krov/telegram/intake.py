@@ -1,0 +1,146 @@
+"""Webhook intake: accept, store, acknowledge; then process each chat's updates in order.
+
+The webhook does only what must happen before the 200: check the body is an Update, store
+it unique on update_id (a retry finds the row and is acknowledged without being processed
+again) and nudge the worker. Processing is idempotent per update and ordered per chat."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from krov.telegram.models import Update
+
+log = logging.getLogger(__name__)
+
+USED_KINDS = ("message", "callback_query")
+MAX_BODY = 256 * 1024
+MAX_ATTEMPTS = 3
+
+
+class BadUpdate(ValueError):
+    """The body is not a Telegram Update; the message says why, for the 400."""
+
+
+def parse(body: bytes) -> dict[str, Any]:
+    if len(body) > MAX_BODY:
+        raise BadUpdate("body too large")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadUpdate("body is not JSON") from None
+    if not isinstance(data, dict):
+        raise BadUpdate("an Update is a JSON object")
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id < 2**53:
+        raise BadUpdate("update_id missing or not an integer")
+    return data
+
+
+def chat_id_of(data: dict[str, Any]) -> int | None:
+    """The private chat an update belongs to, read defensively from the raw JSON."""
+    for kind in USED_KINDS:
+        obj = data.get(kind)
+        if not isinstance(obj, dict):
+            continue
+        holder = obj.get("message") if kind == "callback_query" else obj
+        chat = holder.get("chat") if isinstance(holder, dict) else None
+        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+            return chat["id"]
+        sender = obj.get("from")
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+            return sender["id"]
+    return None
+
+
+def store(data: dict[str, Any]) -> bool:
+    """Store one update; False when this update_id was seen before."""
+    from krov.telegram import services
+
+    chat_id = chat_id_of(data)
+    used = chat_id is not None and any(kind in data for kind in USED_KINDS)
+    key = services.chat_key(chat_id) if used and chat_id is not None else ""
+    try:
+        with transaction.atomic():
+            Update.objects.create(
+                update_id=data["update_id"],
+                chat_key=key,
+                payload=json.dumps(data, ensure_ascii=False) if used else "",
+                status=Update.Status.PENDING if used else Update.Status.IGNORED,
+            )
+    except IntegrityError:
+        return False
+    if used:
+        nudge(key)
+    return True
+
+
+def nudge(key: str) -> None:
+    """Enqueue processing for a chat unless a nudge is already waiting for it."""
+    if cache.add(f"tg-nudge:{key}", 1, timeout=30):
+        from krov.telegram import tasks
+
+        transaction.on_commit(lambda: tasks.process_chat(key))
+
+
+def process_chat(key: str) -> int:
+    """Process this chat's pending updates in update_id order; returns how many were done.
+    The caller holds the chat's lock, so one worker at a time works on a chat."""
+    from telegram import Update as TelegramUpdate
+
+    from krov.telegram import dialogue
+
+    cache.delete(f"tg-nudge:{key}")
+    done = 0
+    while True:
+        update = (
+            Update.objects.filter(chat_key=key, status=Update.Status.PENDING)
+            .order_by("update_id")
+            .first()
+        )
+        if update is None:
+            return done
+        try:
+            parsed = TelegramUpdate.de_json(json.loads(update.payload), None)
+        except Exception as exc:  # noqa: BLE001 - any parse error: the update is unusable
+            _park(update, f"unparseable: {type(exc).__name__}")
+            continue
+        try:
+            with transaction.atomic():
+                dialogue.handle(parsed)
+                Update.objects.filter(pk=update.pk).update(
+                    status=Update.Status.DONE, payload="", processed_at=timezone.now()
+                )
+        except Exception as exc:
+            attempts = update.attempts + 1
+            log.exception("telegram update %s failed (attempt %s)", update.update_id, attempts)
+            if attempts >= MAX_ATTEMPTS:
+                _park(update, f"{type(exc).__name__}")
+                continue
+            Update.objects.filter(pk=update.pk).update(
+                attempts=attempts, error=type(exc).__name__[:200]
+            )
+            raise  # the task retries later; later updates of this chat wait their turn
+        done += 1
+
+
+def _park(update: Update, reason: str) -> None:
+    log.warning("telegram update %s parked: %s", update.update_id, reason)
+    Update.objects.filter(pk=update.pk).update(
+        status=Update.Status.PARKED, error=reason[:200], attempts=update.attempts + 1
+    )
+
+
+def pending_chats(older_than_seconds: int = 30) -> list[str]:
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return list(
+        Update.objects.filter(status=Update.Status.PENDING, received_at__lt=cutoff)
+        .values_list("chat_key", flat=True)
+        .distinct()[:500]
+    )

@@ -1,0 +1,133 @@
+"""The Telegram channel's own records: raw updates (the intake log), chats (who we talk to,
+found by a keyed hash, the id itself encrypted), link codes and the outbound queue."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from krov.core.fields import EncryptedTextField
+
+
+class Update(models.Model):
+    """One update as Telegram sent it. Unique on update_id: a retry is acknowledged and
+    not processed twice. The raw JSON is encrypted and dropped once processed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        IGNORED = "ignored", _("Ignored")
+        PARKED = "parked", _("Parked for an administrator")
+
+    update_id = models.BigIntegerField(unique=True)
+    chat_key = models.CharField(max_length=64, blank=True, db_index=True)
+    payload = EncryptedTextField(blank=True)
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["update_id"]
+        indexes = [models.Index(fields=["chat_key", "status", "update_id"])]
+
+    def __str__(self) -> str:
+        return f"update {self.update_id}"
+
+
+class Chat(models.Model):
+    """A private chat with the bot: a requester's dialogue, or a linked volunteer."""
+
+    class State(models.TextChoices):
+        NEW = "new", _("New")
+        LANGUAGE = "language", _("Choosing a language")
+        CATEGORY = "category", _("Choosing the kind of help")
+        DESCRIBE = "describe", _("Describing the request")
+        CASE = "case", _("Has a case")
+        FORGET = "forget", _("Confirming deletion")
+
+    key = models.CharField(max_length=64, unique=True)
+    chat_id = EncryptedTextField()
+    language = models.CharField(max_length=8, default="uk")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.NEW)
+    skill_slug = models.CharField(max_length=40, blank=True)
+    request = models.ForeignKey(
+        "aid.HelpRequest", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    volunteer = models.OneToOneField(
+        "aid.VolunteerProfile",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="telegram_chat",
+    )
+    # A lease: the worker holding it processes this chat's updates, in order.
+    busy_until = models.DateTimeField(null=True, blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    blocked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"chat {self.pk}"
+
+
+class LinkCode(models.Model):
+    """A one-time code a volunteer sends as /link CODE; only its hash is stored."""
+
+    volunteer = models.ForeignKey(
+        "aid.VolunteerProfile", on_delete=models.CASCADE, related_name="+"
+    )
+    code_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"link code for {self.volunteer_id}"
+
+
+class Outbound(models.Model):
+    """One Bot API call to make. The row is the truth; the worker sends due rows within
+    Telegram's limits and records the result."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, null=True, blank=True)
+    # For channel posts (no Chat row): the channel, e.g. "@krov_news".
+    channel = models.CharField(max_length=100, blank=True)
+    method = models.CharField(max_length=32, default="sendMessage")
+    params = EncryptedTextField()
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_try_at = models.DateTimeField(default=timezone.now, db_index=True)
+    error = models.CharField(max_length=200, blank=True)
+    # What it is about: an aid message whose delivery status follows this row, or a case
+    # whose conversation a volunteer may answer by replying to this message.
+    aid_message = models.ForeignKey(
+        "aid.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    case = models.ForeignKey(
+        "aid.HelpRequest", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    telegram_message_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["status", "next_try_at"]),
+            models.Index(fields=["chat", "telegram_message_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.pk}"

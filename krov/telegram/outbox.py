@@ -1,0 +1,183 @@
+"""The outbound queue: rows in, Bot API calls out, within Telegram's limits.
+
+About 30 messages a second overall, one a second per private chat, twenty a minute per
+group or channel. 429 waits `retry_after`; 5xx and network errors back off exponentially;
+403 marks the chat blocked and tells the volunteer; 400 fails the row for good. A row a
+crashed worker left in "sending" is retried when its lease ends, so nothing stays behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from krov.telegram import client as client_module
+from krov.telegram.models import Chat, Outbound
+
+log = logging.getLogger(__name__)
+
+GLOBAL_PER_SECOND = 30
+CHANNEL_SPACING = timedelta(seconds=3)  # 20 a minute
+SENDING_LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+
+
+def enqueue(
+    method: str,
+    params: dict[str, Any],
+    *,
+    chat: Chat | None = None,
+    channel: str = "",
+    aid_message=None,
+    case=None,
+) -> Outbound:
+    """Store a call to make; the worker is nudged when the transaction commits."""
+    row = Outbound.objects.create(
+        chat=chat,
+        channel=channel,
+        method=method,
+        params=json.dumps(params, ensure_ascii=False),
+        aid_message=aid_message,
+        case=case,
+    )
+    from krov.telegram import tasks
+
+    transaction.on_commit(tasks.send_outbox)
+    return row
+
+
+def chat_spacing() -> timedelta:
+    return timedelta(milliseconds=settings.KROV_TELEGRAM_CHAT_SPACING_MS)
+
+
+def _claim(now: datetime) -> Outbound | None:
+    """The oldest due row, claimed with a conditional UPDATE (safe with several workers)."""
+    candidates = Outbound.objects.filter(
+        Q(status=Outbound.Status.QUEUED, next_try_at__lte=now)
+        | Q(status=Outbound.Status.SENDING, next_try_at__lte=now)  # lease ran out: crashed
+    ).order_by("next_try_at", "id")
+    for row in candidates.select_related("chat")[:20]:
+        spacing = chat_spacing()
+        if row.chat_id and row.chat.last_sent_at and row.chat.last_sent_at + spacing > now:
+            continue
+        claimed = Outbound.objects.filter(
+            pk=row.pk, status=row.status, next_try_at=row.next_try_at
+        ).update(
+            status=Outbound.Status.SENDING,
+            next_try_at=now + SENDING_LEASE,
+            attempts=row.attempts + 1,
+        )
+        if claimed:
+            row.refresh_from_db()
+            return row
+    return None
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(600, 2 ** min(attempts, 10)))
+
+
+def _finish(row: Outbound, *, now: datetime, result: Any) -> None:
+    message_id = getattr(result, "message_id", None)
+    # The text is not needed once sent: keep only what routes a volunteer's reply.
+    Outbound.objects.filter(pk=row.pk).update(
+        status=Outbound.Status.SENT,
+        sent_at=now,
+        error="",
+        telegram_message_id=message_id,
+        params="{}",
+    )
+    if row.chat_id:
+        Chat.objects.filter(pk=row.chat_id).update(last_sent_at=now)
+    if row.aid_message_id:
+        from krov.aid.models import Message
+
+        Message.objects.filter(pk=row.aid_message_id).update(delivery=Message.Delivery.SENT)
+
+
+def _fail(row: Outbound, error: str, *, blocked: bool) -> None:
+    Outbound.objects.filter(pk=row.pk).update(status=Outbound.Status.FAILED, error=error[:200])
+    if row.aid_message_id:
+        from krov.aid.models import Message
+
+        Message.objects.filter(pk=row.aid_message_id).update(delivery=Message.Delivery.FAILED)
+    if blocked and row.chat_id:
+        Chat.objects.filter(pk=row.chat_id).update(blocked=True)
+        from krov.telegram import services
+
+        services.chat_blocked(row)
+
+
+def send_due(
+    *,
+    budget_seconds: float = 20.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    client_factory: Callable[[], client_module.Client] = client_module.Client,
+) -> int:
+    """Send what is due for up to `budget_seconds`; returns how many calls succeeded."""
+    started = clock()
+    sent = 0
+    window: deque[float] = deque()
+    with client_factory() as api:
+        while clock() - started < budget_seconds:
+            now = timezone.now()
+            row = _claim(now)
+            if row is None:
+                waiting = Outbound.objects.filter(
+                    status=Outbound.Status.QUEUED, next_try_at__lte=now + timedelta(seconds=2)
+                ).exists()
+                if not waiting:
+                    break
+                sleep(0.2)  # only per-chat spacing holds things back: wait a moment
+                continue
+            while len(window) >= GLOBAL_PER_SECOND and clock() - window[0] < 1.0:
+                sleep(max(0.0, 1.0 - (clock() - window[0])))
+            while window and clock() - window[0] >= 1.0:
+                window.popleft()
+            params = json.loads(row.params)
+            if row.channel:
+                params.setdefault("chat_id", row.channel)
+            elif row.chat_id:
+                params.setdefault("chat_id", int(row.chat.chat_id))
+            window.append(clock())
+            try:
+                result = api.call(row.method, params)
+            except client_module.Blocked as exc:
+                _fail(row, str(exc), blocked=True)
+            except client_module.Permanent as exc:
+                log.warning("telegram call %s failed for good: %s", row.pk, exc)
+                _fail(row, str(exc), blocked=False)
+            except client_module.Transient as exc:
+                wait = (
+                    timedelta(seconds=exc.retry_after)
+                    if exc.retry_after is not None
+                    else _backoff(row.attempts)
+                )
+                if row.attempts >= MAX_ATTEMPTS:
+                    _fail(row, f"gave up after {row.attempts} attempts: {exc}", blocked=False)
+                else:
+                    Outbound.objects.filter(pk=row.pk).update(
+                        status=Outbound.Status.QUEUED,
+                        next_try_at=timezone.now() + wait,
+                        error=str(exc)[:200],
+                    )
+            else:
+                _finish(row, now=timezone.now(), result=result)
+                sent += 1
+            if row.channel:  # twenty a minute per channel: push the channel's next rows back
+                later = timezone.now() + CHANNEL_SPACING
+                Outbound.objects.filter(
+                    channel=row.channel, status=Outbound.Status.QUEUED, next_try_at__lt=later
+                ).update(next_try_at=later)
+    return sent

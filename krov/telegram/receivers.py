@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+
+def connect() -> None:
+    """Plug the Telegram channel into aid and the notification outbox."""
+    from krov.accounts.services import panic_pressed
+    from krov.aid import services as aid
+    from krov.core import notify
+    from krov.telegram import services
+
+    aid.register_relay("telegram", services.relay_to_requester)
+    aid.register_volunteer_relay(services.relay_to_volunteer)
+    notify.register_channel("telegram", services.notification_wants, services.send_notification)
+    panic_pressed.connect(_unlink_on_panic, dispatch_uid="telegram-unlink-on-panic")
+
+
+def _unlink_on_panic(sender, *, user, via, **kwargs) -> None:
+    from krov.aid.models import VolunteerProfile
+    from krov.telegram import services
+
+    profile = VolunteerProfile.objects.filter(user=user).first()
+    if profile is not None:
+        services.unlink(profile)

@@ -1,0 +1,301 @@
+"""The Telegram channel's services: chats, sending, the relay in both directions, volunteer
+linking and channel posts. Other apps call these; the aid app is reached only through its
+services and the hooks it offers (register_relay, register_volunteer_relay, notify)."""
+
+from __future__ import annotations
+
+import html
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from krov.core import notify
+from krov.telegram import outbox
+from krov.telegram.models import Chat, LinkCode, Outbound
+
+LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+LINK_MINUTES = 10
+DIALOGUE_LANGUAGES = ("uk", "ru", "en", "sr")
+
+
+class TelegramError(Exception):
+    """A request about the Telegram channel that cannot be done; the message is for people."""
+
+
+def chat_key(chat_id: int | str) -> str:
+    return salted_hmac("krov.telegram.chat", str(chat_id), algorithm="sha256").hexdigest()
+
+
+def chat_for(chat_id: int | str) -> Chat | None:
+    return Chat.objects.filter(key=chat_key(chat_id)).first()
+
+
+def get_or_create_chat(chat_id: int | str) -> Chat:
+    chat, _created = Chat.objects.get_or_create(
+        key=chat_key(chat_id), defaults={"chat_id": str(chat_id)}
+    )
+    return chat
+
+
+def keyboard(rows: list[list[tuple[str, str]]]) -> dict:
+    return {
+        "inline_keyboard": [
+            [{"text": str(text), "callback_data": data} for text, data in row] for row in rows
+        ]
+    }
+
+
+def send_text(
+    chat: Chat,
+    text: str,
+    *,
+    buttons: list[list[tuple[str, str]]] | None = None,
+    case=None,
+    aid_message=None,
+) -> Outbound:
+    params: dict[str, Any] = {"text": str(text)}
+    if buttons:
+        params["reply_markup"] = keyboard(buttons)
+    return outbox.enqueue("send_message", params, chat=chat, case=case, aid_message=aid_message)
+
+
+def answer_callback(callback_id: str, text: str = "") -> None:
+    params: dict[str, Any] = {"callback_query_id": callback_id}
+    if text:
+        params["text"] = str(text)
+    outbox.enqueue("answer_callback_query", params)
+
+
+# --- the relay ------------------------------------------------------------------------------
+
+
+def _attachment_call(ref: str) -> tuple[str, str] | None:
+    """("send_photo", file_id) for "photo:<file_id>" and the like; Telegram file ids are
+    re-sent by reference, never downloaded to our server."""
+    kind, _sep, file_id = ref.partition(":")
+    method = {"photo": "send_photo", "voice": "send_voice", "document": "send_document"}
+    if kind in method and file_id:
+        return method[kind], file_id
+    return None
+
+
+def relay_to_requester(message) -> None:
+    """aid → requester on Telegram: signed with the case alias only."""
+    case = message.request
+    chat = chat_for(case.contact_handle) if case.contact_handle else None
+    if chat is None or chat.blocked:
+        from krov.aid.models import Message
+
+        Message.objects.filter(pk=message.pk).update(delivery=Message.Delivery.FAILED)
+        return
+    with override(chat.language):
+        if message.direction == "system":
+            text = _("Message for you") + "\n\n" + message.body
+        else:
+            text = (
+                _("Message for you")
+                + "\n\n"
+                + _("Krov volunteer %(alias)s:") % {"alias": message.author_alias}
+                + "\n"
+                + message.body
+            )
+    send_text(chat, text, aid_message=message)
+
+
+def relay_to_volunteer(message) -> bool:
+    """requester → the case's volunteer, when they linked Telegram. True when queued."""
+    case = message.request
+    volunteer = case.assignee
+    chat = getattr(volunteer, "telegram_chat", None) if volunteer else None
+    if chat is None or chat.blocked:
+        return False
+    with override(chat.language):
+        header = _("New message") + "\n\n" + case.code + ":\n"
+        hint = "\n\n" + _("Reply to this message to answer.")
+    send_text(chat, header + message.body + hint, case=case)
+    attachment = _attachment_call(message.attachment_ref or "")
+    if attachment:
+        method, file_id = attachment
+        param = {"send_photo": "photo", "send_voice": "voice", "send_document": "document"}
+        outbox.enqueue(method, {param[method]: file_id, "caption": case.code}, chat=chat, case=case)
+    return True
+
+
+def notification_wants(user) -> bool:
+    chat = Chat.objects.filter(volunteer__user=user, blocked=False).first()
+    return chat is not None
+
+
+def send_notification(notification) -> None:
+    """The outbox's Telegram channel: offers come with Accept / Decline buttons."""
+    chat = Chat.objects.filter(volunteer__user=notification.recipient, blocked=False).first()
+    if chat is None:
+        raise TelegramError("no linked chat")
+    with override(chat.language):
+        if notification.kind == "aid_offer" and notification.ref.startswith("offer:"):
+            offer_id = notification.ref.split(":", 1)[1]
+            offer_text = _offer_text(offer_id)
+            send_text(
+                chat,
+                _("Something new is waiting for you") + "\n\n" + offer_text,
+                buttons=[
+                    [
+                        (_("Accept"), f"offer:{offer_id}:accept"),
+                        (_("Decline"), f"offer:{offer_id}:decline"),
+                    ]
+                ],
+            )
+        else:
+            send_text(chat, notification.body)
+
+
+def _offer_text(offer_id: str) -> str:
+    from krov.aid.models import Offer
+
+    offer = (
+        Offer.objects.select_related("request", "request__skill").filter(public_id=offer_id).first()
+    )
+    if offer is None:
+        return ""
+    case = offer.request
+    return f"{case.code} · {case.skill.label} · {case.language} · {case.get_urgency_display()}"
+
+
+def send_case_to_volunteer(case, chat: Chat) -> None:
+    """After accepting on Telegram: the request itself, as a message they can reply to."""
+    with override(chat.language):
+        text = (
+            _("The case is yours. Thank you.")
+            + "\n\n"
+            + f"{case.code}:\n{case.description}"
+            + "\n\n"
+            + _("Reply to this message to answer.")
+        )
+    send_text(chat, text, case=case)
+
+
+def chat_blocked(row: Outbound) -> None:
+    """403 from Telegram: the person blocked the bot. Tell the volunteer of the case."""
+    if row.aid_message_id and row.aid_message and row.aid_message.request.assignee_id:
+        case = row.aid_message.request
+        notify.notify(
+            case.assignee.user,
+            "aid_undeliverable",
+            subject=_("Krov: a message could not be delivered"),
+            body=_("The requester has blocked the bot; your message did not arrive."),
+        )
+
+
+# --- volunteers -------------------------------------------------------------------------------
+
+
+def _code_hash(code: str) -> str:
+    return salted_hmac("krov.telegram.link", code.strip().upper(), algorithm="sha256").hexdigest()
+
+
+@transaction.atomic
+def create_link_code(profile, *, actor) -> str:
+    if profile.user_id != actor.pk:
+        raise TelegramError(_("You can only link your own account."))
+    LinkCode.objects.filter(volunteer=profile, used_at__isnull=True).delete()
+    code = "".join(secrets.choice(LINK_ALPHABET) for _ in range(8))
+    LinkCode.objects.create(
+        volunteer=profile,
+        code_hash=_code_hash(code),
+        expires_at=timezone.now() + timedelta(minutes=LINK_MINUTES),
+    )
+    return code
+
+
+def link_attempt_allowed(chat: Chat) -> bool:
+    key = f"telegram-link:{chat.pk}"
+    if cache.add(key, 1, timeout=3600):
+        return True
+    try:
+        return cache.incr(key) <= 5
+    except ValueError:
+        return True
+
+
+@transaction.atomic
+def link(chat: Chat, code: str):
+    """Link `chat` to the volunteer whose one-time code this is."""
+    if not link_attempt_allowed(chat):
+        raise TelegramError(_("Too many attempts. Please try again in an hour."))
+    now = timezone.now()
+    found = (
+        LinkCode.objects.select_for_update()
+        .select_related("volunteer__user")
+        .filter(code_hash=_code_hash(code), used_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if found is None:
+        raise TelegramError(_("This code is wrong or has expired. Make a new one in Krov."))
+    profile = found.volunteer
+    if not profile.user.is_active or not profile.user.has_perm("accounts.answer_help_requests"):
+        raise TelegramError(_("This account cannot be linked."))
+    LinkCode.objects.filter(pk=found.pk).update(used_at=now)
+    Chat.objects.filter(volunteer=profile).exclude(pk=chat.pk).update(volunteer=None)
+    chat.volunteer, chat.state, chat.request = profile, Chat.State.NEW, None
+    chat.save(update_fields=["volunteer", "state", "request"])
+    return profile
+
+
+def unlink(profile) -> int:
+    return Chat.objects.filter(volunteer=profile).update(volunteer=None)
+
+
+def is_linked(profile) -> bool:
+    return Chat.objects.filter(volunteer=profile).exists()
+
+
+# --- channel posts -------------------------------------------------------------------------
+
+
+def post_to_channel(*, title: str, text: str = "", url: str = "") -> Outbound | None:
+    """Queue a post to TELEGRAM_CHANNEL_ID (HTML, every part escaped). None when no channel
+    is configured. Used by the events and bulletins apps."""
+    channel = settings.TELEGRAM_CHANNEL_ID
+    if not channel:
+        return None
+    parts = [f"<b>{html.escape(title)}</b>"]
+    if text:
+        parts.append(html.escape(text))
+    if url:
+        parts.append(f'<a href="{html.escape(url, quote=True)}">{html.escape(url)}</a>')
+    params = {"text": "\n\n".join(parts), "parse_mode": "HTML"}
+    return outbox.enqueue("send_message", params, channel=channel)
+
+
+# --- housekeeping ------------------------------------------------------------------------------
+
+
+def purge_old(now=None) -> dict[str, int]:
+    """Sent calls keep message text: drop them after a day; processed updates after a week
+    (their payload is already gone; the id guards against Telegram's retries)."""
+    from krov.telegram.models import Update
+
+    now = now or timezone.now()
+    calls, _detail = Outbound.objects.filter(
+        status__in=[Outbound.Status.SENT, Outbound.Status.FAILED],
+        created_at__lt=now - timedelta(days=1),
+        case__isnull=True,
+    ).delete()
+    # Rows that route volunteers' replies live while their case is open; then they go too.
+    routed, _detail = Outbound.objects.filter(
+        status__in=[Outbound.Status.SENT, Outbound.Status.FAILED],
+        case__status__in=["closed", "spam"],
+    ).delete()
+    updates, _detail = Update.objects.filter(
+        status__in=[Update.Status.DONE, Update.Status.IGNORED],
+        received_at__lt=now - timedelta(days=7),
+    ).delete()
+    return {"calls": calls + routed, "updates": updates}

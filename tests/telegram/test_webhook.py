@@ -1,0 +1,112 @@
+"""POST /telegram/webhook over real HTTP: the secret, bad bodies, duplicates, kinds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from krov.telegram.models import Update
+from tests.telegram.conftest import SECRET, fixture, post
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong", SECRET + "x", SECRET[:-1]])
+def test_wrong_or_missing_secret_is_403_and_stores_nothing(webhook_url, fake_api, secret):
+    status, body = post(webhook_url, fixture("message_start"), secret=secret)
+    assert status == 403
+    assert Update.objects.count() == 0
+
+
+def test_webhook_is_closed_when_no_secret_is_configured(webhook_url, fake_api, settings):
+    settings.TELEGRAM_WEBHOOK_SECRET = ""
+    assert post(webhook_url, fixture("message_start"), secret="")[0] == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"not json", "not JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b'{"message": {}}', "update_id"),
+        (b'{"update_id": "12"}', "update_id"),
+        (b'{"update_id": true}', "update_id"),
+        (b'{"update_id": -5}', "update_id"),
+        (b"\xff\xfe", "not JSON"),
+        (b'{"update_id": 1, "x": "' + b"a" * 300_000 + b'"}', "too large"),
+    ],
+)
+def test_a_body_that_is_not_an_update_is_400_with_a_reason(webhook_url, fake_api, body, reason):
+    status, answer = post(webhook_url, body)
+    assert status == 400
+    assert reason in answer["description"]
+    assert Update.objects.count() == 0
+
+
+def test_an_update_is_stored_encrypted_acknowledged_and_processed(
+    webhook_url, fake_api, telegram_user
+):
+    status, answer = post(webhook_url, fixture("message_start"))
+    assert (status, answer) == (200, {"ok": True})
+    update = Update.objects.get(update_id=900000001)
+    assert update.status == Update.Status.DONE
+    assert update.payload == ""  # the raw update is dropped once processed
+    assert "Language" in telegram_user().last_text()
+
+
+def test_a_repeated_update_id_is_acknowledged_and_not_processed_again(
+    webhook_url, fake_api, telegram_user
+):
+    assert post(webhook_url, fixture("message_start"))[0] == 200
+    sent = len(telegram_user().inbox())
+    assert post(webhook_url, fixture("message_start")) == (200, {"ok": True})
+    assert Update.objects.count() == 1
+    assert len(telegram_user().inbox()) == sent
+
+
+@pytest.mark.parametrize("name", ["poll", "group_message"])
+def test_kinds_we_do_not_use_are_acknowledged_and_ignored(webhook_url, fake_api, name):
+    assert post(webhook_url, fixture(name)) == (200, {"ok": True})
+    sends = [m for m, _p in fake_api.calls if m.startswith("send")]
+    assert sends == []
+
+
+def test_get_is_not_allowed(live_server):
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(f"{live_server.url}/telegram/webhook", timeout=10)  # noqa: S310
+    assert raised.value.code == 405
+    raised.value.close()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+update_like = st.fixed_dictionaries(
+    {"update_id": st.integers(min_value=-10, max_value=2**60)},
+    optional={
+        "message": json_values,
+        "callback_query": json_values,
+        "edited_message": json_values,
+    },
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=st.one_of(json_values, update_like))
+def test_arbitrary_json_never_gets_a_500(webhook_url, fake_api, body):
+    status, _answer = post(webhook_url, json.dumps(body).encode())
+    assert status in {200, 400}

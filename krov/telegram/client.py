@@ -6,6 +6,7 @@ not help) and `Transient` (429 with retry_after, 5xx, network; retry later)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import warnings
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,10 @@ from django.conf import settings
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
+
+# Opt in to PTB's future behaviour (time periods as timedelta); without it PTB warns on
+# every 429 it parses.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 ALLOWED_METHODS = {
     "send_message",

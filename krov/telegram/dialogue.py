@@ -124,12 +124,13 @@ def _message(chat: Chat, message: TelegramMessage) -> None:
     text = (message.text or message.caption or "").strip()
     command = text.split()[0].lower().split("@")[0] if text.startswith("/") else ""
     if command == "/link":
-        _link(chat, text)
+        sender = message.from_user
+        _link(chat, text, (sender.language_code or "") if sender else "")
     elif command == "/unlink" and chat.volunteer_id:
         chat.volunteer = None
         chat.save(update_fields=["volunteer"])
         services.send_text(chat, _("This chat is no longer linked to your Krov account."))
-    elif chat.volunteer_id:
+    elif chat.volunteer is not None:
         _volunteer_message(chat, chat.volunteer, message)
     elif command == "/start":
         _start(chat)
@@ -275,13 +276,13 @@ def _forget(chat: Chat) -> None:
     chat.delete()
 
 
-def _link(chat: Chat, text: str) -> None:
+def _link(chat: Chat, text: str, language: str) -> None:
     parts = text.split()
     if len(parts) != 2:
         services.send_text(chat, _("Send /link and the code from your Krov console."))
         return
     try:
-        services.link(chat, parts[1])
+        services.link(chat, parts[1], language=language)
     except services.TelegramError as error:
         services.send_text(chat, str(error))
         return

@@ -226,7 +226,7 @@ def link_attempt_allowed(chat: Chat) -> bool:
 
 
 @transaction.atomic
-def link(chat: Chat, code: str):
+def link(chat: Chat, code: str, *, language: str = ""):
     """Link `chat` to the volunteer whose one-time code this is."""
     if not link_attempt_allowed(chat):
         raise TelegramError(_("Too many attempts. Please try again in an hour."))
@@ -245,7 +245,9 @@ def link(chat: Chat, code: str):
     LinkCode.objects.filter(pk=found.pk).update(used_at=now)
     Chat.objects.filter(volunteer=profile).exclude(pk=chat.pk).update(volunteer=None)
     chat.volunteer, chat.state, chat.request = profile, Chat.State.NEW, None
-    chat.save(update_fields=["volunteer", "state", "request"])
+    interface = {code for code, _name in settings.LANGUAGES}
+    chat.language = language if language in interface else chat.language
+    chat.save(update_fields=["volunteer", "state", "request", "language"])
     return profile
 
 

@@ -1,0 +1,176 @@
+"""The requester's dialogue and the volunteer's Telegram, end to end over real HTTP:
+updates into the live server's webhook, the bot's answers out to the fake Bot API."""
+
+from __future__ import annotations
+
+import pytest
+
+from krov.aid import services as aid
+from krov.aid.models import HelpRequest, Message, Skill
+from krov.telegram import services
+from krov.telegram.models import Chat, Update
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_dialogue(user, text="Моя мама не може вести авто. Навчіть мене водити."):
+    user.say("/start")
+    assert "lang:uk" in user.buttons()
+    user.press("lang:uk")
+    assert "cat:driving" in user.buttons()
+    user.press("cat:driving")
+    user.say(text)
+    return HelpRequest.objects.get(channel="telegram")
+
+
+def test_start_to_case_in_ukrainian(telegram_user):
+    user = telegram_user()
+    case = run_dialogue(user)
+    assert case.language == "uk" and case.skill.slug == "driving"
+    assert case.description.startswith("Моя мама")
+    assert case.code in user.last_text()
+    texts = [m.get("text", "") for m in user.inbox()]
+    assert any("/forget" in t and "30" in t for t in texts)  # the notice: what, how long
+    chat = Chat.objects.get()
+    assert chat.chat_id == str(user.chat_id) and chat.key != str(user.chat_id)
+    assert case.contact_handle == str(user.chat_id)
+
+
+def test_nothing_but_the_chat_id_is_kept_about_the_person(telegram_user):
+    user = telegram_user()
+    run_dialogue(user)
+    assert Chat.objects.count() == 1
+    fields = {f.name for f in Chat._meta.concrete_fields}
+    assert not {"username", "first_name", "last_name", "phone"} & fields
+    assert [u.payload for u in Update.objects.all()] == ["", "", "", ""]  # raw JSON dropped
+
+
+def test_later_messages_join_the_case_and_the_volunteer_answer_arrives(
+    telegram_user, make_volunteer, coordinator
+):
+    user = telegram_user()
+    case = run_dialogue(user)
+    user.say("Ми в Харкові.")
+    assert "Ми в Харкові." in [m.body for m in case.messages.filter(direction="in")]
+    volunteer = make_volunteer("Veter")
+    aid.assign(case, volunteer, actor=coordinator)
+    case.refresh_from_db()
+    message = aid.post_reply(case, actor=volunteer.user, body="Добрий день, я допоможу.")
+    received = user.last_text()
+    assert received.splitlines()[0] == "Повідомлення для вас"  # neutral first line
+    assert "Добрий день, я допоможу." in received and case.alias in received
+    assert "Veter" not in received
+    assert Message.objects.get(pk=message.pk).delivery == Message.Delivery.SENT
+
+
+def test_photos_are_relayed_by_file_id_never_downloaded(
+    telegram_user, fake_api, make_volunteer, coordinator
+):
+    from tests.telegram.conftest import fixture, post
+
+    user = telegram_user()
+    case = run_dialogue(user)
+    volunteer = make_volunteer("Veter")
+    aid.assign(case, volunteer, actor=coordinator)
+    update = fixture("message_photo")
+    update["message"]["chat"]["id"] = user.chat_id
+    assert post(user.url, update)[0] == 200
+    message = case.messages.filter(direction="in").last()
+    assert message.attachment_ref == "photo:AgACAgIAAxkBAAIBlarge"
+    assert message.body == "Це документ про евакуацію"
+    assert not [m for m, _p in fake_api.calls if m in {"getFile", "get_file"}]
+
+
+def test_status_help_and_unknown_text(telegram_user):
+    user = telegram_user()
+    user.say("hello?")
+    assert "/start" in user.last_text()
+    case = run_dialogue(user)
+    user.say("/status")
+    assert case.code in user.last_text()
+    user.say("/help")
+    assert "/forget" in user.last_text()
+
+
+def test_forget_closes_and_purges_now_after_confirmation(telegram_user):
+    user = telegram_user()
+    case = run_dialogue(user)
+    user.say("/forget")
+    assert user.buttons() == ["forget:yes", "forget:no"]
+    user.press("forget:no")
+    assert HelpRequest.objects.get(pk=case.pk).purged_at is None
+    user.say("/forget")
+    user.press("forget:yes")
+    case.refresh_from_db()
+    assert case.purged_at is not None and case.description == "" and case.contact_handle == ""
+    assert not Chat.objects.exists()
+    assert "/start" in user.last_text()
+
+
+def test_writing_after_the_case_closed_gets_a_polite_answer(telegram_user, coordinator):
+    user = telegram_user()
+    case = run_dialogue(user)
+    aid.close_case(case, actor=coordinator, outcome="helped")
+    user.say("ще питання")
+    assert "/start" in user.last_text()
+    assert "ще питання" not in [m.body for m in case.messages.all()]
+
+
+def test_updates_of_one_chat_are_handled_in_update_id_order(telegram_user, settings):
+    """Stored while the worker was away (a lost nudge), in the wrong order: processed by
+    update_id, so the language comes before the category."""
+    from krov.telegram import intake
+    from tests.telegram.conftest import fixture
+
+    user = telegram_user()
+    start = fixture("message_start")
+    start["message"]["chat"]["id"] = user.chat_id
+    lang = fixture("callback_language")
+    lang["callback_query"]["message"]["chat"]["id"] = user.chat_id
+    from django.core.cache import cache
+
+    key = services.chat_key(user.chat_id)
+    cache.add(f"tg-nudge:{key}", 1, timeout=30)  # a nudge already "waiting": none is sent
+    intake.store(lang)  # 900000002 arrives first
+    intake.store(start)  # 900000001 second
+    assert Update.objects.filter(status="pending").count() == 2
+    assert intake.process_chat(key) == 2
+    assert Chat.objects.get().state == Chat.State.CATEGORY
+    first, second = user.inbox()[0], user.inbox()[1]
+    assert "Language" in first["text"] and "lang:" not in str(second.get("reply_markup", ""))
+
+
+def test_an_update_that_keeps_failing_is_parked_not_dropped(telegram_user, monkeypatch):
+    from krov.telegram import dialogue, intake
+
+    def boom(update):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(dialogue, "handle", boom)
+    user = telegram_user()
+    user.say("/start")  # the task retries; in immediate mode the error surfaces here
+    key = services.chat_key(user.chat_id)
+    for _attempt in range(5):
+        try:
+            intake.process_chat(key)
+        except RuntimeError:
+            continue
+    update = Update.objects.get()
+    assert update.status == Update.Status.PARKED and update.error == "RuntimeError"
+    assert update.payload  # kept for an administrator
+
+
+def test_only_private_chats_start_dialogues(webhook_url, fake_api):
+    from tests.telegram.conftest import fixture, post
+
+    assert post(webhook_url, fixture("group_message"))[0] == 200
+    assert not Chat.objects.exists()
+
+
+def test_the_category_keyboard_lists_the_active_skills(telegram_user):
+    Skill.objects.filter(slug="money").update(active=False)
+    user = telegram_user()
+    user.say("/start")
+    user.press("lang:ru")
+    buttons = user.buttons()
+    assert "cat:driving" in buttons and "cat:money" not in buttons

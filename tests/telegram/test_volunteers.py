@@ -1,0 +1,133 @@
+"""Volunteers on Telegram: linking, offers with buttons, reply-to routing, unlinking."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from krov.accounts import services as account_services
+from krov.aid import services as aid
+from krov.aid.models import HelpRequest, Message
+from krov.telegram import services
+from krov.telegram.models import Chat
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def linked_volunteer(telegram_user, make_volunteer, name="Veter", chat_id=777000111):
+    volunteer = make_volunteer(name)
+    code = services.create_link_code(volunteer, actor=volunteer.user)
+    user = telegram_user(chat_id)
+    user.say(f"/link {code}")
+    assert Chat.objects.get(volunteer=volunteer)
+    return volunteer, user
+
+
+def test_the_console_makes_a_one_time_code_that_links_a_chat(telegram_user, make_volunteer):
+    volunteer = make_volunteer("Veter")
+    client = Client()
+    client.force_login(volunteer.user, backend="django.contrib.auth.backends.ModelBackend")
+    page = client.post("/en/aid/telegram/")
+    assert page.status_code == 200 and page["Cache-Control"] == "no-store"
+    code = page.content.decode().split("/link ")[1][:8]
+    user = telegram_user(777000111)
+    user.say(f"/link {code}")
+    assert Chat.objects.get(volunteer=volunteer)
+    other = telegram_user(777000222)
+    other.say(f"/link {code}")  # single use
+    assert "expired" in other.last_text() or "wrong" in other.last_text()
+
+
+def test_an_expired_code_does_not_link(telegram_user, make_volunteer):
+    volunteer = make_volunteer("Veter")
+    code = services.create_link_code(volunteer, actor=volunteer.user)
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        telegram_user(777000111).say(f"/link {code}")
+    assert not Chat.objects.filter(volunteer=volunteer).exists()
+
+
+def test_guessing_codes_is_limited_per_chat(telegram_user, make_volunteer):
+    volunteer = make_volunteer("Veter")
+    code = services.create_link_code(volunteer, actor=volunteer.user)
+    user = telegram_user(777000111)
+    for attempt in range(5):
+        user.say(f"/link WRONG{attempt:03d}")
+    user.say(f"/link {code}")
+    assert "Too many attempts" in user.last_text()
+    assert not Chat.objects.filter(volunteer=volunteer).exists()
+
+
+def test_offer_arrives_with_buttons_and_accepting_sends_the_request(
+    telegram_user, make_volunteer, submit, coordinator
+):
+    volunteer, user = linked_volunteer(telegram_user, make_volunteer)
+    case, _token = submit("Потрібен маршрут з Харкова")
+    aid.offer(case, actor=coordinator, volunteer=volunteer)
+    assert user.buttons()[0].endswith(":accept")
+    assert "Потрібен маршрут" not in user.inbox()[-1]["text"].splitlines()[0]
+    user.press(user.buttons()[0])
+    case.refresh_from_db()
+    assert case.assignee == volunteer
+    assert "Потрібен маршрут з Харкова" in user.last_text()
+
+
+def test_declining_on_telegram_moves_the_offer_on(
+    telegram_user, make_volunteer, submit, coordinator
+):
+    volunteer, user = linked_volunteer(telegram_user, make_volunteer)
+    second = make_volunteer("Second", skill_levels={"driving": 1})
+    case, _token = submit()
+    aid.offer(case, actor=coordinator, volunteer=volunteer)
+    user.press(user.buttons()[1])
+    assert case.offers.get(status="pending").volunteer == second
+
+
+def test_replying_to_a_case_message_answers_that_case_through_the_relay(
+    telegram_user, make_volunteer, submit, coordinator
+):
+    volunteer, helper = linked_volunteer(telegram_user, make_volunteer)
+    requester = telegram_user(555000111)
+    requester.say("/start")
+    requester.press("lang:uk")
+    requester.press("cat:driving")
+    requester.say("Навчіть мене водити")
+    case = HelpRequest.objects.get()
+    aid.offer(case, actor=coordinator, volunteer=volunteer)
+    helper.press(helper.buttons()[0])
+    requester.say("Я в Харкові")
+    incoming = helper.inbox()[-1]
+    assert "Я в Харкові" in incoming["text"]
+    assert incoming["text"].splitlines()[0] == "Нове повідомлення"  # their Telegram language
+    helper.say("Я вас навчу. Коли зручно?", reply_to=incoming["message_id"])
+    assert "Я вас навчу. Коли зручно?" in requester.last_text()
+    assert "Veter" not in requester.last_text()
+    assert case.messages.filter(direction="out").count() == 1
+
+
+def test_a_message_that_is_not_a_reply_is_not_guessed_into_a_case(telegram_user, make_volunteer):
+    _volunteer, helper = linked_volunteer(telegram_user, make_volunteer)
+    helper.say("hello")
+    assert "відповід" in helper.last_text().lower()
+    assert not Message.objects.exists()
+
+
+def test_panic_unlinks_the_chat(telegram_user, make_volunteer):
+    volunteer, _user = linked_volunteer(telegram_user, make_volunteer)
+    account_services.panic(volunteer.user, via="button")
+    assert not Chat.objects.filter(volunteer=volunteer).exists()
+
+
+def test_unlink_from_either_side(telegram_user, make_volunteer):
+    volunteer, user = linked_volunteer(telegram_user, make_volunteer)
+    user.say("/unlink")
+    assert not Chat.objects.filter(volunteer=volunteer).exists()
+    code = services.create_link_code(volunteer, actor=volunteer.user)
+    user.say(f"/link {code}")
+    client = Client()
+    client.force_login(volunteer.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.post("/en/aid/telegram/", {"action": "unlink"})
+    assert not Chat.objects.filter(volunteer=volunteer).exists()

@@ -84,8 +84,8 @@ def parse_params(content_type: str, body: bytes) -> dict[str, Any]:
         params: dict[str, Any] = {}
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            if name:
-                payload = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            if isinstance(name, str) and isinstance(payload, bytes):
                 params[name] = _coerce(payload.decode("utf-8", "replace"))
         return params
     return {key: _coerce(values[-1]) for key, values in parse_qs(body.decode("utf-8")).items()}
@@ -271,7 +271,7 @@ class FakeBotAPI:
     @property
     def base_url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def token(self) -> str:

@@ -68,7 +68,8 @@ def _claim(now: datetime) -> Outbound | None:
     ).order_by("next_try_at", "id")
     for row in candidates.select_related("chat")[:20]:
         spacing = chat_spacing()
-        if row.chat_id and row.chat.last_sent_at and row.chat.last_sent_at + spacing > now:
+        chat = row.chat
+        if chat is not None and chat.last_sent_at and chat.last_sent_at + spacing > now:
             continue
         claimed = Outbound.objects.filter(
             pk=row.pk, status=row.status, next_try_at=row.next_try_at
@@ -148,7 +149,7 @@ def send_due(
             params = json.loads(row.params)
             if row.channel:
                 params.setdefault("chat_id", row.channel)
-            elif row.chat_id:
+            elif row.chat is not None:
                 params.setdefault("chat_id", int(row.chat.chat_id))
             window.append(clock())
             try:

@@ -184,8 +184,8 @@ def send_case_to_volunteer(case, chat: Chat) -> None:
 
 def chat_blocked(row: Outbound) -> None:
     """403 from Telegram: the person blocked the bot. Tell the volunteer of the case."""
-    if row.aid_message_id and row.aid_message and row.aid_message.request.assignee_id:
-        case = row.aid_message.request
+    case = row.aid_message.request if row.aid_message is not None else None
+    if case is not None and case.assignee is not None:
         notify.notify(
             case.assignee.user,
             "aid_undeliverable",

@@ -153,5 +153,16 @@ def dev_chat_messages(request: HttpRequest) -> HttpResponse:
     bot_messages = []
     if chat_id is not None:
         with urllib.request.urlopen(_fake_url(f"/_fake/chats/{chat_id}"), timeout=5) as answer:  # noqa: S310
-            bot_messages = json.loads(answer.read())
+            bot_messages = [
+                {
+                    "message_id": m.get("message_id"),
+                    "text": m.get("text") or m.get("caption") or "",
+                    "buttons": [
+                        b
+                        for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
+                        for b in row
+                    ],
+                }
+                for m in json.loads(answer.read())
+            ]
     return render(request, "telegram/partials/_dev_messages.html", {"bot_messages": bot_messages})

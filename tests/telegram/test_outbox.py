@@ -185,3 +185,24 @@ def test_channel_posts_are_escaped_html(fake_api, settings):
 def test_no_channel_configured_posts_nothing(fake_api, settings):
     settings.TELEGRAM_CHANNEL_ID = ""
     assert services.post_to_channel(title="x") is None
+
+
+def test_telegram_webhook_command_registers_and_shows_the_webhook(fake_api, capsys):
+    from django.core.management import call_command
+
+    call_command("telegram-webhook", "https://krov.example.org/telegram/webhook")
+    out = capsys.readouterr().out
+    assert "url: https://krov.example.org/telegram/webhook" in out
+    assert "allowed updates: message, callback_query" in out
+    set_call = [p for m, p in fake_api.calls if m == "setWebhook"][-1]
+    assert set_call["secret_token"] == "webhook-secret-for-tests"
+    assert set_call["max_connections"] == 40
+
+
+def test_telegram_webhook_command_refuses_without_a_secret(fake_api, settings):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    settings.TELEGRAM_WEBHOOK_SECRET = ""
+    with pytest.raises(CommandError, match="TELEGRAM_WEBHOOK_SECRET"):
+        call_command("telegram-webhook", "https://krov.example.org/telegram/webhook")

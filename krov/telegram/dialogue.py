@@ -13,7 +13,7 @@ from telegram import CallbackQuery, Update
 from telegram import Message as TelegramMessage
 
 from krov.aid import services as aid
-from krov.aid.models import AID_LANGUAGES, HelpRequest, Offer, Skill, VolunteerProfile
+from krov.aid.models import HelpRequest, Offer, Skill, VolunteerProfile
 from krov.telegram import services
 from krov.telegram.models import Chat, Outbound
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 LANGUAGE_BUTTONS = [
     [("Українська", "lang:uk"), ("Русский", "lang:ru")],
-    [("English", "lang:en"), ("Srpski", "lang:sr")],
+    [("English", "lang:en"), ("Srpski", "lang:sr-latn")],
 ]
 
 
@@ -29,7 +29,10 @@ def handle(update: Update) -> None:
     chat_obj = update.effective_chat
     if chat_obj is None or chat_obj.type != "private":
         return  # groups and channels are not a place for requests
-    chat = services.get_or_create_chat(chat_obj.id)
+    sender = update.effective_user
+    chat = services.get_or_create_chat(
+        chat_obj.id, language_hint=sender.language_code if sender else None
+    )
     with override(chat.language):
         if update.callback_query is not None:
             _callback(chat, update.callback_query)
@@ -220,7 +223,7 @@ def _submit(chat: Chat, message: TelegramMessage) -> None:
     try:
         submitted = aid.submit_request(
             channel=HelpRequest.Channel.TELEGRAM,
-            language=chat.language if chat.language in AID_LANGUAGES else "en",
+            language=aid.serving_language(chat.language),
             skill=skill,
             description=body,
             contact_handle=str(chat.chat_id),

@@ -23,7 +23,7 @@ from krov.telegram.models import Chat, LinkCode, Outbound
 
 LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 LINK_MINUTES = 10
-DIALOGUE_LANGUAGES = ("uk", "ru", "en", "sr")
+DIALOGUE_LANGUAGES = ("uk", "ru", "en", "sr-latn")
 
 
 class TelegramError(Exception):
@@ -38,9 +38,18 @@ def chat_for(chat_id: int | str) -> Chat | None:
     return Chat.objects.filter(key=chat_key(chat_id)).first()
 
 
-def get_or_create_chat(chat_id: int | str) -> Chat:
+def dialogue_language(hint: str | None) -> str:
+    """The bot's language for a Telegram language_code; Ukrainian when we cannot tell."""
+    code = (hint or "").lower().split("-")[0]
+    if code in {"sr", "hr", "bs", "me"}:
+        return "sr-latn"
+    return code if code in DIALOGUE_LANGUAGES else "uk"
+
+
+def get_or_create_chat(chat_id: int | str, *, language_hint: str | None = None) -> Chat:
     chat, _created = Chat.objects.get_or_create(
-        key=chat_key(chat_id), defaults={"chat_id": str(chat_id)}
+        key=chat_key(chat_id),
+        defaults={"chat_id": str(chat_id), "language": dialogue_language(language_hint)},
     )
     return chat
 

@@ -39,7 +39,7 @@ def test_the_console_makes_a_one_time_code_that_links_a_chat(telegram_user, make
     assert Chat.objects.get(volunteer=volunteer)
     other = telegram_user(777000222)
     other.say(f"/link {code}")  # single use
-    assert "expired" in other.last_text() or "wrong" in other.last_text()
+    assert "застарів" in other.last_text()  # "wrong or expired", in the chat's language
 
 
 def test_an_expired_code_does_not_link(telegram_user, make_volunteer):
@@ -57,7 +57,7 @@ def test_guessing_codes_is_limited_per_chat(telegram_user, make_volunteer):
     for attempt in range(5):
         user.say(f"/link WRONG{attempt:03d}")
     user.say(f"/link {code}")
-    assert "Too many attempts" in user.last_text()
+    assert "Забагато спроб" in user.last_text()  # "too many attempts"
     assert not Chat.objects.filter(volunteer=volunteer).exists()
 
 

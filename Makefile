@@ -38,6 +38,7 @@ messages: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.aid_matching
+	$(BIN)/python -m bench.telegram_intake
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

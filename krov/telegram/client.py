@@ -32,6 +32,9 @@ ALLOWED_METHODS = {
     "get_webhook_info",
     "delete_webhook",
     "get_me",
+    "set_my_name",
+    "set_my_description",
+    "set_my_short_description",
 }
 
 

@@ -176,7 +176,13 @@ def answer(state: FakeState, method: str, params: dict) -> tuple[int, dict]:
         return 200, {"ok": True, "result": _message_json(state, method, params)}
     if method == "editMessageText":
         return 200, {"ok": True, "result": _message_json(state, "sendMessage", params)}
-    if method in {"answerCallbackQuery", "setMyName", "setMyDescription", "setMyCommands"}:
+    if method in {
+        "answerCallbackQuery",
+        "setMyName",
+        "setMyDescription",
+        "setMyShortDescription",
+        "setMyCommands",
+    }:
         return 200, {"ok": True, "result": True}
     return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
 

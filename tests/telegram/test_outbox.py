@@ -197,6 +197,8 @@ def test_telegram_webhook_command_registers_and_shows_the_webhook(fake_api, caps
     set_call = [p for m, p in fake_api.calls if m == "setWebhook"][-1]
     assert set_call["secret_token"] == "webhook-secret-for-tests"
     assert set_call["max_connections"] == 40
+    names = [p for m, p in fake_api.calls if m == "setMyName"]
+    assert names == [{"name": "Roof helper"}]  # neutral, configurable
 
 
 def test_telegram_webhook_command_refuses_without_a_secret(fake_api, settings):

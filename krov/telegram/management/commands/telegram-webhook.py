@@ -42,6 +42,12 @@ class Command(BaseCommand):
                         },
                     )
                     self.stdout.write(f"Webhook set to {url}")
+                    # Neutral by design: a glance at a phone's chat list reveals nothing.
+                    api.call("set_my_name", {"name": settings.KROV_TELEGRAM_BOT_NAME})
+                    description = settings.KROV_TELEGRAM_BOT_DESCRIPTION
+                    api.call("set_my_description", {"description": description})
+                    api.call("set_my_short_description", {"short_description": description})
+                    self.stdout.write(f"Bot name: {settings.KROV_TELEGRAM_BOT_NAME}")
                 webhook = api.call("get_webhook_info", {})
             except (client.Permanent, client.Transient) as error:
                 raise CommandError(f"Telegram answered: {error}") from error

@@ -110,7 +110,8 @@ def test_every_marked_string_is_in_the_shipped_catalogues(tmp_path):
     )
     repo_root = Path(__file__).resolve().parents[2]
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "django", "makemessages", "-l", "ru", "--no-location"],
+        # -P: the copy holds krov/telegram, which must not shadow the telegram package.
+        [sys.executable, "-P", "-m", "django", "makemessages", "-l", "ru", "--no-location"],
         cwd=tree,
         env={
             "DJANGO_SETTINGS_MODULE": "copy_settings",

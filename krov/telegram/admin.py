@@ -15,7 +15,7 @@ class UpdateAdmin(admin.ModelAdmin):
     list_display = ["update_id", "status", "attempts", "error", "received_at", "processed_at"]
     list_filter = ["status"]
     fields = ["update_id", "status", "attempts", "error", "received_at", "processed_at"]
-    readonly_fields = fields
+    readonly_fields = ["update_id", "status", "attempts", "error", "received_at", "processed_at"]
     actions = ["process_again"]
 
     def has_add_permission(self, request) -> bool:
@@ -35,7 +35,15 @@ class OutboundAdmin(admin.ModelAdmin):
     list_display = ["pk", "method", "status", "attempts", "error", "next_try_at", "sent_at"]
     list_filter = ["status", "method"]
     fields = ["method", "status", "attempts", "error", "next_try_at", "created_at", "sent_at"]
-    readonly_fields = fields
+    readonly_fields = [
+        "method",
+        "status",
+        "attempts",
+        "error",
+        "next_try_at",
+        "created_at",
+        "sent_at",
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -166,6 +166,7 @@ INSTALLED_APPS = [
     "krov.accounts",
     "krov.aid",
     "krov.telegram",
+    "krov.events",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -470,3 +471,8 @@ KROV_TELEGRAM_CHAT_SPACING_MS = env_int("KROV_TELEGRAM_CHAT_SPACING_MS", 1000)
 # Neutral by default: a glance at a phone should reveal nothing.
 KROV_TELEGRAM_BOT_NAME = env_str("KROV_TELEGRAM_BOT_NAME", "Roof helper")
 KROV_TELEGRAM_BOT_DESCRIPTION = env_str("KROV_TELEGRAM_BOT_DESCRIPTION", "Write /start to begin.")
+
+# --- events ------------------------------------------------------------------------------
+
+# Attendee names and contacts are deleted this many days after an event; counts stay.
+KROV_EVENT_ATTENDEE_DAYS = env_int("KROV_EVENT_ATTENDEE_DAYS", 14, minimum=0)

@@ -1,0 +1,615 @@
+"""Events: every rule about events, RSVPs, check-in, the door count and the open-mic queue.
+Views, tasks, commands and the admin call these; none of them saves an event model."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import CharField, F, Max
+from django.db.models.functions import Cast
+from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from krov.core import pagecache
+from krov.core.services import to_cyrillic, to_latin
+from krov.events.models import Event, EventText, Rsvp, Slot, Venue
+
+CHECKIN_SALT = "krov.events.checkin"
+TEXT_LANGUAGES = [code for code, _name in settings.LANGUAGES]
+
+
+class EventError(Exception):
+    """Something about an event that cannot be done; the message is for people."""
+
+
+def _hash(purpose: str, value: str) -> str:
+    return salted_hmac(f"krov.events.{purpose}", value, algorithm="sha256").hexdigest()
+
+
+def invalidate_public_pages() -> None:
+    pagecache.invalidate("events")
+
+
+# --- permissions ----------------------------------------------------------------------------
+
+
+def can_organise(user) -> bool:
+    return bool(user.is_authenticated and user.has_perm("accounts.organise_events"))
+
+
+def can_manage(user, event: Event) -> bool:
+    if not can_organise(user):
+        return False
+    return user.is_superuser or event.organisers.filter(pk=user.pk).exists()
+
+
+def check_can_manage(user, event: Event) -> None:
+    if not can_manage(user, event):
+        raise EventError(_("Only the organisers of this event can do this."))
+
+
+def visible_to(user, event: Event) -> bool:
+    """Drafts only to organisers; members-only to members; unlisted to anyone with the link."""
+    if event.status == Event.Status.DRAFT:
+        return can_manage(user, event)
+    if event.visibility == Event.Visibility.MEMBERS:
+        return bool(user.is_authenticated and user.has_perm("accounts.use_member_area"))
+    return True
+
+
+# --- events and texts -----------------------------------------------------------------------
+
+
+def _check(starts_at: datetime, ends_at: datetime, capacity: int | None) -> None:
+    if ends_at <= starts_at:
+        raise EventError(_("The end must be after the start."))
+    if capacity is not None and capacity < 1:
+        raise EventError(_("The capacity must be at least 1, or empty for no limit."))
+
+
+@transaction.atomic
+def create_event(
+    *,
+    actor,
+    title: str,
+    language: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    kind: str = Event.Kind.OTHER,
+    slug: str = "",
+    summary: str = "",
+    description: str = "",
+    venue: Venue | None = None,
+    address: str = "",
+    capacity: int | None = None,
+    rsvp_mode: str = Event.RSVP.OPEN,
+    visibility: str = Event.Visibility.PUBLIC,
+) -> Event:
+    if not can_organise(actor):
+        raise EventError(_("Only organisers can create events."))
+    _check(starts_at, ends_at, capacity)
+    if language not in TEXT_LANGUAGES:
+        raise EventError(_("Unknown language."))
+    base = slugify(to_latin(slug or title))[:60] or "event"
+    candidate = f"{base}-{timezone.localtime(starts_at):%Y-%m-%d}"
+    if Event.objects.filter(slug=candidate).exists():
+        candidate = f"{candidate}-{secrets.token_hex(2)}"
+    event = Event.objects.create(
+        slug=candidate,
+        kind=kind,
+        original_language=language,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        time_zone=venue.time_zone if venue else settings.TIME_ZONE,
+        venue=venue,
+        address=address,
+        capacity=capacity,
+        rsvp_mode=rsvp_mode,
+        visibility=visibility,
+    )
+    event.organisers.add(actor)
+    set_text(
+        event, actor=actor, language=language, title=title, summary=summary, description=description
+    )
+    return event
+
+
+@transaction.atomic
+def update_event(event: Event, *, actor, **changes) -> Event:
+    check_can_manage(actor, event)
+    allowed = {
+        "kind",
+        "starts_at",
+        "ends_at",
+        "venue",
+        "address",
+        "capacity",
+        "rsvp_mode",
+        "visibility",
+        "queue_open",
+        "queue_closes_at",
+        "queue_max_slots",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise EventError(f"cannot change {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(event, name, value)
+    _check(event.starts_at, event.ends_at, event.capacity)
+    event.updated_at = timezone.now()
+    event.save(update_fields=[*changes, "updated_at"])
+    invalidate_public_pages()
+    return event
+
+
+@transaction.atomic
+def set_text(
+    event: Event, *, actor, language: str, title: str, summary: str = "", description: str = ""
+) -> EventText:
+    """Write the text in `language`. Serbian is written once: Cyrillic yields Latin and Latin
+    yields Cyrillic, kept in step on every edit."""
+    check_can_manage(actor, event)
+    title = title.strip()
+    if not title:
+        raise EventError(_("Please give the event a title."))
+    if language not in TEXT_LANGUAGES:
+        raise EventError(_("Unknown language."))
+    fields = {"title": title[:160], "summary": summary.strip()[:300], "description": description}
+    text, _created = EventText.objects.update_or_create(
+        event=event, language=language, defaults={**fields, "derived": False}
+    )
+    twin = {"sr": ("sr-latn", to_latin), "sr-latn": ("sr", to_cyrillic)}.get(language)
+    if twin:
+        other, convert = twin
+        EventText.objects.update_or_create(
+            event=event,
+            language=other,
+            defaults={
+                "title": convert(fields["title"])[:160],
+                "summary": convert(fields["summary"])[:300],
+                "description": convert(fields["description"]),
+                "derived": True,
+            },
+        )
+    Event.objects.filter(pk=event.pk).update(updated_at=timezone.now())
+    invalidate_public_pages()
+    return text
+
+
+@transaction.atomic
+def publish(event: Event, *, actor) -> None:
+    check_can_manage(actor, event)
+    if event.status == Event.Status.CANCELLED:
+        raise EventError(_("A cancelled event cannot be published again."))
+    Event.objects.filter(pk=event.pk).update(
+        status=Event.Status.PUBLISHED, updated_at=timezone.now()
+    )
+    event.status = Event.Status.PUBLISHED
+    invalidate_public_pages()
+
+
+@transaction.atomic
+def cancel(event: Event, *, actor, notice: str = "") -> int:
+    """Cancel, and tell everyone who left a contact. Returns how many were told."""
+    check_can_manage(actor, event)
+    Event.objects.filter(pk=event.pk).update(
+        status=Event.Status.CANCELLED, updated_at=timezone.now()
+    )
+    event.status = Event.Status.CANCELLED
+    invalidate_public_pages()
+    told = 0
+    for rsvp in event.rsvps.exclude(status=Rsvp.Status.CANCELLED):
+        if "@" in (rsvp.contact or ""):
+            _email_later(rsvp.contact, "cancelled", event.pk, notice)
+            told += 1
+    return told
+
+
+@transaction.atomic
+def repeat(event: Event, *, actor, every: str, count: int) -> list[Event]:
+    """Copies of `event` every week or month, `count` more times, as a series."""
+    check_can_manage(actor, event)
+    if every not in {"weekly", "monthly"} or not 1 <= count <= 52:
+        raise EventError(_("Repeat weekly or monthly, 1 to 52 times."))
+    created = []
+    for index in range(1, count + 1):
+        if every == "weekly":
+            shift = timedelta(weeks=index)
+            starts, ends = event.starts_at + shift, event.ends_at + shift
+        else:
+            starts = _add_months(event.starts_at, index)
+            ends = starts + (event.ends_at - event.starts_at)
+        copy = Event.objects.create(
+            slug=f"{event.slug.rsplit('-', 3)[0]}-{timezone.localtime(starts):%Y-%m-%d}",
+            kind=event.kind,
+            original_language=event.original_language,
+            starts_at=starts,
+            ends_at=ends,
+            time_zone=event.time_zone,
+            venue=event.venue,
+            address=event.address,
+            capacity=event.capacity,
+            rsvp_mode=event.rsvp_mode,
+            visibility=event.visibility,
+            status=event.status,
+            series=event,
+            queue_max_slots=event.queue_max_slots,
+        )
+        copy.organisers.set(event.organisers.all())
+        EventText.objects.bulk_create(
+            EventText(
+                event=copy,
+                language=t.language,
+                title=t.title,
+                summary=t.summary,
+                description=t.description,
+                derived=t.derived,
+            )
+            for t in event.texts.all()
+        )
+        created.append(copy)
+    invalidate_public_pages()
+    return created
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    """The same weekday-of-month rule pretix uses would be nicer; the same day of month,
+    clamped to the month's length, is what people expect for "monthly"."""
+    import calendar
+
+    local = timezone.localtime(moment)
+    month_index = local.month - 1 + months
+    year, month = local.year + month_index // 12, month_index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day)
+
+
+@transaction.atomic
+def announce(event: Event, *, actor, url: str) -> bool:
+    """Queue a post of the event to the Telegram channel."""
+    from krov.telegram import services as telegram
+
+    check_can_manage(actor, event)
+    if event.status != Event.Status.PUBLISHED or event.visibility != Event.Visibility.PUBLIC:
+        raise EventError(_("Only published public events can be announced."))
+    text = event.text(event.original_language)
+    when = timezone.localtime(event.starts_at).strftime("%d.%m.%Y %H:%M")
+    place = event.venue.name if event.venue else event.address
+    posted = telegram.post_to_channel(
+        title=text.title if text else event.slug,
+        text=f"{when} · {place}\n\n{text.summary if text else ''}".strip(),
+        url=url,
+    )
+    if posted is None:
+        raise EventError(_("No Telegram channel is configured."))
+    Event.objects.filter(pk=event.pk).update(announced_at=timezone.now())
+    return True
+
+
+# --- RSVP -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RsvpResult:
+    rsvp: Rsvp
+    token: str
+
+
+def _open_for_rsvp(event: Event) -> None:
+    if event.status == Event.Status.CANCELLED:
+        raise EventError(_("This event is cancelled."))
+    if event.status != Event.Status.PUBLISHED:
+        raise EventError(_("This event is not open yet."))
+    if event.ends_at <= timezone.now():
+        raise EventError(_("This event is over."))
+    if event.rsvp_mode not in {Event.RSVP.OPEN, Event.RSVP.REQUIRED}:
+        raise EventError(_("This event takes no names."))
+
+
+def rsvp(event: Event, *, name: str, contact: str = "") -> RsvpResult:
+    """Put a person on the list, or on the waiting list when the event is full. Two people
+    asking for the last seat queue on the event row: exactly one gets it."""
+    name, contact = name.strip(), contact.strip()
+    if not name or len(name) > 60:
+        raise EventError(_("Please give a name or pseudonym of at most 60 characters."))
+    if len(contact) > 200:
+        raise EventError(_("The contact is too long."))
+    token = secrets.token_urlsafe(24)
+    try:
+        with transaction.atomic():
+            event = Event.objects.select_for_update().get(pk=event.pk)
+            _open_for_rsvp(event)
+            person = _hash(f"person-{event.pk}", (contact or name).casefold())
+            if event.rsvps.filter(person_key=person).exclude(status=Rsvp.Status.CANCELLED).exists():
+                raise EventError(_("You are already on the list for this event."))
+            full = event.capacity is not None and event.going_count >= event.capacity
+            created = Rsvp.objects.create(
+                event=event,
+                name=name,
+                contact=contact,
+                person_key=person,
+                token_hash=_hash("rsvp-token", token),
+                status=Rsvp.Status.WAITING if full else Rsvp.Status.GOING,
+            )
+            if not full:
+                Event.objects.filter(pk=event.pk).update(going_count=F("going_count") + 1)
+    except IntegrityError:
+        raise EventError(_("You are already on the list for this event.")) from None
+    invalidate_public_pages()
+    return RsvpResult(created, token)
+
+
+def rsvp_for_token(token: str) -> Rsvp | None:
+    if not token or len(token) > 100:
+        return None
+    return (
+        Rsvp.objects.select_related("event").filter(token_hash=_hash("rsvp-token", token)).first()
+    )
+
+
+def cancel_rsvp(rsvp_obj: Rsvp) -> Rsvp | None:
+    """Cancel; the first on the waiting list moves up and is told. Returns who moved up."""
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=rsvp_obj.event_id)
+        current = Rsvp.objects.get(pk=rsvp_obj.pk)
+        if current.status == Rsvp.Status.CANCELLED:
+            return None
+        Rsvp.objects.filter(pk=current.pk).update(status=Rsvp.Status.CANCELLED)
+        if current.status != Rsvp.Status.GOING:
+            return None
+        Event.objects.filter(pk=event.pk, going_count__gt=0).update(
+            going_count=F("going_count") - 1
+        )
+        promoted = (
+            event.rsvps.filter(status=Rsvp.Status.WAITING).order_by("created_at", "id").first()
+        )
+        if promoted is not None and event.ends_at > timezone.now():
+            Rsvp.objects.filter(pk=promoted.pk).update(status=Rsvp.Status.GOING)
+            Event.objects.filter(pk=event.pk).update(going_count=F("going_count") + 1)
+            if "@" in (promoted.contact or ""):
+                _email_later(promoted.contact, "promoted", event.pk, "")
+    invalidate_public_pages()
+    return promoted
+
+
+def count_me_in(event: Event, *, client_address: str) -> int:
+    """Count-only mode (protests): "I'm coming", no name kept. One per client per event."""
+    if event.rsvp_mode != Event.RSVP.COUNT:
+        raise EventError(_("This event takes names; please use the RSVP form."))
+    if event.status != Event.Status.PUBLISHED or event.ends_at <= timezone.now():
+        raise EventError(_("This event is not open."))
+    key = f"events-count:{event.pk}:{_hash('client', client_address)}"
+    if cache.add(key, 1, timeout=int((event.ends_at - timezone.now()).total_seconds()) + 3600):
+        Event.objects.filter(pk=event.pk).update(going_count=F("going_count") + 1)
+        invalidate_public_pages()
+    return Event.objects.values_list("going_count", flat=True).get(pk=event.pk)
+
+
+def _email_later(address: str, kind: str, event_id: int, notice: str) -> None:
+    from krov.events import tasks
+
+    transaction.on_commit(
+        lambda: tasks.email_attendee(address, kind, event_id, notice, translation.get_language())
+    )
+
+
+def email_attendee(address: str, kind: str, event: Event, notice: str) -> None:
+    text = event.text()
+    title = text.title if text else event.slug
+    link = settings.KROV_SITE_URL.rstrip("/") + event.get_absolute_url()
+    subjects = {
+        "cancelled": _("Cancelled: %(title)s"),
+        "promoted": _("You have a place: %(title)s"),
+        "reminder": _("Tomorrow: %(title)s"),
+    }
+    bodies = {
+        "cancelled": _("The event has been cancelled."),
+        "promoted": _(
+            "A place became free and it is yours now. If you cannot come, please cancel."
+        ),
+        "reminder": _("A reminder: the event starts in about 24 hours."),
+    }
+    body = str(bodies[kind]) + (f"\n\n{notice}" if notice else "") + f"\n\n{link}"
+    send_mail(subjects[kind] % {"title": title}, body, None, [address])
+
+
+# --- check-in and the door ------------------------------------------------------------------
+
+
+def checkin_code(rsvp_obj: Rsvp) -> str:
+    """What the QR code holds: the RSVP, signed, so it cannot be made up or moved."""
+    return signing.dumps(
+        [rsvp_obj.event_id, str(rsvp_obj.public_id)], salt=CHECKIN_SALT, compress=True
+    )
+
+
+@dataclass
+class CheckIn:
+    rsvp: Rsvp
+    first: bool
+    at: datetime
+
+
+@transaction.atomic
+def check_in(event: Event, *, actor, code: str = "", rsvp_obj: Rsvp | None = None) -> CheckIn:
+    check_can_manage(actor, event)
+    if rsvp_obj is None:
+        try:
+            event_id, public_id = signing.loads(code.strip(), salt=CHECKIN_SALT)
+        except (signing.BadSignature, ValueError, TypeError):
+            raise EventError(_("This is not a valid code.")) from None
+        if event_id != event.pk:
+            raise EventError(_("This code is for another event."))
+        rsvp_obj = event.rsvps.filter(public_id=public_id).first()
+        if rsvp_obj is None:
+            raise EventError(_("This code is for another event."))
+    elif rsvp_obj.event_id != event.pk:
+        raise EventError(_("This code is for another event."))
+    if rsvp_obj.status == Rsvp.Status.CANCELLED:
+        raise EventError(_("This RSVP was cancelled."))
+    now = timezone.now()
+    first = bool(
+        Rsvp.objects.filter(pk=rsvp_obj.pk, checked_in_at__isnull=True).update(checked_in_at=now)
+    )
+    rsvp_obj.refresh_from_db()
+    return CheckIn(rsvp_obj, first, rsvp_obj.checked_in_at or now)
+
+
+def door(event: Event, *, actor, delta: int) -> int:
+    """+1 / −1 from any number of phones at once; never below zero."""
+    check_can_manage(actor, event)
+    if delta > 0:
+        Event.objects.filter(pk=event.pk).update(door_count=F("door_count") + 1)
+    elif delta < 0:
+        Event.objects.filter(pk=event.pk, door_count__gt=0).update(door_count=F("door_count") - 1)
+    return Event.objects.values_list("door_count", flat=True).get(pk=event.pk)
+
+
+# --- the open-mic queue -----------------------------------------------------------------------
+
+
+def _bump(event: Event) -> None:
+    Event.objects.filter(pk=event.pk).update(queue_version=F("queue_version") + 1)
+
+
+def sign_up(
+    event: Event,
+    *,
+    stage_name: str,
+    act: str = "",
+    language: str = "",
+    minutes: int = 5,
+    person_key: str = "",
+    actor=None,
+) -> Slot:
+    """A performer joins the queue; an organiser (`actor`) may add anyone, any number."""
+    stage_name = stage_name.strip()
+    if not stage_name or len(stage_name) > 60:
+        raise EventError(_("Please give a stage name of at most 60 characters."))
+    if not 1 <= minutes <= 60:
+        raise EventError(_("A slot lasts between 1 and 60 minutes."))
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=event.pk)
+        organiser = actor is not None and can_manage(actor, event)
+        if event.kind != Event.Kind.OPEN_MIC:
+            raise EventError(_("This event has no performer queue."))
+        if event.status != Event.Status.PUBLISHED and not organiser:
+            raise EventError(_("This event is not open."))
+        if not organiser:
+            if not event.queue_open or (
+                event.queue_closes_at and event.queue_closes_at <= timezone.now()
+            ):
+                raise EventError(_("Sign-up for performers is closed."))
+            active = event.slots.exclude(status=Slot.Status.SKIPPED)
+            if event.queue_max_slots is not None and active.count() >= event.queue_max_slots:
+                raise EventError(_("All slots are taken."))
+            hashed = _hash(f"performer-{event.pk}", person_key) if person_key else ""
+            if hashed and active.filter(person_key=hashed).exists():
+                raise EventError(_("You already have a slot; ask the organiser for another."))
+        else:
+            hashed = ""
+        last = event.slots.aggregate(top=Max("position"))["top"] or 0
+        slot = Slot.objects.create(
+            event=event,
+            stage_name=stage_name,
+            act=act.strip()[:120],
+            language=language.strip()[:30],
+            minutes=minutes,
+            position=last + 1,
+            person_key=hashed,
+        )
+        _bump(event)
+    return slot
+
+
+@transaction.atomic
+def move_slot(slot: Slot, *, actor, up: bool) -> None:
+    event = Event.objects.select_for_update().get(pk=slot.event_id)
+    check_can_manage(actor, event)
+    waiting = list(event.slots.filter(status=Slot.Status.WAITING).order_by("position", "id"))
+    index = next((i for i, s in enumerate(waiting) if s.pk == slot.pk), None)
+    if index is None:
+        raise EventError(_("Only waiting performers can be moved."))
+    other = index - 1 if up else index + 1
+    if not 0 <= other < len(waiting):
+        return
+    waiting[index], waiting[other] = waiting[other], waiting[index]
+    for position, item in enumerate(waiting, start=1):
+        Slot.objects.filter(pk=item.pk).update(position=position)
+    _bump(event)
+
+
+@transaction.atomic
+def set_slot_status(slot: Slot, *, actor, status: str) -> None:
+    """On stage, done or skipped. Whoever was on stage is done when the next one goes up."""
+    event = Event.objects.select_for_update().get(pk=slot.event_id)
+    check_can_manage(actor, event)
+    if status not in Slot.Status.values:
+        raise EventError(_("Unknown status."))
+    if status == Slot.Status.ON_STAGE:
+        event.slots.filter(status=Slot.Status.ON_STAGE).exclude(pk=slot.pk).update(
+            status=Slot.Status.DONE
+        )
+    Slot.objects.filter(pk=slot.pk).update(status=status)
+    _bump(event)
+
+
+def live_state(event: Event) -> dict:
+    slots = list(
+        event.slots.filter(status__in=[Slot.Status.ON_STAGE, Slot.Status.WAITING]).order_by(
+            "position", "id"
+        )[:20]
+    )
+    on_stage = next((s for s in slots if s.status == Slot.Status.ON_STAGE), None)
+    waiting = [s for s in slots if s.status == Slot.Status.WAITING]
+    return {"on_stage": on_stage, "next": waiting[:3]}
+
+
+# --- housekeeping ---------------------------------------------------------------------------
+
+
+def purge_attendees(now: datetime | None = None) -> int:
+    """Names and contacts go `KROV_EVENT_ATTENDEE_DAYS` after the event; counts stay."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.KROV_EVENT_ATTENDEE_DAYS)
+    due = list(
+        Event.objects.filter(ends_at__lte=cutoff, attendees_purged_at__isnull=True).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    for event_id in due:
+        with transaction.atomic():
+            Rsvp.objects.filter(event_id=event_id).update(
+                name="", contact="", token_hash=None, person_key=Cast("public_id", CharField())
+            )
+            Slot.objects.filter(event_id=event_id).update(person_key="")
+            Event.objects.filter(pk=event_id).update(attendees_purged_at=now)
+    return len(due)
+
+
+def send_reminders(now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    due = Event.objects.filter(
+        status=Event.Status.PUBLISHED,
+        reminded_at__isnull=True,
+        starts_at__gt=now + timedelta(hours=23),
+        starts_at__lte=now + timedelta(hours=25),
+    )
+    count = 0
+    for event in due:
+        if not Event.objects.filter(pk=event.pk, reminded_at__isnull=True).update(reminded_at=now):
+            continue
+        for rsvp_obj in event.rsvps.filter(status=Rsvp.Status.GOING):
+            if "@" in (rsvp_obj.contact or ""):
+                _email_later(rsvp_obj.contact, "reminder", event.pk, "")
+                count += 1
+    return count

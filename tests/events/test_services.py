@@ -1,0 +1,260 @@
+"""krov.events.services: the rules, through the services."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from krov.events import services
+from krov.events.models import Event, EventText, Rsvp, Slot
+
+pytestmark = pytest.mark.django_db
+
+
+def test_serbian_cyrillic_yields_latin_and_back(make_event, organiser):
+    event = make_event("Отворени микрофон у Кваки")
+    latin = EventText.objects.get(event=event, language="sr-latn")
+    assert latin.title == "Otvoreni mikrofon u Kvaki" and latin.derived
+    services.set_text(event, actor=organiser, language="sr-latn", title="Veče poezije")
+    assert EventText.objects.get(event=event, language="sr").title == "Вече поезије"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"hours": -1}, "end must be after"),
+        ({"capacity": 0}, "capacity"),
+        ({"capacity": -3}, "capacity"),
+    ],
+)
+def test_bad_times_and_capacities_are_refused(organiser, venue, change, message):
+    starts = timezone.now() + timedelta(days=1)
+    with pytest.raises(services.EventError, match=message):
+        services.create_event(
+            actor=organiser,
+            title="X",
+            language="en",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=change.get("hours", 2)),
+            capacity=change.get("capacity"),
+        )
+    assert not Event.objects.exists()
+
+
+def test_only_organisers_create_and_only_the_events_organisers_manage(personas, make_event):
+    with pytest.raises(services.EventError):
+        services.create_event(
+            actor=personas["member"].user,
+            title="X",
+            language="en",
+            starts_at=timezone.now(),
+            ends_at=timezone.now() + timedelta(hours=1),
+        )
+    event = make_event()
+    assert not services.can_manage(personas["editor"].user, event)
+    with pytest.raises(services.EventError):
+        services.publish(event, actor=personas["coordinator"].user)
+
+
+def test_full_event_puts_people_on_the_waiting_list_and_promotes_on_cancel(
+    make_event, django_capture_on_commit_callbacks
+):
+    event = make_event(capacity=2, kind=Event.Kind.LECTURE)
+    first = services.rsvp(event, name="Ana", contact="ana@example.org")
+    services.rsvp(event, name="Boris")
+    waiting = services.rsvp(event, name="Vera", contact="vera@example.org")
+    assert waiting.rsvp.status == Rsvp.Status.WAITING
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        promoted = services.cancel_rsvp(first.rsvp)
+    assert promoted.pk == waiting.rsvp.pk
+    assert Rsvp.objects.get(pk=waiting.rsvp.pk).status == Rsvp.Status.GOING
+    event.refresh_from_db()
+    assert event.going_count == 2
+    assert [m.to for m in mail.outbox] == [["vera@example.org"]]
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("cancelled", "cancelled"),
+        ("past", "over"),
+        ("draft", "not open"),
+        ("count", "takes no names"),
+    ],
+)
+def test_rsvp_to_an_event_that_cannot_take_it_is_refused(make_event, organiser, setup, message):
+    if setup == "draft":
+        event = make_event(publish=False)
+    elif setup == "count":
+        event = make_event(rsvp_mode=Event.RSVP.COUNT, kind=Event.Kind.PROTEST)
+    else:
+        event = make_event()
+    if setup == "cancelled":
+        services.cancel(event, actor=organiser)
+    if setup == "past":
+        with (
+            time_machine.travel(event.ends_at + timedelta(minutes=1)),
+            pytest.raises(services.EventError, match=message),
+        ):
+            services.rsvp(event, name="Ana")
+        return
+    with pytest.raises(services.EventError, match=message):
+        services.rsvp(event, name="Ana")
+    assert not Rsvp.objects.exists()
+
+
+def test_the_same_person_cannot_rsvp_twice(make_event):
+    event = make_event()
+    services.rsvp(event, name="Ana", contact="Ana@Example.org")
+    with pytest.raises(services.EventError, match="already"):
+        services.rsvp(event, name="Someone", contact="ana@example.org")
+    assert Rsvp.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_for_the_last_seat_exactly_one_gets_it(make_event):
+    if connection.vendor != "postgresql":
+        pytest.skip("real concurrency needs PostgreSQL")
+    event = make_event(capacity=1, kind=Event.Kind.LECTURE)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def take(name):
+        barrier.wait()
+        results.append(services.rsvp(event, name=name).rsvp.status)
+        connection.close()
+
+    threads = [threading.Thread(target=take, args=(n,)) for n in ("Ana", "Boris")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == [Rsvp.Status.GOING, Rsvp.Status.WAITING]
+    event.refresh_from_db()
+    assert event.going_count == 1
+
+
+def test_count_only_mode_counts_without_names_once_per_client(make_event):
+    event = make_event(rsvp_mode=Event.RSVP.COUNT, kind=Event.Kind.PROTEST)
+    assert services.count_me_in(event, client_address="10.0.0.1") == 1
+    assert services.count_me_in(event, client_address="10.0.0.1") == 1
+    assert services.count_me_in(event, client_address="10.0.0.2") == 2
+    assert not Rsvp.objects.exists()
+
+
+def test_check_in_by_code_twice_says_when_the_first_was(make_event, organiser):
+    event = make_event()
+    result = services.rsvp(event, name="Ana")
+    code = services.checkin_code(result.rsvp)
+    first = services.check_in(event, actor=organiser, code=code)
+    second = services.check_in(event, actor=organiser, code=code)
+    assert first.first and not second.first and second.at == first.at
+
+
+@pytest.mark.parametrize("code", ["", "garbage", "a:b:c", "x" * 500])
+def test_invalid_codes_are_refused(make_event, organiser, code):
+    event = make_event()
+    with pytest.raises(services.EventError, match="not a valid code"):
+        services.check_in(event, actor=organiser, code=code)
+
+
+def test_a_code_for_another_event_is_refused(make_event, organiser):
+    event = make_event()
+    other = make_event("Друго вече")
+    code = services.checkin_code(services.rsvp(other, name="Ana").rsvp)
+    with pytest.raises(services.EventError, match="another event"):
+        services.check_in(event, actor=organiser, code=code)
+
+
+def test_door_counter_never_goes_below_zero(make_event, organiser):
+    event = make_event(rsvp_mode=Event.RSVP.NONE)
+    assert services.door(event, actor=organiser, delta=-1) == 0
+    assert services.door(event, actor=organiser, delta=1) == 1
+    assert services.door(event, actor=organiser, delta=1) == 2
+    assert services.door(event, actor=organiser, delta=-1) == 1
+
+
+def test_open_mic_queue_rules(make_event, organiser):
+    event = make_event()
+    services.update_event(event, actor=organiser, queue_max_slots=3)
+    a = services.sign_up(event, stage_name="Lira", act="songs", person_key="p1")
+    with pytest.raises(services.EventError, match="already have a slot"):
+        services.sign_up(event, stage_name="Lira again", person_key="p1")
+    services.sign_up(event, stage_name="Bard", person_key="p2")
+    services.sign_up(event, stage_name="Extra", actor=organiser)  # organisers add freely
+    with pytest.raises(services.EventError, match="All slots"):
+        services.sign_up(event, stage_name="Late", person_key="p3")
+    services.set_slot_status(a, actor=organiser, status=Slot.Status.ON_STAGE)
+    state = services.live_state(event)
+    assert state["on_stage"].stage_name == "Lira"
+    assert [s.stage_name for s in state["next"]] == ["Bard", "Extra"]
+    extra = Slot.objects.get(stage_name="Extra")
+    services.move_slot(extra, actor=organiser, up=True)
+    assert [s.stage_name for s in services.live_state(event)["next"]] == ["Extra", "Bard"]
+    services.set_slot_status(extra, actor=organiser, status=Slot.Status.ON_STAGE)
+    assert Slot.objects.get(pk=a.pk).status == Slot.Status.DONE
+
+
+def test_sign_up_after_the_queue_closed_is_refused(make_event, organiser):
+    event = make_event()
+    services.update_event(
+        event, actor=organiser, queue_closes_at=timezone.now() - timedelta(minutes=1)
+    )
+    with pytest.raises(services.EventError, match="closed"):
+        services.sign_up(event, stage_name="Late", person_key="p9")
+
+
+def test_weekly_series_copies_texts_and_dates(make_event, organiser):
+    event = make_event()
+    copies = services.repeat(event, actor=organiser, every="weekly", count=3)
+    assert [c.starts_at - event.starts_at for c in copies] == [
+        timedelta(weeks=n) for n in (1, 2, 3)
+    ]
+    assert all(c.texts.count() == event.texts.count() for c in copies)
+    assert len({c.slug for c in copies} | {event.slug}) == 4
+
+
+def test_monthly_series_keeps_the_day_clamped_to_the_month(organiser, venue):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    starts = datetime(2027, 1, 31, 19, 0, tzinfo=ZoneInfo("Europe/Belgrade"))
+    event = services.create_event(
+        actor=organiser,
+        title="Monthly",
+        language="en",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+    )
+    feb, mar = services.repeat(event, actor=organiser, every="monthly", count=2)
+    assert (
+        timezone.localtime(feb.starts_at).day == 28 and timezone.localtime(mar.starts_at).day == 31
+    )
+
+
+def test_attendee_names_are_purged_after_the_event_counts_stay(make_event, settings):
+    settings.KROV_EVENT_ATTENDEE_DAYS = 14
+    event = make_event()
+    services.rsvp(event, name="Ana", contact="ana@example.org")
+    services.rsvp(event, name="Boris")
+    with time_machine.travel(event.ends_at + timedelta(days=13)):
+        assert services.purge_attendees() == 0
+    with time_machine.travel(event.ends_at + timedelta(days=15)):
+        assert services.purge_attendees() == 1
+    assert {(r.name, r.contact) for r in Rsvp.objects.all()} == {("", "")}
+    event.refresh_from_db()
+    assert event.going_count == 2
+
+
+def test_cancelling_tells_those_who_left_an_email(make_event, organiser):
+    event = make_event()
+    services.rsvp(event, name="Ana", contact="ana@example.org")
+    services.rsvp(event, name="Boris")
+    assert services.cancel(event, actor=organiser, notice="Rain") == 1

@@ -15,6 +15,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("krov.telegram.urls")),
+    path("", include("krov.events.urls_feeds")),
 ]
 
 urlpatterns += i18n_patterns(
@@ -22,6 +23,7 @@ urlpatterns += i18n_patterns(
     path("", include("krov.accounts.urls")),
     path("", include("krov.aid.urls")),
     path("", include("krov.telegram.urls_i18n")),
+    path("", include("krov.events.urls")),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=True,
 )

@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,115 +17,327 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Venue',
+            name="Venue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('address', models.CharField(max_length=200, verbose_name='address')),
-                ('osm_url', models.URLField(blank=True, verbose_name='OpenStreetMap link')),
-                ('accessibility', models.TextField(blank=True, verbose_name='accessibility')),
-                ('capacity', models.PositiveIntegerField(blank=True, null=True, verbose_name='capacity')),
-                ('time_zone', models.CharField(default='Europe/Belgrade', max_length=64, verbose_name='time zone')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("address", models.CharField(max_length=200, verbose_name="address")),
+                ("osm_url", models.URLField(blank=True, verbose_name="OpenStreetMap link")),
+                ("accessibility", models.TextField(blank=True, verbose_name="accessibility")),
+                (
+                    "capacity",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="capacity"),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="Europe/Belgrade", max_length=64, verbose_name="time zone"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'venue',
-                'verbose_name_plural': 'venues',
-                'ordering': ['name'],
+                "verbose_name": "venue",
+                "verbose_name_plural": "venues",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name='address name')),
-                ('kind', models.CharField(choices=[('open_mic', 'Open mic'), ('concert', 'Concert'), ('lecture', 'Lecture'), ('film', 'Film'), ('protest', 'Protest'), ('meeting', 'Meeting'), ('other', 'Other')], default='other', max_length=16, verbose_name='kind')),
-                ('original_language', models.CharField(default='sr', max_length=8, verbose_name='original language')),
-                ('starts_at', models.DateTimeField(db_index=True, verbose_name='starts')),
-                ('ends_at', models.DateTimeField(verbose_name='ends')),
-                ('time_zone', models.CharField(default='Europe/Belgrade', max_length=64, verbose_name='time zone')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='address (if not at a venue)')),
-                ('capacity', models.PositiveIntegerField(blank=True, null=True, verbose_name='capacity')),
-                ('rsvp_mode', models.CharField(choices=[('none', 'No RSVP'), ('open', 'RSVP welcome'), ('required', 'RSVP required'), ('count', 'Count only (no names)')], default='open', max_length=10, verbose_name='RSVP')),
-                ('visibility', models.CharField(choices=[('public', 'Public'), ('members', 'Members only'), ('unlisted', 'Unlisted (link only)')], default='public', max_length=10, verbose_name='visibility')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('cancelled', 'Cancelled')], db_index=True, default='draft', max_length=10, verbose_name='status')),
-                ('going_count', models.PositiveIntegerField(default=0)),
-                ('door_count', models.PositiveIntegerField(default=0)),
-                ('queue_open', models.BooleanField(default=True, verbose_name='performer sign-up open')),
-                ('queue_closes_at', models.DateTimeField(blank=True, null=True, verbose_name='sign-up closes')),
-                ('queue_max_slots', models.PositiveIntegerField(blank=True, null=True, verbose_name='maximum slots')),
-                ('queue_version', models.PositiveIntegerField(default=0)),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('attendees_purged_at', models.DateTimeField(blank=True, null=True)),
-                ('announced_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organisers', models.ManyToManyField(related_name='organised_events', to=settings.AUTH_USER_MODEL, verbose_name='organisers')),
-                ('series', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='occurrences', to='events.event')),
-                ('venue', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='events.venue', verbose_name='venue')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, unique=True, verbose_name="address name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("open_mic", "Open mic"),
+                            ("concert", "Concert"),
+                            ("lecture", "Lecture"),
+                            ("film", "Film"),
+                            ("protest", "Protest"),
+                            ("meeting", "Meeting"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "original_language",
+                    models.CharField(default="sr", max_length=8, verbose_name="original language"),
+                ),
+                ("starts_at", models.DateTimeField(db_index=True, verbose_name="starts")),
+                ("ends_at", models.DateTimeField(verbose_name="ends")),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="Europe/Belgrade", max_length=64, verbose_name="time zone"
+                    ),
+                ),
+                (
+                    "address",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="address (if not at a venue)"
+                    ),
+                ),
+                (
+                    "capacity",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="capacity"),
+                ),
+                (
+                    "rsvp_mode",
+                    models.CharField(
+                        choices=[
+                            ("none", "No RSVP"),
+                            ("open", "RSVP welcome"),
+                            ("required", "RSVP required"),
+                            ("count", "Count only (no names)"),
+                        ],
+                        default="open",
+                        max_length=10,
+                        verbose_name="RSVP",
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Public"),
+                            ("members", "Members only"),
+                            ("unlisted", "Unlisted (link only)"),
+                        ],
+                        default="public",
+                        max_length=10,
+                        verbose_name="visibility",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("published", "Published"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("going_count", models.PositiveIntegerField(default=0)),
+                ("door_count", models.PositiveIntegerField(default=0)),
+                (
+                    "queue_open",
+                    models.BooleanField(default=True, verbose_name="performer sign-up open"),
+                ),
+                (
+                    "queue_closes_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="sign-up closes"),
+                ),
+                (
+                    "queue_max_slots",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="maximum slots"
+                    ),
+                ),
+                ("queue_version", models.PositiveIntegerField(default=0)),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                ("attendees_purged_at", models.DateTimeField(blank=True, null=True)),
+                ("announced_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organisers",
+                    models.ManyToManyField(
+                        related_name="organised_events",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="organisers",
+                    ),
+                ),
+                (
+                    "series",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="occurrences",
+                        to="events.event",
+                    ),
+                ),
+                (
+                    "venue",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="events.venue",
+                        verbose_name="venue",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'event',
-                'verbose_name_plural': 'events',
-                'ordering': ['starts_at', 'id'],
+                "verbose_name": "event",
+                "verbose_name_plural": "events",
+                "ordering": ["starts_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='EventText',
+            name="EventText",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(max_length=8, verbose_name='language')),
-                ('title', models.CharField(max_length=160, verbose_name='title')),
-                ('summary', models.CharField(blank=True, max_length=300, verbose_name='summary')),
-                ('description', models.TextField(blank=True, verbose_name='description (Markdown)')),
-                ('derived', models.BooleanField(default=False)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='texts', to='events.event')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("language", models.CharField(max_length=8, verbose_name="language")),
+                ("title", models.CharField(max_length=160, verbose_name="title")),
+                ("summary", models.CharField(blank=True, max_length=300, verbose_name="summary")),
+                (
+                    "description",
+                    models.TextField(blank=True, verbose_name="description (Markdown)"),
+                ),
+                ("derived", models.BooleanField(default=False)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="texts",
+                        to="events.event",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('event', 'language'), name='events_text_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("event", "language"), name="events_text_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Rsvp',
+            name="Rsvp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', krov.core.fields.EncryptedTextField(verbose_name='name')),
-                ('contact', krov.core.fields.EncryptedTextField(blank=True, verbose_name='contact')),
-                ('person_key', models.CharField(max_length=64)),
-                ('token_hash', models.CharField(max_length=64, null=True, unique=True)),
-                ('status', models.CharField(choices=[('going', 'Going'), ('waiting', 'On the waiting list'), ('cancelled', 'Cancelled')], default='going', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('checked_in_at', models.DateTimeField(blank=True, null=True)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rsvps', to='events.event')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", krov.core.fields.EncryptedTextField(verbose_name="name")),
+                (
+                    "contact",
+                    krov.core.fields.EncryptedTextField(blank=True, verbose_name="contact"),
+                ),
+                ("person_key", models.CharField(max_length=64)),
+                ("token_hash", models.CharField(max_length=64, null=True, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("going", "Going"),
+                            ("waiting", "On the waiting list"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="going",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("checked_in_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rsvps",
+                        to="events.event",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['event', 'status', 'created_at'], name='events_rsvp_event_i_9214c5_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), fields=('event', 'person_key'), name='events_rsvp_one_per_person')],
+                "ordering": ["created_at", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["event", "status", "created_at"],
+                        name="events_rsvp_event_i_9214c5_idx",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "cancelled"), _negated=True),
+                        fields=("event", "person_key"),
+                        name="events_rsvp_one_per_person",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Slot',
+            name="Slot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('stage_name', models.CharField(max_length=60, verbose_name='stage name')),
-                ('act', models.CharField(blank=True, max_length=120, verbose_name='what you perform')),
-                ('language', models.CharField(blank=True, max_length=30, verbose_name='language')),
-                ('minutes', models.PositiveSmallIntegerField(default=5, verbose_name='minutes')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('waiting', 'Waiting'), ('on_stage', 'On stage'), ('done', 'Done'), ('skipped', 'Skipped')], default='waiting', max_length=10)),
-                ('person_key', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='slots', to='events.event')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("stage_name", models.CharField(max_length=60, verbose_name="stage name")),
+                (
+                    "act",
+                    models.CharField(blank=True, max_length=120, verbose_name="what you perform"),
+                ),
+                ("language", models.CharField(blank=True, max_length=30, verbose_name="language")),
+                ("minutes", models.PositiveSmallIntegerField(default=5, verbose_name="minutes")),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting"),
+                            ("on_stage", "On stage"),
+                            ("done", "Done"),
+                            ("skipped", "Skipped"),
+                        ],
+                        default="waiting",
+                        max_length=10,
+                    ),
+                ),
+                ("person_key", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="slots",
+                        to="events.event",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
-                'indexes': [models.Index(fields=['event', 'status', 'position'], name='events_slot_event_i_39b0eb_idx')],
+                "ordering": ["position", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["event", "status", "position"],
+                        name="events_slot_event_i_39b0eb_idx",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['status', 'visibility', 'starts_at'], name='events_even_status_49386a_idx'),
+            model_name="event",
+            index=models.Index(
+                fields=["status", "visibility", "starts_at"], name="events_even_status_49386a_idx"
+            ),
         ),
     ]

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from krov.events.models import Event, Venue
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=DATETIME_FORMAT, **kwargs)
+
+
+class EventForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=160)
+    language = forms.ChoiceField(label=_("Written in"), choices=settings.LANGUAGES)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Event.Kind.choices)
+    starts_at = forms.DateTimeField(
+        label=_("Starts"), widget=DateTimeInput(), input_formats=[DATETIME_FORMAT]
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Ends"), widget=DateTimeInput(), input_formats=[DATETIME_FORMAT]
+    )
+    venue = forms.ModelChoiceField(label=_("Venue"), queryset=Venue.objects.all(), required=False)
+    address = forms.CharField(label=_("Or an address"), max_length=200, required=False)
+    capacity = forms.IntegerField(label=_("Capacity (empty: no limit)"), required=False)
+    rsvp_mode = forms.ChoiceField(label=_("RSVP"), choices=Event.RSVP.choices)
+    visibility = forms.ChoiceField(label=_("Visibility"), choices=Event.Visibility.choices)
+    summary = forms.CharField(label=_("Summary"), max_length=300, required=False)
+    description = forms.CharField(
+        label=_("Description (Markdown)"), widget=forms.Textarea(attrs={"rows": 6}), required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", _("The end must be after the start."))
+        if data.get("capacity") is not None and data["capacity"] < 1:
+            self.add_error("capacity", _("The capacity must be at least 1, or empty for no limit."))
+        return data
+
+
+class TextForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    title = forms.CharField(label=_("Title"), max_length=160)
+    summary = forms.CharField(label=_("Summary"), max_length=300, required=False)
+    description = forms.CharField(
+        label=_("Description (Markdown)"), widget=forms.Textarea(attrs={"rows": 6}), required=False
+    )
+
+
+class RsvpForm(forms.Form):
+    name = forms.CharField(label=_("Name or pseudonym"), max_length=60)
+    contact = forms.EmailField(
+        label=_("Email (optional, for changes and your place from the waiting list)"),
+        required=False,
+        max_length=200,
+    )
+
+
+class SlotForm(forms.Form):
+    stage_name = forms.CharField(label=_("Stage name"), max_length=60)
+    act = forms.CharField(label=_("What you perform"), max_length=120, required=False)
+    language = forms.CharField(label=_("Language"), max_length=30, required=False)
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=60, initial=5)
+
+
+class FilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("Any kind")), *Event.Kind.choices]
+    )
+    language = forms.ChoiceField(
+        label=_("Language"), required=False, choices=[("", _("Any language")), *settings.LANGUAGES]
+    )
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

@@ -1,0 +1,476 @@
+"""Event pages: the public list and detail, RSVP, the live open-mic page, iCal feeds, and the
+organiser's pages. Thin: each view reads the request, calls a service, renders."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from datetime import datetime, time, timedelta
+from typing import cast
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from krov.accounts.models import User
+from krov.core import markdown
+from krov.core.access import public, requires
+from krov.core.clientip import client_address
+from krov.core.pagecache import cache_public_page
+from krov.events import forms, ical, services
+from krov.events.models import Event, EventText, Rsvp, Slot
+
+ORGANISE = "accounts.organise_events"
+PERFORMER_COOKIE = "krov_performer"
+
+
+def _events():
+    return Event.objects.select_related("venue").prefetch_related(
+        Prefetch("texts", queryset=EventText.objects.all())
+    )
+
+
+def _event_or_404(request: HttpRequest, slug: str) -> Event:
+    event = _events().filter(slug=slug).first()
+    if event is None or not services.visible_to(request.user, event):
+        raise Http404
+    return event
+
+
+# --- public -----------------------------------------------------------------------------------
+
+
+@public
+@require_safe
+@cache_public_page("events")
+def event_list(request: HttpRequest) -> HttpResponse:
+    form = forms.FilterForm(request.GET or None)
+    events = _events().public()
+    status = 200
+    if form.is_bound and not form.is_valid():
+        status = 400
+        events = events.filter(ends_at__gte=timezone.now())
+    else:
+        data = form.cleaned_data if form.is_bound else {}
+        if data.get("kind"):
+            events = events.filter(kind=data["kind"])
+        if data.get("language"):
+            events = events.filter(texts__language=data["language"])
+        start, end = data.get("start"), data.get("end")
+        if start:
+            events = events.filter(ends_at__gte=_day_start(start))
+        if end:
+            events = events.filter(starts_at__lt=_day_start(end) + timedelta(days=1))
+        if not start and not end:
+            events = events.filter(ends_at__gte=timezone.now())
+    page = Paginator(events.distinct(), 20).get_page(request.GET.get("page"))
+    return render(request, "events/list.html", {"form": form, "page": page}, status=status)
+
+
+def _day_start(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _json_ld(request: HttpRequest, event: Event, text: EventText | None) -> str:
+    status = {
+        Event.Status.CANCELLED: "https://schema.org/EventCancelled",
+    }.get(event.status, "https://schema.org/EventScheduled")
+    place = {
+        "@type": "Place",
+        "name": event.venue.name if event.venue else event.address,
+        "address": event.venue.address if event.venue else event.address,
+    }
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": text.title if text else event.slug,
+        "description": text.summary if text else "",
+        "startDate": timezone.localtime(event.starts_at).isoformat(),
+        "endDate": timezone.localtime(event.ends_at).isoformat(),
+        "eventStatus": status,
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+        "location": place,
+        "url": request.build_absolute_uri(event.get_absolute_url()),
+        "inLanguage": text.language if text else event.original_language,
+    }
+    # Inside <script type="application/ld+json">: "<" must never close the element.
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+
+
+def _alternates(request: HttpRequest, event: Event) -> list[dict]:
+    from django.urls import translate_url
+
+    here = request.build_absolute_uri(event.get_absolute_url())
+    return [{"code": t.language, "url": translate_url(here, t.language)} for t in event.texts.all()]
+
+
+@public
+@require_safe
+@cache_public_page("events")
+def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _event_or_404(request, slug)
+    text = event.text(get_language())
+    context = {
+        "event": event,
+        "text": text,
+        "description": markdown.render(text.description if text else ""),
+        "not_translated": text is not None and text.language != get_language(),
+        "json_ld": _json_ld(request, event, text),
+        "alternates": _alternates(request, event),
+        "absolute_url": request.build_absolute_uri(event.get_absolute_url()),
+        "rsvp_form": forms.RsvpForm(),
+        "slot_form": forms.SlotForm(),
+        "live": services.live_state(event) if event.kind == Event.Kind.OPEN_MIC else None,
+    }
+    return render(request, "events/detail.html", context)
+
+
+@public
+@require_POST
+def rsvp(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _event_or_404(request, slug)
+    form = forms.RsvpForm(request.POST)
+    if form.is_valid():
+        try:
+            result = services.rsvp(
+                event, name=form.cleaned_data["name"], contact=form.cleaned_data["contact"]
+            )
+        except services.EventError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("events:rsvp", token=result.token)
+    text = event.text(get_language())
+    context = {
+        "event": event,
+        "text": text,
+        "description": markdown.render(text.description if text else ""),
+        "json_ld": _json_ld(request, event, text),
+        "alternates": _alternates(request, event),
+        "absolute_url": request.build_absolute_uri(event.get_absolute_url()),
+        "rsvp_form": form,
+        "slot_form": forms.SlotForm(),
+        "live": None,
+    }
+    status = 409 if form.non_field_errors() else 400
+    return render(request, "events/detail.html", context, status=status)
+
+
+@public
+@require_POST
+def count_me_in(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _event_or_404(request, slug)
+    try:
+        count = services.count_me_in(event, client_address=client_address(request))
+    except services.EventError as error:
+        messages.error(request, str(error))
+        return redirect(event.get_absolute_url())
+    messages.success(request, _("Counted. %(count)s people are coming.") % {"count": count})
+    return redirect(event.get_absolute_url())
+
+
+def _rsvp_or_404(token: str) -> Rsvp:
+    found = services.rsvp_for_token(token)
+    if found is None:
+        raise Http404
+    return found
+
+
+@public
+@require_safe
+def rsvp_page(request: HttpRequest, token: str) -> HttpResponse:
+    import segno
+
+    found = _rsvp_or_404(token)
+    code = services.checkin_code(found)
+    qr_svg = segno.make(code, error="m").svg_inline(scale=4, dark="#000", light="#fff")
+    response = render(
+        request,
+        "events/rsvp.html",
+        {"rsvp": found, "event": found.event, "code": code, "qr_svg": qr_svg, "token": token},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@public
+@require_POST
+def rsvp_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    found = _rsvp_or_404(token)
+    services.cancel_rsvp(found)
+    messages.success(request, _("Your RSVP is cancelled."))
+    return redirect("events:rsvp", token=token)
+
+
+@public
+@require_POST
+def perform(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _event_or_404(request, slug)
+    form = forms.SlotForm(request.POST)
+    person = request.get_signed_cookie(PERFORMER_COOKIE, default="", salt="krov.events")
+    person = person or secrets.token_hex(16)
+    if form.is_valid():
+        try:
+            services.sign_up(event, person_key=person, **form.cleaned_data)
+        except services.EventError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("You are in the queue."))
+    else:
+        messages.error(request, _("Please give a stage name and 1 to 60 minutes."))
+    response = redirect("events:live", slug=event.slug)
+    response.set_signed_cookie(
+        PERFORMER_COOKIE,
+        person,
+        salt="krov.events",
+        max_age=86400,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
+@public
+@require_safe
+def live(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _event_or_404(request, slug)
+    if event.kind != Event.Kind.OPEN_MIC:
+        raise Http404
+    context = {"event": event, "text": event.text(get_language()), **services.live_state(event)}
+    context["slot_form"] = forms.SlotForm()
+    return render(request, "events/live.html", context)
+
+
+@public
+@require_safe
+def live_state(request: HttpRequest, slug: str) -> HttpResponse:
+    """The part the live page polls. Its ETag is the queue's version: an unchanged queue
+    costs one indexed SELECT and a 304."""
+    row = (
+        Event.objects.filter(slug=slug, kind=Event.Kind.OPEN_MIC)
+        .exclude(status=Event.Status.DRAFT)
+        .values("pk", "queue_version", "visibility")
+        .first()
+    )
+    if row is None or row["visibility"] == Event.Visibility.MEMBERS:
+        raise Http404
+    etag = f'"q{row["pk"]}-{row["queue_version"]}-{get_language()}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        event = Event.objects.get(pk=row["pk"])
+        response = render(request, "events/partials/_live_state.html", services.live_state(event))
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@public
+@require_safe
+def feed(request: HttpRequest) -> HttpResponse:
+    events = _events().public().filter(ends_at__gte=timezone.now() - timedelta(days=90))[:500]
+    body = ical.calendar(events, base_url=request.build_absolute_uri("/"), name="Krov")
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+
+
+@public
+@require_safe
+def event_ics(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _event_or_404(request, slug)
+    body = ical.calendar([event], base_url=request.build_absolute_uri("/"), name=event.slug)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
+    return response
+
+
+# --- organisers -------------------------------------------------------------------------------
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+@requires(ORGANISE)
+@require_http_methods(["GET", "POST"])
+def manage_list(request: HttpRequest) -> HttpResponse:
+    form = forms.EventForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                event = services.create_event(actor=_user(request), **data)
+            except services.EventError as error:
+                form.add_error(None, str(error))
+                status = 400
+            else:
+                messages.success(request, _("The event is saved as a draft."))
+                return redirect("events:manage", slug=event.slug)
+        else:
+            status = 400
+    events = (
+        _events()
+        .filter(Q(organisers=request.user))
+        .filter(ends_at__gte=timezone.now() - timedelta(days=30))
+        .distinct()[:100]
+    )
+    return render(
+        request, "events/manage_list.html", {"form": form, "events": events}, status=status
+    )
+
+
+def _managed(request: HttpRequest, slug: str) -> Event:
+    event = _events().filter(slug=slug).first()
+    if event is None or not services.can_manage(request.user, event):
+        raise Http404
+    return event
+
+
+@requires(ORGANISE)
+@require_safe
+def manage(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _managed(request, slug)
+    query = request.GET.get("q", "").strip()[:60].casefold()
+    rsvps = list(event.rsvps.exclude(status=Rsvp.Status.CANCELLED)[:1000])
+    if query:
+        rsvps = [r for r in rsvps if query in (r.name or "").casefold()]
+    context = {
+        "event": event,
+        "text": event.text(get_language()),
+        "rsvps": rsvps,
+        "query": query,
+        "slots": event.slots.exclude(status=Slot.Status.SKIPPED).order_by("position", "id"),
+        "text_form": forms.TextForm(initial={"language": get_language()}),
+        "slot_form": forms.SlotForm(),
+        "absolute_url": request.build_absolute_uri(event.get_absolute_url()),
+    }
+    response = render(request, "events/manage.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@requires(ORGANISE)
+@require_POST
+def manage_action(request: HttpRequest, slug: str, action: str) -> HttpResponse:
+    event = _managed(request, slug)
+    actor = _user(request)
+    try:
+        result = ACTIONS[action](request, event, actor)
+    except KeyError:
+        raise Http404 from None
+    except services.EventError as error:
+        if getattr(request, "htmx", False):
+            return HttpResponse(str(error), status=409)
+        messages.error(request, str(error))
+        result = None
+    return result or redirect("events:manage", slug=event.slug)
+
+
+def _publish(request, event, actor):
+    services.publish(event, actor=actor)
+    messages.success(request, _("Published."))
+
+
+def _cancel(request, event, actor):
+    told = services.cancel(event, actor=actor, notice=request.POST.get("notice", "")[:500])
+    messages.success(request, _("Cancelled; %(count)s people were told.") % {"count": told})
+
+
+def _announce(request, event, actor):
+    services.announce(event, actor=actor, url=request.build_absolute_uri(event.get_absolute_url()))
+    messages.success(request, _("The announcement is queued for the Telegram channel."))
+
+
+def _repeat(request, event, actor):
+    try:
+        count = int(request.POST.get("count", "0"))
+    except ValueError:
+        count = 0
+    made = services.repeat(event, actor=actor, every=request.POST.get("every", ""), count=count)
+    messages.success(request, _("%(count)s more dates created.") % {"count": len(made)})
+
+
+def _text(request, event, actor):
+    form = forms.TextForm(request.POST)
+    if not form.is_valid():
+        raise services.EventError(_("Please give at least a language and a title."))
+    services.set_text(event, actor=actor, **form.cleaned_data)
+    messages.success(request, _("Text saved."))
+
+
+def _checkin(request, event, actor):
+    rsvp_id = request.POST.get("rsvp")
+    target = None
+    if rsvp_id:
+        target = event.rsvps.filter(public_id=_uuid(rsvp_id)).first()
+        if target is None:
+            raise services.EventError(_("This code is for another event."))
+    result = services.check_in(
+        event, actor=actor, code=request.POST.get("code", "")[:500], rsvp_obj=target
+    )
+    when = timezone.localtime(result.at).strftime("%H:%M")
+    if result.first:
+        messages.success(request, _("Welcome, %(name)s!") % {"name": result.rsvp.name})
+    else:
+        messages.warning(
+            request,
+            _("%(name)s was already checked in at %(time)s.")
+            % {"name": result.rsvp.name, "time": when},
+        )
+
+
+def _door(request, event, actor):
+    delta = 1 if request.POST.get("delta") == "1" else -1
+    count = services.door(event, actor=actor, delta=delta)
+    if getattr(request, "htmx", False):
+        return render(request, "events/partials/_door.html", {"event": event, "count": count})
+    return None
+
+
+def _slot_add(request, event, actor):
+    form = forms.SlotForm(request.POST)
+    if not form.is_valid():
+        raise services.EventError(_("Please give a stage name and 1 to 60 minutes."))
+    services.sign_up(event, actor=actor, **form.cleaned_data)
+
+
+def _slot(request, event, actor):
+    slot = get_object_or_404(Slot, event=event, public_id=_uuid(request.POST.get("slot", "")))
+    what = request.POST.get("do", "")
+    if what in {"up", "down"}:
+        services.move_slot(slot, actor=actor, up=what == "up")
+    else:
+        services.set_slot_status(slot, actor=actor, status=what)
+    if getattr(request, "htmx", False):
+        slots = event.slots.exclude(status=Slot.Status.SKIPPED).order_by("position", "id")
+        return render(
+            request, "events/partials/_queue_admin.html", {"event": event, "slots": slots}
+        )
+    return None
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+ACTIONS = {
+    "publish": _publish,
+    "cancel": _cancel,
+    "announce": _announce,
+    "repeat": _repeat,
+    "text": _text,
+    "checkin": _checkin,
+    "door": _door,
+    "slot-add": _slot_add,
+    "slot": _slot,
+}

@@ -1,0 +1,284 @@
+"""Event pages through HTTP: list, detail, RSVP, live queue, feeds, organiser pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from icalendar import Calendar
+
+from krov.events import services
+from krov.events.models import Event, Rsvp
+
+pytestmark = pytest.mark.django_db
+
+
+def soup(response):
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def as_user(user) -> Client:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def test_list_shows_published_public_events_and_filters_by_kind(make_event):
+    make_event("Отворени микрофон")
+    make_event("Protest for peace", language="en", kind=Event.Kind.PROTEST)
+    make_event("Draft", language="en", publish=False)
+    make_event("Members", language="en", visibility=Event.Visibility.MEMBERS)
+    page = soup(Client().get("/sr-latn/events/"))
+    titles = [a.get_text() for a in page.select("li.event h2 a")]
+    assert titles == ["Otvoreni mikrofon", "Protest for peace"]
+    protests = soup(Client().get("/en/events/?kind=protest"))
+    assert [a.get_text() for a in protests.select("li.event h2 a")] == ["Protest for peace"]
+
+
+@pytest.mark.parametrize(
+    "query", ["kind=rave", "start=yesterday", "end=2026-13-45", "language=tlh", "page=-1"]
+)
+def test_malformed_filters_get_a_clear_answer_not_a_500(make_event, query):
+    make_event()
+    response = Client().get(f"/en/events/?{query}")
+    assert response.status_code in {200, 400}
+    if response.status_code == 400:
+        assert soup(response).select_one("p.error[role=alert]")
+
+
+def test_detail_has_json_ld_opengraph_and_a_calendar_link(make_event):
+    event = make_event()
+    response = Client().get(f"/sr/events/{event.slug}/")
+    page = soup(response)
+    data = json.loads(page.select_one('script[type="application/ld+json"]').string)
+    assert data["@type"] == "Event" and data["name"] == "Отворени микрофон"
+    assert data["location"]["name"] == "Kvaka 22"
+    assert page.select_one('meta[property="og:title"]')["content"] == "Отворени микрофон"
+    assert page.select_one(f'a[href="/events/{event.slug}.ics"]')
+    assert page.select_one(".description strong").get_text() == "Добродошли"
+
+
+def test_markdown_is_sanitised(make_event, organiser):
+    event = make_event()
+    services.set_text(
+        event,
+        actor=organiser,
+        language="en",
+        title="X",
+        description="<script>alert(1)</script> [a](javascript:alert(1)) **ok**",
+    )
+    html = Client().get(f"/en/events/{event.slug}/").content.decode()
+    assert "<script>alert" not in html and "javascript:" not in html
+    assert "<strong>ok</strong>" in html
+
+
+def test_a_missing_translation_shows_the_original_with_a_note(make_event):
+    event = make_event("Lecture", language="en", kind=Event.Kind.LECTURE)
+    page = soup(Client().get(f"/de/events/{event.slug}/"))
+    assert page.h1.get_text() == "Lecture"
+    assert page.select_one("p.notice")
+
+
+def test_drafts_and_members_only_events_are_hidden_from_strangers(make_event, personas, organiser):
+    draft = make_event("Draft", language="en", publish=False)
+    members = make_event("Members", language="en", visibility=Event.Visibility.MEMBERS)
+    assert Client().get(f"/en/events/{draft.slug}/").status_code == 404
+    assert Client().get(f"/en/events/{members.slug}/").status_code == 404
+    assert as_user(personas["member"].user).get(f"/en/events/{members.slug}/").status_code == 200
+    assert as_user(organiser).get(f"/en/events/{draft.slug}/").status_code == 200
+
+
+def test_rsvp_over_http_gives_a_qr_and_a_cancel_link(make_event):
+    event = make_event(capacity=1, kind=Event.Kind.LECTURE)
+    client = Client()
+    response = client.post(f"/en/events/{event.slug}/rsvp/", {"name": "Ana", "contact": ""})
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert page["Cache-Control"] == "no-store"
+    assert soup(page).select_one("figure.qr svg")
+    second = Client().post(f"/en/events/{event.slug}/rsvp/", {"name": "Boris"})
+    waiting = soup(Client().get(second["Location"]))
+    assert waiting.select_one(".rsvp-status").get_text() == "On the waiting list"
+    client.post(response["Location"] + "cancel/")
+    statuses = sorted(r.status for r in Rsvp.objects.all())
+    assert statuses == ["cancelled", "going"]
+
+
+def test_bad_rsvps_get_clear_answers(make_event, organiser):
+    event = make_event()
+    assert Client().post(f"/en/events/{event.slug}/rsvp/", {"name": ""}).status_code == 400
+    Client().post(f"/en/events/{event.slug}/rsvp/", {"name": "Ana"})
+    again = Client().post(f"/en/events/{event.slug}/rsvp/", {"name": "ana"})
+    assert again.status_code == 409
+    assert "already" in soup(again).select_one(".errors").get_text()
+    services.cancel(event, actor=organiser)
+    assert Client().post(f"/en/events/{event.slug}/rsvp/", {"name": "Vera"}).status_code == 409
+    assert Client().get("/en/events/rsvp/not-a-token/").status_code == 404
+
+
+def test_ics_feeds_parse_as_rfc_5545_with_time_zones(make_event):
+    event = make_event()
+    make_event("Друго", days=10)
+    feed = Calendar.from_ical(Client().get("/events/feed.ics").content)
+    events = feed.walk("VEVENT")
+    assert len(events) == 2
+    assert feed.walk("VTIMEZONE")[0]["TZID"] == "Europe/Belgrade"
+    single = Calendar.from_ical(Client().get(f"/events/{event.slug}.ics").content)
+    (vevent,) = single.walk("VEVENT")
+    assert vevent["SUMMARY"] == "Отворени микрофон"
+    assert vevent.decoded("DTSTART") == event.starts_at
+    assert str(vevent["DTSTART"].params["TZID"]) == "Europe/Belgrade"
+
+
+def test_live_state_answers_304_while_the_queue_is_unchanged(make_event, organiser):
+    event = make_event()
+    slot = services.sign_up(event, stage_name="Lira", person_key="p1")
+    client = Client()
+    first = client.get(f"/en/events/{event.slug}/live/state/")
+    etag = first["ETag"]
+    assert first.status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(f"/en/events/{event.slug}/live/state/", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    assert len([q for q in captured if "events_event" in q["sql"]]) == 1
+    services.set_slot_status(slot, actor=organiser, status="on_stage")
+    changed = client.get(f"/en/events/{event.slug}/live/state/", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert soup(changed).select_one(".now-on-stage").get_text().startswith("Lira")
+
+
+def test_performer_sign_up_is_one_per_browser(make_event):
+    event = make_event()
+    client = Client()
+    client.post(f"/en/events/{event.slug}/perform/", {"stage_name": "Lira", "minutes": "5"})
+    client.post(f"/en/events/{event.slug}/perform/", {"stage_name": "Lira 2", "minutes": "5"})
+    assert event.slots.count() == 1
+    Client().post(f"/en/events/{event.slug}/perform/", {"stage_name": "Bard", "minutes": "5"})
+    assert event.slots.count() == 2
+
+
+def test_organiser_checks_in_by_code_and_a_second_time_says_when(make_event, organiser):
+    event = make_event()
+    result = services.rsvp(event, name="Ana")
+    client = as_user(organiser)
+    code = services.checkin_code(result.rsvp)
+    page = client.post(f"/en/events/manage/{event.slug}/checkin/", {"code": code}, follow=True)
+    assert "Welcome, Ana!" in soup(page).select_one(".messages").get_text()
+    page = client.post(f"/en/events/manage/{event.slug}/checkin/", {"code": code}, follow=True)
+    assert "already checked in at" in soup(page).select_one(".messages").get_text()
+    page = client.post(f"/en/events/manage/{event.slug}/checkin/", {"code": "junk"}, follow=True)
+    assert "not a valid code" in soup(page).select_one(".messages").get_text()
+
+
+def test_door_counter_over_htmx(make_event, organiser):
+    event = make_event(rsvp_mode=Event.RSVP.NONE)
+    client = as_user(organiser)
+    url = f"/en/events/manage/{event.slug}/door/"
+    for _ in range(3):
+        response = client.post(url, {"delta": "1"}, HTTP_HX_REQUEST="true")
+    client.post(url, {"delta": "-1"}, HTTP_HX_REQUEST="true")
+    response = client.post(url, {"delta": "1"}, HTTP_HX_REQUEST="true")
+    assert soup(response).select_one("output.door-count").get_text() == "3"
+
+
+def test_organiser_creates_an_event_in_cyrillic_and_sees_it_in_latin(organiser, venue):
+    client = as_user(organiser)
+    response = client.post(
+        "/en/events/manage/",
+        {
+            "title": "Вече поезије",
+            "language": "sr",
+            "kind": "open_mic",
+            "starts_at": "2027-03-05T19:00",
+            "ends_at": "2027-03-05T22:00",
+            "venue": venue.pk,
+            "rsvp_mode": "open",
+            "visibility": "public",
+        },
+    )
+    assert response.status_code == 302
+    event = Event.objects.get()
+    client.post(f"/en/events/manage/{event.slug}/publish/")
+    page = soup(Client().get(f"/sr-latn/events/{event.slug}/"))
+    assert page.h1.get_text() == "Veče poezije"
+    bad = client.post(
+        "/en/events/manage/",
+        {
+            "title": "X",
+            "language": "en",
+            "kind": "other",
+            "starts_at": "2027-03-05T19:00",
+            "ends_at": "2027-03-05T18:00",
+            "rsvp_mode": "open",
+            "visibility": "public",
+            "capacity": "0",
+        },
+    )
+    assert bad.status_code == 400
+    assert len(soup(bad).select(".has-error .error")) == 2
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("anonymous", 302), ("member", 403), ("volunteer", 403), ("editor", 403), ("organiser", 200)],
+)
+def test_manage_pages_are_for_organisers(personas, who, expected):
+    client = Client() if who == "anonymous" else as_user(personas[who].user)
+    assert client.get("/en/events/manage/").status_code == expected
+
+
+def test_another_organisers_event_is_not_found(make_event, personas):
+    from krov.accounts import services as account_services
+
+    event = make_event()
+    other = account_services.create_account(
+        email="o2@example.org", pseudonym="Other", password=None, roles=["organiser"]
+    )
+    client = as_user(other)
+    assert client.get(f"/en/events/manage/{event.slug}/").status_code == 404
+    assert client.post(f"/en/events/manage/{event.slug}/door/", {"delta": "1"}).status_code == 404
+
+
+def test_list_and_detail_queries_do_not_grow_with_events(make_event):
+    event = make_event()
+    client = Client()
+
+    def count(url):
+        from django.core.cache import cache
+
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = (count("/en/events/"), count(f"/en/events/{event.slug}/"))
+    for index in range(25):
+        make_event(f"Event {index}", language="en", days=index + 1)
+    assert (count("/en/events/"), count(f"/en/events/{event.slug}/")) == few
+
+
+def test_anonymous_list_is_cached_and_invalidated_on_change(make_event, organiser):
+    event = make_event()
+    client = Client()
+    client.get("/en/events/")
+    assert client.get("/en/events/")["X-Krov-Cache"] == "hit"
+    services.set_text(event, actor=organiser, language="en", title="Renamed")
+    response = client.get("/en/events/")
+    assert response["X-Krov-Cache"] != "hit"
+    assert "Renamed" in response.content.decode()
+
+
+def test_unknown_manage_action_is_404(make_event, organiser):
+    event = make_event()
+    assert as_user(organiser).post(f"/en/events/manage/{event.slug}/explode/").status_code == 404
+
+
+def test_ends_before_start_is_refused_when_editing_too(make_event, organiser):
+    event = make_event()
+    with pytest.raises(services.EventError):
+        services.update_event(event, actor=organiser, ends_at=event.starts_at - timedelta(hours=1))

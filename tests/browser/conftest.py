@@ -66,6 +66,14 @@ def new_browser_page(browser_page, live_server):
             )
         page = context.new_page()
         page.set_default_timeout(20_000)
+        violations: list[str] = []
+        page.on(
+            "console",
+            lambda msg: (
+                violations.append(msg.text) if "Content Security Policy" in msg.text else None
+            ),
+        )
+        page.csp_violations = violations
         pages.append(context)
         return page
 

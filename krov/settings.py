@@ -474,5 +474,9 @@ KROV_TELEGRAM_BOT_DESCRIPTION = env_str("KROV_TELEGRAM_BOT_DESCRIPTION", "Write 
 
 # --- events ------------------------------------------------------------------------------
 
+# Uploaded files (event covers), served by Krov itself after processing.
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
+
 # Attendee names and contacts are deleted this many days after an event; counts stay.
 KROV_EVENT_ATTENDEE_DAYS = env_int("KROV_EVENT_ATTENDEE_DAYS", 14, minimum=0)

@@ -101,6 +101,8 @@ class Event(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
     attendees_purged_at = models.DateTimeField(null=True, blank=True)
     announced_at = models.DateTimeField(null=True, blank=True)
+    # A processed JPEG (resized, no EXIF), stored under MEDIA_ROOT; served by events:cover.
+    cover = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

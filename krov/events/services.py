@@ -613,3 +613,44 @@ def send_reminders(now: datetime | None = None) -> int:
                 _email_later(rsvp_obj.contact, "reminder", event.pk, "")
                 count += 1
     return count
+
+
+# --- cover images -----------------------------------------------------------------------------
+
+COVER_MAX_BYTES = 8 * 1024 * 1024
+COVER_BOX = (1600, 1000)
+
+
+def set_cover(event: Event, *, actor, upload) -> str:
+    """Verify an uploaded picture, turn it upright, shrink it to fit 1600×1000 and store it
+    as a JPEG without any metadata (EXIF, and with it a GPS position, is dropped)."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    check_can_manage(actor, event)
+    if upload.size > COVER_MAX_BYTES:
+        raise EventError(_("The picture is too large (8 MB at most)."))
+    data = upload.read()
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > 60_000_000:
+                raise EventError(_("The picture is too large (8 MB at most)."))
+            upright = ImageOps.exif_transpose(image).convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise EventError(_("This file is not a picture we can read (JPEG, PNG or WebP).")) from None
+    upright.thumbnail(COVER_BOX)
+    out = io.BytesIO()
+    upright.save(out, format="JPEG", quality=82, optimize=True)  # no exif= → none written
+    name = default_storage.save(
+        f"events/{event.pk}-{secrets.token_hex(8)}.jpg", ContentFile(out.getvalue())
+    )
+    if event.cover:
+        default_storage.delete(event.cover)
+    Event.objects.filter(pk=event.pk).update(cover=name, updated_at=timezone.now())
+    invalidate_public_pages()
+    return name

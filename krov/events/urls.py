@@ -18,5 +18,6 @@ urlpatterns = [
     path("events/<slug:slug>/count/", views.count_me_in, name="count"),
     path("events/<slug:slug>/perform/", views.perform, name="perform"),
     path("events/<slug:slug>/live/", views.live, name="live"),
+    path("events/<slug:slug>/cover.jpg", views.cover, name="cover"),
     path("events/<slug:slug>/live/state/", views.live_state, name="live_state"),
 ]

@@ -274,6 +274,20 @@ def live_state(request: HttpRequest, slug: str) -> HttpResponse:
 
 @public
 @require_safe
+def cover(request: HttpRequest, slug: str) -> HttpResponse:
+    from django.core.files.storage import default_storage
+    from django.http import FileResponse
+
+    event = _event_or_404(request, slug)
+    if not event.cover or not default_storage.exists(event.cover):
+        raise Http404
+    response = FileResponse(default_storage.open(event.cover, "rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@public
+@require_safe
 def feed(request: HttpRequest) -> HttpResponse:
     events = _events().public().filter(ends_at__gte=timezone.now() - timedelta(days=90))[:500]
     body = ical.calendar(events, base_url=request.build_absolute_uri("/"), name="Krov")
@@ -434,6 +448,14 @@ def _door(request, event, actor):
     return None
 
 
+def _cover(request, event, actor):
+    upload = request.FILES.get("cover")
+    if upload is None:
+        raise services.EventError(_("Please choose a picture."))
+    services.set_cover(event, actor=actor, upload=upload)
+    messages.success(request, _("Cover saved."))
+
+
 def _slot_add(request, event, actor):
     form = forms.SlotForm(request.POST)
     if not form.is_valid():
@@ -471,6 +493,7 @@ ACTIONS = {
     "text": _text,
     "checkin": _checkin,
     "door": _door,
+    "cover": _cover,
     "slot-add": _slot_add,
     "slot": _slot,
 }

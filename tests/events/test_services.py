@@ -258,3 +258,50 @@ def test_cancelling_tells_those_who_left_an_email(make_event, organiser):
     services.rsvp(event, name="Ana", contact="ana@example.org")
     services.rsvp(event, name="Boris")
     assert services.cancel(event, actor=organiser, notice="Rain") == 1
+
+
+def _jpeg_with_gps(width=3000, height=2000) -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (width, height), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    gps = {1: "N", 2: (44.0, 49.0, 0.0), 3: "E", 4: (20.0, 27.0, 0.0)}
+    exif[0x8825] = gps
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_cover_pictures_are_resized_and_lose_their_exif_and_location(make_event, organiser):
+    import io
+
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    event = make_event()
+    original = _jpeg_with_gps()
+    with Image.open(io.BytesIO(original)) as check:
+        assert check.getexif().get(0x8825)  # the upload does carry a GPS position
+    name = services.set_cover(
+        event, actor=organiser, upload=SimpleUploadedFile("c.jpg", original, "image/jpeg")
+    )
+    with default_storage.open(name, "rb") as stored, Image.open(stored) as image:
+        assert image.size == (1500, 1000)
+        assert not image.getexif() and "exif" not in image.info
+
+
+@pytest.mark.parametrize("content", [b"not a picture", b"\x89PNG\r\n\x1a\n" + b"0" * 20])
+def test_a_file_that_is_not_a_picture_is_refused(make_event, organiser, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    event = make_event()
+    with pytest.raises(services.EventError, match="not a picture"):
+        services.set_cover(
+            event, actor=organiser, upload=SimpleUploadedFile("x.jpg", content, "image/jpeg")
+        )
+    event.refresh_from_db()
+    assert event.cover == ""

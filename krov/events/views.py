@@ -125,41 +125,35 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "json_ld": _json_ld(request, event, text),
         "alternates": _alternates(request, event),
         "absolute_url": request.build_absolute_uri(event.get_absolute_url()),
-        "rsvp_form": forms.RsvpForm(),
-        "slot_form": forms.SlotForm(),
-        "live": services.live_state(event) if event.kind == Event.Kind.OPEN_MIC else None,
     }
     return render(request, "events/detail.html", context)
 
 
 @public
-@require_POST
+@require_http_methods(["GET", "POST"])
 def rsvp(request: HttpRequest, slug: str) -> HttpResponse:
+    """The RSVP form: a partial the (cached) detail page loads with htmx, or a page of its
+    own without JavaScript; POST stores the RSVP."""
     event = _event_or_404(request, slug)
-    form = forms.RsvpForm(request.POST)
-    if form.is_valid():
-        try:
-            result = services.rsvp(
-                event, name=form.cleaned_data["name"], contact=form.cleaned_data["contact"]
-            )
-        except services.EventError as error:
-            form.add_error(None, str(error))
+    form = forms.RsvpForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                result = services.rsvp(
+                    event, name=form.cleaned_data["name"], contact=form.cleaned_data["contact"]
+                )
+            except services.EventError as error:
+                form.add_error(None, str(error))
+                status = 409
+            else:
+                return redirect("events:rsvp", token=result.token)
         else:
-            return redirect("events:rsvp", token=result.token)
-    text = event.text(get_language())
-    context = {
-        "event": event,
-        "text": text,
-        "description": markdown.render(text.description if text else ""),
-        "json_ld": _json_ld(request, event, text),
-        "alternates": _alternates(request, event),
-        "absolute_url": request.build_absolute_uri(event.get_absolute_url()),
-        "rsvp_form": form,
-        "slot_form": forms.SlotForm(),
-        "live": None,
-    }
-    status = 409 if form.non_field_errors() else 400
-    return render(request, "events/detail.html", context, status=status)
+            status = 400
+    context = {"event": event, "text": event.text(get_language()), "rsvp_form": form}
+    if getattr(request, "htmx", False):
+        return render(request, "events/partials/_rsvp_form.html", context, status=status)
+    return render(request, "events/rsvp_form.html", context, status=status)
 
 
 @public

@@ -282,3 +282,19 @@ def test_ends_before_start_is_refused_when_editing_too(make_event, organiser):
     event = make_event()
     with pytest.raises(services.EventError):
         services.update_event(event, actor=organiser, ends_at=event.starts_at - timedelta(hours=1))
+
+
+def test_the_detail_page_is_cached_for_visitors_and_the_form_comes_separately(make_event):
+    event = make_event(capacity=5, kind=Event.Kind.LECTURE)
+    client = Client()
+    client.get(f"/en/events/{event.slug}/")
+    cached = client.get(f"/en/events/{event.slug}/")
+    assert cached["X-Krov-Cache"] == "hit"
+    assert "csrfmiddlewaretoken" not in cached.content.decode()
+    section = soup(cached).select_one("section#rsvp")
+    assert section["hx-get"] == f"/en/events/{event.slug}/rsvp/"
+    assert section.select_one(f'a[href="/en/events/{event.slug}/rsvp/"]')  # without JS
+    partial = client.get(f"/en/events/{event.slug}/rsvp/", HTTP_HX_REQUEST="true")
+    assert soup(partial).select_one("form.rsvp-form input[name=csrfmiddlewaretoken]")
+    full = client.get(f"/en/events/{event.slug}/rsvp/")
+    assert soup(full).select_one("html") and soup(full).select_one("form.rsvp-form")

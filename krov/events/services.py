@@ -477,8 +477,14 @@ def door(event: Event, *, actor, delta: int) -> int:
 # --- the open-mic queue -----------------------------------------------------------------------
 
 
+def live_cache_key(slug: str) -> str:
+    return f"events:live:{slug}"
+
+
 def _bump(event: Event) -> None:
     Event.objects.filter(pk=event.pk).update(queue_version=F("queue_version") + 1)
+    # The live page's 304 check reads the version from the cache; drop it once committed.
+    transaction.on_commit(lambda: cache.delete(live_cache_key(event.slug)))
 
 
 def sign_up(

@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 from typing import cast
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
@@ -245,14 +246,19 @@ def live(request: HttpRequest, slug: str) -> HttpResponse:
 @public
 @require_safe
 def live_state(request: HttpRequest, slug: str) -> HttpResponse:
-    """The part the live page polls. Its ETag is the queue's version: an unchanged queue
-    costs one indexed SELECT and a 304."""
-    row = (
-        Event.objects.filter(slug=slug, kind=Event.Kind.OPEN_MIC)
-        .exclude(status=Event.Status.DRAFT)
-        .values("pk", "queue_version", "visibility")
-        .first()
-    )
+    """The part the live page polls. Its ETag is the queue's version, kept in the cache
+    (dropped on every change): an unchanged queue costs a cache read and a 304."""
+    key = services.live_cache_key(slug)
+    row = cache.get(key)
+    if row is None:
+        row = (
+            Event.objects.filter(slug=slug, kind=Event.Kind.OPEN_MIC)
+            .exclude(status=Event.Status.DRAFT)
+            .values("pk", "queue_version", "visibility")
+            .first()
+        )
+        if row is not None:
+            cache.set(key, row, 300)
     if row is None or row["visibility"] == Event.Visibility.MEMBERS:
         raise Http404
     etag = f'"q{row["pk"]}-{row["queue_version"]}-{get_language()}"'

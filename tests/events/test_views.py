@@ -145,7 +145,7 @@ def test_live_state_answers_304_while_the_queue_is_unchanged(make_event, organis
     with CaptureQueriesContext(connection) as captured:
         again = client.get(f"/en/events/{event.slug}/live/state/", HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304
-    assert len([q for q in captured if "events_event" in q["sql"]]) == 1
+    assert len(captured) == 0  # the version comes from the cache
     services.set_slot_status(slot, actor=organiser, status="on_stage")
     changed = client.get(f"/en/events/{event.slug}/live/state/", HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200

@@ -135,7 +135,9 @@ def test_ics_feeds_parse_as_rfc_5545_with_time_zones(make_event):
     assert str(vevent["DTSTART"].params["TZID"]) == "Europe/Belgrade"
 
 
-def test_live_state_answers_304_while_the_queue_is_unchanged(make_event, organiser):
+def test_live_state_answers_304_while_the_queue_is_unchanged(
+    make_event, organiser, django_capture_on_commit_callbacks
+):
     event = make_event()
     slot = services.sign_up(event, stage_name="Lira", person_key="p1")
     client = Client()
@@ -146,7 +148,8 @@ def test_live_state_answers_304_while_the_queue_is_unchanged(make_event, organis
         again = client.get(f"/en/events/{event.slug}/live/state/", HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304
     assert len(captured) == 0  # the version comes from the cache
-    services.set_slot_status(slot, actor=organiser, status="on_stage")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_slot_status(slot, actor=organiser, status="on_stage")
     changed = client.get(f"/en/events/{event.slug}/live/state/", HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200
     assert soup(changed).select_one(".now-on-stage").get_text().startswith("Lira")

@@ -305,3 +305,35 @@ def test_a_file_that_is_not_a_picture_is_refused(make_event, organiser, content)
         )
     event.refresh_from_db()
     assert event.cover == ""
+
+
+def test_reminders_go_out_once_about_a_day_before(make_event, django_capture_on_commit_callbacks):
+    event = make_event(days=2)
+    services.rsvp(event, name="Ana", contact="ana@example.org")
+    services.rsvp(event, name="Boris")
+    mail.outbox.clear()
+    with time_machine.travel(event.starts_at - timedelta(hours=30)):
+        assert services.send_reminders() == 0
+    with (
+        time_machine.travel(event.starts_at - timedelta(hours=24)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert services.send_reminders() == 1
+        assert services.send_reminders() == 0
+    assert [m.to for m in mail.outbox] == [["ana@example.org"]]
+
+
+def test_announcing_queues_an_escaped_post_for_the_channel(make_event, organiser, settings):
+    from krov.telegram.models import Outbound
+
+    settings.TELEGRAM_CHANNEL_ID = "@krov_news"
+    event = make_event("Вече <песама> & поезије")
+    services.announce(event, actor=organiser, url="https://krov.example.org/sr/events/x/")
+    (post,) = Outbound.objects.filter(channel="@krov_news")
+    import json
+
+    text = json.loads(post.params)["text"]
+    assert "<b>Вече &lt;песама&gt; &amp; поезије</b>" in text
+    settings.TELEGRAM_CHANNEL_ID = ""
+    with pytest.raises(services.EventError, match="No Telegram channel"):
+        services.announce(event, actor=organiser, url="https://x/")

@@ -45,6 +45,39 @@ class EventForm(forms.Form):
         return data
 
 
+class SettingsForm(forms.Form):
+    """What an organiser changes after creating the event (texts have their own form)."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=Event.Kind.choices)
+    starts_at = forms.DateTimeField(
+        label=_("Starts"), widget=DateTimeInput(), input_formats=[DATETIME_FORMAT]
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Ends"), widget=DateTimeInput(), input_formats=[DATETIME_FORMAT]
+    )
+    venue = forms.ModelChoiceField(label=_("Venue"), queryset=Venue.objects.all(), required=False)
+    address = forms.CharField(label=_("Or an address"), max_length=200, required=False)
+    capacity = forms.IntegerField(label=_("Capacity (empty: no limit)"), required=False)
+    rsvp_mode = forms.ChoiceField(label=_("RSVP"), choices=Event.RSVP.choices)
+    visibility = forms.ChoiceField(label=_("Visibility"), choices=Event.Visibility.choices)
+    queue_open = forms.BooleanField(label=_("performer sign-up open"), required=False)
+    queue_closes_at = forms.DateTimeField(
+        label=_("sign-up closes"),
+        widget=DateTimeInput(),
+        input_formats=[DATETIME_FORMAT],
+        required=False,
+    )
+    queue_max_slots = forms.IntegerField(label=_("maximum slots"), min_value=1, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", _("The end must be after the start."))
+        if data.get("capacity") is not None and data["capacity"] < 1:
+            self.add_error("capacity", _("The capacity must be at least 1, or empty for no limit."))
+        return data
+
+
 class TextForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     title = forms.CharField(label=_("Title"), max_length=160)

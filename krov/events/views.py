@@ -362,6 +362,22 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
         "query": query,
         "slots": event.slots.exclude(status=Slot.Status.SKIPPED).order_by("position", "id"),
         "text_form": forms.TextForm(initial={"language": get_language()}),
+        "settings_form": forms.SettingsForm(
+            initial={
+                "kind": event.kind,
+                "starts_at": timezone.localtime(event.starts_at),
+                "ends_at": timezone.localtime(event.ends_at),
+                "venue": event.venue_id,
+                "address": event.address,
+                "capacity": event.capacity,
+                "rsvp_mode": event.rsvp_mode,
+                "visibility": event.visibility,
+                "queue_open": event.queue_open,
+                "queue_closes_at": event.queue_closes_at
+                and timezone.localtime(event.queue_closes_at),
+                "queue_max_slots": event.queue_max_slots,
+            }
+        ),
         "slot_form": forms.SlotForm(),
         "absolute_url": request.build_absolute_uri(event.get_absolute_url()),
     }
@@ -409,6 +425,15 @@ def _repeat(request, event, actor):
         count = 0
     made = services.repeat(event, actor=actor, every=request.POST.get("every", ""), count=count)
     messages.success(request, _("%(count)s more dates created.") % {"count": len(made)})
+
+
+def _settings(request, event, actor):
+    form = forms.SettingsForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(str(e) for field in form.errors.values() for e in field)
+        raise services.EventError(errors or _("Please check the form."))
+    services.update_event(event, actor=actor, **form.cleaned_data)
+    messages.success(request, _("Saved."))
 
 
 def _text(request, event, actor):
@@ -491,6 +516,7 @@ ACTIONS = {
     "announce": _announce,
     "repeat": _repeat,
     "text": _text,
+    "settings": _settings,
     "checkin": _checkin,
     "door": _door,
     "cover": _cover,

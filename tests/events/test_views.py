@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from icalendar import Calendar
 
 from krov.events import services
@@ -301,3 +302,27 @@ def test_the_detail_page_is_cached_for_visitors_and_the_form_comes_separately(ma
     assert soup(partial).select_one("form.rsvp-form input[name=csrfmiddlewaretoken]")
     full = client.get(f"/en/events/{event.slug}/rsvp/")
     assert soup(full).select_one("html") and soup(full).select_one("form.rsvp-form")
+
+
+def test_organiser_changes_the_settings_and_bad_times_are_refused(make_event, organiser):
+    event = make_event()
+    client = as_user(organiser)
+    data = {
+        "kind": "open_mic",
+        "starts_at": "2027-04-01T19:00",
+        "ends_at": "2027-04-01T22:00",
+        "address": "",
+        "capacity": "12",
+        "rsvp_mode": "required",
+        "visibility": "public",
+        "queue_open": "on",
+        "queue_max_slots": "8",
+    }
+    assert client.post(f"/en/events/manage/{event.slug}/settings/", data).status_code == 302
+    event.refresh_from_db()
+    assert (event.capacity, event.rsvp_mode, event.queue_max_slots) == (12, "required", 8)
+    bad = {**data, "ends_at": "2027-04-01T18:00"}
+    page = client.post(f"/en/events/manage/{event.slug}/settings/", bad, follow=True)
+    assert "end must be after" in soup(page).select_one(".messages").get_text()
+    event.refresh_from_db()
+    assert timezone.localtime(event.ends_at).hour == 22

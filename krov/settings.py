@@ -167,6 +167,8 @@ INSTALLED_APPS = [
     "krov.aid",
     "krov.telegram",
     "krov.events",
+    "krov.bulletins",
+    "krov.api",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -184,6 +186,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "krov.api.middleware.ApiMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "krov.core.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -480,3 +483,10 @@ MEDIA_URL = "/media/"
 
 # Attendee names and contacts are deleted this many days after an event; counts stay.
 KROV_EVENT_ATTENDEE_DAYS = env_int("KROV_EVENT_ATTENDEE_DAYS", 14, minimum=0)
+
+# --- bulletins ---------------------------------------------------------------------------
+
+# Whether an editor may approve their own bulletin (by default a second editor must).
+KROV_BULLETINS_SELF_APPROVAL = env_bool("KROV_BULLETINS_SELF_APPROVAL", False)
+# Requests per minute one client may make to the public API.
+KROV_API_PER_MINUTE = env_int("KROV_API_PER_MINUTE", 120, minimum=1)

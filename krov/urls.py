@@ -16,6 +16,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("krov.telegram.urls")),
     path("", include("krov.events.urls_feeds")),
+    path("", include("krov.bulletins.urls_site")),
+    path("api/v1/", include("krov.api.urls")),
 ]
 
 urlpatterns += i18n_patterns(
@@ -24,6 +26,7 @@ urlpatterns += i18n_patterns(
     path("", include("krov.aid.urls")),
     path("", include("krov.telegram.urls_i18n")),
     path("", include("krov.events.urls")),
+    path("", include("krov.bulletins.urls")),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=True,
 )

@@ -623,40 +623,17 @@ def send_reminders(now: datetime | None = None) -> int:
 
 # --- cover images -----------------------------------------------------------------------------
 
-COVER_MAX_BYTES = 8 * 1024 * 1024
-COVER_BOX = (1600, 1000)
-
 
 def set_cover(event: Event, *, actor, upload) -> str:
-    """Verify an uploaded picture, turn it upright, shrink it to fit 1600×1000 and store it
-    as a JPEG without any metadata (EXIF, and with it a GPS position, is dropped)."""
-    import io
-
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    """A cover picture, made safe by krov.core.images (resized, no EXIF or location)."""
+    from krov.core import images
 
     check_can_manage(actor, event)
-    if upload.size > COVER_MAX_BYTES:
-        raise EventError(_("The picture is too large (8 MB at most)."))
-    data = upload.read()
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            if image.width * image.height > 60_000_000:
-                raise EventError(_("The picture is too large (8 MB at most)."))
-            upright = ImageOps.exif_transpose(image).convert("RGB")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise EventError(_("This file is not a picture we can read (JPEG, PNG or WebP).")) from None
-    upright.thumbnail(COVER_BOX)
-    out = io.BytesIO()
-    upright.save(out, format="JPEG", quality=82, optimize=True)  # no exif= → none written
-    name = default_storage.save(
-        f"events/{event.pk}-{secrets.token_hex(8)}.jpg", ContentFile(out.getvalue())
-    )
-    if event.cover:
-        default_storage.delete(event.cover)
+        data = images.normalise(upload)
+    except images.PictureError as error:
+        raise EventError(str(error)) from None
+    name = images.store(data, prefix=f"events/{event.pk}", replaces=event.cover)
     Event.objects.filter(pk=event.pk).update(cover=name, updated_at=timezone.now())
     invalidate_public_pages()
     return name

@@ -1,0 +1,191 @@
+"""The public read-only API at /api/v1/ (django-ninja), OpenAPI at /api/v1/openapi.json.
+
+Only published, public data. Pagination, filters by language and date; ETag/304, rate
+limits, CORS and the query-length limit are applied by krov.api.middleware."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import NinjaAPI, Query
+from ninja.errors import HttpError
+
+from krov.api import schemas
+from krov.bulletins.models import Post, PostVersion
+from krov.core import markdown
+from krov.events.models import Event, EventText
+
+Language = Literal["ru", "uk", "sr", "sr-latn", "en", "de"]
+Kind = Literal["open_mic", "concert", "lecture", "film", "protest", "meeting", "other"]
+MAX_PAGE_SIZE = 100
+
+api = NinjaAPI(
+    title="Krov public API",
+    version="1",
+    description="Read-only public data of Krov: published events and bulletins.",
+    docs_url=None,  # the interactive docs load third-party assets: not on Krov
+    urls_namespace="api",
+)
+
+
+def _day(value: date) -> datetime:
+    return timezone.make_aware(datetime.combine(value, time.min))
+
+
+def _page(queryset, page: int, page_size: int):
+    paginator = Paginator(queryset, page_size)
+    if page > max(1, paginator.num_pages):
+        return paginator.count, []
+    return paginator.count, list(paginator.page(page).object_list)
+
+
+def _absolute(request: HttpRequest, path: str) -> str:
+    return request.build_absolute_uri(path)
+
+
+def _event_out(request: HttpRequest, event: Event, language: str) -> dict:
+    text = event.text(language)
+    venue = event.venue
+    return {
+        "slug": event.slug,
+        "kind": event.kind,
+        "status": event.status,
+        "language": text.language if text else event.original_language,
+        "title": text.title if text else event.slug,
+        "summary": text.summary if text else "",
+        "description_html": str(markdown.render(text.description if text else "")),
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "time_zone": event.time_zone,
+        "venue": {"name": venue.name, "address": venue.address, "osm_url": venue.osm_url}
+        if venue
+        else None,
+        "address": event.address,
+        "capacity": event.capacity,
+        "seats_left": event.seats_left,
+        "rsvp_mode": event.rsvp_mode,
+        "url": _absolute(request, f"/{language}/events/{event.slug}/"),
+        "ics_url": _absolute(request, f"/events/{event.slug}.ics"),
+    }
+
+
+def _events():
+    return (
+        Event.objects.public()
+        .select_related("venue")
+        .prefetch_related(Prefetch("texts", queryset=EventText.objects.all()))
+    )
+
+
+@api.get("/events", response=schemas.EventPage, summary="Published public events")
+def list_events(
+    request: HttpRequest,
+    lang: Language = "en",
+    kind: Kind | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    page: int = Query(1, ge=1, le=100_000),
+    page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE),
+):
+    events = _events()
+    if kind:
+        events = events.filter(kind=kind)
+    if since:
+        events = events.filter(ends_at__gte=_day(since))
+    if until:
+        events = events.filter(starts_at__lt=_day(until) + timedelta(days=1))
+    if not since and not until:
+        events = events.filter(ends_at__gte=timezone.now())
+    count, items = _page(events.order_by("starts_at", "id"), page, page_size)
+    return {
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "results": [_event_out(request, e, lang) for e in items],
+    }
+
+
+@api.get(
+    "/events/{slug}",
+    response={200: schemas.EventOut, 404: schemas.Message},
+    summary="One published public event",
+)
+def get_event(request: HttpRequest, slug: str, lang: Language = "en"):
+    event = _events().filter(slug=slug[:80]).first()
+    if event is None:
+        return 404, {"detail": "No published public event has this slug."}
+    return 200, _event_out(request, event, lang)
+
+
+def _bulletin_out(request: HttpRequest, post: Post, language: str) -> dict:
+    version = post.version(language)
+    return {
+        "slug": post.slug,
+        "language": version.language if version else post.original_language,
+        "original_language": post.original_language,
+        "languages": sorted(v.language for v in post.versions.all()),
+        "title": version.title if version else post.slug,
+        "summary": version.summary if version else "",
+        "body_html": str(markdown.render(version.body if version else "")),
+        "tags": [t.name for t in post.tags.all()],
+        "author": post.author.pseudonym,
+        "published_at": post.published_at,
+        "updated_at": post.updated_at,
+        "url": _absolute(request, f"/{language}/bulletins/{post.slug}/"),
+    }
+
+
+def _posts():
+    return (
+        Post.objects.published()
+        .select_related("author")
+        .prefetch_related(Prefetch("versions", queryset=PostVersion.objects.all()), "tags")
+    )
+
+
+@api.get("/bulletins", response=schemas.BulletinPage, summary="Published bulletins")
+def list_bulletins(
+    request: HttpRequest,
+    lang: Language = "en",
+    tag: str | None = Query(None, max_length=40),
+    since: date | None = None,
+    until: date | None = None,
+    page: int = Query(1, ge=1, le=100_000),
+    page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE),
+):
+    posts = _posts()
+    if tag:
+        posts = posts.filter(tags__slug=tag)
+    if since:
+        posts = posts.filter(published_at__gte=_day(since))
+    if until:
+        posts = posts.filter(published_at__lt=_day(until) + timedelta(days=1))
+    count, items = _page(posts.order_by("-published_at", "-id").distinct(), page, page_size)
+    return {
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "results": [_bulletin_out(request, p, lang) for p in items],
+    }
+
+
+@api.get(
+    "/bulletins/{slug}",
+    response={200: schemas.BulletinOut, 404: schemas.Message},
+    summary="One published bulletin",
+)
+def get_bulletin(request: HttpRequest, slug: str, lang: Language = "en"):
+    post = _posts().filter(slug=slug[:80]).first()
+    if post is None:
+        return 404, {"detail": "No published bulletin has this slug."}
+    return 200, _bulletin_out(request, post, lang)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError):
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)

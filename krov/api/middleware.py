@@ -1,0 +1,60 @@
+"""What every /api/ answer gets: a query-length limit (414), a per-client rate limit (429
+with Retry-After), CORS for GET, and ETag with 304 for unchanged answers."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import get_conditional_response, set_response_etag
+from django.utils.crypto import salted_hmac
+
+from krov.core.clientip import client_address
+
+MAX_QUERY_STRING = 2048
+
+
+class ApiMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        if request.method == "OPTIONS":
+            return self._cors(HttpResponse(status=204), preflight=True)
+        if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
+            return self._cors(JsonResponse({"detail": "The query string is too long."}, status=414))
+        if not self._allowed(request):
+            response = JsonResponse({"detail": "Too many requests; please slow down."}, status=429)
+            response["Retry-After"] = "60"
+            return self._cors(response)
+        response = self.get_response(request)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            response["Cache-Control"] = "public, max-age=60"
+            set_response_etag(response)
+            conditional = get_conditional_response(
+                request, etag=response.get("ETag"), response=response
+            )
+            if conditional is not None:
+                response = conditional
+        return self._cors(response)
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        client = salted_hmac("krov.api.rate", client_address(request) or "?").hexdigest()[:32]
+        key = f"api-rate:{client}"
+        if cache.add(key, 1, timeout=60):
+            return True
+        try:
+            return cache.incr(key) <= settings.KROV_API_PER_MINUTE
+        except ValueError:
+            return True
+
+    def _cors(self, response: HttpResponse, *, preflight: bool = False) -> HttpResponse:
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Access-Control-Expose-Headers"] = "ETag, Retry-After"
+        if preflight:
+            response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            response["Access-Control-Allow-Headers"] = "If-None-Match"
+            response["Access-Control-Max-Age"] = "86400"
+        return response

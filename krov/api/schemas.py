@@ -1,0 +1,72 @@
+"""What the public API can return: every field is listed here, and a test compares these
+with an explicit allow-list, so nothing private can slip out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import Schema
+
+
+class Message(Schema):
+    detail: str
+
+
+class VenueOut(Schema):
+    name: str
+    address: str
+    osm_url: str
+
+
+class EventOut(Schema):
+    slug: str
+    kind: str
+    status: str
+    language: str
+    title: str
+    summary: str
+    description_html: str
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+    venue: VenueOut | None
+    address: str
+    capacity: int | None
+    seats_left: int | None
+    rsvp_mode: str
+    url: str
+    ics_url: str
+
+
+class EventPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[EventOut]
+
+
+class BulletinOut(Schema):
+    slug: str
+    language: str
+    original_language: str
+    languages: list[str]
+    title: str
+    summary: str
+    body_html: str
+    tags: list[str]
+    author: str
+    published_at: datetime
+    updated_at: datetime
+    url: str
+
+
+class BulletinPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[BulletinOut]
+
+
+class DateRange(Schema):
+    since: date | None = None
+    until: date | None = None

@@ -1,0 +1,107 @@
+"""Bulletins: posts with a version per language, tags, and an editorial workflow."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Tag(models.Model):
+    slug = models.SlugField(_("short name"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        REVIEW = "review", _("In review")
+        PUBLISHED = "published", _("Published")
+
+    slug = models.SlugField(_("address name"), max_length=80, unique=True)
+    original_language = models.CharField(_("original language"), max_length=8)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="posts", verbose_name=_("tags"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bulletins"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Set on approval: now, or the scheduled time (the post shows from then on).
+    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    publish_at = models.DateTimeField(_("publish at (optional)"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    announced_at = models.DateTimeField(null=True, blank=True)
+    cover = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [models.Index(fields=["status", "published_at"])]
+        verbose_name = _("bulletin")
+        verbose_name_plural = _("bulletins")
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("bulletins:detail", args=[self.slug])
+
+    def version(self, language: str | None = None) -> PostVersion | None:
+        language = (language or get_language() or "en").lower()
+        versions = {v.language: v for v in self.versions.all()}
+        return versions.get(language) or versions.get(self.original_language)
+
+    @property
+    def is_visible(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+
+class PostVersion(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="versions")
+    language = models.CharField(_("language"), max_length=8)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.CharField(_("summary"), max_length=400, blank=True)
+    body = models.TextField(_("text (Markdown)"))
+    derived = models.BooleanField(default=False)
+    # Title, summary and body in Latin script, lower case: what search matches, so a query
+    # in either Serbian script finds text written in the other.
+    search_text = models.TextField(blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "language"], name="bulletins_version_unique")
+        ]
+        indexes = [models.Index(fields=["language", "post"])]
+
+    def __str__(self) -> str:
+        return self.title

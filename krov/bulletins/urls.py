@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from krov.bulletins import views
+
+app_name = "bulletins"
+
+urlpatterns = [
+    path("bulletins/", views.post_list, name="list"),
+    path("bulletins/feed/", views.feed, name="feed"),
+    path("bulletins/search/", views.search, name="search"),
+    path("bulletins/editor/", views.editor_list, name="editor"),
+    path("bulletins/editor/<slug:slug>/", views.edit, name="edit"),
+    path("bulletins/editor/<slug:slug>/<str:action>/", views.workflow, name="workflow"),
+    path("bulletins/<slug:slug>/", views.post_detail, name="detail"),
+    path("bulletins/<slug:slug>/cover.jpg", views.cover, name="cover"),
+]

@@ -1,0 +1,338 @@
+"""Bulletin pages: list, detail, Atom feed, search; the editors' pages; sitemap and robots."""
+
+from __future__ import annotations
+
+from typing import cast
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.syndication.views import Feed
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, translate_url
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from krov.accounts.models import User
+from krov.bulletins import forms, services
+from krov.bulletins.models import Post, PostVersion, Tag
+from krov.core import markdown
+from krov.core.access import public, requires
+from krov.core.pagecache import cache_public_page
+
+EDIT = "accounts.edit_bulletins"
+MAX_QUERY = 200
+
+
+def _posts():
+    return Post.objects.select_related("author").prefetch_related(
+        Prefetch("versions", queryset=PostVersion.objects.all()), "tags"
+    )
+
+
+@public
+@require_safe
+@cache_public_page("bulletins")
+def post_list(request: HttpRequest) -> HttpResponse:
+    posts = _posts().published()
+    tag = request.GET.get("tag", "")[:40]
+    current_tag = Tag.objects.filter(slug=tag).first() if tag else None
+    if tag and current_tag is None:
+        raise Http404
+    if current_tag:
+        posts = posts.filter(tags=current_tag)
+    page = Paginator(posts, 20).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "tag": current_tag,
+        "tags": Tag.objects.filter(posts__isnull=False).distinct(),
+    }
+    return render(request, "bulletins/list.html", context)
+
+
+def _visible_post(request: HttpRequest, slug: str) -> Post:
+    post = _posts().filter(slug=slug).first()
+    if post is None:
+        raise Http404
+    if not post.is_visible and not services.can_edit(request.user):
+        raise Http404
+    return post
+
+
+@public
+@require_safe
+@cache_public_page("bulletins")
+def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    post = _visible_post(request, slug)
+    language = get_language()
+    version = post.version(language)
+    here = request.build_absolute_uri(post.get_absolute_url())
+    available = sorted(v.language for v in post.versions.all())
+    context = {
+        "post": post,
+        "version": version,
+        "body": markdown.render(version.body if version else ""),
+        "not_translated": version is not None and version.language != language,
+        "absolute_url": here,
+        # Only the languages that exist (overrides the site-wide list in <head>).
+        "language_alternates_hreflang": [
+            {"code": code, "url": translate_url(here, code)} for code in available
+        ],
+    }
+    return render(request, "bulletins/detail.html", context)
+
+
+@public
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    status = 200
+    if len(query) > MAX_QUERY:
+        query, status = query[:MAX_QUERY], 400
+        messages.error(request, _("The search was too long; it was shortened."))
+    results = services.search(query)[:50] if query.strip() else []
+    return render(
+        request, "bulletins/search.html", {"query": query, "results": results}, status=status
+    )
+
+
+class LatestBulletins(Feed):
+    """Atom, one feed per language (the URL's), cached and refreshed on publication."""
+
+    feed_type = Atom1Feed
+
+    def title(self):
+        return _("Krov bulletins")
+
+    def link(self):
+        return reverse("bulletins:list")
+
+    def subtitle(self):
+        return _("News from the anti-war diaspora")
+
+    def items(self):
+        return _posts().published()[:30]
+
+    def item_title(self, item: Post):
+        version = item.version(get_language())
+        return version.title if version else item.slug
+
+    def item_description(self, item: Post):
+        version = item.version(get_language())
+        return version.summary if version else ""
+
+    def item_pubdate(self, item: Post):
+        return item.published_at
+
+    def item_updateddate(self, item: Post):
+        return item.updated_at
+
+    def item_author_name(self, item: Post):
+        return item.author.pseudonym
+
+    def item_categories(self, item: Post):
+        return [tag.name for tag in item.tags.all()]
+
+
+_feed = LatestBulletins()
+
+
+@public
+@require_safe
+@cache_public_page("bulletins")
+def feed(request: HttpRequest) -> HttpResponse:
+    return _feed(request)
+
+
+# --- editors ------------------------------------------------------------------------------------
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+@requires(EDIT)
+@require_http_methods(["GET", "POST"])
+def editor_list(request: HttpRequest) -> HttpResponse:
+    form = forms.VersionForm(request.POST or None, initial={"language": get_language()})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                post = services.create_post(
+                    actor=_user(request),
+                    language=data["language"],
+                    title=data["title"],
+                    summary=data["summary"],
+                    body=data["body"],
+                    tags=form.tag_names(),
+                )
+            except services.BulletinError as error:
+                form.add_error(None, str(error))
+                status = 400
+            else:
+                messages.success(request, _("Saved as a draft."))
+                return redirect("bulletins:edit", slug=post.slug)
+        else:
+            status = 400
+    posts = _posts().order_by("-updated_at")[:100]
+    return render(
+        request, "bulletins/editor_list.html", {"form": form, "posts": posts}, status=status
+    )
+
+
+def _editable(slug: str) -> Post:
+    post = _posts().filter(slug=slug).first()
+    if post is None:
+        raise Http404
+    return post
+
+
+@requires(EDIT)
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, slug: str) -> HttpResponse:
+    post = _editable(slug)
+    language = request.GET.get("lang") or request.POST.get("language") or post.original_language
+    if language not in services.LANGUAGES:
+        language = post.original_language
+    existing = {v.language: v for v in post.versions.all()}.get(language)
+    initial = {"language": language, "tags": ", ".join(t.name for t in post.tags.all())}
+    if existing:
+        initial.update(title=existing.title, summary=existing.summary, body=existing.body)
+    form = forms.VersionForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.write(
+                    post,
+                    actor=_user(request),
+                    language=data["language"],
+                    title=data["title"],
+                    summary=data["summary"],
+                    body=data["body"],
+                )
+                services.set_tags(post, actor=_user(request), names=form.tag_names())
+            except services.BulletinError as error:
+                form.add_error(None, str(error))
+                status = 400
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(reverse("bulletins:edit", args=[post.slug]) + f"?lang={language}")
+        else:
+            status = 400
+    context = {
+        "post": post,
+        "form": form,
+        "language": language,
+        "languages": settings.LANGUAGES,
+        "versions": {v.language: v for v in post.versions.all()},
+        "approve_form": forms.ApproveForm(),
+        "can_approve": services.can_publish(request.user)
+        and (post.author_id != request.user.pk or settings.KROV_BULLETINS_SELF_APPROVAL),
+    }
+    response = render(request, "bulletins/edit.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@requires(EDIT)
+@require_POST
+def workflow(request: HttpRequest, slug: str, action: str) -> HttpResponse:
+    post = _editable(slug)
+    actor = _user(request)
+    try:
+        if action == "submit":
+            services.submit(post, actor=actor)
+            messages.success(request, _("Submitted for review."))
+        elif action == "approve":
+            form = forms.ApproveForm(request.POST)
+            when = form.cleaned_data.get("publish_at") if form.is_valid() else None
+            if not form.is_valid():
+                raise services.BulletinError(_("Please give a valid date and time."))
+            services.approve(post, actor=actor, publish_at=when)
+            messages.success(request, _("Approved and published."))
+        elif action == "send-back":
+            services.send_back(post, actor=actor)
+            messages.success(request, _("Back to draft."))
+        elif action == "cover":
+            upload = request.FILES.get("cover")
+            if upload is None:
+                raise services.BulletinError(_("Please choose a picture."))
+            services.set_cover(post, actor=actor, upload=upload)
+            messages.success(request, _("Cover saved."))
+        else:
+            raise Http404
+    except services.BulletinError as error:
+        messages.error(request, str(error))
+    return redirect("bulletins:edit", slug=post.slug)
+
+
+@public
+@require_safe
+def cover(request: HttpRequest, slug: str) -> HttpResponse:
+    from django.core.files.storage import default_storage
+    from django.http import FileResponse
+
+    post = _visible_post(request, slug)
+    if not post.cover or not default_storage.exists(post.cover):
+        raise Http404
+    response = FileResponse(default_storage.open(post.cover, "rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+# --- site-wide: robots.txt and sitemap.xml ------------------------------------------------------
+
+
+@public
+@require_safe
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /api/",
+        "Disallow: /dev/",
+        "Disallow: /telegram/",
+    ]
+    for code, _name in settings.LANGUAGES:
+        lines += [
+            f"Disallow: /{code}/aid/",
+            f"Disallow: /{code}/help/",
+            f"Disallow: /{code}/accounts/",
+        ]
+    lines.append(f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}")
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@public
+@require_safe
+def sitemap_xml(request: HttpRequest) -> HttpResponse:
+    from krov.events.models import Event
+
+    base = request.build_absolute_uri("/").rstrip("/")
+    urls: list[tuple[str, str]] = []
+    for post in _posts().published()[:5000]:
+        stamp = post.updated_at.date().isoformat()
+        for version in post.versions.all():
+            urls.append((f"{base}/{version.language}/bulletins/{post.slug}/", stamp))
+    upcoming = Event.objects.public().filter(ends_at__gte=timezone.now()).prefetch_related("texts")
+    for event in upcoming[:5000]:
+        stamp = event.updated_at.date().isoformat()
+        for text in event.texts.all():
+            urls.append((f"{base}/{text.language}/events/{event.slug}/", stamp))
+    body = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
+    body += [f"<url><loc>{escape(loc)}</loc><lastmod>{mod}</lastmod></url>" for loc, mod in urls]
+    body.append("</urlset>")
+    return HttpResponse("\n".join(body), content_type="application/xml; charset=utf-8")

@@ -1,0 +1,152 @@
+"""Bulletin pages over HTTP: list, detail, scripts, feeds, sitemap, robots, editors."""
+
+from __future__ import annotations
+
+import feedparser
+import pytest
+from bs4 import BeautifulSoup
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from krov.bulletins import services
+from krov.bulletins.models import Post
+
+pytestmark = pytest.mark.django_db
+
+
+def soup(response):
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def as_user(user) -> Client:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def test_the_url_language_picks_the_serbian_script(publish):
+    post = publish("Veče solidarnosti")
+    assert soup(Client().get(f"/sr/bulletins/{post.slug}/")).h1.get_text() == "Вече солидарности"
+    assert (
+        soup(Client().get(f"/sr-latn/bulletins/{post.slug}/")).h1.get_text() == "Veče solidarnosti"
+    )
+
+
+def test_a_missing_translation_shows_the_original_with_a_note_and_hreflang_lists_only_existing(
+    publish,
+):
+    post = publish("Istina")
+    page = soup(Client().get(f"/de/bulletins/{post.slug}/"))
+    assert page.h1.get_text() == "Istina"
+    assert page.select_one("p.notice")
+    hreflangs = {link["hreflang"] for link in page.select('link[rel="alternate"][hreflang]')}
+    assert hreflangs == {"sr", "sr-latn"}
+
+
+def test_detail_has_opengraph_and_twitter_tags(publish):
+    post = publish("Istina")
+    page = soup(Client().get(f"/sr-latn/bulletins/{post.slug}/"))
+    assert page.select_one('meta[property="og:title"]')["content"] == "Istina"
+    assert page.select_one('meta[name="twitter:card"]')["content"] == "summary"
+    assert page.select_one(".body strong").get_text() == "istinu"
+
+
+def test_drafts_and_unknown_slugs_are_404(editor):
+    post = services.create_post(actor=editor, language="en", title="Draft", body="B")
+    assert Client().get(f"/en/bulletins/{post.slug}/").status_code == 404
+    assert Client().get("/en/bulletins/no-such-thing/").status_code == 404
+    assert as_user(editor).get(f"/en/bulletins/{post.slug}/").status_code == 200  # preview
+
+
+@pytest.mark.parametrize("query", ["page=abc", "page=-3", "page=99999", "tag=" + "x" * 100])
+def test_bad_list_parameters_get_a_clear_answer(publish, query):
+    publish()
+    assert Client().get(f"/en/bulletins/?{query}").status_code in {200, 404}
+
+
+def test_atom_feed_per_language_parses_and_is_refreshed_on_publication(publish, editor):
+    publish("Prvi")
+    feed = feedparser.parse(Client().get("/sr/bulletins/feed/").content)
+    assert feed.version == "atom10"
+    assert [e.title for e in feed.entries] == ["Први"]
+    latin = feedparser.parse(Client().get("/sr-latn/bulletins/feed/").content)
+    assert [e.title for e in latin.entries] == ["Prvi"]
+    publish("Drugi")
+    feed = feedparser.parse(Client().get("/sr/bulletins/feed/").content)
+    assert [e.title for e in feed.entries] == ["Други", "Први"]
+
+
+def test_sitemap_and_robots(publish):
+    post = publish()
+    sitemap = Client().get("/sitemap.xml")
+    assert sitemap["Content-Type"].startswith("application/xml")
+    from xml.etree import ElementTree
+
+    namespace = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    tree = ElementTree.fromstring(sitemap.content)  # noqa: S314 - our own server's answer
+    locs = [loc.text for loc in tree.iter(f"{namespace}loc")]
+    assert f"http://testserver/sr/bulletins/{post.slug}/" in locs
+    robots = Client().get("/robots.txt").content.decode()
+    assert "Sitemap: http://testserver/sitemap.xml" in robots
+    assert "Disallow: /en/aid/" in robots
+
+
+def test_search_page_finds_across_scripts_and_refuses_overlong_queries(publish):
+    publish("Istina o ratu", body="Pomoć izbeglicama")
+    page = soup(Client().get("/sr/bulletins/search/?q=избеглицама"))
+    assert page.select("ul.results li a")
+    assert Client().get("/en/bulletins/search/?q=" + "x" * 300).status_code == 400
+
+
+def test_write_submit_approve_through_the_newsroom(editor, second_editor):
+    client = as_user(editor)
+    response = client.post(
+        "/en/bulletins/editor/",
+        {"language": "sr-latn", "title": "Mir", "summary": "", "body": "Tekst", "tags": "mir, rat"},
+    )
+    assert response.status_code == 302
+    post = Post.objects.get()
+    client.post(f"/en/bulletins/editor/{post.slug}/submit/")
+    page = client.post(f"/en/bulletins/editor/{post.slug}/approve/", follow=True)
+    assert "second editor" in soup(page).select_one(".messages").get_text()
+    as_user(second_editor).post(f"/en/bulletins/editor/{post.slug}/approve/", {"publish_at": ""})
+    post.refresh_from_db()
+    assert post.is_visible
+    assert sorted(t.slug for t in post.tags.all()) == ["mir", "rat"]
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("anonymous", 302), ("member", 403), ("organiser", 403), ("editor", 200), ("admin", 403)],
+)
+def test_the_newsroom_is_for_editors(personas, who, expected):
+    client = Client() if who == "anonymous" else as_user(personas[who].user)
+    assert client.get("/en/bulletins/editor/").status_code == expected
+
+
+def test_list_and_detail_queries_do_not_grow(publish):
+    post = publish()
+    client = Client()
+
+    def count(url):
+        from django.core.cache import cache
+
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = (
+        count("/en/bulletins/"),
+        count(f"/en/bulletins/{post.slug}/"),
+        count("/en/bulletins/feed/"),
+    )
+    for index in range(12):
+        publish(f"Post {index}", tags=("rat", f"t{index}"))
+    many = (
+        count("/en/bulletins/"),
+        count(f"/en/bulletins/{post.slug}/"),
+        count("/en/bulletins/feed/"),
+    )
+    assert many == few

@@ -5,6 +5,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from krov.api.api import api
 from krov.core import views as core_views
 
 # The admin signs in through allauth (rate limits, MFA), never through its own form.
@@ -17,7 +18,7 @@ urlpatterns = [
     path("", include("krov.telegram.urls")),
     path("", include("krov.events.urls_feeds")),
     path("", include("krov.bulletins.urls_site")),
-    path("api/v1/", include("krov.api.urls")),
+    path("api/v1/", api.urls),
 ]
 
 urlpatterns += i18n_patterns(

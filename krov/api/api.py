@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import NinjaAPI, Query
+from ninja import NinjaAPI, Query, Status
 from ninja.errors import HttpError
 
 from krov.api import schemas
@@ -118,8 +118,8 @@ def list_events(
 def get_event(request: HttpRequest, slug: str, lang: Language = "en"):
     event = _events().filter(slug=slug[:80]).first()
     if event is None:
-        return 404, {"detail": "No published public event has this slug."}
-    return 200, _event_out(request, event, lang)
+        return Status(404, {"detail": "No published public event has this slug."})
+    return Status(200, _event_out(request, event, lang))
 
 
 def _bulletin_out(request: HttpRequest, post: Post, language: str) -> dict:
@@ -182,8 +182,8 @@ def list_bulletins(
 def get_bulletin(request: HttpRequest, slug: str, lang: Language = "en"):
     post = _posts().filter(slug=slug[:80]).first()
     if post is None:
-        return 404, {"detail": "No published bulletin has this slug."}
-    return 200, _bulletin_out(request, post, lang)
+        return Status(404, {"detail": "No published bulletin has this slug."})
+    return Status(200, _bulletin_out(request, post, lang))
 
 
 @api.exception_handler(HttpError)

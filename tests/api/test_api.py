@@ -1,0 +1,142 @@
+"""The public API: what it returns (and only that), filters, bad input, ETag/304, limits,
+CORS, and schemathesis against the live OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db
+
+EVENT_FIELDS = {
+    "slug",
+    "kind",
+    "status",
+    "language",
+    "title",
+    "summary",
+    "description_html",
+    "starts_at",
+    "ends_at",
+    "time_zone",
+    "venue",
+    "address",
+    "capacity",
+    "seats_left",
+    "rsvp_mode",
+    "url",
+    "ics_url",
+}
+VENUE_FIELDS = {"name", "address", "osm_url"}
+BULLETIN_FIELDS = {
+    "slug",
+    "language",
+    "original_language",
+    "languages",
+    "title",
+    "summary",
+    "body_html",
+    "tags",
+    "author",
+    "published_at",
+    "updated_at",
+    "url",
+}
+PAGE_FIELDS = {"count", "page", "page_size", "results"}
+
+
+def get(path: str, **headers):
+    return Client().get(path, **headers)
+
+
+def test_every_field_the_api_returns_is_on_the_allow_list(data):
+    page = get("/api/v1/events?lang=sr-latn").json()
+    assert set(page) == PAGE_FIELDS
+    (event,) = page["results"]
+    assert set(event) == EVENT_FIELDS and set(event["venue"]) == VENUE_FIELDS
+    assert event["title"] == "Otvoreni mikrofon"
+    detail = get(f"/api/v1/events/{data['event'].slug}").json()
+    assert set(detail) == EVENT_FIELDS
+    posts = get("/api/v1/bulletins?lang=ru").json()
+    (post,) = posts["results"]
+    assert set(post) == BULLETIN_FIELDS
+    assert set(get(f"/api/v1/bulletins/{data['post'].slug}").json()) == BULLETIN_FIELDS
+    everything = json.dumps([page, detail, posts])
+    for secret in ["Private Person", "private@example.org", "secret draft", "Members", "@example"]:
+        assert secret not in everything
+
+
+def test_the_openapi_document_describes_exactly_these_fields(data):
+    spec = get("/api/v1/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["EventOut"]["properties"]) == EVENT_FIELDS
+    assert set(schemas["BulletinOut"]["properties"]) == BULLETIN_FIELDS
+    assert set(schemas["VenueOut"]["properties"]) == VENUE_FIELDS
+    assert all(path.startswith("/api/v1/") for path in spec["paths"])
+    assert {m for ops in spec["paths"].values() for m in ops} == {"get"}
+
+
+def test_filters_by_language_kind_tag_and_date(data):
+    assert get("/api/v1/events?kind=protest").json()["count"] == 0
+    assert get("/api/v1/events?kind=open_mic").json()["count"] == 1
+    tag = data["post"].tags.get().slug
+    assert get(f"/api/v1/bulletins?tag={tag}").json()["count"] == 1
+    assert get("/api/v1/bulletins?tag=nothing").json()["count"] == 0
+    far = (timezone.now() + timedelta(days=30)).date().isoformat()
+    assert get(f"/api/v1/events?since={far}").json()["count"] == 0
+    assert get("/api/v1/bulletins?lang=en").json()["results"][0]["language"] == "ru"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/events?lang=tlh",
+        "/api/v1/events?page=0",
+        "/api/v1/events?page=abc",
+        "/api/v1/events?page_size=1000",
+        "/api/v1/events?since=yesterday",
+        "/api/v1/events?kind=rave",
+        "/api/v1/bulletins?until=2026-02-30",
+        "/api/v1/events/no-such-event",
+        "/api/v1/bulletins/no-such-post",
+        "/api/v1/events?q=" + "x" * 3000,
+    ],
+)
+def test_bad_input_gets_a_clear_4xx_never_a_500(data, path):
+    response = get(path)
+    assert 400 <= response.status_code < 500
+    assert response.json()["detail"]
+
+
+def test_a_page_past_the_end_is_empty_not_an_error(data):
+    page = get("/api/v1/events?page=50").json()
+    assert page["results"] == [] and page["count"] == 1
+
+
+def test_etag_and_304(data):
+    first = get("/api/v1/events")
+    assert first.status_code == 200 and first["ETag"]
+    again = get("/api/v1/events", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+
+
+def test_cors_for_get_and_preflight(data):
+    assert get("/api/v1/events")["Access-Control-Allow-Origin"] == "*"
+    preflight = Client().options("/api/v1/events", HTTP_ORIGIN="https://example.org")
+    assert preflight.status_code == 204
+    assert "GET" in preflight["Access-Control-Allow-Methods"]
+
+
+def test_writes_are_not_allowed(data):
+    assert Client().post("/api/v1/events", {}).status_code == 405
+
+
+def test_rate_limit_answers_429_with_retry_after(data, settings):
+    settings.KROV_API_PER_MINUTE = 3
+    statuses = [get("/api/v1/bulletins").status_code for _ in range(5)]
+    assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429]
+    assert get("/api/v1/bulletins")["Retry-After"] == "60"

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,61 +15,131 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=40, unique=True, verbose_name='short name')),
-                ('name', models.CharField(max_length=60, verbose_name='name')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=40, unique=True, verbose_name="short name")),
+                ("name", models.CharField(max_length=60, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'tag',
-                'verbose_name_plural': 'tags',
-                'ordering': ['name'],
+                "verbose_name": "tag",
+                "verbose_name_plural": "tags",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Post',
+            name="Post",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name='address name')),
-                ('original_language', models.CharField(max_length=8, verbose_name='original language')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('review', 'In review'), ('published', 'Published')], default='draft', max_length=10)),
-                ('published_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('publish_at', models.DateTimeField(blank=True, null=True, verbose_name='publish at (optional)')),
-                ('announced_at', models.DateTimeField(blank=True, null=True)),
-                ('cover', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bulletins', to=settings.AUTH_USER_MODEL)),
-                ('tags', models.ManyToManyField(blank=True, related_name='posts', to='bulletins.tag', verbose_name='tags')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, unique=True, verbose_name="address name")),
+                (
+                    "original_language",
+                    models.CharField(max_length=8, verbose_name="original language"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("review", "In review"),
+                            ("published", "Published"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("published_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                (
+                    "publish_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="publish at (optional)"
+                    ),
+                ),
+                ("announced_at", models.DateTimeField(blank=True, null=True)),
+                ("cover", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bulletins",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(
+                        blank=True, related_name="posts", to="bulletins.tag", verbose_name="tags"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'bulletin',
-                'verbose_name_plural': 'bulletins',
-                'ordering': ['-published_at', '-id'],
+                "verbose_name": "bulletin",
+                "verbose_name_plural": "bulletins",
+                "ordering": ["-published_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PostVersion',
+            name="PostVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(max_length=8, verbose_name='language')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('summary', models.CharField(blank=True, max_length=400, verbose_name='summary')),
-                ('body', models.TextField(verbose_name='text (Markdown)')),
-                ('derived', models.BooleanField(default=False)),
-                ('search_text', models.TextField(blank=True)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('post', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='bulletins.post')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("language", models.CharField(max_length=8, verbose_name="language")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("summary", models.CharField(blank=True, max_length=400, verbose_name="summary")),
+                ("body", models.TextField(verbose_name="text (Markdown)")),
+                ("derived", models.BooleanField(default=False)),
+                ("search_text", models.TextField(blank=True)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "post",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="bulletins.post",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['language', 'post'], name='bulletins_p_languag_518c82_idx')],
-                'constraints': [models.UniqueConstraint(fields=('post', 'language'), name='bulletins_version_unique')],
+                "indexes": [
+                    models.Index(fields=["language", "post"], name="bulletins_p_languag_518c82_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("post", "language"), name="bulletins_version_unique"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(fields=['status', 'published_at'], name='bulletins_p_status_3c5160_idx'),
+            model_name="post",
+            index=models.Index(
+                fields=["status", "published_at"], name="bulletins_p_status_3c5160_idx"
+            ),
         ),
     ]

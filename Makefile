@@ -39,6 +39,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.aid_matching
 	$(BIN)/python -m bench.telegram_intake
+	$(BIN)/python -m bench.public_pages
+	$(BIN)/python -m bench.bulletins
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -27,13 +27,19 @@ MAX_PAGE_SIZE = 100
 api = NinjaAPI(
     title="Krov public API",
     version="1",
-    description="Read-only public data of Krov: published events and bulletins.",
+    description=(
+        "Read-only public data of Krov: published events and bulletins. Dates in filters "
+        "must lie between the years 1900 and 2200."
+    ),
     docs_url=None,  # the interactive docs load third-party assets: not on Krov
     urls_namespace="api",
 )
 
 
 def _day(value: date) -> datetime:
+    # Far-away dates would overflow when moved between time zones: refuse them plainly.
+    if not 1900 <= value.year <= 2200:
+        raise HttpError(400, "Dates must be between the years 1900 and 2200.")
     return timezone.make_aware(datetime.combine(value, time.min))
 
 
@@ -82,7 +88,11 @@ def _events():
     )
 
 
-@api.get("/events", response=schemas.EventPage, summary="Published public events")
+@api.get(
+    "/events",
+    response={200: schemas.EventPage, 400: schemas.Message},
+    summary="Published public events",
+)
 def list_events(
     request: HttpRequest,
     lang: Language = "en",
@@ -148,7 +158,11 @@ def _posts():
     )
 
 
-@api.get("/bulletins", response=schemas.BulletinPage, summary="Published bulletins")
+@api.get(
+    "/bulletins",
+    response={200: schemas.BulletinPage, 400: schemas.Message},
+    summary="Published bulletins",
+)
 def list_bulletins(
     request: HttpRequest,
     lang: Language = "en",

@@ -3,12 +3,15 @@ with Retry-After), CORS for GET, and ETag with 304 for unchanged answers."""
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response, set_response_etag
 from django.utils.crypto import salted_hmac
 
+from krov.core import pagecache
 from krov.core.clientip import client_address
 
 MAX_QUERY_STRING = 2048
@@ -29,7 +32,14 @@ class ApiMiddleware:
             response = JsonResponse({"detail": "Too many requests; please slow down."}, status=429)
             response["Retry-After"] = "60"
             return self._cors(response)
-        response = self.get_response(request)
+        key = self._cache_key(request)
+        cached = cache.get(key) if key else None
+        if cached is not None:
+            response = HttpResponse(cached, content_type="application/json; charset=utf-8")
+        else:
+            response = self.get_response(request)
+            if key and response.status_code == 200 and not response.streaming:
+                cache.set(key, response.content, 60)
         if request.method in ("GET", "HEAD") and response.status_code == 200:
             response["Cache-Control"] = "public, max-age=60"
             set_response_etag(response)
@@ -39,6 +49,15 @@ class ApiMiddleware:
             if conditional is not None:
                 response = conditional
         return self._cors(response)
+
+    def _cache_key(self, request: HttpRequest) -> str:
+        """Answers are the same for everyone: cache them for a minute, keyed by the versions
+        of the public-page namespaces, so any change to events or bulletins shows at once."""
+        if request.method not in ("GET", "HEAD") or settings.DEBUG:
+            return ""
+        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+        versions = f"{pagecache.version('events')}.{pagecache.version('bulletins')}"
+        return f"krov:api:{versions}:{digest}"
 
     def _allowed(self, request: HttpRequest) -> bool:
         client = salted_hmac("krov.api.rate", client_address(request) or "?").hexdigest()[:32]

@@ -103,6 +103,12 @@ class SlotForm(forms.Form):
     minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=60, initial=5)
 
 
+def _sane_year(value):
+    if value is not None and not 1900 <= value.year <= 2200:
+        raise forms.ValidationError(_("Please give a date between 1900 and 2200."))
+    return value
+
+
 class FilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("Any kind")), *Event.Kind.choices]
@@ -111,8 +117,14 @@ class FilterForm(forms.Form):
         label=_("Language"), required=False, choices=[("", _("Any language")), *settings.LANGUAGES]
     )
     start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[_sane_year],
     )
     end = forms.DateField(
-        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[_sane_year],
     )

@@ -104,6 +104,8 @@ def test_filters_by_language_kind_tag_and_date(data):
         "/api/v1/events/no-such-event",
         "/api/v1/bulletins/no-such-post",
         "/api/v1/events?q=" + "x" * 3000,
+        "/api/v1/bulletins?since=0001-01-01",
+        "/api/v1/events?until=9999-12-31",
     ],
 )
 def test_bad_input_gets_a_clear_4xx_never_a_500(data, path):
@@ -140,3 +142,21 @@ def test_rate_limit_answers_429_with_retry_after(data, settings):
     statuses = [get("/api/v1/bulletins").status_code for _ in range(5)]
     assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429]
     assert get("/api/v1/bulletins")["Retry-After"] == "60"
+
+
+def test_answers_are_cached_and_refreshed_when_content_changes(data, personas):
+    from krov.events import services as events
+
+    first = get("/api/v1/events").json()
+    assert first["count"] == 1
+    organiser = personas["organiser"].user
+    starts = timezone.now() + timedelta(days=5)
+    other = events.create_event(
+        actor=organiser,
+        title="New",
+        language="en",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+    )
+    events.publish(other, actor=organiser)
+    assert get("/api/v1/events").json()["count"] == 2

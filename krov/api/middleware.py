@@ -28,6 +28,7 @@ class ApiMiddleware:
             return self._cors(HttpResponse(status=204), preflight=True)
         if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
             return self._cors(JsonResponse({"detail": "The query string is too long."}, status=414))
+        response: HttpResponse
         if not self._allowed(request):
             response = JsonResponse({"detail": "Too many requests; please slow down."}, status=429)
             response["Retry-After"] = "60"

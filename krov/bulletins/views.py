@@ -11,6 +11,7 @@ from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, translate_url
 from django.utils import timezone
@@ -278,7 +279,7 @@ def workflow(request: HttpRequest, slug: str, action: str) -> HttpResponse:
 
 @public
 @require_safe
-def cover(request: HttpRequest, slug: str) -> HttpResponse:
+def cover(request: HttpRequest, slug: str) -> HttpResponseBase:
     from django.core.files.storage import default_storage
     from django.http import FileResponse
 

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -80,9 +81,8 @@ def _day_start(day) -> datetime:
 
 
 def _json_ld(request: HttpRequest, event: Event, text: EventText | None) -> str:
-    status = {
-        Event.Status.CANCELLED: "https://schema.org/EventCancelled",
-    }.get(event.status, "https://schema.org/EventScheduled")
+    cancelled = event.status == Event.Status.CANCELLED
+    status = "https://schema.org/" + ("EventCancelled" if cancelled else "EventScheduled")
     place = {
         "@type": "Place",
         "name": event.venue.name if event.venue else event.address,
@@ -125,6 +125,8 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "not_translated": text is not None and text.language != get_language(),
         "json_ld": _json_ld(request, event, text),
         "alternates": _alternates(request, event),
+        # Only the languages the event is written in (overrides the site-wide list).
+        "language_alternates_hreflang": _alternates(request, event),
         "absolute_url": request.build_absolute_uri(event.get_absolute_url()),
     }
     return render(request, "events/detail.html", context)
@@ -262,6 +264,7 @@ def live_state(request: HttpRequest, slug: str) -> HttpResponse:
     if row is None or row["visibility"] == Event.Visibility.MEMBERS:
         raise Http404
     etag = f'"q{row["pk"]}-{row["queue_version"]}-{get_language()}"'
+    response: HttpResponse
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
@@ -274,7 +277,7 @@ def live_state(request: HttpRequest, slug: str) -> HttpResponse:
 
 @public
 @require_safe
-def cover(request: HttpRequest, slug: str) -> HttpResponse:
+def cover(request: HttpRequest, slug: str) -> HttpResponseBase:
     from django.core.files.storage import default_storage
     from django.http import FileResponse
 

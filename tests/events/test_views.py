@@ -335,3 +335,12 @@ def test_organiser_changes_the_settings_and_bad_times_are_refused(make_event, or
     assert "end must be after" in soup(page).select_one(".messages").get_text()
     event.refresh_from_db()
     assert timezone.localtime(event.ends_at).hour == 22
+
+
+def test_hreflang_lists_only_the_languages_the_event_is_written_in(make_event):
+    event = make_event("Отворени микрофон")
+    page = soup(Client().get(f"/en/events/{event.slug}/"))
+    hreflangs = {link["hreflang"] for link in page.select('link[rel="alternate"][hreflang]')}
+    assert hreflangs == {"sr", "sr-latn"}
+    switcher = {a["hreflang"] for a in page.select(".language-switcher a")}
+    assert len(switcher) == 6  # the switcher still offers every interface language

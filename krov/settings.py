@@ -168,6 +168,7 @@ INSTALLED_APPS = [
     "krov.telegram",
     "krov.events",
     "krov.bulletins",
+    "krov.directory",
     "krov.api",
     "django.contrib.admin",
     "django.contrib.auth",

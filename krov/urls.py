@@ -28,6 +28,7 @@ urlpatterns += i18n_patterns(
     path("", include("krov.telegram.urls_i18n")),
     path("", include("krov.events.urls")),
     path("", include("krov.bulletins.urls")),
+    path("", include("krov.directory.urls")),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=True,
 )

@@ -18,6 +18,8 @@ from ninja.errors import HttpError
 from krov.api import schemas
 from krov.bulletins.models import Post, PostVersion
 from krov.core import markdown
+from krov.directory import services as directory
+from krov.directory.models import Organisation
 from krov.events.models import Event, EventText
 
 Language = Literal["ru", "uk", "sr", "sr-latn", "en", "de"]
@@ -198,6 +200,79 @@ def get_bulletin(request: HttpRequest, slug: str, lang: Language = "en"):
     if post is None:
         return Status(404, {"detail": "No published bulletin has this slug."})
     return Status(200, _bulletin_out(request, post, lang))
+
+
+Area = Literal[
+    "legal",
+    "housing",
+    "psychological",
+    "language",
+    "culture",
+    "protest",
+    "humanitarian",
+    "jobs",
+    "documents",
+]
+Spoken = Literal["ru", "uk", "be", "sr", "en", "de"]
+
+
+def _organisation_out(request: HttpRequest, org: Organisation, language: str) -> dict:
+    text = org.text(language)
+    return {
+        "slug": org.slug,
+        "kind": org.kind,
+        "language": text.language if text else org.original_language,
+        "name": text.name if text else org.slug,
+        "description_html": str(markdown.render(text.description if text else "")),
+        "areas": org.area_list,
+        "languages_spoken": org.language_list,
+        "city": org.city,
+        "address": org.address,
+        "online": org.online,
+        "opening_hours": org.opening_hours,
+        "website": org.website,
+        "email": org.email,
+        "telegram": org.telegram,
+        "verified": org.verified_at is not None,
+        "url": _absolute(request, f"/{language}/directory/{org.slug}/"),
+    }
+
+
+@api.get(
+    "/organisations",
+    response={200: schemas.OrganisationPage, 400: schemas.Message},
+    summary="The directory of organisations",
+)
+def list_organisations(
+    request: HttpRequest,
+    lang: Language = "en",
+    kind: Literal["ngo", "centre", "initiative", "media", "company", "public", "other"]
+    | None = None,
+    area: Area | None = None,
+    spoken: Spoken | None = None,
+    page: int = Query(1, ge=1, le=100_000),
+    page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE),
+):
+    found = directory.organisations(kind=kind or "", area=area or "", language=spoken or "")
+    count, items = _page(found, page, page_size)
+    return {
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "results": [_organisation_out(request, o, lang) for o in items],
+    }
+
+
+@api.get(
+    "/organisations/{slug}",
+    response={200: schemas.OrganisationOut, 404: schemas.Message},
+    summary="One organisation",
+)
+def get_organisation(request: HttpRequest, slug: str, lang: Language = "en"):
+    org = Organisation.objects.prefetch_related("texts").filter(slug=slug[:80]).first()
+    if org is None:
+        return Status(404, {"detail": "No organisation has this slug."})
+    return Status(200, _organisation_out(request, org, lang))
 
 
 @api.exception_handler(HttpError)

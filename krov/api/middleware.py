@@ -57,7 +57,9 @@ class ApiMiddleware:
         if request.method not in ("GET", "HEAD") or settings.DEBUG:
             return ""
         digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-        versions = f"{pagecache.version('events')}.{pagecache.version('bulletins')}"
+        versions = ".".join(
+            str(pagecache.version(name)) for name in ("events", "bulletins", "directory")
+        )
         return f"krov:api:{versions}:{digest}"
 
     def _allowed(self, request: HttpRequest) -> bool:

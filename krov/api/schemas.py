@@ -67,6 +67,32 @@ class BulletinPage(Schema):
     results: list[BulletinOut]
 
 
+class OrganisationOut(Schema):
+    slug: str
+    kind: str
+    language: str
+    name: str
+    description_html: str
+    areas: list[str]
+    languages_spoken: list[str]
+    city: str
+    address: str
+    online: bool
+    opening_hours: str
+    website: str
+    email: str
+    telegram: str
+    verified: bool
+    url: str
+
+
+class OrganisationPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[OrganisationOut]
+
+
 class DateRange(Schema):
     since: date | None = None
     until: date | None = None

@@ -8,13 +8,14 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from krov.bulletins.models import Post, PostVersion, Tag
 from krov.core import pagecache
+from krov.core import search as site_search
 from krov.core.services import to_cyrillic, to_latin
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
@@ -28,10 +29,7 @@ def invalidate() -> None:
     pagecache.invalidate("bulletins")
 
 
-def normalise(text: str) -> str:
-    """What search compares: Latin script, lower case. Serbian Cyrillic and Latin meet here
-    (and Russian or Ukrainian text is transliterated the same way as its queries)."""
-    return to_latin(text or "").casefold()
+normalise = site_search.normalise
 
 
 def can_edit(user) -> bool:
@@ -207,35 +205,13 @@ def set_cover(post: Post, *, actor, upload) -> str:
 
 
 def search(query: str, *, language: str | None = None) -> QuerySet[PostVersion]:
-    """Published versions matching `query` in either Serbian script. PostgreSQL ranks with
-    full-text search; SQLite falls back to every word appearing in the text."""
-    words = [w for w in normalise(query).split() if w][:8]
+    """Published versions matching `query` in either Serbian script (krov.core.search)."""
     versions = PostVersion.objects.filter(
         post__status=Post.Status.PUBLISHED, post__published_at__lte=timezone.now()
     ).select_related("post")
     if language:
         versions = versions.filter(language=language)
-    if not words:
-        return versions.none()
+    found = site_search.match(versions, "search_text", query)
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
-        vector = SearchVector("search_text", config="simple")
-        terms = SearchQuery(
-            " & ".join(f"{w}:*" for w in _safe_terms(words)), config="simple", search_type="raw"
-        )
-        return (
-            versions.annotate(rank=SearchRank(vector, terms))
-            .filter(rank__gt=0)
-            .order_by("-rank", "-post__published_at")
-        )
-    condition = Q()
-    for word in words:
-        condition &= Q(search_text__contains=word)
-    return versions.filter(condition).order_by("-post__published_at")
-
-
-def _safe_terms(words: list[str]) -> list[str]:
-    """Words for a raw tsquery: letters and digits only, so no query syntax gets through."""
-    cleaned = ["".join(ch for ch in w if ch.isalnum()) for w in words]
-    return [w for w in cleaned if w] or ["_"]
+        return found.order_by("-rank", "-post__published_at")
+    return found.order_by("-post__published_at")

@@ -97,10 +97,16 @@ def search(request: HttpRequest) -> HttpResponse:
     if len(query) > MAX_QUERY:
         query, status = query[:MAX_QUERY], 400
         messages.error(request, _("The search was too long; it was shortened."))
-    results = services.search(query)[:50] if query.strip() else []
-    return render(
-        request, "bulletins/search.html", {"query": query, "results": results}, status=status
-    )
+    from krov.directory import services as directory
+
+    found = bool(query.strip())
+    context = {
+        "query": query,
+        "results": services.search(query)[:50] if found else [],
+        "guides": directory.search_guides(query)[:20] if found else [],
+        "organisations": directory.search_organisations(query)[:20] if found else [],
+    }
+    return render(request, "bulletins/search.html", context, status=status)
 
 
 class LatestBulletins(Feed):

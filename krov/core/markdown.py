@@ -37,3 +37,27 @@ def render(text: str) -> SafeString:
         link_rel="noopener noreferrer nofollow",
     )
     return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
+
+
+def render_with_toc(text: str) -> tuple[SafeString, list[tuple[str, str]]]:
+    """Like `render`, with ids on headings and the list of (id, title) for a table of
+    contents (second- and third-level headings)."""
+    engine = markdown_lib.Markdown(extensions=["sane_lists", "toc"], output_format="html")
+    html = engine.convert(text or "")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}, "h2": {"id"}, "h3": {"id"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    entries: list[tuple[str, str]] = []
+
+    def walk(tokens):
+        for token in tokens:
+            if token["level"] in (2, 3):
+                entries.append((token["id"], token["name"]))
+            walk(token.get("children", []))
+
+    walk(getattr(engine, "toc_tokens", []))
+    return mark_safe(clean), entries  # noqa: S308 - sanitised by nh3 just above

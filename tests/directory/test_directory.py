@@ -1,0 +1,248 @@
+"""Directory and guides: proposals and review, duplicates, revisions, staleness, search in
+both scripts, pages, and the API's fields."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from krov.directory import services
+from krov.directory.models import Guide, Organisation, Proposal, Revision
+
+pytestmark = pytest.mark.django_db
+
+LEGAL = {
+    "name": "Pravna pomoć",
+    "language": "sr-latn",
+    "kind": "ngo",
+    "city": "Beograd",
+    "description": "Pravni saveti za boravak.",
+    "areas": ["legal"],
+    "languages": ["ru", "sr"],
+    "website": "https://example.org/pp",
+    "telegram": "@pravna_pomoc",
+}
+
+
+def soup(response):
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def as_user(user) -> Client:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def member(personas):
+    return personas["member"].user
+
+
+@pytest.fixture
+def reviewer(personas):
+    return personas["organiser"].user
+
+
+@pytest.fixture
+def legal(member, reviewer):
+    return services.approve(services.propose(actor=member, data=LEGAL), actor=reviewer)
+
+
+def test_a_proposal_is_reviewed_approved_and_the_proposer_told(
+    member, reviewer, django_capture_on_commit_callbacks
+):
+    proposal = services.propose(actor=member, data=LEGAL)
+    assert not Organisation.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        org = services.approve(proposal, actor=reviewer)
+    assert org.text("sr").name == "Правна помоћ"  # Cyrillic derived
+    assert Revision.objects.filter(organisation=org).count() == 1
+    assert any(m.to == [member.email] for m in mail.outbox)
+
+
+def test_a_rejection_needs_a_reason_which_the_proposer_gets(
+    member, reviewer, django_capture_on_commit_callbacks
+):
+    proposal = services.propose(actor=member, data=LEGAL)
+    with pytest.raises(services.DirectoryError, match="reason"):
+        services.reject(proposal, actor=reviewer, reason=" ")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reject(proposal, actor=reviewer, reason="Not in Serbia")
+    assert Proposal.objects.get().status == "rejected"
+    assert "Not in Serbia" in mail.outbox[-1].body
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"name": ""}, "name"),
+        ({"website": "not a url"}, "website"),
+        ({"website": "javascript:alert(1)"}, "website"),
+        ({"email": "nobody@"}, "email"),
+        ({"telegram": "a b"}, "Telegram"),
+        ({"kind": "cult"}, "kind"),
+    ],
+)
+def test_bad_proposals_are_refused_with_a_reason(member, change, message):
+    with pytest.raises(services.DirectoryError, match=message):
+        services.propose(actor=member, data={**LEGAL, **change})
+    assert not Proposal.objects.exists()
+
+
+def test_a_duplicate_is_offered_as_a_correction(member, legal):
+    with pytest.raises(services.Duplicate) as raised:
+        services.propose(actor=member, data={**LEGAL, "name": "PRAVNA POMOĆ", "city": "beograd"})
+    assert raised.value.existing == legal
+    response = as_user(member).post(
+        "/en/directory/propose/",
+        {"language": "sr", "name": "Правна помоћ", "kind": "ngo", "city": "Beograd"},
+    )
+    assert response.status_code == 409
+    assert soup(response).select_one(f'a[href="/en/directory/{legal.slug}/correct/"]')
+
+
+def test_a_correction_keeps_both_versions_in_the_history(member, reviewer, legal):
+    proposal = services.propose(
+        actor=member, data={**LEGAL, "opening_hours": "Mon–Fri 10–18"}, organisation=legal
+    )
+    services.approve(proposal, actor=reviewer)
+    revisions = list(Revision.objects.filter(organisation=legal).order_by("created_at"))
+    assert len(revisions) == 2
+    assert revisions[0].data["opening_hours"] == "" and revisions[1].data["opening_hours"]
+    page = soup(Client().get(f"/en/directory/{legal.slug}/"))
+    assert len(page.select("ul.revisions li")) == 2
+
+
+def test_filters_by_area_and_language_and_search_in_both_scripts(legal):
+    assert list(services.organisations(area="legal", language="ru")) == [legal]
+    assert not services.organisations(area="housing").exists()
+    assert list(services.organisations(query="правни")) == [legal]
+    page = soup(Client().get("/en/directory/?area=legal&language=ru"))
+    assert [a.get_text() for a in page.select("li.organisation h2 a")] == ["Pravna pomoć"]
+    assert Client().get("/en/directory/?area=astrology").status_code == 400
+
+
+def test_organisation_page_has_json_ld(legal):
+    page = soup(Client().get(f"/en/directory/{legal.slug}/"))
+    data = json.loads(page.select_one('script[type="application/ld+json"]').string)
+    assert data["@type"] == "Organization" and data["knowsLanguage"] == ["ru", "sr"]
+
+
+@pytest.fixture
+def stale_guide(reviewer, legal):
+    return services.save_guide(
+        None,
+        actor=reviewer,
+        language="ru",
+        topic="arriving",
+        title="Безвизовое пребывание",
+        body="## Сроки\n\nТридцать дней.\n\n## Продление\n\nБоравак.",
+        steps="Проверить дату\nЗарегистрироваться",
+        sources="",
+        verify_by=timezone.localdate() - timedelta(days=1),
+        organisations=[legal],
+    )
+
+
+def test_a_stale_guide_warns_readers_and_waits_on_the_reviewers_list(
+    stale_guide, reviewer, django_capture_on_commit_callbacks
+):
+    page = soup(Client().get(f"/ru/guides/{stale_guide.slug}/"))
+    assert page.select_one(".stale-warning")
+    assert page.select_one(".no-sources")  # a guide without sources says so
+    assert [a.get_text() for a in page.select(".toc a")] == ["Сроки", "Продление"]
+    assert len(page.select(".checklist input[type=checkbox]")) == 2
+    review = soup(as_user(reviewer).get("/en/directory/review/"))
+    assert stale_guide.slug in str(review.select_one("ul.stale"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.tell_reviewers_about_stale_guides() == 1
+    assert any(m.to == [reviewer.email] for m in mail.outbox)
+    as_user(reviewer).post(f"/en/guides/{stale_guide.slug}/verify/")
+    stale_guide.refresh_from_db()
+    assert not stale_guide.is_stale and stale_guide.last_verified_at == timezone.localdate()
+    assert stale_guide.revisions.first().note == "Verified"
+    assert not soup(Client().get(f"/ru/guides/{stale_guide.slug}/")).select_one(".stale-warning")
+
+
+def test_guides_are_found_by_the_site_search_in_both_scripts(reviewer):
+    services.save_guide(
+        None,
+        actor=reviewer,
+        language="sr-latn",
+        topic="banking",
+        title="Otvaranje računa",
+        body="Pasoš i boravak.",
+        verify_by=timezone.localdate() + timedelta(days=30),
+    )
+    page = soup(Client().get("/sr/bulletins/search/?q=рачуна"))
+    assert page.select("ul.guide-results li a")
+
+
+def test_guide_sources_must_be_links(reviewer):
+    with pytest.raises(services.DirectoryError, match="web addresses"):
+        services.save_guide(
+            None,
+            actor=reviewer,
+            language="en",
+            topic="health",
+            title="T",
+            body="B",
+            sources="the ministry",
+            verify_by=timezone.localdate(),
+        )
+    assert not Guide.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "url", "expected"),
+    [
+        ("anonymous", "/en/directory/propose/", 302),
+        ("member", "/en/directory/propose/", 200),
+        ("member", "/en/directory/review/", 403),
+        ("volunteer", "/en/directory/review/", 403),
+        ("organiser", "/en/directory/review/", 200),
+        ("editor", "/en/directory/review/", 200),
+        ("member", "/en/guides/new/", 403),
+        ("editor", "/en/guides/new/", 200),
+    ],
+)
+def test_who_reaches_the_directory_pages(personas, who, url, expected):
+    client = Client() if who == "anonymous" else as_user(personas[who].user)
+    assert client.get(url).status_code == expected
+
+
+ORG_FIELDS = {
+    "slug",
+    "kind",
+    "language",
+    "name",
+    "description_html",
+    "areas",
+    "languages_spoken",
+    "city",
+    "address",
+    "online",
+    "opening_hours",
+    "website",
+    "email",
+    "telegram",
+    "verified",
+    "url",
+}
+
+
+def test_the_api_returns_only_the_listed_fields(legal, member):
+    services.propose(actor=member, data={**LEGAL, "name": "Secret pending", "city": "Niš"})
+    page = Client().get("/api/v1/organisations?area=legal&spoken=ru").json()
+    (org,) = page["results"]
+    assert set(org) == ORG_FIELDS
+    assert "Secret pending" not in json.dumps(page)
+    assert set(Client().get(f"/api/v1/organisations/{legal.slug}").json()) == ORG_FIELDS
+    assert Client().get("/api/v1/organisations?area=astrology").status_code == 422

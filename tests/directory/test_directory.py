@@ -186,7 +186,9 @@ def test_guides_are_found_by_the_site_search_in_both_scripts(reviewer):
 
 
 def test_guide_sources_must_be_links(reviewer):
-    with pytest.raises(services.DirectoryError, match="web addresses"):
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(services.DirectoryError, match="web addresses"):
         services.save_guide(
             None,
             actor=reviewer,

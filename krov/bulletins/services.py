@@ -211,6 +211,8 @@ def search(query: str, *, language: str | None = None) -> QuerySet[PostVersion]:
     ).select_related("post")
     if language:
         versions = versions.filter(language=language)
+    if not site_search.words(query):
+        return versions.none()
     found = site_search.match(versions, "search_text", query)
     if connection.vendor == "postgresql":
         return found.order_by("-rank", "-post__published_at")

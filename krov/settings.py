@@ -8,7 +8,9 @@ configuration table in README.md lists them all.
 from __future__ import annotations
 
 import os
+import re
 import secrets
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,18 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
         raise SettingsError(name, f"expected a whole number, got {raw!r}") from None
     if value < minimum:
         raise SettingsError(name, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def env_decimal(name: str, default: str, *, minimum: str = "0") -> Decimal:
+    raw = os.environ.get(name)
+    text = default if raw is None or raw.strip() == "" else raw.strip()
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise SettingsError(name, f"expected a number such as 117.2, got {raw!r}") from None
+    if not value.is_finite() or value < Decimal(minimum):
+        raise SettingsError(name, f"must be a number of at least {minimum}, got {raw!r}")
     return value
 
 
@@ -169,6 +183,7 @@ INSTALLED_APPS = [
     "krov.events",
     "krov.bulletins",
     "krov.directory",
+    "krov.housing",
     "krov.api",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -491,3 +506,23 @@ KROV_EVENT_ATTENDEE_DAYS = env_int("KROV_EVENT_ATTENDEE_DAYS", 14, minimum=0)
 KROV_BULLETINS_SELF_APPROVAL = env_bool("KROV_BULLETINS_SELF_APPROVAL", False)
 # Requests per minute one client may make to the public API.
 KROV_API_PER_MINUTE = env_int("KROV_API_PER_MINUTE", 120, minimum=1)
+
+# --- housing -----------------------------------------------------------------------------
+
+# Dinars per euro used to convert RSD rents (each listing and observation keeps the rate used).
+KROV_HOUSING_RSD_PER_EUR = env_decimal("KROV_HOUSING_RSD_PER_EUR", "117.2", minimum="1")
+# Listings disappear this many days after publishing unless the poster renews them.
+KROV_HOUSING_LISTING_DAYS = env_int("KROV_HOUSING_LISTING_DAYS", 30, minimum=1)
+# A rent per m² (EUR) outside these bounds is kept, flagged, and left out of the index.
+KROV_RENT_PER_M2_MIN = env_decimal("KROV_RENT_PER_M2_MIN", "2")
+KROV_RENT_PER_M2_MAX = env_decimal("KROV_RENT_PER_M2_MAX", "60")
+# Index cells with fewer observations are shown as "too few data", never as a number.
+KROV_RENT_MIN_CELL = env_int("KROV_RENT_MIN_CELL", 5, minimum=1)
+# The fair-rent check needs at least this many comparable rents.
+KROV_RENT_FAIR_MIN = env_int("KROV_RENT_FAIR_MIN", 10, minimum=1)
+# The month the rent index compares with by default ("×2.0 since February 2022").
+KROV_RENT_BASE_MONTH = env_str("KROV_RENT_BASE_MONTH", "2022-02")
+if not re.fullmatch(r"(19|20)\d\d-(0[1-9]|1[0-2])", KROV_RENT_BASE_MONTH):
+    raise SettingsError("KROV_RENT_BASE_MONTH", f"expected YYYY-MM, got {KROV_RENT_BASE_MONTH!r}")
+# Messages one member may send to posters per hour.
+KROV_HOUSING_MESSAGES_PER_HOUR = env_int("KROV_HOUSING_MESSAGES_PER_HOUR", 20, minimum=1)

@@ -6,12 +6,14 @@ limits, CORS and the query-length limit are applied by krov.api.middleware."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Literal
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import HttpError
 
@@ -21,6 +23,9 @@ from krov.core import markdown
 from krov.directory import services as directory
 from krov.directory.models import Organisation
 from krov.events.models import Event, EventText
+from krov.housing import index as rent_index
+from krov.housing.models import District, RentIndexCell, RentObservation
+from krov.housing.parsing import parse_month
 
 Language = Literal["ru", "uk", "sr", "sr-latn", "en", "de"]
 Kind = Literal["open_mic", "concert", "lecture", "film", "protest", "meeting", "other"]
@@ -30,7 +35,8 @@ api = NinjaAPI(
     title="Krov public API",
     version="1",
     description=(
-        "Read-only public data of Krov: published events and bulletins. Dates in filters "
+        "Read-only public data of Krov: published events, bulletins, organisations and the "
+        "rent index by district. Dates in filters "
         "must lie between the years 1900 and 2200."
     ),
     docs_url=None,  # the interactive docs load third-party assets: not on Krov
@@ -273,6 +279,161 @@ def get_organisation(request: HttpRequest, slug: str, lang: Language = "en"):
     if org is None:
         return Status(404, {"detail": "No organisation has this slug."})
     return Status(200, _organisation_out(request, org, lang))
+
+
+# --- rent index --------------------------------------------------------------------------
+
+
+def _number(value) -> float | None:
+    return float(value) if value is not None else None
+
+
+def _cell_out(cell: RentIndexCell | None) -> dict | None:
+    if cell is None:
+        return None
+    return {
+        "month": cell.month,
+        "suppressed": cell.suppressed,
+        "count": None if cell.suppressed else cell.count,
+        "median_rent": _number(cell.median_rent),
+        "q1_rent": _number(cell.q1_rent),
+        "q3_rent": _number(cell.q3_rent),
+        "median_per_m2": _number(cell.median_m2),
+        "q1_per_m2": _number(cell.q1_m2),
+        "q3_per_m2": _number(cell.q3_m2),
+        "flagged": cell.flagged,
+    }
+
+
+def _synthetic() -> bool:
+    return RentObservation.objects.filter(source=RentObservation.SYNTHETIC_SOURCE).exists()
+
+
+def _month(value: str | None, default: date | None) -> date | None:
+    if not value:
+        return default
+    try:
+        return parse_month(value)
+    except ValueError:
+        raise HttpError(400, "Months are written YYYY-MM, e.g. 2022-02.") from None
+
+
+@api.get(
+    "/rents",
+    response={200: schemas.RentOverview, 400: schemas.Message},
+    summary="The rent index: every district at the latest month",
+    description=(
+        "Median monthly rent (EUR), median per m², interquartile ranges and counts for the "
+        "city and each district in the latest month, with the change against 12 months "
+        "before and against a base month. Cells with too few rents are `suppressed` and "
+        "carry no figures."
+    ),
+)
+def rent_overview(
+    request: HttpRequest,
+    lang: Language = "en",
+    month: str | None = Query(None, max_length=7, description="YYYY-MM; default the latest"),
+    base: str | None = Query(None, max_length=7, description="YYYY-MM; default 2022-02"),
+):
+    with translation.override(lang):
+        chosen = _month(month, rent_index.latest_month())
+        base_month = _month(base, rent_index.base_month())
+        rows = rent_index.overview(chosen, base_month) if chosen else []
+        areas = [
+            {
+                "area": row.area,
+                "name": str(row.name),
+                "latest": _cell_out(row.latest),
+                "change_12_months": _number(row.change_year),
+                "change_since_base": _number(row.change_base),
+                "url": _absolute(request, f"/{lang}/housing/rents/{row.area}/"),
+            }
+            for row in rows
+        ]
+    return {
+        "month": chosen,
+        "base_month": base_month,
+        "currency": "EUR",
+        "min_cell": settings.KROV_RENT_MIN_CELL,
+        "synthetic": _synthetic(),
+        "areas": areas,
+    }
+
+
+@api.get(
+    "/rents/check",
+    response={200: schemas.FairRentOut, 400: schemas.Message, 404: schemas.Message},
+    summary="Fair-rent check: where a rent lies in its district",
+    description=(
+        "The percentile of a rent among the district's counted rents of the last three "
+        "months for flats within 30% of the size. `enough_data` is false when there are "
+        "too few comparable rents."
+    ),
+)
+def rent_check(
+    request: HttpRequest,
+    district: str = Query(..., max_length=40),
+    size_m2: float = Query(..., gt=0, le=10_000),
+    rent: float = Query(..., gt=0, le=1_000_000),
+    currency: Literal["EUR", "RSD"] = "EUR",
+    lang: Language = "en",
+):
+    place = District.objects.filter(slug=district).first()
+    if place is None:
+        return Status(404, {"detail": "No district has this slug; see /api/v1/rents."})
+    with translation.override(lang):
+        rent_eur, _rate = rent_index.to_eur(Decimal(str(rent)), currency)
+        verdict = rent_index.fair_rent(place, Decimal(str(size_m2)), rent_eur)
+        return Status(
+            200,
+            {
+                "district": place.slug,
+                "rent_eur": float(rent_eur),
+                "sample_size": verdict.count,
+                "enough_data": verdict.enough,
+                "percentile": verdict.percentile,
+                "median_rent": _number(verdict.median),
+                "verdict": str(verdict.sentence),
+            },
+        )
+
+
+@api.get(
+    "/rents/{area}",
+    response={200: schemas.RentSeries, 400: schemas.Message, 404: schemas.Message},
+    summary="The rent index of one district (or `city`), month by month",
+)
+def rent_series(
+    request: HttpRequest,
+    area: str,
+    lang: Language = "en",
+    since: str | None = Query(None, max_length=7, description="YYYY-MM"),
+    until: str | None = Query(None, max_length=7, description="YYYY-MM"),
+):
+    if area == RentIndexCell.CITY:
+        name = "city"
+    else:
+        place = District.objects.filter(slug=area[:40]).first()
+        if place is None:
+            return Status(404, {"detail": "No district has this slug; see /api/v1/rents."})
+        name = place.name(lang)
+    cells = RentIndexCell.objects.filter(area=area).order_by("month")
+    first, last = _month(since, None), _month(until, None)
+    if first:
+        cells = cells.filter(month__gte=first)
+    if last:
+        cells = cells.filter(month__lte=last)
+    return Status(
+        200,
+        {
+            "area": area,
+            "name": name,
+            "currency": "EUR",
+            "min_cell": settings.KROV_RENT_MIN_CELL,
+            "synthetic": _synthetic(),
+            "months": [_cell_out(c) for c in cells],
+        },
+    )
 
 
 @api.exception_handler(HttpError)

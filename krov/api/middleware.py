@@ -58,7 +58,7 @@ class ApiMiddleware:
             return ""
         digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
         versions = ".".join(
-            str(pagecache.version(name)) for name in ("events", "bulletins", "directory")
+            str(pagecache.version(name)) for name in ("events", "bulletins", "directory", "housing")
         )
         return f"krov:api:{versions}:{digest}"
 

@@ -96,3 +96,53 @@ class OrganisationPage(Schema):
 class DateRange(Schema):
     since: date | None = None
     until: date | None = None
+
+
+class RentCellOut(Schema):
+    month: date
+    suppressed: bool
+    count: int | None
+    median_rent: float | None
+    q1_rent: float | None
+    q3_rent: float | None
+    median_per_m2: float | None
+    q1_per_m2: float | None
+    q3_per_m2: float | None
+    flagged: int
+
+
+class RentAreaOut(Schema):
+    area: str
+    name: str
+    latest: RentCellOut | None
+    change_12_months: float | None
+    change_since_base: float | None
+    url: str
+
+
+class RentOverview(Schema):
+    month: date | None
+    base_month: date
+    currency: str
+    min_cell: int
+    synthetic: bool
+    areas: list[RentAreaOut]
+
+
+class RentSeries(Schema):
+    area: str
+    name: str
+    currency: str
+    min_cell: int
+    synthetic: bool
+    months: list[RentCellOut]
+
+
+class FairRentOut(Schema):
+    district: str
+    rent_eur: float
+    sample_size: int
+    enough_data: bool
+    percentile: int | None
+    median_rent: float | None
+    verdict: str

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from krov.housing.models import Ban, District, Listing, RentImport
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ["name_latin", "name_cyrillic", "city", "position", "active"]
+    list_editable = ["position", "active"]
+    search_fields = ["name_latin", "name_cyrillic", "aliases"]
+
+
+@admin.register(Listing)
+class ListingAdmin(admin.ModelAdmin):
+    list_display = ["title", "district", "rent", "currency", "status", "expires_at"]
+    list_filter = ["status", "district"]
+    raw_id_fields = ["poster"]
+
+
+@admin.register(RentImport)
+class RentImportAdmin(admin.ModelAdmin):
+    list_display = ["file_name", "created_at", "rows_read", "imported", "rejected"]
+    readonly_fields = [f.name for f in RentImport._meta.fields]
+
+
+@admin.register(Ban)
+class BanAdmin(admin.ModelAdmin):
+    list_display = ["user", "reason", "created_at"]
+    raw_id_fields = ["user", "banned_by"]

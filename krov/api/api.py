@@ -337,7 +337,7 @@ def rent_overview(
 ):
     with translation.override(lang):
         chosen = _month(month, rent_index.latest_month())
-        base_month = _month(base, rent_index.base_month())
+        base_month = _month(base, None) or rent_index.base_month()
         rows = rent_index.overview(chosen, base_month) if chosen else []
         areas = [
             {

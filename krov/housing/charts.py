@@ -6,6 +6,7 @@ own interactivity script is removed: Krov pages load no third-party code."""
 from __future__ import annotations
 
 import re
+import sys
 
 import pygal
 from django.utils.formats import date_format
@@ -14,6 +15,10 @@ from django.utils.translation import gettext as _
 from pygal.style import Style
 
 from krov.housing.models import RentIndexCell
+
+# pygal appends a legacy sys.meta_path hook (for its map plugins, unused here) that makes
+# every later import emit an ImportWarning on Python 3.11+; take it out again.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
 
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)

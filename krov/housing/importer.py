@@ -102,12 +102,15 @@ def _row(
     cells: list[str], positions: dict[str, int], districts: dict[str, District], source: str
 ) -> RentObservation:
     values = {}
+    missing = []
     for column in COLUMNS:
         position = positions[column]
-        value = cells[position].strip() if position < len(cells) else None
-        if value is None or (value == "" and column != "source"):
-            raise ValueError(f"missing {column}")
+        value = cells[position].strip() if position < len(cells) else ""
+        if value == "" and column != "source":
+            missing.append(column)
         values[column] = value
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
     observed = parse_date(values["date"])
     district = districts.get(name_key(values["district"]))
     if district is None:

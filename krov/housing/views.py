@@ -111,7 +111,7 @@ def listing(request: HttpRequest, pk: int) -> HttpResponse:
         "message_form": forms.MessageForm(),
         "flag_form": forms.FlagForm(),
         "reason_form": forms.ReasonForm(),
-        "conversation": Conversation.objects.filter(listing=item, member=user).first()
+        "conversation": Conversation.objects.filter(listing=item, member_id=user.pk).first()
         if is_member and not own
         else None,
         "synthetic": _synthetic(),
@@ -224,7 +224,7 @@ def poster_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @require_safe
 def mine(request: HttpRequest) -> HttpResponse:
     listings = (
-        Listing.objects.filter(poster=request.user)
+        Listing.objects.filter(poster=_user(request))
         .select_related("district")
         .order_by("-published_at")
     )

@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.telegram_intake
 	$(BIN)/python -m bench.public_pages
 	$(BIN)/python -m bench.bulletins
+	$(BIN)/python -m bench.rent_index
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

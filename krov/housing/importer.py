@@ -68,7 +68,7 @@ def district_names() -> dict[str, District]:
 
 
 def plausible(rent_eur: Decimal, size_m2: Decimal) -> bool:
-    per_m2 = rent_eur / size_m2
+    per_m2 = (rent_eur / size_m2).quantize(index.CENT)
     return settings.KROV_RENT_PER_M2_MIN <= per_m2 <= settings.KROV_RENT_PER_M2_MAX
 
 

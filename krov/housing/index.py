@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, FloatField, Max, Min
+from django.db.models import Count, FloatField, Max, Min, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -98,8 +98,21 @@ def recompute(months: Iterable[date]) -> int:
     return len(months)
 
 
+def reflag() -> int:
+    """Apply the current plausibility bounds (KROV_RENT_PER_M2_MIN/MAX) to every observation
+    not excluded by moderators. Returns how many changed status."""
+    low, high = settings.KROV_RENT_PER_M2_MIN, settings.KROV_RENT_PER_M2_MAX
+    outside = Q(per_m2__lt=low) | Q(per_m2__gt=high)
+    implausible = RentObservation.Status.IMPLAUSIBLE
+    changed = RentObservation.objects.filter(outside, status=OK).update(status=implausible)
+    changed += RentObservation.objects.filter(status=implausible).exclude(outside).update(status=OK)
+    return changed
+
+
 def rebuild() -> int:
-    """Recompute every month that has observations or cells."""
+    """Re-apply the plausibility bounds, then recompute every month that has observations
+    or cells."""
+    reflag()
     months = set(RentObservation.objects.values_list("month", flat=True).distinct())
     stale = set(RentIndexCell.objects.values_list("month", flat=True).distinct()) - months
     RentIndexCell.objects.filter(month__in=stale).delete()

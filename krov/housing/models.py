@@ -269,7 +269,7 @@ class RentObservation(models.Model):
     rate = models.DecimalField(max_digits=10, decimal_places=4, default=1)
     rent_eur = models.DecimalField(max_digits=10, decimal_places=2)
     per_m2 = models.DecimalField(max_digits=9, decimal_places=2)
-    source = models.CharField(max_length=80)
+    source = models.CharField(max_length=80, db_index=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OK)
     listing = models.OneToOneField(
         Listing, on_delete=models.SET_NULL, null=True, blank=True, related_name="observation"

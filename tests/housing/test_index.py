@@ -186,3 +186,19 @@ def test_rsd_is_converted_with_the_configured_rate():
     with override_settings(KROV_HOUSING_RSD_PER_EUR=Decimal("100")):
         assert index.to_eur(Decimal("50000"), "RSD")[0] == Decimal("500.00")
     assert index.to_eur(Decimal("650"), "EUR") == (Decimal("650.00"), Decimal(1))
+
+
+def test_rebuild_applies_changed_plausibility_bounds(settings):
+    add_observations("vracar", [500, 600, 700, 800, 900], month=MARCH)  # 10–18 EUR/m²
+    add_observations("vracar", [4000], month=MARCH)  # 80 EUR/m²: implausible at first
+    RentObservation.objects.filter(rent_eur=4000).update(status=RentObservation.Status.IMPLAUSIBLE)
+    add_observations("vracar", [100], month=MARCH, status=RentObservation.Status.EXCLUDED)
+    settings.KROV_RENT_PER_M2_MAX = Decimal("100")
+    settings.KROV_RENT_PER_M2_MIN = Decimal("11")
+    index.rebuild()
+    statuses = dict(RentObservation.objects.values_list("rent_eur", "status"))
+    assert statuses[Decimal("4000.00")] == "ok"
+    assert statuses[Decimal("500.00")] == "implausible"  # 10 EUR/m² is now below the bound
+    assert statuses[Decimal("100.00")] == "excluded"  # a moderator's decision stays
+    cell = RentIndexCell.objects.get(area="vracar", month=MARCH)
+    assert (cell.count, cell.flagged) == (5, 1)

@@ -1,0 +1,269 @@
+"""The rent index with 1,000,000 observations (6 years × 17 districts), on SQLite and on
+PostgreSQL (when one answers on 127.0.0.1:5432).
+
+For each database, in one run:
+- full rebuild (`index.rebuild()`: medians and quartiles per district and month in Python)
+  as a ratio against a plain `SELECT district, month, COUNT(*), AVG(rent) … GROUP BY` over
+  the same table;
+- an incremental update after adding 1,000 observations to one month, as a ratio of the
+  full rebuild;
+- the rents page (cache cleared before each request): query count and time with 10,000
+  and with 1,000,000 observations, as a ratio against a bare view.
+
+Run with `make bench` or `python -m bench.rent_index`; BENCH_OBSERVATIONS changes the size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+OBSERVATIONS = int(os.environ.get("BENCH_OBSERVATIONS", "1000000"))
+SMALL = 10_000
+PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+PG_DB = "krov_bench_rents"
+COLUMNS = (
+    "observed_on, month, district_id, size_m2, rent, currency, rate, rent_eur, per_m2, "
+    "source, status"
+)
+
+
+def _timed(fn, repeat: int = 1) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def _insert(rows: list[tuple]) -> None:
+    from django.db import connection
+
+    table = "housing_rentobservation"
+    connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        with (
+            connection.connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({COLUMNS}) FROM STDIN") as copy,  # noqa: S608
+        ):
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join(["%s"] * 11)
+        with connection.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {table} ({COLUMNS}) VALUES ({marks})", rows)  # noqa: S608
+
+
+def _rows(count: int, *, seed: int):
+    from django.utils import timezone
+
+    from krov.housing import synthetic
+    from krov.housing.importer import plausible
+    from krov.housing.models import District
+
+    districts = dict(District.objects.values_list("slug", "id"))
+    per_month = sum(n for _level, n in synthetic.LEVELS.values())
+    months = 71
+    scale = count / (per_month * months)
+    out = []
+    for row in synthetic.rows(districts, end=timezone.localdate(), seed=seed, scale=scale):
+        day, month, district_id, size, rent, currency, rate, rent_eur, per_m2 = row
+        status = "ok" if plausible(rent_eur, size) else "implausible"
+        out.append((day, month, district_id, size, rent, currency, rate, rent_eur, per_m2,
+                    "bench", status))  # fmt: skip
+        if len(out) == count:
+            break
+    return out
+
+
+def _page(client, path: str, rounds: int = 20) -> tuple[float, int]:
+    from django.core.cache import cache
+    from django.db import connection
+
+    queries: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    cache.clear()
+    with connection.execute_wrapper(count):
+        response = client.get(path)
+    assert response.status_code == 200, response.status_code
+    samples = []
+    for _ in range(rounds):
+        cache.clear()
+        started = time.perf_counter()
+        client.get(path)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples), len(queries)
+
+
+def worker() -> dict:
+    """Runs inside a process whose environment names the database."""
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.ROOT_URLCONF = "bench.urls"
+    settings.STORAGES["staticfiles"] = {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+    }
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from krov.housing import index
+    from krov.housing.models import RentObservation
+
+    call_command("migrate", verbosity=0)
+    client = Client()
+    result: dict = {"vendor": connection.vendor, "observations": OBSERVATIONS}
+
+    started = time.perf_counter()
+    rows = _rows(OBSERVATIONS, seed=7)
+    result["generate_s"] = time.perf_counter() - started
+
+    _insert(rows[:SMALL])
+    index.rebuild()
+    hello = _page(client, "/bench/hello")[0]
+    result["page_small_s"], result["page_small_queries"] = _page(client, "/en/housing/rents/")
+    result["hello_s"] = hello
+
+    started = time.perf_counter()
+    _insert(rows[SMALL:])
+    result["insert_s"] = time.perf_counter() - started
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE housing_rentobservation")
+    result["count"] = RentObservation.objects.count()
+
+    def group_by():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT district_id, month, COUNT(*), AVG(rent_eur) "
+                "FROM housing_rentobservation GROUP BY district_id, month"
+            )
+            cursor.fetchall()
+
+    group_by()  # warm the page cache of the database
+    result["group_by_s"] = _timed(group_by, repeat=3)
+    result["rebuild_s"] = _timed(index.rebuild, repeat=2)
+    result["months"] = len(set(RentObservation.objects.values_list("month", flat=True)))
+
+    latest = index.latest_month()
+    extra = [r for r in _rows(20_000, seed=99) if r[1] == latest][:1000]
+    while len(extra) < 1000:
+        extra += extra[: 1000 - len(extra)]
+    _insert([(*r[:9], "bench-extra", r[10]) for r in extra])
+    result["incremental_s"] = _timed(lambda: index.recompute([latest]), repeat=3)
+
+    hello = _page(client, "/bench/hello")[0]
+    result["page_large_s"], result["page_large_queries"] = _page(client, "/en/housing/rents/")
+    result["hello_large_s"] = hello
+    result["district_page_s"], result["district_page_queries"] = _page(
+        client, "/en/housing/rents/vracar/"
+    )
+    result["chart_s"], result["chart_queries"] = _page(client, "/en/housing/rents/city/chart.svg")
+    return result
+
+
+def _postgres_available() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def _run(database_url: str, data_dir: str) -> dict:
+    env = {
+        **os.environ,
+        "KROV_DEBUG": "0",
+        "KROV_SECRET_KEY": "bench-" + "x" * 60,
+        "KROV_FIELD_KEYS": Fernet.generate_key().decode(),
+        "KROV_ALLOWED_HOSTS": "testserver",
+        "KROV_SSL_REDIRECT": "0",
+        "KROV_DATA_DIR": data_dir,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": "",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    out = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-m", "bench.rent_index", "--worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3000,
+        check=False,
+    )
+    if out.returncode:
+        sys.stderr.write(out.stderr[-4000:])
+        raise SystemExit(f"rent index bench failed on {database_url}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _report(r: dict) -> None:
+    print(f"-- {r['vendor']}: {r['count']:,} observations over {r['months']} months")
+    print(f"   plain GROUP BY (COUNT, AVG)   {r['group_by_s'] * 1000:9.1f} ms   = 1.0 (baseline)")
+    print(
+        f"   full rebuild (median, IQR)    {r['rebuild_s'] * 1000:9.1f} ms   = "
+        f"{r['rebuild_s'] / r['group_by_s']:.1f}× the GROUP BY"
+    )
+    print(
+        f"   +1,000 in one month, update   {r['incremental_s'] * 1000:9.1f} ms   = "
+        f"{r['incremental_s'] / r['rebuild_s']:.3f}× the rebuild"
+    )
+    print(
+        f"   rents page, {SMALL:,} obs.       {r['page_small_s'] * 1000:9.1f} ms   "
+        f"{r['page_small_queries']} queries, {r['page_small_s'] / r['hello_s']:.1f}× a bare view"
+    )
+    print(
+        f"   rents page, {r['count']:,} obs.   {r['page_large_s'] * 1000:9.1f} ms   "
+        f"{r['page_large_queries']} queries, "
+        f"{r['page_large_s'] / r['hello_large_s']:.1f}× a bare view"
+    )
+    print(
+        f"   district page                 {r['district_page_s'] * 1000:9.1f} ms   "
+        f"{r['district_page_queries']} queries; SVG chart {r['chart_s'] * 1000:.1f} ms, "
+        f"{r['chart_queries']} queries"
+    )
+    print(f"   (generating the rows took {r['generate_s']:.1f} s, inserting {r['insert_s']:.1f} s)")
+
+
+def main() -> None:
+    if "--worker" in sys.argv:
+        print(json.dumps(worker()))
+        return
+    print(f"== rent index bench: {OBSERVATIONS:,} synthetic observations")
+    data_dir = tempfile.mkdtemp(prefix="krov-bench-rents-")
+    os.makedirs(os.path.join(data_dir, "static"))
+    _report(_run(f"sqlite:///{data_dir}/bench.sqlite3", data_dir))
+    if not _postgres_available():
+        print("-- PostgreSQL: nothing answers on 127.0.0.1:5432; skipped")
+        return
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
+        admin.execute(f"CREATE DATABASE {PG_DB}")
+    try:
+        _report(_run(f"postgres://postgres@127.0.0.1:5432/{PG_DB}", data_dir))
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
+
+
+if __name__ == "__main__":
+    main()

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from krov.housing.importer import ImportRefused, import_rents
 from krov.housing.models import District, RentImport, RentIndexCell, RentObservation
@@ -240,3 +241,38 @@ def test_future_and_ancient_dates_are_refused():
         parse_date("2026-07-01", today=date(2026, 6, 1))
     with pytest.raises(ValueError, match="before the year 2000"):
         parse_date("1999-12-31", today=date(2026, 6, 1))
+
+
+class ArbitraryFiles(HypothesisTestCase):
+    """Whatever bytes arrive, the import answers with a report or a refusal, and every row
+    it read is accounted for."""
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        body=st.lists(
+            st.lists(
+                st.one_of(
+                    st.sampled_from(["2024-03-01", "Vračar", "Земун", "50", "48,5", "EUR", "RSD"]),
+                    st.text(max_size=12),
+                ),
+                max_size=7,
+            ),
+            max_size=12,
+        ),
+        raw=st.binary(max_size=60),
+    )
+    def test_any_file_gets_a_report_or_a_refusal(self, body, raw):
+        lines = ["date,district,size_m2,rent,currency,source"]
+        lines += [",".join(cell.replace(",", " ").replace('"', "") for cell in row) for row in body]
+        for data in ("\n".join(lines).encode(), raw):
+            try:
+                report = import_rents(data, file_name="h.csv")
+            except ImportRefused as error:
+                assert str(error)
+                continue
+            written = RentObservation.objects.filter(rent_import__file_name="h.csv")
+            assert report.rows_read == report.imported + report.already_present + len(
+                report.rejected
+            )
+            assert all(isinstance(line, int) and reason for line, reason in report.rejected)
+            assert written.count() >= report.imported

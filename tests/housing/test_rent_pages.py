@@ -9,7 +9,10 @@ from decimal import Decimal
 
 import pytest
 from bs4 import BeautifulSoup
+from django.test import Client
 from django.utils import timezone, translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from krov.housing import demo, index, synthetic
 from krov.housing.models import District, Listing, RentIndexCell, RentObservation
@@ -199,3 +202,22 @@ def test_the_synthetic_data_doubles_after_early_2022_and_is_labelled(client):
     assert "synthetic dataset generated for demonstration" in page
     assert demo.load()[0].startswith("Housing: 0 SYNTHETIC rent observations")  # idempotent
     assert timezone.localdate() >= RentObservation.objects.latest("observed_on").observed_on
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["district", "size_m2", "rent", "currency", "base", "page", "sort"]),
+        st.text(max_size=15),
+        max_size=5,
+    )
+)
+def test_housing_forms_and_api_never_answer_5xx(params):
+    from urllib.parse import urlencode
+
+    client = Client()
+    query = urlencode(params)
+    for path in ("/en/housing/rents/check/", "/en/housing/rents/", "/en/housing/",
+                 "/api/v1/rents/check", "/api/v1/rents"):  # fmt: skip
+        response = client.get(f"{path}?{query}")
+        assert response.status_code < 500, (path, query)

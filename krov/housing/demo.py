@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from krov.accounts.models import User
-from krov.housing import index, services, synthetic
+from krov.housing import districts, index, services, synthetic
 from krov.housing.importer import plausible
 from krov.housing.models import District, Listing, RentObservation
 
@@ -111,6 +111,7 @@ def load_synthetic() -> int:
 
 
 def load() -> list[str]:
+    districts.ensure(District)
     created = load_synthetic()
     posters = {
         role: User.objects.filter(email=f"{role}@demo.krov.local").first()

@@ -19,7 +19,7 @@ def test_api_never_errs_and_keeps_to_its_schema(live_server, settings, data):
     settings.KROV_API_PER_MINUTE = 100_000
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 6
+    assert len(operations) == 9
     for operation in operations:
 
         @given(case=operation.as_strategy())

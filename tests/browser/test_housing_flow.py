@@ -13,7 +13,8 @@ from django.utils import timezone
 from PIL import Image
 
 from krov.accounts import services as account_services
-from krov.housing import index
+from krov.housing import districts, index
+from krov.housing.models import District
 from tests.browser.conftest import CHROMIUM
 from tests.housing.conftest import add_observations
 
@@ -42,6 +43,7 @@ def test_post_write_answer_and_read_the_rent_index(
     )
 
     def seed():
+        districts.ensure(District)  # an earlier transactional test may have flushed them
         add_observations("vracar", [600 + 10 * i for i in range(20)])
         index.rebuild()
 

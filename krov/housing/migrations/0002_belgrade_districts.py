@@ -1,48 +1,14 @@
-"""Belgrade's seventeen municipalities, in both scripts, with spellings seen in the wild."""
+"""Belgrade's seventeen municipalities (krov/housing/districts.py)."""
 
 from __future__ import annotations
 
 from django.db import migrations
 
-BELGRADE = [
-    ("stari-grad", "Stari grad", "Стари град", "Old Town\nСтарый город\nСтаре місто\nAltstadt"),
-    ("vracar", "Vračar", "Врачар", "Vrachar"),
-    ("savski-venac", "Savski venac", "Савски венац", "Савский венац\nSavski vijenac"),
-    (
-        "novi-beograd",
-        "Novi Beograd",
-        "Нови Београд",
-        "New Belgrade\nNeu-Belgrad\nNovi Bgd\nNBG\nНовый Белград\nНовий Белград",
-    ),
-    ("zemun", "Zemun", "Земун", ""),
-    ("vozdovac", "Voždovac", "Вождовац", "Vozhdovac"),
-    ("zvezdara", "Zvezdara", "Звездара", ""),
-    ("palilula", "Palilula", "Палилула", ""),
-    ("cukarica", "Čukarica", "Чукарица", "Chukarica\nTchoukaritsa"),
-    ("rakovica", "Rakovica", "Раковица", ""),
-    ("surcin", "Surčin", "Сурчин", "Surchin"),
-    ("grocka", "Grocka", "Гроцка", "Grotska"),
-    ("barajevo", "Barajevo", "Барајево", "Бараево"),
-    ("lazarevac", "Lazarevac", "Лазаревац", ""),
-    ("mladenovac", "Mladenovac", "Младеновац", ""),
-    ("obrenovac", "Obrenovac", "Обреновац", ""),
-    ("sopot", "Sopot", "Сопот", ""),
-]
-
 
 def seed(apps, schema_editor):
-    District = apps.get_model("housing", "District")
-    for position, (slug, latin, cyrillic, aliases) in enumerate(BELGRADE):
-        District.objects.get_or_create(
-            slug=slug,
-            defaults={
-                "name_latin": latin,
-                "name_cyrillic": cyrillic,
-                "aliases": aliases,
-                "city": "Beograd",
-                "position": position,
-            },
-        )
+    from krov.housing.districts import ensure
+
+    ensure(apps.get_model("housing", "District"))
 
 
 class Migration(migrations.Migration):

@@ -28,6 +28,11 @@ class ApiMiddleware:
             return self._cors(HttpResponse(status=204), preflight=True)
         if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
             return self._cors(JsonResponse({"detail": "The query string is too long."}, status=414))
+        if self._has_nul(request):
+            # PostgreSQL text cannot hold NUL: refuse it here rather than fail in a query.
+            return self._cors(
+                JsonResponse({"detail": "The request contains a NUL character."}, status=400)
+            )
         response: HttpResponse
         if not self._allowed(request):
             response = JsonResponse({"detail": "Too many requests; please slow down."}, status=429)
@@ -50,6 +55,15 @@ class ApiMiddleware:
             if conditional is not None:
                 response = conditional
         return self._cors(response)
+
+    @staticmethod
+    def _has_nul(request: HttpRequest) -> bool:
+        if "\x00" in request.path:
+            return True
+        return any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        )
 
     def _cache_key(self, request: HttpRequest) -> str:
         """Answers are the same for everyone: cache them for a minute, keyed by the versions

@@ -106,6 +106,11 @@ def test_filters_by_language_kind_tag_and_date(data):
         "/api/v1/events?q=" + "x" * 3000,
         "/api/v1/bulletins?since=0001-01-01",
         "/api/v1/events?until=9999-12-31",
+        # NUL cannot be stored or compared in PostgreSQL text: refused before any query.
+        "/api/v1/bulletins?tag=%00",
+        "/api/v1/rents/%00",
+        "/api/v1/rents/check?district=a%00&size_m2=50&rent=500",
+        "/api/v1/organisations/x%00y",
     ],
 )
 def test_bad_input_gets_a_clear_4xx_never_a_500(data, path):

@@ -384,7 +384,7 @@ def rents(request: HttpRequest) -> HttpResponse:
 
 def _area(slug: str) -> tuple[str, str, District | None]:
     if slug == RentIndexCell.CITY:
-        return slug, _("Whole city"), None
+        return slug, _("the whole city"), None
     district = District.objects.filter(slug=slug).first()
     if district is None:
         raise Http404

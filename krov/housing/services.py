@@ -493,3 +493,20 @@ def remind_expiring(now=None) -> int:
     if count:
         pagecache.invalidate("housing")
     return count
+
+
+# --- retention ---------------------------------------------------------------------------
+
+
+def purge_conversations(now=None) -> int:
+    """Delete conversations (and their messages) about listings no longer on the board,
+    KROV_HOUSING_MESSAGE_DAYS after their last message. Returns how many were deleted."""
+    now = now or timezone.now()
+    stale = Conversation.objects.filter(
+        updated_at__lt=now - timedelta(days=settings.KROV_HOUSING_MESSAGE_DAYS)
+    ).exclude(listing__status=Listing.Status.PUBLISHED, listing__expires_at__gt=now)
+    deleted = 0
+    for pk in list(stale.values_list("pk", flat=True)[:5000]):
+        Conversation.objects.filter(pk=pk).delete()
+        deleted += 1
+    return deleted

@@ -493,3 +493,22 @@ def test_the_index_cell_for_a_listing_month_is_recomputed_by_the_task(
         services.post_listing(member, listing_data(rent=Decimal("700")))
     cell = RentIndexCell.objects.get(area="vracar", month=timezone.localdate().replace(day=1))
     assert (cell.count, cell.median_rent) == (5, Decimal("600.00"))
+
+
+def test_old_conversations_about_listings_gone_from_the_board_are_deleted(
+    listing, member, other_member, capsys
+):
+    from django.core.management import call_command
+
+    from krov.housing.models import ConversationMessage
+
+    services.write(listing, other_member, "Hello")
+    later = timezone.now() + timedelta(days=91)
+    Listing.objects.filter(pk=listing.pk).update(expires_at=later + timedelta(days=1))
+    assert services.purge_conversations(now=later) == 0  # the listing is still on the board
+    services.close(listing, member, Listing.Status.RENTED)
+    assert services.purge_conversations(now=timezone.now() + timedelta(days=89)) == 0
+    assert services.purge_conversations(now=later) == 1
+    assert not Conversation.objects.exists() and not ConversationMessage.objects.exists()
+    call_command("purge")
+    assert "Deleted 0 housing conversation(s)" in capsys.readouterr().out

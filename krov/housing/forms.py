@@ -112,6 +112,11 @@ class FilterForm(forms.Form):
     )
     furnished = forms.BooleanField(label=_("Furnished"), required=False)
     pets = forms.BooleanField(label=_("Pets allowed"), required=False)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("Any language")), *LANGUAGES_SPOKEN.items()],
+    )
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,

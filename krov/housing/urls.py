@@ -13,6 +13,11 @@ urlpatterns = [
     path("housing/messages/", views.inbox, name="inbox"),
     path("housing/messages/<int:pk>/", views.conversation, name="conversation"),
     path("housing/moderation/", views.moderation, name="moderation"),
+    path(
+        "housing/moderation/members/<int:user_id>/lift-ban/",
+        views.lift_ban,
+        name="lift_ban",
+    ),
     path("housing/rents/", views.rents, name="rents"),
     path("housing/rents/check/", views.fair_rent, name="fair_rent"),
     path("housing/rents/<slug:area>/", views.rents_area, name="rents_area"),

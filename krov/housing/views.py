@@ -67,6 +67,7 @@ def board(request: HttpRequest) -> HttpResponse:
                 available_by=data["available_by"],
                 furnished=data["furnished"],
                 pets=data["pets"],
+                language=data["language"],
                 sort=data["sort"] or "new",
             )
         else:
@@ -343,13 +344,20 @@ def moderate(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.dismiss_flags(item, actor)
         elif action == "ban":
             services.ban(item.poster, actor, reason)
-        elif action == "unban":
-            services.lift_ban(item.poster, actor)
         else:
             raise Http404
     except services.HousingError as error:
         context = {"listing": item, "error": str(error)}
         return render(request, "housing/problem.html", context, status=409)
+    messages.success(request, _("Done."))
+    return redirect("housing:moderation")
+
+
+@requires(MODERATE)
+@require_POST
+def lift_ban(request: HttpRequest, user_id: int) -> HttpResponse:
+    ban = get_object_or_404(Ban.objects.select_related("user"), user_id=user_id)
+    services.lift_ban(ban.user, _user(request))
     messages.success(request, _("Done."))
     return redirect("housing:moderation")
 

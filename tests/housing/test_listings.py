@@ -18,6 +18,7 @@ from PIL import Image
 from krov.core.models import Notification
 from krov.housing import services
 from krov.housing.models import (
+    Ban,
     Conversation,
     District,
     Flag,
@@ -247,6 +248,8 @@ def test_filters_and_sorting(member):
     assert titles("rooms=3") == ["Skup"]
     assert titles("size_min=60") == ["Skup"]
     assert titles("pets=on") == ["Skup"]
+    assert titles("language=de") == []
+    assert len(titles("language=en")) == 3
     by = (timezone.localdate() + timedelta(days=30)).isoformat()
     assert set(titles(f"available_by={by}")) == {"Jeftin", "Skup"}
     assert titles("sort=rent") == ["Jeftin", "Kasnije", "Skup"]
@@ -404,7 +407,10 @@ def test_a_ban_hides_everything_and_stops_posting_and_writing(
     assert refused.status_code == 409 and "no longer post or write" in refused.content.decode()
     with translation.override("en"), pytest.raises(services.HousingError, match="banned"):
         services.restore(listing, moderator)
-    services.lift_ban(member, moderator)
+    page = as_user(moderator).get("/en/housing/moderation/")
+    assert "serial scammer" in page.content.decode()
+    lifted = as_user(moderator).post(f"/en/housing/moderation/members/{member.pk}/lift-ban/")
+    assert lifted.status_code == 302 and not services.is_banned(member)
     services.restore(listing, moderator)
 
 
@@ -435,6 +441,7 @@ PAGES = [
     ("get", "/en/housing/messages/{conversation}/", "participant"),
     ("get", "/en/housing/moderation/", "moderator"),
     ("post", "/en/housing/{listing}/moderate/dismiss/", "moderator"),
+    ("post", "/en/housing/moderation/members/{banned}/lift-ban/", "moderator"),
 ]
 
 
@@ -443,7 +450,11 @@ def test_each_role_reaches_only_what_it_may(
     method, path, who, listing, member, other_member, personas
 ):
     conversation = services.write(listing, other_member, "Hello")
-    url = path.format(listing=listing.pk, conversation=conversation.pk)
+    from krov.accounts.services import create_account
+
+    banned = create_account(email="b@example.org", pseudonym="Banned", password=None)
+    Ban.objects.create(user=banned, reason="test")
+    url = path.format(listing=listing.pk, conversation=conversation.pk, banned=banned.pk)
     visitors = {
         "anonymous": Client(),
         "poster": as_user(member),
@@ -478,7 +489,7 @@ def test_every_housing_view_is_covered_by_a_permission_test():
         if view.__module__ == "krov.housing.views"
     }
     in_table = {"board", "listing", "rents", "rents_area", "chart", "fair_rent", "new", "mine"}
-    in_table |= {"inbox", "edit", "conversation", "moderation", "moderate"}
+    in_table |= {"inbox", "edit", "conversation", "moderation", "moderate", "lift_ban"}
     # poster_action, write, flag and photo have their own tests above.
     assert views == in_table | {"poster_action", "write", "flag", "photo"}
 

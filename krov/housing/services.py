@@ -286,7 +286,27 @@ def flag(listing: Listing, reporter, reason: str, note: str = "") -> Flag:
         existing.delete()
     created = Flag.objects.create(listing=listing, reporter=reporter, reason=reason, note=note)
     audit.record("housing_flagged", actor=reporter, target=f"listing:{listing.pk}", reason=reason)
+    if listing.flags.filter(resolved_at__isnull=True).count() == 1:
+        _tell_moderators(listing)
     return created
+
+
+def _tell_moderators(listing: Listing) -> None:
+    """The first open report on a listing reaches every moderator (later ones wait on the
+    moderation page)."""
+    from krov.accounts.models import User
+
+    moderators = User.objects.filter(
+        is_active=True, groups__permissions__codename="moderate_housing"
+    ).distinct()
+    for moderator in moderators:
+        notify(
+            moderator,
+            "housing_flagged",
+            subject=_("A housing listing was reported"),
+            body=_("A member reported a listing. Look at it on the moderation page."),
+            link=reverse("housing:moderation"),
+        )
 
 
 def flagged_listings() -> QuerySet[Listing]:

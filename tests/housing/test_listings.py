@@ -358,6 +358,16 @@ def test_a_member_flags_and_a_moderator_hides(listing, other_member, moderator, 
     assert Flag.objects.get().resolved_at is not None
     assert RentObservation.objects.get(listing=listing).status == "excluded"
     assert Notification.objects.filter(recipient=member, kind="housing_hidden").exists()
+    told = Notification.objects.filter(kind="housing_flagged")
+    assert list(told.values_list("recipient", flat=True)) == [moderator.pk]
+
+
+def test_moderators_are_told_once_per_listing_not_per_report(listing, other_member, personas):
+    services.flag(listing, other_member, "scam")
+    services.flag(listing, personas["volunteer"].user, "duplicate")
+    moderators = Notification.objects.filter(kind="housing_flagged")
+    assert moderators.count() == 1
+    assert "scam" not in moderators.get().body  # no detail in the notification
 
 
 def test_a_flag_on_a_hidden_listing_gets_a_clear_answer(listing, other_member, moderator):

@@ -173,3 +173,25 @@ class BaseMonthForm(forms.Form):
         error_messages={"invalid": _("Write the month as 2022-02.")},
         widget=forms.TextInput(attrs={"type": "month"}),
     )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns: date, district, size_m2, rent, currency, source. UTF-8, comma or "
+            "semicolon separated."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+    strict = forms.BooleanField(label=_("Import nothing if any row is rejected"), required=False)
+
+    MAX_BYTES = 20 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is too large for the web form (20 MB at most); use krov import-rents.")
+            )
+        return upload

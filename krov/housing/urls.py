@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("housing/rents/", views.rents, name="rents"),
     path("housing/rents/check/", views.fair_rent, name="fair_rent"),
+    path("housing/rents/import/", views.import_rents, name="import"),
     path("housing/rents/<slug:area>/", views.rents_area, name="rents_area"),
     path("housing/rents/<slug:area>/chart.svg", views.chart, name="chart"),
     path("housing/<int:pk>/", views.listing, name="listing"),

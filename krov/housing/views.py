@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from krov.accounts.models import User
+from krov.core import audit
 from krov.core.access import public, requires
 from krov.core.pagecache import cache_public_page
-from krov.housing import charts, forms, index, services
+from krov.housing import charts, forms, importer, index, services
 from krov.housing.models import (
     LANGUAGES_SPOKEN,
     Ban,
@@ -27,6 +28,7 @@ from krov.housing.models import (
     District,
     Listing,
     ListingPhoto,
+    RentImport,
     RentIndexCell,
     RentObservation,
 )
@@ -397,6 +399,40 @@ def _area(slug: str) -> tuple[str, str, District | None]:
     if district is None:
         raise Http404
     return slug, district.name(), district
+
+
+@requires(MODERATE)
+@require_http_methods(["GET", "POST"])
+def import_rents(request: HttpRequest) -> HttpResponse:
+    """The web form of `krov import-rents`: the same checks and report; the index is then
+    recomputed for the months touched by the worker."""
+    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                report = importer.import_rents(
+                    upload.read(), file_name=upload.name, strict=form.cleaned_data["strict"]
+                )
+            except importer.ImportRefused as error:
+                form.add_error("file", str(error))
+                status = 400
+            else:
+                index.schedule(report.months)
+                audit.record(
+                    "housing_rents_imported",
+                    actor=_user(request),
+                    file=upload.name[:100],
+                    imported=report.imported,
+                    rejected=len(report.rejected),
+                )
+                status = 200 if report.written else 400
+        else:
+            status = 400
+    context = {"form": form, "report": report, "imports": RentImport.objects.order_by("-id")[:20]}
+    return render(request, "housing/import.html", context, status=status)
 
 
 @public

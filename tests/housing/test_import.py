@@ -276,3 +276,67 @@ class ArbitraryFiles(HypothesisTestCase):
             )
             assert all(isinstance(line, int) and reason for line, reason in report.rejected)
             assert written.count() >= report.imported
+
+
+# --- the web form ------------------------------------------------------------------------
+
+
+def _upload(text: str | bytes, name: str = "survey.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = text.encode() if isinstance(text, str) else text
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+@pytest.mark.django_db
+def test_a_moderator_imports_through_the_web_and_sees_the_report(
+    personas, django_capture_on_commit_callbacks
+):
+    from bs4 import BeautifulSoup
+    from django.utils import translation
+
+    from tests.housing.conftest import as_user
+
+    client = as_user(personas["organiser"].user)
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/en/housing/rents/import/", {"file": _upload(GOOD_AND_BAD)})
+    assert response.status_code == 200
+    page = BeautifulSoup(response.content, "html.parser")
+    assert "12 rows read, 4 imported (1 flagged" in page.select_one("[role=status]").get_text()
+    rows = [[td.get_text() for td in tr.find_all("td")] for tr in page.select("section tbody tr")]
+    assert rows[0] == ["5", "missing rent"] and rows[-1] == ["13", "missing rent, currency"]
+    # The worker recomputed the month of the file.
+    assert RentIndexCell.objects.filter(area="vracar", month=date(2024, 3, 1)).exists()
+    assert "survey.csv" in page.select("table")[-1].get_text()
+
+
+@pytest.mark.django_db
+def test_the_web_import_refuses_bad_files_and_honours_strict(personas):
+    from django.utils import translation
+
+    from tests.housing.conftest import as_user
+
+    client = as_user(personas["organiser"].user)
+    with translation.override("en"):
+        latin1 = client.post(
+            "/en/housing/rents/import/", {"file": _upload("date;Vračar".encode("cp1250"))}
+        )
+        strict = client.post(
+            "/en/housing/rents/import/", {"file": _upload(GOOD_AND_BAD), "strict": "on"}
+        )
+    assert latin1.status_code == 400 and "not UTF-8" in latin1.content.decode()
+    assert strict.status_code == 400
+    assert "Nothing was imported because some rows were rejected." in strict.content.decode()
+    assert not RentObservation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_only_moderators_reach_the_web_import(personas):
+    from django.test import Client
+
+    from tests.housing.conftest import as_user
+
+    for role in ("member", "volunteer", "editor", "coordinator"):
+        assert as_user(personas[role].user).get("/en/housing/rents/import/").status_code == 403
+    assert Client().get("/en/housing/rents/import/").status_code == 302
+    assert as_user(personas["organiser"].user).get("/en/housing/rents/import/").status_code == 200

@@ -525,7 +525,7 @@ KROV_RENT_BASE_MONTH = env_str("KROV_RENT_BASE_MONTH", "2022-02")
 if not re.fullmatch(r"(19|20)\d\d-(0[1-9]|1[0-2])", KROV_RENT_BASE_MONTH):
     raise SettingsError("KROV_RENT_BASE_MONTH", f"expected YYYY-MM, got {KROV_RENT_BASE_MONTH!r}")
 # Conversations about a listing that has left the board are deleted this many days after
-# their last message.
-KROV_HOUSING_MESSAGE_DAYS = env_int("KROV_HOUSING_MESSAGE_DAYS", 90, minimum=1)
+# their last message, and the listing's photos this many days after it left.
+KROV_HOUSING_RETENTION_DAYS = env_int("KROV_HOUSING_RETENTION_DAYS", 90, minimum=1)
 # Messages one member may send to posters per hour.
 KROV_HOUSING_MESSAGES_PER_HOUR = env_int("KROV_HOUSING_MESSAGES_PER_HOUR", 20, minimum=1)

@@ -103,6 +103,8 @@ class Listing(models.Model):
     published_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
     expiry_reminded_at = models.DateTimeField(null=True, blank=True)
+    # When the listing left the board by a decision (rented, withdrawn, hidden).
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ListingQuerySet.as_manager()
 

@@ -202,7 +202,8 @@ def close(listing: Listing, actor, status: str) -> Listing:
     if listing.status == Listing.Status.HIDDEN:
         raise HousingError(_("This listing was hidden by the moderators."))
     listing.status = status
-    listing.save(update_fields=["status"])
+    listing.closed_at = timezone.now()
+    listing.save(update_fields=["status", "closed_at"])
     transaction.on_commit(lambda: _changed(listing))
     return listing
 
@@ -333,7 +334,8 @@ def hide(listing: Listing, actor, reason: str) -> Listing:
         raise HousingError(_("Say why the listing is hidden; the poster will read it."))
     listing.status = Listing.Status.HIDDEN
     listing.hidden_reason = reason.strip()[:200]
-    listing.save(update_fields=["status", "hidden_reason"])
+    listing.closed_at = timezone.now()
+    listing.save(update_fields=["status", "hidden_reason", "closed_at"])
     _resolve_flags(listing, actor)
     _sync_observation(listing)
     notify(
@@ -359,7 +361,8 @@ def restore(listing: Listing, actor) -> Listing:
         raise HousingError(_("The poster is banned; lift the ban first."))
     listing.status = Listing.Status.PUBLISHED
     listing.hidden_reason = ""
-    listing.save(update_fields=["status", "hidden_reason"])
+    listing.closed_at = None
+    listing.save(update_fields=["status", "hidden_reason", "closed_at"])
     _resolve_flags(listing, actor)
     _sync_observation(listing)
     audit.record(
@@ -520,13 +523,33 @@ def remind_expiring(now=None) -> int:
 
 def purge_conversations(now=None) -> int:
     """Delete conversations (and their messages) about listings no longer on the board,
-    KROV_HOUSING_MESSAGE_DAYS after their last message. Returns how many were deleted."""
+    KROV_HOUSING_RETENTION_DAYS after their last message. Returns how many were deleted."""
     now = now or timezone.now()
     stale = Conversation.objects.filter(
-        updated_at__lt=now - timedelta(days=settings.KROV_HOUSING_MESSAGE_DAYS)
+        updated_at__lt=now - timedelta(days=settings.KROV_HOUSING_RETENTION_DAYS)
     ).exclude(listing__status=Listing.Status.PUBLISHED, listing__expires_at__gt=now)
     deleted = 0
     for pk in list(stale.values_list("pk", flat=True)[:5000]):
         Conversation.objects.filter(pk=pk).delete()
+        deleted += 1
+    return deleted
+
+
+def purge_photos(now=None) -> int:
+    """Delete the photos (files and rows) of listings that left the board more than
+    KROV_HOUSING_RETENTION_DAYS ago: a stranger's rooms are not kept for ever. Returns how
+    many photos were deleted."""
+    from django.core.files.storage import default_storage
+
+    now = now or timezone.now()
+    before = now - timedelta(days=settings.KROV_HOUSING_RETENTION_DAYS)
+    gone = ListingPhoto.objects.filter(
+        Q(listing__status=Listing.Status.PUBLISHED, listing__expires_at__lt=before)
+        | Q(listing__closed_at__lt=before)
+    )
+    deleted = 0
+    for photo in list(gone[:5000]):
+        default_storage.delete(photo.image)
+        photo.delete()
         deleted += 1
     return deleted

@@ -18,7 +18,8 @@ def recompute_index(months: list[str]) -> int:
 @db_periodic_task(crontab(minute="7"))
 def listings_housekeeping() -> None:
     """Hourly: remind posters of listings about to expire; expired ones leave cached pages;
-    old conversations about listings that left the board are deleted."""
+    old conversations and photos of listings that left the board are deleted."""
     services.remind_expiring()
     services.purge_conversations()
+    services.purge_photos()
     pagecache.invalidate("housing")

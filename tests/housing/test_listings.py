@@ -533,4 +533,24 @@ def test_old_conversations_about_listings_gone_from_the_board_are_deleted(
     assert services.purge_conversations(now=later) == 1
     assert not Conversation.objects.exists() and not ConversationMessage.objects.exists()
     call_command("purge")
-    assert "Deleted 0 housing conversation(s)" in capsys.readouterr().out
+    assert "Deleted 0 housing conversation(s) and 0 photo(s)" in capsys.readouterr().out
+
+
+def test_photos_of_listings_gone_from_the_board_are_deleted_after_retention(member):
+    from django.core.files.storage import default_storage
+
+    from krov.housing.models import ListingPhoto
+
+    def posted(title):
+        photo = SimpleUploadedFile("p.jpg", jpeg_with_gps(), content_type="image/jpeg")
+        return services.post_listing(member, listing_data(title=title), [photo])
+
+    rented, expired, live = posted("Rented"), posted("Expired"), posted("Live")
+    services.close(rented, member, Listing.Status.RENTED)
+    Listing.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+    files = {p.listing_id: p.image for p in ListingPhoto.objects.all()}
+    assert services.purge_photos(now=timezone.now() + timedelta(days=89)) == 0
+    assert services.purge_photos(now=timezone.now() + timedelta(days=91)) == 2
+    assert set(ListingPhoto.objects.values_list("listing_id", flat=True)) == {live.pk}
+    assert not default_storage.exists(files[rented.pk])
+    assert default_storage.exists(files[live.pk])

@@ -10,8 +10,8 @@ class Command(BaseCommand):
     help = (
         "Apply the retention policy now: closed cases older than KROV_RETENTION_DAYS and spam "
         "older than KROV_SPAM_RETENTION_DAYS lose their text, notes and contact handles; "
-        "housing conversations about listings that left the board are deleted "
-        "KROV_HOUSING_MESSAGE_DAYS after their last message."
+        "housing conversations and photos of listings that left the board are deleted "
+        "after KROV_HOUSING_RETENTION_DAYS."
     )
 
     def handle(self, *args, **options) -> None:
@@ -21,9 +21,10 @@ class Command(BaseCommand):
             f"days and {counts['spam']} spam request(s) older than "
             f"{settings.KROV_SPAM_RETENTION_DAYS} days."
         )
-        from krov.housing.services import purge_conversations
+        from krov.housing.services import purge_conversations, purge_photos
 
         self.stdout.write(
-            f"Deleted {purge_conversations()} housing conversation(s) about listings that left "
-            f"the board, older than {settings.KROV_HOUSING_MESSAGE_DAYS} days."
+            f"Deleted {purge_conversations()} housing conversation(s) and {purge_photos()} "
+            f"photo(s) of listings that left the board more than "
+            f"{settings.KROV_HOUSING_RETENTION_DAYS} days ago."
         )

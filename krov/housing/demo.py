@@ -45,7 +45,7 @@ LISTINGS = [
      "Kuća sa dvorištem u Zemunu", "Za porodicu, ljubimci dozvoljeni."),
     ("coordinator", "en", "flat", "stari-grad", "Skadarlija", 35, 1, 700, "EUR",
      "Studio in Skadarlija", "Furnished, short walk to Republic Square."),
-    ("editor", "ru", "flat", "savski-venac", "Сенjak", 80, 3, 1800, "EUR",
+    ("editor", "ru", "flat", "savski-venac", "Сењак", 80, 3, 1800, "EUR",
      "Большая квартира на Сеняке", "Две ванные, парковка."),
     ("editor", "uk", "room", "palilula", "Карабурма", 12, 1, 230, "EUR",
      "Кімната на Карабурмі", "Для однієї людини, без тварин."),

@@ -320,6 +320,11 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SIGNUP_FORM_CLASS = "krov.accounts.forms.SignupForm"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False
+# Changing one's email address (the key to a password reset) needs the password again, and
+# the old address is told, as it is of a password change.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_RATE_LIMITS = {
     # Every window is at most an hour, so a hashed client key is forgotten within it.
     "login_failed": "5/5m/ip,5/15m/key",

@@ -30,10 +30,13 @@ class Persona:
         return format_hotp_value(hotp_value(self.totp_secret, int(time.time()) // 30))
 
 
-def make_persona(role: str, *, with_mfa: bool | None = None) -> Persona:
+def make_persona(role: str, *, with_mfa: bool | None = None, email: str = "") -> Persona:
+    email = email or f"{role}@example.org"
     user = services.create_account(
-        email=f"{role}@example.org",
-        pseudonym=f"{role.title()}Persona",
+        email=email,
+        pseudonym=f"{role.title()}Persona"
+        if email == f"{role}@example.org"
+        else email.split("@")[0],
         password=PASSWORD,
         roles=[role],
         email_verified=True,

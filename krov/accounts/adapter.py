@@ -29,6 +29,19 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_http_user_agent(self, request: HttpRequest) -> str:
         return ""
 
+    def send_notification_mail(self, template_prefix, user, context=None, email=None) -> None:
+        """allauth's security notices ("your email address was changed"), without the
+        client address or browser it would otherwise quote."""
+        from allauth.account import app_settings
+        from allauth.account.models import EmailAddress
+        from django.utils import timezone
+
+        if not app_settings.EMAIL_NOTIFICATIONS:
+            return
+        email = email or EmailAddress.objects.get_primary_email(user)
+        if email:
+            self.send_mail(template_prefix, email, {"timestamp": timezone.now(), **(context or {})})
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return settings.KROV_OPEN_SIGNUP
 

@@ -1,17 +1,28 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from krov.accounts import services
 from krov.accounts.models import User
+from krov.core import audit
 from krov.core.models import AuditEvent
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """What an administrator may do to an account, and nothing that takes it over.
+
+    Email and password are the keys to an account: an administrator who could set either
+    could sign in as anyone (the reset link goes to the address). People change their own,
+    after signing in again (allauth's reauthentication), and the old address is told.
+    `is_active` is read-only too: a panic lock is lifted only by the audited unlock action.
+    Roles that open cases become requests a second person confirms (`change_roles`).
+    """
+
     ordering = ["pseudonym"]
     list_display = [
         "pseudonym",
@@ -24,9 +35,9 @@ class UserAdmin(BaseUserAdmin):
     actions = ["unlock_after_panic"]
     search_fields = ["pseudonym", "email"]
     list_filter = ["is_active", "is_staff", "groups"]
-    readonly_fields = ["last_login", "date_joined", "locked_by_panic_at"]
+    readonly_fields = ["email", "is_active", "last_login", "date_joined", "locked_by_panic_at"]
     fieldsets = [
-        (None, {"fields": ["email", "pseudonym", "password"]}),
+        (None, {"fields": ["email", "pseudonym"]}),
         (_("Roles"), {"fields": ["is_active", "locked_by_panic_at", "groups"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
@@ -41,19 +52,40 @@ class UserAdmin(BaseUserAdmin):
             services.unlock(user, actor=request.user)
 
     def user_change_password(self, request, id, form_url=""):
-        # Setting someone else's password would let an admin take over a volunteer's
-        # account; people reset their own through the emailed link instead.
-        if not request.user.is_superuser:
-            raise PermissionDenied
-        return super().user_change_password(request, id, form_url)
+        # Setting someone else's password would let an admin take over the account;
+        # people reset their own through the emailed link instead. No one is exempt.
+        raise PermissionDenied
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            changed = sorted(set(form.changed_data) - {"groups"})
+            if changed:
+                # Which fields, never their values.
+                audit.record(
+                    AuditEvent.Kind.ACCOUNT_CHANGED, actor=request.user, subject=obj, fields=changed
+                )
 
     def save_related(self, request, form, formsets, change):
-        # Role changes made here are audited with the admin as the actor.
-        with services.acting_as(request.user):
-            super().save_related(request, form, formsets, change)
         user = form.instance
-        # Keeps member and the staff flag in step with the roles just chosen.
-        services.set_roles(user, user.groups.values_list("name", flat=True), actor=request.user)
+        wanted = {group.name for group in form.cleaned_data.get("groups", [])}
+        # Everything but the groups (which change_roles sets, audited with the admin).
+        form.cleaned_data["groups"] = user.groups.all()
+        super().save_related(request, form, formsets, change)
+        grants = services.change_roles(user, wanted, actor=request.user)
+        if grants:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d role opens cases: it waits for another administrator or a "
+                    "coordinator to confirm it (Dashboard → Role requests).",
+                    "%(count)d roles open cases: they wait for another administrator or a "
+                    "coordinator to confirm them (Dashboard → Role requests).",
+                    len(grants),
+                )
+                % {"count": len(grants)},
+                messages.WARNING,
+            )
 
 
 @admin.register(AuditEvent)

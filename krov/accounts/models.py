@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
@@ -78,6 +80,17 @@ class User(AbstractUser):
     def get_full_name(self) -> str:
         return self.pseudonym
 
+    def has_perm(self, perm, obj=None) -> bool:
+        # Django lets a superuser (and a permission given straight to a user) pass every
+        # check; the ones that open cases come only from a role a second person confirmed.
+        from krov.accounts import roles, services
+
+        if perm in roles.CASE_PERMISSIONS:
+            return self.is_active and any(
+                perm in roles.ROLE_PERMISSIONS[role] for role in services.user_roles(self)
+            )
+        return super().has_perm(perm, obj)
+
     def _get_session_auth_hash(self, secret=None):
         key_salt = "krov.accounts.User.get_session_auth_hash"
         return salted_hmac(
@@ -106,3 +119,45 @@ class Capability(models.Model):
 
     def __str__(self) -> str:
         return "capability"
+
+
+class RoleGrant(models.Model):
+    """A request to give someone a role that opens cases; a second person decides.
+
+    One administrator alone cannot make anyone (themselves included) a volunteer or a
+    coordinator: another administrator or a coordinator confirms, and every coordinator is
+    told. Kept as the record of who asked and who confirmed.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a second person")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REFUSED = "refused", _("Refused")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_grants")
+    role = models.CharField(_("role"), max_length=32)
+    requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("role request")
+        verbose_name_plural = _("role requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(status="pending"),
+                name="accounts_rolegrant_one_pending_per_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} for {self.user_id} ({self.status})"

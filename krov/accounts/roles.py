@@ -15,6 +15,10 @@ EDITOR = "editor"
 ADMIN = "admin"
 
 ROLE_ORDER = (MEMBER, VOLUNTEER, COORDINATOR, ORGANISER, EDITOR, ADMIN)
+# Roles that open cases. Granting one takes a second person (see services.request_role);
+# no superuser flag stands in for them (see User.has_perm).
+CASE_ROLES = frozenset({VOLUNTEER, COORDINATOR})
+CASE_PERMISSIONS = frozenset({"accounts.answer_help_requests", "accounts.triage_help_requests"})
 ROLE_LABELS = {
     MEMBER: _("Member"),
     VOLUNTEER: _("Volunteer"),

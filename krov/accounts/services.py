@@ -18,9 +18,10 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from krov.accounts import roles as role_defs
-from krov.accounts.models import User, new_security_stamp
+from krov.accounts.models import RoleGrant, User, new_security_stamp
 from krov.core import audit
 from krov.core.models import AuditEvent
 
@@ -83,12 +84,22 @@ def user_roles(user: User) -> set[str]:
 
 
 @transaction.atomic
-def set_roles(user: User, roles: Iterable[str], *, actor: User | None) -> None:
-    """Give `user` exactly `roles` (member is always kept). Audited by the m2m receiver."""
+def set_roles(
+    user: User, roles: Iterable[str], *, actor: User | None, confirmed_by: User | None = None
+) -> None:
+    """Give `user` exactly `roles` (member is always kept). Audited by the m2m receiver.
+
+    A person (`actor`) cannot add a role that opens cases on their own: that goes through
+    `request_role`, and only `confirm_role_grant` or a coordinator's vouch (`confirmed_by`)
+    lands here with it. `actor=None` is the operator at the server (commands, demo data).
+    """
     wanted = set(roles) | {role_defs.MEMBER}
     unknown = wanted - set(role_defs.ROLE_ORDER)
     if unknown:
         raise AccountError(f"Unknown role: {', '.join(sorted(unknown))}")
+    added_case_roles = (wanted - user_roles(user)) & role_defs.CASE_ROLES
+    if added_case_roles and actor is not None and confirmed_by is None:
+        raise AccountError("A role that opens cases needs a second person's confirmation.")
     groups = list(Group.objects.filter(name__in=wanted))
     with acting_as(actor):
         user.groups.set(groups)
@@ -97,6 +108,115 @@ def set_roles(user: User, roles: Iterable[str], *, actor: User | None) -> None:
         user.is_staff = staff
         user.save(update_fields=["is_staff"])
     user.__dict__.pop("_krov_roles", None)
+    if added_case_roles:
+        _announce_case_roles(user, added_case_roles, actor=actor, confirmed_by=confirmed_by)
+
+
+def active_coordinators():
+    return User.objects.filter(groups__name=role_defs.COORDINATOR, is_active=True).distinct()
+
+
+def _announce_case_roles(
+    user: User, added: set[str], *, actor: User | None, confirmed_by: User | None
+) -> None:
+    """Every coordinator hears of a new volunteer or coordinator: a wrong grant is seen."""
+    from krov.core import notify
+
+    names = ", ".join(str(role_defs.ROLE_LABELS[r]) for r in sorted(added))
+    subject = _("New case access: %(pseudonym)s") % {"pseudonym": user.pseudonym}
+    body = _(
+        "%(pseudonym)s can now open cases (%(roles)s). Asked by %(actor)s, confirmed by "
+        "%(confirmer)s. If this is wrong, take the role away and tell the other coordinators."
+    ) % {
+        "pseudonym": user.pseudonym,
+        "roles": names,
+        "actor": actor.pseudonym if actor else _("the server operator"),
+        "confirmer": confirmed_by.pseudonym if confirmed_by else _("the server operator"),
+    }
+    for coordinator in active_coordinators().exclude(pk=user.pk):
+        notify.notify(coordinator, "case_role_granted", subject=subject, body=body)
+
+
+def change_roles(user: User, roles: Iterable[str], *, actor: User) -> list[RoleGrant]:
+    """What the admin's role form does: roles that open cases become requests.
+
+    Returns the requests made (empty when every change could be applied at once).
+    """
+    wanted = set(roles) | {role_defs.MEMBER}
+    current = user_roles(user)
+    needs_second = (wanted - current) & role_defs.CASE_ROLES
+    with transaction.atomic():
+        set_roles(user, wanted - needs_second, actor=actor)
+        return [request_role(user, role, actor=actor) for role in sorted(needs_second)]
+
+
+@transaction.atomic
+def request_role(user: User, role: str, *, actor: User) -> RoleGrant:
+    if role not in role_defs.CASE_ROLES:
+        raise AccountError("Only roles that open cases need a second person.")
+    grant = RoleGrant.objects.filter(user=user, role=role, status=RoleGrant.Status.PENDING).first()
+    if grant is not None:
+        return grant
+    grant = RoleGrant.objects.create(user=user, role=role, requested_by=actor)
+    audit.record(AuditEvent.Kind.ROLE_REQUESTED, actor=actor, subject=user, role=role)
+    return grant
+
+
+def can_decide_role_grant(grant: RoleGrant, actor: User) -> bool:
+    """Another administrator or a coordinator; never the one who asked, never the subject."""
+    if not actor.is_authenticated or not actor.is_active:
+        return False
+    if actor.pk in {grant.requested_by_id, grant.user_id}:
+        return False
+    return actor.has_perm("accounts.manage_roles") or actor.has_perm(
+        "accounts.triage_help_requests"
+    )
+
+
+def pending_role_grants(actor: User):
+    grants = RoleGrant.objects.filter(status=RoleGrant.Status.PENDING).select_related(
+        "user", "requested_by"
+    )
+    return [g for g in grants if can_decide_role_grant(g, actor)]
+
+
+@transaction.atomic
+def confirm_role_grant(grant: RoleGrant, *, actor: User) -> None:
+    grant = RoleGrant.objects.select_for_update().get(pk=grant.pk)
+    if grant.status != RoleGrant.Status.PENDING:
+        raise AccountError("This request was already decided.")
+    if not can_decide_role_grant(grant, actor):
+        raise AccountError("Someone else must confirm this request.")
+    if not grant.user.is_active:
+        raise AccountError("This account is locked.")
+    grant.status, grant.decided_by, grant.decided_at = (
+        RoleGrant.Status.CONFIRMED,
+        actor,
+        timezone.now(),
+    )
+    grant.save(update_fields=["status", "decided_by", "decided_at"])
+    set_roles(
+        grant.user,
+        user_roles(grant.user) | {grant.role},
+        actor=grant.requested_by or actor,
+        confirmed_by=actor,
+    )
+
+
+@transaction.atomic
+def refuse_role_grant(grant: RoleGrant, *, actor: User) -> None:
+    grant = RoleGrant.objects.select_for_update().get(pk=grant.pk)
+    if grant.status != RoleGrant.Status.PENDING:
+        raise AccountError("This request was already decided.")
+    if not can_decide_role_grant(grant, actor):
+        raise AccountError("Someone else must decide this request.")
+    grant.status, grant.decided_by, grant.decided_at = (
+        RoleGrant.Status.REFUSED,
+        actor,
+        timezone.now(),
+    )
+    grant.save(update_fields=["status", "decided_by", "decided_at"])
+    audit.record(AuditEvent.Kind.ROLE_REFUSED, actor=actor, subject=grant.user, role=grant.role)
 
 
 def requires_mfa(user: User) -> bool:

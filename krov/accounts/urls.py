@@ -11,4 +11,5 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("account/panic/", views.panic, name="panic"),
     path("account/duress/", views.duress, name="duress"),
+    path("account/role-requests/", views.role_requests, name="role_requests"),
 ]

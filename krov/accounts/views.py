@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import uuid
 from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from krov.accounts import roles as role_defs
 from krov.accounts import services
 from krov.accounts.forms import DuressForm
-from krov.accounts.models import User
+from krov.accounts.models import RoleGrant, User
 from krov.core.access import authenticated, requires
 from krov.core.models import AuditEvent
 
@@ -87,3 +89,49 @@ def duress(request: HttpRequest) -> HttpResponse:
             status = 400
     context = {"form": form, "has_duress": bool(user.duress_password)}
     return render(request, "accounts/duress.html", context, status=status)
+
+
+def _may_decide_roles(user: User) -> bool:
+    return user.has_perm("accounts.manage_roles") or user.has_perm("accounts.triage_help_requests")
+
+
+@authenticated
+@require_http_methods(["GET", "POST"])
+def role_requests(request: HttpRequest) -> HttpResponse:
+    """Administrators and coordinators confirm or refuse requests for roles that open cases."""
+    user = cast(User, request.user)
+    if not _may_decide_roles(user):
+        raise PermissionDenied
+    if request.method == "POST":
+        grant = RoleGrant.objects.filter(
+            public_id=_uuid_or_none(request.POST.get("grant")),
+            status=RoleGrant.Status.PENDING,
+        ).first()
+        decision = request.POST.get("decision")
+        if grant is None or decision not in {"confirm", "refuse"}:
+            messages.error(request, _("This request no longer waits for a decision."))
+            return redirect("accounts:role_requests")
+        try:
+            if decision == "confirm":
+                services.confirm_role_grant(grant, actor=user)
+                messages.success(request, _("Confirmed. Every coordinator is told."))
+            else:
+                services.refuse_role_grant(grant, actor=user)
+                messages.success(request, _("Refused."))
+        except services.AccountError as error:
+            messages.error(request, str(error))
+        return redirect("accounts:role_requests")
+    context = {
+        "grants": services.pending_role_grants(user),
+        "role_labels": role_defs.ROLE_LABELS,
+    }
+    response = render(request, "accounts/role_requests.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _uuid_or_none(raw: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        return None

@@ -859,7 +859,10 @@ def vouch_for(user: User, *, actor: User, languages: list[str]) -> VolunteerProf
         profile.save(update_fields=["vouched_by", "vouched_at"])
     current = account_services.user_roles(user)
     if roles.VOLUNTEER not in current and roles.COORDINATOR not in current:
-        account_services.set_roles(user, current | {roles.VOLUNTEER}, actor=actor)
+        # The coordinator's vouch is the second person's word that a grant needs.
+        account_services.set_roles(
+            user, current | {roles.VOLUNTEER}, actor=actor, confirmed_by=actor
+        )
     audit.record(AuditEvent.Kind.VOLUNTEER_VOUCHED, actor=actor, subject=user)
     return profile
 

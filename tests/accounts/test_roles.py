@@ -97,13 +97,13 @@ def test_audit_log_page_is_not_cached_and_filters_by_kind(personas, login_as):
 def test_role_change_is_audited_with_actor(personas):
     admin = personas["admin"].user
     member = personas["member"].user
-    services.set_roles(member, ["volunteer"], actor=admin)
+    services.set_roles(member, ["editor"], actor=admin)
     event = AuditEvent.objects.filter(kind="role_added", subject_id_ref=member.pk).first()
-    assert event.detail == {"role": "volunteer"}
+    assert event.detail == {"role": "editor"}
     assert event.actor_pseudonym == admin.pseudonym
     services.set_roles(member, [], actor=admin)
     removed = AuditEvent.objects.get(kind="role_removed", subject_id_ref=member.pk)
-    assert removed.detail == {"role": "volunteer"}
+    assert removed.detail == {"role": "editor"}
     assert services.user_roles(member) == {"member"}
 
 

@@ -289,10 +289,9 @@ else:
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    # First: a volunteer's duress password triggers panic and never signs in.
-    "krov.accounts.backends.DuressBackend",
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # The only one: the same hashing work for every outcome; a duress password presses
+    # panic and fails exactly like a wrong password (see the module).
+    "krov.accounts.backends.KrovBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -325,10 +324,13 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
+KROV_LOGIN_FAILURES_PER_ADDRESS = env_int("KROV_LOGIN_FAILURES_PER_ADDRESS", 50, minimum=5)
 ACCOUNT_RATE_LIMITS = {
     # Every window is at most an hour, so a hashed client key is forgotten within it.
-    "login_failed": "5/5m/ip,5/15m/key",
-    "login": "30/1h/ip",
+    # Wrong passwords and wrong second-factor codes: strict per account (the key), loose
+    # per address, so a few people behind one NAT or Tor exit cannot lock out everyone.
+    "login_failed": f"{KROV_LOGIN_FAILURES_PER_ADDRESS}/15m/ip,5/15m/key",
+    "login": "300/1h/ip",
     "signup": "10/1h/ip",
     "reset_password": "10/1h/ip,3/1h/key",
     "reset_password_from_key": "20/1h/ip",

@@ -69,7 +69,7 @@ def login_as():
 
     def _login(persona: Persona) -> Client:
         client = Client()
-        client.force_login(persona.user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(persona.user, backend="krov.accounts.backends.KrovBackend")
         return client
 
     return _login

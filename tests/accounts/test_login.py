@@ -68,9 +68,9 @@ def test_forged_forwarded_for_does_not_dodge_the_limit(client, settings):
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     persona = make_persona("member")
     last = None
-    for i in range(6):
+    for i in range(settings.KROV_LOGIN_FAILURES_PER_ADDRESS + 1):
         # The client forges a fresh address each time; the proxy appends the real one.
-        forged = f"198.51.100.{i}, {CLIENT_IP}"
+        forged = f"198.51.100.{i % 250}, {CLIENT_IP}"
         last = attempt(
             client,
             f"other{i}-{persona.user.email}",
@@ -183,3 +183,33 @@ def test_rate_limits_hold_across_processes_with_the_default_file_cache(tmp_path,
     other_process = FileBasedCache(str(tmp_path / "cache"), {})
     assert len(other_process._list_cache_files()) >= 2
     assert is_limited(attempt(Client(), persona.user.email, "wrong again", REMOTE_ADDR=CLIENT_IP))
+
+
+def test_wrong_codes_from_one_address_lock_that_account_not_everyone_behind_it():
+    """Five people behind one NAT or Tor exit: one mistyping codes locks only themselves."""
+    unlucky, neighbour = make_persona("volunteer"), make_persona("coordinator")
+    clumsy = Client()
+    attempt(clumsy, unlucky.user.email, PASSWORD, REMOTE_ADDR=CLIENT_IP)
+    for _ in range(6):
+        clumsy.post("/en/accounts/2fa/authenticate/", {"code": "000000"}, REMOTE_ADDR=CLIENT_IP)
+    locked = clumsy.post(
+        "/en/accounts/2fa/authenticate/", {"code": unlucky.totp_code()}, REMOTE_ADDR=CLIENT_IP
+    )
+    assert clumsy.get("/en/dashboard/").status_code == 302, locked.status_code
+
+    other = Client()
+    response = attempt(other, neighbour.user.email, PASSWORD, REMOTE_ADDR=CLIENT_IP)
+    assert response["Location"] == "/en/accounts/2fa/authenticate/"
+    other.post(
+        "/en/accounts/2fa/authenticate/", {"code": neighbour.totp_code()}, REMOTE_ADDR=CLIENT_IP
+    )
+    assert other.get("/en/dashboard/").status_code == 200
+
+
+def test_wrong_passwords_for_one_account_from_many_addresses_are_limited(client):
+    persona = make_persona("member")
+    responses = [
+        attempt(Client(), persona.user.email, f"wrong {i}", REMOTE_ADDR=f"203.0.113.{i}")
+        for i in range(6)
+    ]
+    assert is_limited(responses[-1])

@@ -153,7 +153,7 @@ def test_each_role_reaches_exactly_what_the_table_says(world, method, template, 
     for who in WHO:
         client = Client()
         if who != "anonymous":
-            client.force_login(users[who], backend="django.contrib.auth.backends.ModelBackend")
+            client.force_login(users[who], backend="krov.accounts.backends.KrovBackend")
         with transaction.atomic():
             response = getattr(client, method)(url)
             seen[who] = outcome(response)

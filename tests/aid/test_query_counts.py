@@ -21,7 +21,7 @@ def queries_for(client: Client, url: str) -> int:
 
 def client_for(user) -> Client:
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="krov.accounts.backends.KrovBackend")
     return client
 
 

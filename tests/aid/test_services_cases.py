@@ -224,7 +224,7 @@ def test_panic_locks_ends_sessions_and_returns_open_cases_to_triage(
 ):
     case, _token, volunteer = active_case
     client = Client()
-    client.force_login(volunteer.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(volunteer.user, backend="krov.accounts.backends.KrovBackend")
     assert client.get("/en/aid/").status_code == 200
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -239,7 +239,7 @@ def test_panic_locks_ends_sessions_and_returns_open_cases_to_triage(
     assert any(m.to == [coordinator.email] for m in mail.outbox)
     assert AuditEvent.objects.filter(kind="panic", subject_id_ref=volunteer.user.pk).exists()
     other_session = Client()
-    other_session.force_login(volunteer.user, backend="django.contrib.auth.backends.ModelBackend")
+    other_session.force_login(volunteer.user, backend="krov.accounts.backends.KrovBackend")
     assert other_session.get("/en/aid/").status_code == 302  # inactive: sent to sign in
 
 
@@ -298,7 +298,7 @@ def test_coordinators_add_rename_and_switch_off_skills(coordinator, make_volunte
 
 def test_catalogue_page_refuses_bad_input_with_a_message(coordinator):
     client = Client()
-    client.force_login(coordinator, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(coordinator, backend="krov.accounts.backends.KrovBackend")
     response = client.post("/en/aid/catalogue/", {"what": "reply", "language": "xx", "body": ""})
     assert response.status_code == 400
     assert client.post("/en/aid/catalogue/", {"what": "skill", "id": "abc"}).status_code == 404

@@ -38,6 +38,6 @@ def test_dashboard_hides_small_groups_and_reports_the_median_first_response(
     assert sum(int(n) for n in languages["uk"] if n.isdigit()) == 5
     assert languages["ru"] == ["<5"] or "<5" in languages["ru"]
     client = Client()
-    client.force_login(coordinator, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(coordinator, backend="krov.accounts.backends.KrovBackend")
     page = BeautifulSoup(client.get("/en/aid/dashboard/").content, "html.parser")
     assert page.select_one(".open-total").get_text() == "6"

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def client_for(user) -> Client:
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="krov.accounts.backends.KrovBackend")
     return client
 
 

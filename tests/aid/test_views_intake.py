@@ -219,7 +219,7 @@ def test_htmx_reply_to_a_case_closed_meanwhile_answers_409_with_the_reason(activ
     case, _token, volunteer = active_case
     services.close_case(case, actor=volunteer.user, outcome="helped")
     client = Client()
-    client.force_login(volunteer.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(volunteer.user, backend="krov.accounts.backends.KrovBackend")
     response = client.post(
         f"/en/aid/cases/{case.public_id}/reply/", {"body": "late"}, HTTP_HX_REQUEST="true"
     )

@@ -59,7 +59,7 @@ def new_browser_page(browser_page, live_server):
         context = browser_page.context.browser.new_context(locale="en-GB")
         if user is not None:
             client = Client()
-            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            client.force_login(user, backend="krov.accounts.backends.KrovBackend")
             cookie = client.cookies[settings.SESSION_COOKIE_NAME]
             context.add_cookies(
                 [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]

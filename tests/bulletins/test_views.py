@@ -21,7 +21,7 @@ def soup(response):
 
 def as_user(user) -> Client:
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="krov.accounts.backends.KrovBackend")
     return client
 
 

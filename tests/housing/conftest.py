@@ -16,7 +16,7 @@ from krov.housing.parsing import month_of
 
 def as_user(user) -> Client:
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="krov.accounts.backends.KrovBackend")
     return client
 
 

@@ -25,9 +25,7 @@ def test_the_link_page_is_for_volunteers_and_coordinators_only(personas):
     for who in EXPECTED:
         client = Client()
         if who != "anonymous":
-            client.force_login(
-                personas[who].user, backend="django.contrib.auth.backends.ModelBackend"
-            )
+            client.force_login(personas[who].user, backend="krov.accounts.backends.KrovBackend")
         seen[who] = client.get("/en/aid/telegram/").status_code
     assert seen == EXPECTED
 

@@ -30,7 +30,7 @@ def linked_volunteer(telegram_user, make_volunteer, name="Veter", chat_id=777000
 def test_the_console_makes_a_one_time_code_that_links_a_chat(telegram_user, make_volunteer):
     volunteer = make_volunteer("Veter")
     client = Client()
-    client.force_login(volunteer.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(volunteer.user, backend="krov.accounts.backends.KrovBackend")
     page = client.post("/en/aid/telegram/")
     assert page.status_code == 200 and page["Cache-Control"] == "no-store"
     code = page.content.decode().split("/link ")[1][:8]
@@ -128,6 +128,6 @@ def test_unlink_from_either_side(telegram_user, make_volunteer):
     code = services.create_link_code(volunteer, actor=volunteer.user)
     user.say(f"/link {code}")
     client = Client()
-    client.force_login(volunteer.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(volunteer.user, backend="krov.accounts.backends.KrovBackend")
     client.post("/en/aid/telegram/", {"action": "unlink"})
     assert not Chat.objects.filter(volunteer=volunteer).exists()

@@ -6,8 +6,8 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
-from django.utils.module_loading import import_string
 from django.test import Client
+from django.utils.module_loading import import_string
 
 from krov.accounts import services
 from tests.conftest import PASSWORD, make_persona

@@ -9,6 +9,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.http import HttpRequest
 
+from krov.core import crypto
 from krov.core.clientip import client_address
 
 
@@ -54,6 +55,13 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class MFAAdapter(DefaultMFAAdapter):
+    def encrypt(self, text: str) -> str:
+        # TOTP secrets and recovery seeds never sit in the database in plain form.
+        return crypto.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return crypto.decrypt(encrypted_text)
+
     def get_totp_label(self, user) -> str:
         # What an authenticator app shows: the pseudonym, never the email address.
         return user.pseudonym

@@ -13,3 +13,7 @@ class AccountsConfig(AppConfig):
         from krov.accounts import receivers, roles  # noqa: F401 - connects signal receivers
 
         post_migrate.connect(roles.sync_roles_after_migrate, sender=self)
+        from krov.accounts import mfa_secrets
+        from krov.core.services import register_rotator
+
+        register_rotator("mfa.Authenticator.data", mfa_secrets.rotate)

@@ -59,6 +59,8 @@ def on_mfa_added(sender, request, user, authenticator, **kwargs) -> None:
 def on_mfa_removed(sender, request, user, authenticator, **kwargs) -> None:
     audit.record(AuditEvent.Kind.MFA_REMOVED, actor=user, subject=user, type=authenticator.type)
     services.end_other_sessions(request, user)
+    if not services.has_mfa(user):
+        services.second_factor_lost.send(sender=User, user=user)
 
 
 @receiver(mfa_signals.authenticator_reset)

@@ -28,6 +28,9 @@ from krov.core.models import AuditEvent
 # Sent inside the panic transaction; other apps (aid, telegram) undo what the account could
 # reach: return its cases to triage, unlink its channels. Arguments: user, via.
 panic_pressed = Signal()
+# Sent when an account's last second factor (TOTP or security key) is removed. Every path to
+# case content needs one: aid pauses the volunteer, telegram unlinks their chat. Argument: user.
+second_factor_lost = Signal()
 
 
 class AccountError(Exception):

@@ -70,6 +70,8 @@ def available_until(windows, zone_name: str, now: datetime) -> time | None:
 
 def candidates(request: HelpRequest):
     """Volunteers who may be offered `request`: hard rules only, in one query."""
+    from allauth.mfa.models import Authenticator
+
     from krov.accounts.models import User
 
     can_answer = User.groups.through.objects.filter(
@@ -77,11 +79,17 @@ def candidates(request: HelpRequest):
         group__permissions__codename="answer_help_requests",
         group__permissions__content_type__app_label="accounts",
     )
+    # Every path to case content needs a second factor (TOTP or a security key).
+    second_factor = Authenticator.objects.filter(
+        user_id=OuterRef("user_id"),
+        type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN],
+    )
     already_asked = Offer.objects.filter(request_id=request.pk, volunteer_id=OuterRef("pk"))
     level = VolunteerSkill.objects.filter(volunteer_id=OuterRef("pk"), skill_id=request.skill_id)
     queryset = (
         VolunteerProfile.objects.filter(
             Exists(can_answer),
+            Exists(second_factor),
             Exists(level),
             paused=False,
             user__is_active=True,

@@ -476,6 +476,8 @@ def _may_take(volunteer: VolunteerProfile, case: HelpRequest) -> bool:
         return False
     if not volunteer.user.has_perm("accounts.answer_help_requests"):
         return False
+    if not account_services.has_mfa(volunteer.user):
+        return False  # every path to case content needs a second factor
     if volunteer.trust == TrustLevel.PROBATION and case.sensitivity > Sensitivity.LOW:
         return False
     return volunteer.open_cases < volunteer.max_cases
@@ -969,6 +971,29 @@ def release_after_panic(user: User) -> int:
             author=None,
         )
     return len(cases)
+
+
+@transaction.atomic
+def pause_without_second_factor(user: User) -> None:
+    """The last second factor is gone: no new offers; pending ones go to the next volunteer.
+
+    Open cases stay theirs (the web desk lets them back in once a factor is added again);
+    coordinators see them in the unanswered list meanwhile.
+    """
+    profile = VolunteerProfile.objects.filter(user=user).first()
+    if profile is None:
+        return
+    VolunteerProfile.objects.filter(pk=profile.pk).update(paused=True)
+    pending = list(
+        Offer.objects.filter(volunteer=profile, status=Offer.Status.PENDING).values_list(
+            "request_id", flat=True
+        )
+    )
+    Offer.objects.filter(volunteer=profile, status=Offer.Status.PENDING).update(
+        status=Offer.Status.WITHDRAWN, answered_at=timezone.now()
+    )
+    for request_id in pending:
+        transaction.on_commit(lambda request_id=request_id: offer_next(request_id))
 
 
 # --- retention ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import cyrtranslit
 from django.db import connections, transaction
@@ -48,8 +49,20 @@ def rotate_field_keys(*, actor=None, using: str = "default") -> dict[str, int]:
                 done += len(updates)
         counts[label] = done
         log.info("rotated %s values of %s", done, label)
+    for label, rotator in _rotators.items():
+        counts[label] = rotator(using=using)
+        log.info("rotated %s values of %s", counts[label], label)
     audit.record(AuditEvent.Kind.KEYS_ROTATED, actor=actor, fields=counts)
     return counts
+
+
+# Values encrypted outside Krov's own fields (e.g. allauth's TOTP secrets): label -> function
+# that re-encrypts them under the newest key and returns how many it did.
+_rotators: dict[str, Callable[..., int]] = {}
+
+
+def register_rotator(label: str, rotator: Callable[..., int]) -> None:
+    _rotators[label] = rotator
 
 
 def to_latin(text: str) -> str:

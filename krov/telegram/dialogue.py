@@ -91,9 +91,29 @@ def _notice() -> str:
     ) % {"days": settings.KROV_RETENTION_DAYS}
 
 
+def _volunteer_or_unlink(chat: Chat) -> VolunteerProfile | None:
+    """The chat's volunteer, if the account may still reach cases; else the chat is unlinked
+    (a removed second factor, a lock, a lost role) and told so."""
+    profile = chat.volunteer
+    if profile is None or services.volunteer_may_use_chat(profile):
+        return profile
+    chat.volunteer = None
+    chat.save(update_fields=["volunteer"])
+    services.send_text(
+        chat,
+        _(
+            "This chat is no longer linked to your Krov account: the account has no second "
+            "factor (or is locked). Add one in Krov, then link this chat again."
+        ),
+    )
+    return None
+
+
 def _offer_answer(chat: Chat, data: str) -> None:
     _prefix, offer_id, answer = (data.split(":") + ["", ""])[:3]
-    profile = chat.volunteer
+    profile = _volunteer_or_unlink(chat)
+    if profile is None:
+        return
     offer = (
         Offer.objects.filter(public_id=_uuid_or_none(offer_id)).select_related("request").first()
     )
@@ -134,7 +154,9 @@ def _message(chat: Chat, message: TelegramMessage) -> None:
         chat.save(update_fields=["volunteer"])
         services.send_text(chat, _("This chat is no longer linked to your Krov account."))
     elif chat.volunteer is not None:
-        _volunteer_message(chat, chat.volunteer, message)
+        profile = _volunteer_or_unlink(chat)
+        if profile is not None:
+            _volunteer_message(chat, profile, message)
     elif command == "/start":
         _start(chat)
     elif command == "/help":

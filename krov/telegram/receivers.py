@@ -3,7 +3,7 @@ from __future__ import annotations
 
 def connect() -> None:
     """Plug the Telegram channel into aid and the notification outbox."""
-    from krov.accounts.services import panic_pressed
+    from krov.accounts.services import panic_pressed, second_factor_lost
     from krov.aid import services as aid
     from krov.core import notify
     from krov.telegram import services
@@ -12,9 +12,10 @@ def connect() -> None:
     aid.register_volunteer_relay(services.relay_to_volunteer)
     notify.register_channel("telegram", services.notification_wants, services.send_notification)
     panic_pressed.connect(_unlink_on_panic, dispatch_uid="telegram-unlink-on-panic")
+    second_factor_lost.connect(_unlink_on_panic, dispatch_uid="telegram-unlink-without-mfa")
 
 
-def _unlink_on_panic(sender, *, user, via, **kwargs) -> None:
+def _unlink_on_panic(sender, *, user, **kwargs) -> None:
     from krov.aid.models import VolunteerProfile
     from krov.telegram import services
 

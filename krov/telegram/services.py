@@ -17,6 +17,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from krov.accounts import services as account_services
 from krov.core import notify
 from krov.telegram import outbox
 from krov.telegram.models import Chat, LinkCode, Outbound
@@ -119,12 +120,23 @@ def relay_to_requester(message) -> None:
     send_text(chat, text, aid_message=message)
 
 
+def volunteer_may_use_chat(profile) -> bool:
+    """Case content goes to a volunteer's chat only while the account could open it on the
+    web: active, still a volunteer, with a current second factor."""
+    user = profile.user
+    return (
+        user.is_active
+        and user.has_perm("accounts.answer_help_requests")
+        and account_services.has_mfa(user)
+    )
+
+
 def relay_to_volunteer(message) -> bool:
     """requester → the case's volunteer, when they linked Telegram. True when queued."""
     case = message.request
     volunteer = case.assignee
     chat = getattr(volunteer, "telegram_chat", None) if volunteer else None
-    if chat is None or chat.blocked:
+    if chat is None or chat.blocked or not volunteer_may_use_chat(volunteer):
         return False
     with override(chat.language):
         header = _("New message") + "\n\n" + case.code + ":\n"
@@ -139,8 +151,10 @@ def relay_to_volunteer(message) -> bool:
 
 
 def notification_wants(user) -> bool:
-    chat = Chat.objects.filter(volunteer__user=user, blocked=False).first()
-    return chat is not None
+    chat = (
+        Chat.objects.filter(volunteer__user=user, blocked=False).select_related("volunteer").first()
+    )
+    return chat is not None and volunteer_may_use_chat(chat.volunteer)
 
 
 def send_notification(notification) -> None:
@@ -249,8 +263,10 @@ def link(chat: Chat, code: str, *, language: str = ""):
     if found is None:
         raise TelegramError(_("This code is wrong or has expired. Make a new one in Krov."))
     profile = found.volunteer
-    if not profile.user.is_active or not profile.user.has_perm("accounts.answer_help_requests"):
-        raise TelegramError(_("This account cannot be linked."))
+    if not volunteer_may_use_chat(profile):
+        raise TelegramError(
+            _("This account cannot be linked. It needs a second factor (an authenticator app).")
+        )
     LinkCode.objects.filter(pk=found.pk).update(used_at=now)
     Chat.objects.filter(volunteer=profile).exclude(pk=chat.pk).update(volunteer=None)
     chat.volunteer, chat.state, chat.request = profile, Chat.State.NEW, None

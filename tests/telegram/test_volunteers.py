@@ -131,3 +131,76 @@ def test_unlink_from_either_side(telegram_user, make_volunteer):
     client.force_login(volunteer.user, backend="krov.accounts.backends.KrovBackend")
     client.post("/en/aid/telegram/", {"action": "unlink"})
     assert not Chat.objects.filter(volunteer=volunteer).exists()
+
+
+def remove_second_factor(user) -> None:
+    """What allauth does when the last authenticator is removed on the web."""
+    from allauth.mfa import signals as mfa_signals
+    from allauth.mfa.models import Authenticator
+
+    for authenticator in Authenticator.objects.filter(user=user):
+        authenticator.delete()
+        mfa_signals.authenticator_removed.send(
+            sender=Authenticator, request=None, user=user, authenticator=authenticator
+        )
+
+
+def test_removing_the_last_second_factor_unlinks_telegram_and_pauses(
+    telegram_user, make_volunteer, submit, coordinator
+):
+    volunteer, user = linked_volunteer(telegram_user, make_volunteer)
+    case, _token = submit("Потрібен маршрут з Харкова")
+    aid.offer(case, actor=coordinator, volunteer=volunteer)
+    remove_second_factor(volunteer.user)
+    volunteer.refresh_from_db()
+    assert volunteer.paused
+    assert not Chat.objects.filter(volunteer=volunteer).exists()
+    assert not case.offers.filter(status="pending", volunteer=volunteer).exists()
+    # The old Accept button does nothing now, and no case text reaches the chat.
+    user.press(user.buttons()[0])
+    case.refresh_from_db()
+    assert case.assignee is None
+    assert all("Потрібен маршрут з Харкова" not in m["text"] for m in user.inbox())
+
+
+def test_a_volunteer_without_second_factor_gets_no_case_text_on_telegram(
+    telegram_user, make_volunteer, submit, coordinator
+):
+    """Even if the factor vanished without the signal (e.g. deleted in the database)."""
+    from allauth.mfa.models import Authenticator
+
+    volunteer, helper = linked_volunteer(telegram_user, make_volunteer)
+    case, _token = submit("Потрібен маршрут з Харкова")
+    aid.offer(case, actor=coordinator, volunteer=volunteer)
+    helper.press(helper.buttons()[0])
+    Authenticator.objects.filter(user=volunteer.user).delete()
+    before = len(helper.inbox())
+    aid.post_requester_message(case, body="Таємне повідомлення")
+    assert all("Таємне повідомлення" not in m["text"] for m in helper.inbox()[before:])
+    # A reply from the chat does not reach the case; the chat is unlinked and told why.
+    last_case_message = helper.inbox()[before - 1]["message_id"]
+    helper.say("Відповідь", reply_to=last_case_message)
+    assert not case.messages.filter(direction="out").exists()
+    assert not Chat.objects.filter(volunteer=volunteer).exists()
+
+
+def test_a_volunteer_without_second_factor_cannot_link_a_chat(telegram_user, make_volunteer):
+    from allauth.mfa.models import Authenticator
+
+    volunteer = make_volunteer("Veter")
+    code = services.create_link_code(volunteer, actor=volunteer.user)
+    Authenticator.objects.filter(user=volunteer.user).delete()
+    telegram_user(777000111).say(f"/link {code}")
+    assert not Chat.objects.filter(volunteer=volunteer).exists()
+
+
+def test_matching_skips_volunteers_without_second_factor(make_volunteer, submit):
+    from allauth.mfa.models import Authenticator
+
+    from krov.aid import matching
+
+    with_factor = make_volunteer("Veter")
+    without = make_volunteer("Second")
+    Authenticator.objects.filter(user=without.user).delete()
+    case, _token = submit()
+    assert set(matching.candidates(case)) == {with_factor}

@@ -50,6 +50,14 @@ class Post(models.Model):
         blank=True,
         related_name="+",
     )
+    # Who wrote the words last: they may not approve them (see services.approve).
+    last_writer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     announced_at = models.DateTimeField(null=True, blank=True)
     cover = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -105,3 +113,30 @@ class PostVersion(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class PostRevision(models.Model):
+    """An edit to a published bulletin, waiting for a second editor.
+
+    The published text (`PostVersion`) stays as it is until someone other than the last
+    writer approves the edit; then these rows replace it and are deleted.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    language = models.CharField(_("language"), max_length=8)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.CharField(_("summary"), max_length=400, blank=True)
+    body = models.TextField(_("text (Markdown)"))
+    derived = models.BooleanField(default=False)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    written_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "language"], name="bulletins_revision_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post_id}/{self.language} (pending)"

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from krov.bulletins.models import Post, PostVersion, Tag
+from krov.bulletins.models import Post, PostRevision, PostVersion, Tag
 from krov.core import pagecache
 from krov.core import search as site_search
 from krov.core.services import to_cyrillic, to_latin
@@ -83,18 +83,32 @@ def write(
     if language not in LANGUAGES:
         raise BulletinError(_("Unknown language."))
     fields = {"title": title, "summary": summary.strip(), "body": body}
-    version = _save_version(post, language, fields, derived=False)
+    # A published bulletin keeps its text until a second editor approves the edit.
+    save = _save_revision if post.status == Post.Status.PUBLISHED else _save_version
+    version = save(post, language, fields, derived=False, actor=actor)
     twin = {"sr": ("sr-latn", to_latin), "sr-latn": ("sr", to_cyrillic)}.get(language)
     if twin:
         other, convert = twin
-        _save_version(post, other, {k: convert(v) for k, v in fields.items()}, derived=True)
-    Post.objects.filter(pk=post.pk).update(updated_at=timezone.now())
-    if post.is_visible:
-        invalidate()
+        save(post, other, {k: convert(v) for k, v in fields.items()}, derived=True, actor=actor)
+    Post.objects.filter(pk=post.pk).update(updated_at=timezone.now(), last_writer=actor)
+    post.last_writer = actor
     return version
 
 
-def _save_version(post: Post, language: str, fields: dict, *, derived: bool) -> PostVersion:
+def _save_revision(
+    post: Post, language: str, fields: dict, *, derived: bool, actor
+) -> PostRevision:
+    revision, _created = PostRevision.objects.update_or_create(
+        post=post,
+        language=language,
+        defaults={**fields, "derived": derived, "written_by": actor, "written_at": timezone.now()},
+    )
+    return revision
+
+
+def _save_version(
+    post: Post, language: str, fields: dict, *, derived: bool, actor=None
+) -> PostVersion:
     search = normalise(" ".join([fields["title"], fields["summary"], fields["body"]]))
     version, _created = PostVersion.objects.update_or_create(
         post=post,
@@ -138,8 +152,7 @@ def approve(post: Post, *, actor, publish_at: datetime | None = None) -> None:
         raise BulletinError(_("Only editors who may publish can approve."))
     if post.status != Post.Status.REVIEW:
         raise BulletinError(_("Only a bulletin in review can be approved."))
-    if post.author_id == actor.pk and not settings.KROV_BULLETINS_SELF_APPROVAL:
-        raise BulletinError(_("A second editor must approve what you wrote."))
+    _require_second_editor(post, actor)
     now = timezone.now()
     when = publish_at if publish_at and publish_at > now else now
     Post.objects.filter(pk=post.pk).update(
@@ -149,6 +162,54 @@ def approve(post: Post, *, actor, publish_at: datetime | None = None) -> None:
     invalidate()
     if when <= now:
         transaction.on_commit(lambda: announce_due())
+
+
+def may_approve(post: Post, actor) -> bool:
+    """Someone who may publish and wrote none of it: neither the author nor the last writer."""
+    if not can_publish(actor):
+        return False
+    if settings.KROV_BULLETINS_SELF_APPROVAL:
+        return True
+    writers = {post.author_id, post.last_writer_id or post.author_id}
+    return actor.pk not in writers
+
+
+def _require_second_editor(post: Post, actor) -> None:
+    if not may_approve(post, actor):
+        raise BulletinError(_("A second editor must approve what you wrote."))
+
+
+def pending_edit(post: Post) -> dict[str, PostRevision]:
+    return {r.language: r for r in post.revisions.all()}
+
+
+@transaction.atomic
+def approve_edit(post: Post, *, actor) -> int:
+    """A second editor approves the pending edit of a published bulletin: it goes live."""
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if not can_publish(actor):
+        raise BulletinError(_("Only editors who may publish can approve."))
+    revisions = list(post.revisions.all())
+    if not revisions:
+        raise BulletinError(_("There is no edit waiting for approval."))
+    if not settings.KROV_BULLETINS_SELF_APPROVAL and actor.pk in {
+        post.last_writer_id,
+        *(r.written_by_id for r in revisions),
+    }:
+        raise BulletinError(_("A second editor must approve what you wrote."))
+    for revision in revisions:
+        fields = {"title": revision.title, "summary": revision.summary, "body": revision.body}
+        _save_version(post, revision.language, fields, derived=revision.derived)
+    PostRevision.objects.filter(pk__in=[r.pk for r in revisions]).delete()
+    Post.objects.filter(pk=post.pk).update(approved_by=actor, updated_at=timezone.now())
+    transaction.on_commit(invalidate)
+    return len(revisions)
+
+
+@transaction.atomic
+def discard_edit(post: Post, *, actor) -> None:
+    _require_editor(actor)
+    PostRevision.objects.filter(post=post).delete()
 
 
 @transaction.atomic

@@ -209,7 +209,8 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
     language = request.GET.get("lang") or request.POST.get("language") or post.original_language
     if language not in services.LANGUAGES:
         language = post.original_language
-    existing = {v.language: v for v in post.versions.all()}.get(language)
+    pending = services.pending_edit(post)
+    existing = pending.get(language) or {v.language: v for v in post.versions.all()}.get(language)
     initial = {"language": language, "tags": ", ".join(t.name for t in post.tags.all())}
     if existing:
         initial.update(title=existing.title, summary=existing.summary, body=existing.body)
@@ -243,8 +244,15 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
         "languages": settings.LANGUAGES,
         "versions": {v.language: v for v in post.versions.all()},
         "approve_form": forms.ApproveForm(),
-        "can_approve": services.can_publish(request.user)
-        and (post.author_id != request.user.pk or settings.KROV_BULLETINS_SELF_APPROVAL),
+        "can_approve": services.may_approve(post, request.user),
+        "pending": pending,
+        "can_approve_edit": bool(pending)
+        and services.can_publish(request.user)
+        and (
+            settings.KROV_BULLETINS_SELF_APPROVAL
+            or request.user.pk
+            not in {post.last_writer_id, *(r.written_by_id for r in pending.values())}
+        ),
     }
     response = render(request, "bulletins/edit.html", context, status=status)
     response["Cache-Control"] = "no-store"
@@ -267,6 +275,12 @@ def workflow(request: HttpRequest, slug: str, action: str) -> HttpResponse:
                 raise services.BulletinError(_("Please give a valid date and time."))
             services.approve(post, actor=actor, publish_at=when)
             messages.success(request, _("Approved and published."))
+        elif action == "approve-edit":
+            services.approve_edit(post, actor=actor)
+            messages.success(request, _("The edit is approved and published."))
+        elif action == "discard-edit":
+            services.discard_edit(post, actor=actor)
+            messages.success(request, _("The edit is discarded; the published text stays."))
         elif action == "send-back":
             services.send_back(post, actor=actor)
             messages.success(request, _("Back to draft."))

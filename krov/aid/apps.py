@@ -14,3 +14,11 @@ class AidConfig(AppConfig):
         from krov.aid.seed import seed_after_migrate
 
         post_migrate.connect(seed_after_migrate, sender=self)
+        from krov.aid import services
+        from krov.core import retention
+
+        retention.register(
+            "aid",
+            "closed cases and spam past KROV_RETENTION_DAYS / KROV_SPAM_RETENTION_DAYS",
+            services.purge,
+        )

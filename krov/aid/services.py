@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.functional import Promise
@@ -38,7 +39,7 @@ from krov.aid.models import (
     TrustLevel,
     VolunteerProfile,
 )
-from krov.core import audit, notify
+from krov.core import audit, notify, ratelimit
 from krov.core.models import AuditEvent
 
 Status = HelpRequest.Status
@@ -72,6 +73,11 @@ ALIAS_WORDS = [
     "Thrush",
     "Alder",
 ]
+
+
+# Sent inside the purge of a case, before its id changes; apps that link to cases (the
+# Telegram chat of the requester) drop their links. Argument: case.
+case_purged = Signal()
 
 
 class AidError(Exception):
@@ -130,16 +136,13 @@ def check_text(text: str, *, what: str | Promise) -> str:
 
 
 def intake_allowed(client_address: str) -> bool:
-    """Count one web submission for this client; False once the hourly limit is reached."""
-    key = "aid-intake:" + keyed_hash("client", client_address or "unknown")
-    if cache.add(key, 1, timeout=3600):
-        return True
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=3600)
-        return True
-    return count <= settings.KROV_INTAKE_PER_HOUR
+    """Count one web submission for this client; False once the hourly limit is reached.
+
+    Counted under a key that changes every hour and expires with it (krov.core.ratelimit).
+    """
+    return ratelimit.for_address(
+        "aid-intake", client_address, limit=settings.KROV_INTAKE_PER_HOUR, window=3600
+    )
 
 
 # --- intake -------------------------------------------------------------------------------
@@ -376,13 +379,7 @@ def open_questions():
 
 def requester_may_write(case: HelpRequest) -> bool:
     """At most 30 messages an hour through one secret link: a leaked link cannot flood."""
-    key = f"aid-requester:{case.pk}"
-    if cache.add(key, 1, timeout=3600):
-        return True
-    try:
-        return cache.incr(key) <= 30
-    except ValueError:
-        return True
+    return ratelimit.hit("aid-requester", str(case.pk), limit=30, window=3600)
 
 
 def triage_queue(
@@ -999,11 +996,43 @@ def pause_without_second_factor(user: User) -> None:
 # --- retention ------------------------------------------------------------------------------
 
 
+def _week_start(moment: datetime) -> datetime:
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
+def _coarse(moment: datetime | None, created: datetime, week: datetime) -> datetime | None:
+    """`moment` moved with the case's start to its week, its distance rounded to the hour:
+    the figures keep their durations, the record loses its dates."""
+    if moment is None:
+        return None
+    hours = round((moment - created).total_seconds() / 3600)
+    return week + timedelta(hours=max(0, hours))
+
+
 def _purge_one(case: HelpRequest, *, now: datetime) -> None:
+    """Remove everything about a case but an anonymous record, and every link to it.
+
+    The case gets a new public id and code, so audit rows, notifications and anything a
+    phone still shows ("K-…") point at nothing; its dates are coarsened to the week.
+    """
+    case = HelpRequest.objects.get(pk=case.pk)
+    offers = Offer.objects.filter(request=case).values_list("public_id", flat=True)
+    offer_ids = [str(public_id) for public_id in offers]
+    notify.forget_references([str(case.public_id), *offer_ids])
     Message.objects.filter(request=case).delete()
     Note.objects.filter(request=case).delete()
     Offer.objects.filter(request=case).delete()
+    contact_in_use = bool(case.contact_lookup) and (
+        HelpRequest.objects.filter(contact_lookup=case.contact_lookup, purged_at__isnull=True)
+        .exclude(pk=case.pk)
+        .exists()
+    )
+    case_purged.send(sender=HelpRequest, case=case, contact_in_use=contact_in_use)
+    week = _week_start(case.created_at)
     HelpRequest.objects.filter(pk=case.pk).update(
+        public_id=uuid.uuid4(),
+        code=_new_code(),
         description="",
         region="",
         contact_handle="",
@@ -1011,8 +1040,14 @@ def _purge_one(case: HelpRequest, *, now: datetime) -> None:
         token_hash=None,
         submission_hash=None,
         assignee=None,
+        duplicate_of=None,
         alias="",
-        purged_at=now,
+        created_at=week,
+        triaged_at=_coarse(case.triaged_at, case.created_at, week),
+        first_response_at=_coarse(case.first_response_at, case.created_at, week),
+        last_activity_at=_coarse(case.last_activity_at, case.created_at, week),
+        closed_at=_coarse(case.closed_at, case.created_at, week),
+        purged_at=_week_start(now),
     )
 
 
@@ -1044,7 +1079,7 @@ def forget(case: HelpRequest) -> None:
         close_case(case, actor=None, outcome=Outcome.REQUESTER_GONE)
         case.refresh_from_db()
     _purge_one(case, now=timezone.now())
-    audit.record(AuditEvent.Kind.DATA_PURGED, target=f"case:{case.public_id}", by="requester")
+    audit.record(AuditEvent.Kind.DATA_PURGED, by="requester")  # no case id: it is gone
 
 
 # --- the catalogue: skills and canned replies ---------------------------------------------

@@ -9,9 +9,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response, set_response_etag
-from django.utils.crypto import salted_hmac
 
-from krov.core import pagecache
+from krov.core import pagecache, ratelimit
 from krov.core.clientip import client_address
 
 MAX_QUERY_STRING = 2048
@@ -77,14 +76,9 @@ class ApiMiddleware:
         return f"krov:api:{versions}:{digest}"
 
     def _allowed(self, request: HttpRequest) -> bool:
-        client = salted_hmac("krov.api.rate", client_address(request) or "?").hexdigest()[:32]
-        key = f"api-rate:{client}"
-        if cache.add(key, 1, timeout=60):
-            return True
-        try:
-            return cache.incr(key) <= settings.KROV_API_PER_MINUTE
-        except ValueError:
-            return True
+        return ratelimit.for_address(
+            "api", client_address(request), limit=settings.KROV_API_PER_MINUTE, window=60
+        )
 
     def _cors(self, response: HttpResponse, *, preflight: bool = False) -> HttpResponse:
         response["Access-Control-Allow-Origin"] = "*"

@@ -7,3 +7,14 @@ class CoreConfig(AppConfig):
     name = "krov.core"
     label = "core"
     verbose_name = "Krov core"
+
+    def ready(self) -> None:
+        from krov.core import notify, retention
+
+        retention.register(
+            "notifications", "delivered notifications (after 7 days)", notify.purge_delivered
+        )
+        retention.register("cache", "expired cache entries", retention.prune_file_cache)
+        retention.register(
+            "mail", "development mail files (after a day)", retention.prune_mail_folder
+        )

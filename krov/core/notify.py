@@ -96,3 +96,31 @@ def sweep(older_than: timedelta = timedelta(minutes=2)) -> int:
         except Exception:  # noqa: S112 - one failing address must not stop the sweep
             continue
     return len(ids)
+
+
+def forget_references(needles: list[str]) -> int:
+    """Delete notifications whose link or reference names any of `needles` (the ids of a
+    purged case and its offers): nothing in the outbox keeps pointing at it."""
+    from django.db.models import Q
+
+    query = Q()
+    for needle in needles:
+        if needle:
+            query |= Q(link__contains=needle) | Q(ref__contains=needle)
+    if not query:
+        return 0
+    deleted, _detail = Notification.objects.filter(query).delete()
+    return deleted
+
+
+def purge_delivered(now=None) -> int:
+    """Notifications are a delivery queue, not a history: sent ones go after a week, failed
+    ones after a month."""
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    deleted, _detail = Notification.objects.filter(
+        Q(status=Notification.Status.SENT, created_at__lt=now - timedelta(days=7))
+        | Q(status=Notification.Status.FAILED, created_at__lt=now - timedelta(days=30))
+    ).delete()
+    return deleted

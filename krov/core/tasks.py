@@ -3,7 +3,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from krov.core import health, notify
+from krov.core import health, notify, retention
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -25,3 +25,11 @@ def deliver_notification(notification_id: int) -> None:
 @db_periodic_task(crontab(minute="*/2"))
 def sweep_notifications() -> None:
     notify.sweep()
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def prune_expired() -> None:
+    """Expired cache files and old development mail, delivered notifications: off the disk."""
+    retention.prune_file_cache()
+    retention.prune_mail_folder()
+    notify.purge_delivered()

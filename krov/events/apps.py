@@ -7,3 +7,13 @@ class EventsConfig(AppConfig):
     name = "krov.events"
     label = "events"
     verbose_name = "Events"
+
+    def ready(self) -> None:
+        from krov.core import retention
+        from krov.events import services
+
+        retention.register(
+            "event attendees",
+            "names, contacts and stage names, KROV_EVENT_ATTENDEE_DAYS after each event",
+            services.purge_attendees,
+        )

@@ -19,7 +19,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from krov.core import pagecache
+from krov.core import pagecache, ratelimit
 from krov.core.services import to_cyrillic, to_latin
 from krov.events.models import Event, EventText, Rsvp, Slot, Venue
 
@@ -381,16 +381,22 @@ def cancel_rsvp(rsvp_obj: Rsvp) -> Rsvp | None:
     return promoted
 
 
-def count_me_in(event: Event, *, client_address: str) -> int:
-    """Count-only mode (protests): "I'm coming", no name kept. One per client per event."""
+def count_me_in(event: Event, *, client_address: str, already_counted: bool) -> int:
+    """Count-only mode (protests): "I'm coming", no name kept, no address kept.
+
+    One per person is the browser's own mark (`already_counted`, a cookie the view sets);
+    without it, an address counts once an hour at most, under a key that is gone within the
+    hour (krov.core.ratelimit). Nothing ties a count to an address beyond that hour.
+    """
     if event.rsvp_mode != Event.RSVP.COUNT:
         raise EventError(_("This event takes names; please use the RSVP form."))
     if event.status != Event.Status.PUBLISHED or event.ends_at <= timezone.now():
         raise EventError(_("This event is not open."))
-    key = f"events-count:{event.pk}:{_hash('client', client_address)}"
-    if cache.add(key, 1, timeout=int((event.ends_at - timezone.now()).total_seconds()) + 3600):
+    if not already_counted and ratelimit.for_address(
+        "events-count", f"{event.pk}:{client_address}", limit=1, window=3600
+    ):
         Event.objects.filter(pk=event.pk).update(going_count=F("going_count") + 1)
-        invalidate_public_pages()
+        transaction.on_commit(invalidate_public_pages)
     return Event.objects.values_list("going_count", flat=True).get(pk=event.pk)
 
 
@@ -597,7 +603,8 @@ def purge_attendees(now: datetime | None = None) -> int:
             Rsvp.objects.filter(event_id=event_id).update(
                 name="", contact="", token_hash=None, person_key=Cast("public_id", CharField())
             )
-            Slot.objects.filter(event_id=event_id).update(person_key="")
+            # Stage names and acts are names too: they go with the attendees.
+            Slot.objects.filter(event_id=event_id).update(person_key="", stage_name="", act="")
             Event.objects.filter(pk=event_id).update(attendees_purged_at=now)
     return len(due)
 

@@ -163,13 +163,29 @@ def rsvp(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def count_me_in(request: HttpRequest, slug: str) -> HttpResponse:
     event = _event_or_404(request, slug)
+    mark = f"krov_counted_{event.pk}"
     try:
-        count = services.count_me_in(event, client_address=client_address(request))
+        count = services.count_me_in(
+            event,
+            client_address=client_address(request),
+            already_counted=request.COOKIES.get(mark) == "1",
+        )
     except services.EventError as error:
         messages.error(request, str(error))
         return redirect(event.get_absolute_url())
     messages.success(request, _("Counted. %(count)s people are coming.") % {"count": count})
-    return redirect(event.get_absolute_url())
+    response = redirect(event.get_absolute_url())
+    # The browser remembers that it counted, until the event ends; the server does not.
+    response.set_cookie(
+        mark,
+        "1",
+        max_age=max(60, int((event.ends_at - timezone.now()).total_seconds())),
+        path="/",
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 def _rsvp_or_404(token: str) -> Rsvp:

@@ -8,14 +8,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from krov.core import audit, images, pagecache
+from krov.core import audit, images, pagecache, ratelimit
 from krov.core.notify import notify
 from krov.housing import index
 from krov.housing.importer import plausible
@@ -404,14 +403,8 @@ def lift_ban(user, actor) -> None:
 
 
 def _rate_limit(user) -> None:
-    key = f"housing-messages:{user.pk}"
-    if cache.add(key, 1, timeout=3600):
-        return
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        return
-    if count > settings.KROV_HOUSING_MESSAGES_PER_HOUR:
+    limit = settings.KROV_HOUSING_MESSAGES_PER_HOUR
+    if not ratelimit.hit("housing-messages", str(user.pk), limit=limit, window=3600):
         raise HousingError(_("You have sent many messages in the last hour; please wait a little."))
 
 

@@ -12,3 +12,11 @@ class TelegramConfig(AppConfig):
         from krov.telegram import receivers
 
         receivers.connect()
+        from krov.core import retention
+        from krov.telegram import services
+
+        retention.register(
+            "telegram",
+            "sent calls (after a day) and processed updates (after a week)",
+            services.purge_old,
+        )

@@ -13,6 +13,7 @@ def connect() -> None:
     notify.register_channel("telegram", services.notification_wants, services.send_notification)
     panic_pressed.connect(_unlink_on_panic, dispatch_uid="telegram-unlink-on-panic")
     second_factor_lost.connect(_unlink_on_panic, dispatch_uid="telegram-unlink-without-mfa")
+    aid.case_purged.connect(_forget_case_chat, dispatch_uid="telegram-forget-purged-case")
 
 
 def _unlink_on_panic(sender, *, user, **kwargs) -> None:
@@ -22,3 +23,11 @@ def _unlink_on_panic(sender, *, user, **kwargs) -> None:
     profile = VolunteerProfile.objects.filter(user=user).first()
     if profile is not None:
         services.unlink(profile)
+
+
+def _forget_case_chat(sender, *, case, contact_in_use, **kwargs) -> None:
+    """A purged case leaves no chat behind: the requester's chat row (with its encrypted chat
+    id) goes, unless it belongs to a volunteer or already serves another open case."""
+    from krov.telegram import services
+
+    services.forget_case_chats(case, contact_in_use=contact_in_use)

@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from krov.accounts import services as account_services
-from krov.core import notify
+from krov.core import notify, ratelimit
 from krov.telegram import outbox
 from krov.telegram.models import Chat, LinkCode, Outbound
 
@@ -239,13 +238,7 @@ def create_link_code(profile, *, actor) -> str:
 
 
 def link_attempt_allowed(chat: Chat) -> bool:
-    key = f"telegram-link:{chat.pk}"
-    if cache.add(key, 1, timeout=3600):
-        return True
-    try:
-        return cache.incr(key) <= 5
-    except ValueError:
-        return True
+    return ratelimit.hit("telegram-link", str(chat.pk), limit=5, window=3600)
 
 
 @transaction.atomic
@@ -326,3 +319,17 @@ def purge_old(now=None) -> dict[str, int]:
         received_at__lt=now - timedelta(days=7),
     ).delete()
     return {"calls": calls + routed, "updates": updates}
+
+
+def forget_case_chats(case, *, contact_in_use: bool) -> int:
+    """The chats of a purged case: a volunteer's is unlinked from it; the requester's is
+    deleted (with its encrypted chat id) unless another case of theirs still needs it."""
+    Outbound.objects.filter(case=case).delete()
+    Chat.objects.filter(request=case, volunteer__isnull=False).update(request=None)
+    doomed = Chat.objects.filter(volunteer__isnull=True)
+    if contact_in_use:
+        return Chat.objects.filter(request=case).update(request=None, state=Chat.State.NEW)
+    deleted, _detail = doomed.filter(request=case).delete()
+    if case.contact_handle and case.channel == "telegram":
+        deleted += doomed.filter(key=chat_key(case.contact_handle)).delete()[0]
+    return deleted

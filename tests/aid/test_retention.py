@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from krov.aid import services
-from krov.aid.models import HelpRequest, Message, Note, Offer
+from krov.aid.models import HelpRequest, Message, Note, Offer, Skill
 from krov.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +46,7 @@ def test_after_retention_only_the_anonymous_record_is_left(active_case, settings
     case, token = close_with_conversation(active_case)
     with time_machine.travel(timezone.now() + timedelta(days=31)):
         call_command("purge")
-    assert "Purged 1 closed case(s)" in capsys.readouterr().out
+    assert "aid: 1 closed, 0 spam removed" in capsys.readouterr().out
     record = HelpRequest.objects.get(pk=case.pk)
     assert record.purged_at is not None
     assert (record.description, record.region, record.contact_handle) == ("", "", "")
@@ -162,3 +162,59 @@ def test_postgresql_dump_holds_no_submitted_text_in_plain_form(submit, make_volu
     assert b"aid_helprequest" in dump.stdout
     for needle in ["Вокзальна", "0671234567", "Бучі"]:
         assert needle.encode() not in dump.stdout
+
+
+def test_purge_leaves_no_link_to_the_case(active_case, settings, login_as, personas):
+    """Audit rows, notifications and the requester's chat row no longer lead to a purged case;
+    the anonymous record keeps only week-coarse dates."""
+    from krov.core.models import Notification
+
+    settings.KROV_RETENTION_DAYS = 30
+    case, _token = close_with_conversation(active_case)
+    old_public_id, old_code = str(case.public_id), case.code
+    coordinator = login_as(personas["coordinator"])
+    assert coordinator.get(f"/en/aid/cases/{old_public_id}/").status_code == 200
+    assert AuditEvent.objects.filter(target=f"case:{old_public_id}").exists()
+    created = case.created_at
+    response_delay = case.first_response_at - case.created_at
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
+        services.purge()
+    record = HelpRequest.objects.get(pk=case.pk)
+    assert str(record.public_id) != old_public_id and record.code != old_code
+    # The audit rows that named the case now name nothing that exists.
+    assert not HelpRequest.objects.filter(public_id=old_public_id).exists()
+    assert not Notification.objects.filter(link__contains=old_public_id).exists()
+    # Dates: the week the case began (a Monday, midnight UTC), durations to the hour.
+    assert record.created_at.weekday() == 0
+    assert (record.created_at.hour, record.created_at.minute) == (0, 0)
+    assert timedelta(0) <= created - record.created_at < timedelta(days=7)
+    kept_delay = record.first_response_at - record.created_at
+    assert abs(kept_delay - response_delay) <= timedelta(minutes=30)
+
+
+def test_purge_deletes_the_requesters_telegram_chat_row(submit, coordinator, settings):
+    from krov.telegram import services as telegram
+    from krov.telegram.models import Chat
+
+    settings.KROV_RETENTION_DAYS = 30
+    chat = telegram.get_or_create_chat(55500011)
+    result = services.submit_request(
+        channel="telegram",
+        language="uk",
+        skill=Skill.objects.get(slug="driving"),
+        description=SECRET,
+        contact_handle="55500011",
+    )
+    case = result.request
+    Chat.objects.filter(pk=chat.pk).update(request=case)
+    services.close_case(case, actor=coordinator, outcome="helped")
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
+        services.purge()
+    assert not Chat.objects.filter(pk=chat.pk).exists()
+
+
+def test_krov_purge_applies_every_apps_retention(capsys):
+    call_command("purge")
+    out = capsys.readouterr().out
+    for label in ["aid:", "event attendees:", "housing conversations:", "telegram:", "cache:"]:
+        assert label in out

@@ -143,10 +143,27 @@ def test_two_people_for_the_last_seat_exactly_one_gets_it(make_event):
 
 def test_count_only_mode_counts_without_names_once_per_client(make_event):
     event = make_event(rsvp_mode=Event.RSVP.COUNT, kind=Event.Kind.PROTEST)
-    assert services.count_me_in(event, client_address="10.0.0.1") == 1
-    assert services.count_me_in(event, client_address="10.0.0.1") == 1
-    assert services.count_me_in(event, client_address="10.0.0.2") == 2
+    count = services.count_me_in
+    assert count(event, client_address="10.0.0.1", already_counted=False) == 1
+    assert count(event, client_address="10.0.0.1", already_counted=False) == 1
+    assert count(event, client_address="10.0.0.2", already_counted=False) == 2
+    assert count(event, client_address="10.0.0.3", already_counted=True) == 2  # the cookie
     assert not Rsvp.objects.exists()
+
+
+def test_count_only_keys_hold_no_address_and_live_an_hour_at_most(make_event):
+    """A seized cache must not say who said "I'm coming" to a protest."""
+    import time
+
+    from django.core.cache import cache
+
+    event = make_event(rsvp_mode=Event.RSVP.COUNT, kind=Event.Kind.PROTEST)
+    cache.clear()
+    services.count_me_in(event, client_address="198.51.100.23", already_counted=False)
+    keys = list(cache._cache)  # the local-memory backend the tests run on
+    assert keys
+    assert not any("198.51.100.23" in key for key in keys)
+    assert all(cache._expire_info[key] - time.time() <= 3601 for key in keys)
 
 
 def test_check_in_by_code_twice_says_when_the_first_was(make_event, organiser):

@@ -1,0 +1,48 @@
+"""krov.core.ratelimit: one limiter, hashed keys, windows that end."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.core.cache import cache
+from hypothesis import given
+from hypothesis import strategies as st
+
+from krov.core import ratelimit
+
+NOW = 1_800_000_000.0  # a fixed moment, at the start of an hour
+
+
+def test_counts_up_to_the_limit_then_refuses():
+    results = [ratelimit.hit("t", "alice", limit=3, window=60, now=NOW) for _ in range(5)]
+    assert results == [True, True, True, False, False]
+
+
+def test_keys_are_separate_per_key_and_bucket():
+    assert ratelimit.hit("t", "alice", limit=1, window=60, now=NOW)
+    assert ratelimit.hit("t", "bob", limit=1, window=60, now=NOW)
+    assert ratelimit.hit("u", "alice", limit=1, window=60, now=NOW)
+    assert not ratelimit.hit("t", "alice", limit=1, window=60, now=NOW)
+
+
+def test_a_new_window_starts_a_new_count_under_a_new_key():
+    assert ratelimit.hit("t", "alice", limit=1, window=3600, now=NOW)
+    assert not ratelimit.hit("t", "alice", limit=1, window=3600, now=NOW + 3599)
+    assert ratelimit.hit("t", "alice", limit=1, window=3600, now=NOW + 3600)
+    assert len(cache._cache) == 2  # one key per hour, not one key renewed
+
+
+def test_address_keys_may_not_outlive_an_hour():
+    with pytest.raises(ValueError):
+        ratelimit.for_address("t", "203.0.113.5", limit=5, window=7200)
+
+
+@given(address=st.ip_addresses().map(str), offset=st.floats(min_value=0, max_value=86_400))
+def test_no_cache_key_holds_the_address_or_lives_past_its_hour(address, offset):
+    cache.clear()
+    now = time.time()
+    ratelimit.for_address("t", address, limit=5, window=3600, now=now + offset)
+    for key, expires in cache._expire_info.items():
+        assert address not in key
+        assert expires - now <= 3601.5

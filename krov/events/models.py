@@ -105,6 +105,8 @@ class Event(models.Model):
     cover = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # What the organiser wrote when cancelling; the mails to attendees quote it.
+    cancel_notice = models.TextField(blank=True)
 
     objects = EventQuerySet.as_manager()
 
@@ -177,6 +179,8 @@ class Rsvp(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.GOING)
     created_at = models.DateTimeField(default=timezone.now)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    # The language the person used: every mail to them is written in it.
+    language = models.CharField(max_length=8, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

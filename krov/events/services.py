@@ -201,15 +201,16 @@ def publish(event: Event, *, actor) -> None:
 def cancel(event: Event, *, actor, notice: str = "") -> int:
     """Cancel, and tell everyone who left a contact. Returns how many were told."""
     check_can_manage(actor, event)
+    notice = (notice or "").strip()[:2000]
     Event.objects.filter(pk=event.pk).update(
-        status=Event.Status.CANCELLED, updated_at=timezone.now()
+        status=Event.Status.CANCELLED, updated_at=timezone.now(), cancel_notice=notice
     )
     event.status = Event.Status.CANCELLED
     invalidate_public_pages()
     told = 0
     for rsvp in event.rsvps.exclude(status=Rsvp.Status.CANCELLED):
         if "@" in (rsvp.contact or ""):
-            _email_later(rsvp.contact, "cancelled", event.pk, notice)
+            _email_later(rsvp, "cancelled")
             told += 1
     return told
 
@@ -339,6 +340,7 @@ def rsvp(event: Event, *, name: str, contact: str = "") -> RsvpResult:
                 person_key=person,
                 token_hash=_hash("rsvp-token", token),
                 status=Rsvp.Status.WAITING if full else Rsvp.Status.GOING,
+                language=(translation.get_language() or "")[:8],
             )
             if not full:
                 Event.objects.filter(pk=event.pk).update(going_count=F("going_count") + 1)
@@ -376,7 +378,7 @@ def cancel_rsvp(rsvp_obj: Rsvp) -> Rsvp | None:
             Rsvp.objects.filter(pk=promoted.pk).update(status=Rsvp.Status.GOING)
             Event.objects.filter(pk=event.pk).update(going_count=F("going_count") + 1)
             if "@" in (promoted.contact or ""):
-                _email_later(promoted.contact, "promoted", event.pk, "")
+                _email_later(promoted, "promoted")
     invalidate_public_pages()
     return promoted
 
@@ -400,12 +402,11 @@ def count_me_in(event: Event, *, client_address: str, already_counted: bool) -> 
     return Event.objects.values_list("going_count", flat=True).get(pk=event.pk)
 
 
-def _email_later(address: str, kind: str, event_id: int, notice: str) -> None:
+def _email_later(rsvp: Rsvp, kind: str) -> None:
+    """Queue a mail to an attendee: the task gets the RSVP's id, never an address or text."""
     from krov.events import tasks
 
-    transaction.on_commit(
-        lambda: tasks.email_attendee(address, kind, event_id, notice, translation.get_language())
-    )
+    transaction.on_commit(lambda: tasks.email_attendee(rsvp.pk, kind))
 
 
 def email_attendee(address: str, kind: str, event: Event, notice: str) -> None:
@@ -623,7 +624,7 @@ def send_reminders(now: datetime | None = None) -> int:
             continue
         for rsvp_obj in event.rsvps.filter(status=Rsvp.Status.GOING):
             if "@" in (rsvp_obj.contact or ""):
-                _email_later(rsvp_obj.contact, "reminder", event.pk, "")
+                _email_later(rsvp_obj, "reminder")
                 count += 1
     return count
 

@@ -1,20 +1,25 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import override
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from krov.events import services
-from krov.events.models import Event
+from krov.events.models import Event, Rsvp
 
 
 @db_task(retries=3, retry_delay=60)
-def email_attendee(address: str, kind: str, event_id: int, notice: str, language: str) -> None:
-    event = Event.objects.filter(pk=event_id).prefetch_related("texts").first()
-    if event is None:
-        return
-    with override(language):
-        services.email_attendee(address, kind, event, notice)
+def email_attendee(rsvp_id: int, kind: str) -> None:
+    """Ids in, the address and text read from the database here: nothing personal in the
+    queue. Written in the language the person used for their RSVP."""
+    rsvp = Rsvp.objects.filter(pk=rsvp_id).select_related("event").first()
+    if rsvp is None or "@" not in (rsvp.contact or ""):
+        return  # gone, or purged since
+    event = Event.objects.prefetch_related("texts").get(pk=rsvp.event_id)
+    with override(rsvp.language or settings.LANGUAGE_CODE):
+        notice = event.cancel_notice if kind == "cancelled" else ""
+        services.email_attendee(rsvp.contact, kind, event, notice)
 
 
 @db_periodic_task(crontab(minute="5"))

@@ -354,3 +354,30 @@ def test_announcing_queues_an_escaped_post_for_the_channel(make_event, organiser
     settings.TELEGRAM_CHANNEL_ID = ""
     with pytest.raises(services.EventError, match="No Telegram channel"):
         services.announce(event, actor=organiser, url="https://x/")
+
+
+def test_attendee_mails_queue_only_ids_and_are_written_in_the_attendees_language(
+    make_event, organiser, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    from django.utils import translation
+
+    from krov.events import tasks
+
+    event = make_event()
+    with translation.override("uk"):
+        services.rsvp(event, name="Ana", contact="ana@example.org")
+    with mock.patch.object(tasks, "email_attendee") as queued:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.cancel(event, actor=organiser, notice="Дощ, переносимо")
+    [call] = queued.call_args_list
+    assert all(isinstance(arg, int | str) for arg in call.args)
+    assert "ana@example.org" not in repr(call) and "Дощ" not in repr(call)
+    mail.outbox.clear()
+    with translation.override("en"):  # the organiser's language must not leak into the mail
+        tasks.email_attendee.call_local(*call.args)
+    [sent] = mail.outbox
+    assert sent.to == ["ana@example.org"]
+    assert "Дощ, переносимо" in sent.body
+    assert sent.subject.startswith("Скасовано")

@@ -368,9 +368,11 @@ def test_attendee_mails_queue_only_ids_and_are_written_in_the_attendees_language
     event = make_event()
     with translation.override("uk"):
         services.rsvp(event, name="Ana", contact="ana@example.org")
-    with mock.patch.object(tasks, "email_attendee") as queued:
-        with django_capture_on_commit_callbacks(execute=True):
-            services.cancel(event, actor=organiser, notice="Дощ, переносимо")
+    with (
+        mock.patch.object(tasks, "email_attendee") as queued,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.cancel(event, actor=organiser, notice="Дощ, переносимо")
     [call] = queued.call_args_list
     assert all(isinstance(arg, int | str) for arg in call.args)
     assert "ana@example.org" not in repr(call) and "Дощ" not in repr(call)

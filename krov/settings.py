@@ -454,13 +454,16 @@ TELEGRAM_CHANNEL_ID = env_str("TELEGRAM_CHANNEL_ID")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"scrub": {"()": "krov.core.logging.ScrubRequestFilter"}},
+    "filters": {
+        "scrub": {"()": "krov.core.logging.ScrubRequestFilter"},
+        "redact": {"()": "krov.core.logging.RedactFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["scrub"],
+            "filters": ["scrub", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("KROV_LOG_LEVEL", "INFO").upper()},
@@ -469,6 +472,9 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
         "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+        # httpx logs every request line at INFO, and the Bot API's URL carries the token.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 ADMINS: list[tuple[str, str]] = []

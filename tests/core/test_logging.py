@@ -20,3 +20,112 @@ def test_django_request_logger_uses_the_scrubbing_handler(settings):
     for name in handlers:
         assert "scrub" in settings.LOGGING["handlers"][name]["filters"]
     assert not settings.ADMINS  # no error mails carrying request headers
+
+
+# --- redaction: a whole flow, every log line checked -------------------------------------------
+
+import io  # noqa: E402
+
+import pytest  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from krov.core.logging import RedactFilter, redact  # noqa: E402
+
+
+@pytest.fixture
+def every_log_line(settings):
+    """What Krov's console handler would write, with every logger at DEBUG."""
+    from django.utils.module_loading import import_string
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    for name in settings.LOGGING["handlers"]["console"]["filters"]:
+        handler.addFilter(import_string(settings.LOGGING["filters"][name]["()"])())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in ("django.request", "httpx"))]
+    saved = [(lg, lg.level, lg.propagate) for lg in loggers]
+    root = logging.getLogger()
+    root.addHandler(handler)
+    for lg in loggers:
+        lg.setLevel(logging.DEBUG)
+        if lg is not root:
+            lg.propagate = True
+    yield stream
+    root.removeHandler(handler)
+    for lg, level, propagate in saved:
+        lg.setLevel(level)
+        lg.propagate = propagate
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_whole_flow_logs_no_token_capability_or_address(every_log_line, settings):
+    from django.test import Client
+
+    from krov.aid import services as aid
+    from krov.aid.models import Skill
+    from krov.telegram import outbox
+    from krov.telegram import services as telegram
+    from krov.telegram.fake import FakeBotAPI
+
+    api = FakeBotAPI().start()
+    try:
+        settings.TELEGRAM_BOT_TOKEN = api.token
+        settings.TELEGRAM_API_BASE_URL = api.base_url
+        settings.KROV_TELEGRAM_CHAT_SPACING_MS = 0
+        address = "203.0.113.77"
+        submitted = aid.submit_request(
+            channel="web",
+            language="uk",
+            skill=Skill.objects.get(slug="driving"),
+            description="Навчіть мене водити",
+        )
+        token = submitted.token
+        client = Client(enforce_csrf_checks=True, REMOTE_ADDR=address)
+        # A CSRF failure and a 404 on capability links: both logged by Django.
+        client.post(f"/uk/help/c/{token}/", {"body": "x"})
+        client.get("/uk/events/rsvp/secret-rsvp-token-12345/")
+        # A call to the Bot API: httpx would log the URL with the bot token.
+        chat = telegram.get_or_create_chat(777123)
+        telegram.send_text(chat, "hello")
+        outbox.send_due()
+        logging.getLogger("krov.test").warning("client %s asked for /uk/help/c/%s/", address, token)
+    finally:
+        api.stop()
+    lines = every_log_line.getvalue()
+    assert lines.strip(), "the flow should have logged something"
+    for needle in [api.token, token, "secret-rsvp-token-12345", address]:
+        assert needle not in lines, needle
+
+
+@given(
+    address=st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)).map(str),
+    token=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=16, max_size=43),
+)
+def test_redact_removes_any_address_and_capability_token(address, token):
+    line = f"Forbidden (CSRF token missing.): /uk/help/c/{token}/ from {address} at 12:30:45"
+    cleaned = redact(line)
+    assert token not in cleaned
+    assert address not in cleaned
+    assert "12:30:45" in cleaned  # times are not addresses
+
+
+def test_tracebacks_are_redacted_too():
+    try:
+        raise ValueError("cannot reach 198.51.100.7 for /events/rsvp/abcdefabcdef0123/")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
+    RedactFilter().filter(record)
+    assert "198.51.100.7" not in record.exc_text and "abcdefabcdef0123" not in record.exc_text
+
+
+def test_every_configured_handler_redacts(settings):
+    from krov import gunicorn_conf
+
+    for config in (settings.LOGGING, gunicorn_conf.logconfig_dict):
+        for name, handler in config["handlers"].items():
+            assert "redact" in handler.get("filters", []), name
+    assert gunicorn_conf.accesslog is None
+    assert settings.LOGGING["loggers"]["httpx"]["level"] == "WARNING"

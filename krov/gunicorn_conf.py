@@ -1,0 +1,28 @@
+"""gunicorn's settings for Krov: `gunicorn -c python:krov.gunicorn_conf krov.wsgi`.
+
+No access log (it would write client addresses), and gunicorn's own error log goes through
+Krov's redaction filter: "Invalid request from ip=…" lines keep no address.
+"""
+
+from __future__ import annotations
+
+accesslog = None
+errorlog = "-"
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "krov.core.logging.RedactFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+    },
+}

@@ -104,12 +104,37 @@ def database_from_env(name: str, default: str) -> dict[str, Any]:
             "timeout": 20,
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
+                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000; "
+                # Deleted rows are overwritten with zeros, not left in free pages.
+                "PRAGMA secure_delete=ON;"
             ),
         }
     if not config.get("NAME"):
         raise SettingsError(name, "the URL names no database")
     return config
+
+
+def data_dir_from_env(name: str, *, debug: bool) -> Path:
+    """The folder for the SQLite files, queue, keys and mail: a directory Krov may write.
+
+    In development it is created (owner-only); in production it must exist already, so a
+    typo cannot scatter data into a fresh folder nobody backs up.
+    """
+    path = Path(env_str(name, "var")).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise SettingsError(name, f"{path} exists but is not a directory")
+    if not path.exists():
+        if not debug:
+            raise SettingsError(
+                name, f"{path} does not exist; create it (owned by Krov's user, mode 700)"
+            )
+        try:
+            path.mkdir(parents=True, mode=0o700)
+        except OSError as exc:
+            raise SettingsError(name, f"cannot create {path}: {exc.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise SettingsError(name, f"{path} is not writable by this user")
+    return path
 
 
 def field_keys_from_env(name: str, *, debug: bool, data_dir: Path) -> list[str]:
@@ -145,7 +170,7 @@ def field_keys_from_env(name: str, *, debug: bool, data_dir: Path) -> list[str]:
 # --- core switches ---------------------------------------------------------------------
 
 DEBUG = env_bool("KROV_DEBUG", False)
-DATA_DIR = Path(env_str("KROV_DATA_DIR", "var")).resolve()
+DATA_DIR = data_dir_from_env("KROV_DATA_DIR", debug=DEBUG)
 
 SECRET_KEY = env_secret("KROV_SECRET_KEY")
 if not SECRET_KEY:
@@ -393,6 +418,12 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+    # Mails hold addresses and links: the folder is the owner's alone.
+    try:
+        (DATA_DIR / "mail").mkdir(mode=0o700, exist_ok=True)
+        os.chmod(DATA_DIR / "mail", 0o700)
+    except OSError as exc:
+        raise SettingsError("KROV_DATA_DIR", f"cannot prepare the mail folder: {exc}") from None
 DEFAULT_FROM_EMAIL = env_str("KROV_FROM_EMAIL", "krov@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -9,7 +9,11 @@ class CoreConfig(AppConfig):
     verbose_name = "Krov core"
 
     def ready(self) -> None:
-        from krov.core import notify, retention
+        from django.db.backends.signals import connection_created
+
+        from krov.core import files, notify, retention
+
+        connection_created.connect(files.owner_only_sqlite, dispatch_uid="krov-owner-only-sqlite")
 
         retention.register(
             "notifications", "delivered notifications (after 7 days)", notify.purge_delivered

@@ -134,3 +134,74 @@ def test_redis_url_moves_queue_and_cache_to_redis(tmp_path):
     assert probe == "ok"
     assert healthy is True
     assert backend == "PriorityRedisHuey"
+
+
+def test_missing_data_dir_in_production_is_one_line(tmp_path):
+    missing = tmp_path / "nowhere"
+    result = run_krov(tmp_path, "check", **{**PRODUCTION, "KROV_DATA_DIR": str(missing)})
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "KROV_DATA_DIR" in line and "does not exist" in line
+
+
+def test_data_dir_that_is_a_file_is_one_line(tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    result = run_krov(tmp_path, "check", KROV_DEBUG="1", KROV_DATA_DIR=str(a_file))
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "KROV_DATA_DIR" in line and "not a directory" in line
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-c", "import krov.wsgi"],  # what gunicorn imports
+        ["-m", "krov", "run_huey"],  # the worker
+    ],
+)
+def test_gunicorn_and_worker_give_the_same_one_line(tmp_path, command):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("KROV_", "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"))
+    }
+    env.update(PRODUCTION, KROV_DATA_DIR=str(tmp_path / "nowhere"))
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, *command], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode in {2, 4}
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("krov: configuration error: KROV_DATA_DIR")
+
+
+def test_debug_creates_the_data_dir_owner_only(tmp_path):
+    fresh = tmp_path / "fresh" / "var"
+    result = run_krov(tmp_path, "check", KROV_DEBUG="1", KROV_DATA_DIR=str(fresh))
+    assert result.returncode == 0, result.stderr
+    assert oct(fresh.stat().st_mode)[-3:] == "700"
+
+
+def test_sqlite_files_are_owner_only_and_deleted_rows_are_overwritten(tmp_path):
+    script = (
+        "import os; os.umask(0o022)\n"
+        "import django; django.setup()\n"
+        "from django.core.management import call_command\n"
+        "call_command('migrate', verbosity=0)\n"
+        "from django.db import connection\n"
+        "c = connection.cursor(); c.execute('PRAGMA secure_delete'); print(c.fetchone()[0])\n"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("KROV_", "DATABASE_URL", "REDIS_URL"))
+    }
+    env.update(KROV_DEBUG="1", KROV_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="krov.settings")
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "1"
+    for name in ["krov.sqlite3", "secret-key.txt", "field-keys.txt"]:
+        assert oct((tmp_path / name).stat().st_mode)[-3:] == "600", name
+    assert oct((tmp_path / "mail").stat().st_mode)[-3:] == "700"

@@ -209,7 +209,7 @@ def cancel(event: Event, *, actor, notice: str = "") -> int:
     invalidate_public_pages()
     told = 0
     for rsvp in event.rsvps.exclude(status=Rsvp.Status.CANCELLED):
-        if "@" in (rsvp.contact or ""):
+        if is_email(rsvp.contact or ""):
             _email_later(rsvp, "cancelled")
             told += 1
     return told
@@ -302,7 +302,8 @@ def announce(event: Event, *, actor, url: str) -> bool:
 @dataclass
 class RsvpResult:
     rsvp: Rsvp
-    token: str
+    # The secret link's token; None when it goes to the person's email address instead.
+    token: str | None
 
 
 def _open_for_rsvp(event: Event) -> None:
@@ -316,38 +317,79 @@ def _open_for_rsvp(event: Event) -> None:
         raise EventError(_("This event takes no names."))
 
 
+def is_email(contact: str) -> bool:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(contact)
+    except ValidationError:
+        return False
+    return True
+
+
 def rsvp(event: Event, *, name: str, contact: str = "") -> RsvpResult:
     """Put a person on the list, or on the waiting list when the event is full. Two people
-    asking for the last seat queue on the event row: exactly one gets it."""
+    asking for the last seat queue on the event row: exactly one gets it.
+
+    Nobody can find out whether an address is on the list: with an email address the
+    answer is always "the link is in your mail", and the address's owner gets the link (a
+    fresh one when they were on the list already). Names are not identities: two people
+    may both be "Ana", and a name alone never reveals that someone else used it.
+    """
     name, contact = name.strip(), contact.strip()
     if not name or len(name) > 60:
         raise EventError(_("Please give a name or pseudonym of at most 60 characters."))
     if len(contact) > 200:
         raise EventError(_("The contact is too long."))
+    by_mail = is_email(contact)
     token = secrets.token_urlsafe(24)
+    person = _hash(f"person-{event.pk}", contact.casefold() if by_mail else secrets.token_hex(16))
     try:
         with transaction.atomic():
             event = Event.objects.select_for_update().get(pk=event.pk)
             _open_for_rsvp(event)
-            person = _hash(f"person-{event.pk}", (contact or name).casefold())
-            if event.rsvps.filter(person_key=person).exclude(status=Rsvp.Status.CANCELLED).exists():
-                raise EventError(_("You are already on the list for this event."))
+            existing = (
+                event.rsvps.filter(person_key=person).exclude(status=Rsvp.Status.CANCELLED).first()
+            )
+            if existing is not None:
+                _email_later(existing, "link")
+                return RsvpResult(existing, None)
             full = event.capacity is not None and event.going_count >= event.capacity
             created = Rsvp.objects.create(
                 event=event,
                 name=name,
                 contact=contact,
                 person_key=person,
-                token_hash=_hash("rsvp-token", token),
+                # By mail: the worker makes the link when it writes the mail.
+                token_hash=None if by_mail else _hash("rsvp-token", token),
                 status=Rsvp.Status.WAITING if full else Rsvp.Status.GOING,
                 language=(translation.get_language() or "")[:8],
             )
             if not full:
                 Event.objects.filter(pk=event.pk).update(going_count=F("going_count") + 1)
-    except IntegrityError:
-        raise EventError(_("You are already on the list for this event.")) from None
-    invalidate_public_pages()
-    return RsvpResult(created, token)
+            if by_mail:
+                _email_later(created, "link")
+    except IntegrityError:  # the same address twice at the same moment: the first one wins
+        existing = event.rsvps.filter(person_key=person).exclude(status=Rsvp.Status.CANCELLED)
+        first = existing.first()
+        if first is None:
+            raise EventError(_("Please try again.")) from None
+        transaction.on_commit(lambda: _queue_email(first.pk, "link"))
+        return RsvpResult(first, None)
+    transaction.on_commit(invalidate_public_pages)
+    return RsvpResult(created, None if by_mail else token)
+
+
+def new_rsvp_link(rsvp_obj: Rsvp) -> str:
+    """A fresh secret link for `rsvp_obj` (the old one stops working); for the mail only."""
+    token = secrets.token_urlsafe(24)
+    Rsvp.objects.filter(pk=rsvp_obj.pk).update(token_hash=_hash("rsvp-token", token))
+    from django.urls import reverse
+
+    with translation.override(rsvp_obj.language or settings.LANGUAGE_CODE):
+        path = reverse("events:rsvp", args=[token])
+    return settings.KROV_SITE_URL.rstrip("/") + path
 
 
 def rsvp_for_token(token: str) -> Rsvp | None:
@@ -377,7 +419,7 @@ def cancel_rsvp(rsvp_obj: Rsvp) -> Rsvp | None:
         if promoted is not None and event.ends_at > timezone.now():
             Rsvp.objects.filter(pk=promoted.pk).update(status=Rsvp.Status.GOING)
             Event.objects.filter(pk=event.pk).update(going_count=F("going_count") + 1)
-            if "@" in (promoted.contact or ""):
+            if is_email(promoted.contact or ""):
                 _email_later(promoted, "promoted")
     invalidate_public_pages()
     return promoted
@@ -404,21 +446,31 @@ def count_me_in(event: Event, *, client_address: str, already_counted: bool) -> 
 
 def _email_later(rsvp: Rsvp, kind: str) -> None:
     """Queue a mail to an attendee: the task gets the RSVP's id, never an address or text."""
+    rsvp_id = rsvp.pk
+    transaction.on_commit(lambda: _queue_email(rsvp_id, kind))
+
+
+def _queue_email(rsvp_id: int, kind: str) -> None:
     from krov.events import tasks
 
-    transaction.on_commit(lambda: tasks.email_attendee(rsvp.pk, kind))
+    tasks.email_attendee(rsvp_id, kind)
 
 
-def email_attendee(address: str, kind: str, event: Event, notice: str) -> None:
+def email_attendee(address: str, kind: str, event: Event, notice: str, link: str = "") -> None:
     text = event.text()
     title = text.title if text else event.slug
-    link = settings.KROV_SITE_URL.rstrip("/") + event.get_absolute_url()
+    link = link or settings.KROV_SITE_URL.rstrip("/") + event.get_absolute_url()
     subjects = {
+        "link": _("Your place: %(title)s"),
         "cancelled": _("Cancelled: %(title)s"),
         "promoted": _("You have a place: %(title)s"),
         "reminder": _("Tomorrow: %(title)s"),
     }
     bodies = {
+        "link": _(
+            "You are on the list. This link shows your place and your check-in code, and lets "
+            "you cancel; keep it to yourself. If you did not ask for this, ignore this mail."
+        ),
         "cancelled": _("The event has been cancelled."),
         "promoted": _(
             "A place became free and it is yours now. If you cannot come, please cancel."
@@ -623,7 +675,7 @@ def send_reminders(now: datetime | None = None) -> int:
         if not Event.objects.filter(pk=event.pk, reminded_at__isnull=True).update(reminded_at=now):
             continue
         for rsvp_obj in event.rsvps.filter(status=Rsvp.Status.GOING):
-            if "@" in (rsvp_obj.contact or ""):
+            if is_email(rsvp_obj.contact or ""):
                 _email_later(rsvp_obj, "reminder")
                 count += 1
     return count

@@ -14,12 +14,14 @@ def email_attendee(rsvp_id: int, kind: str) -> None:
     """Ids in, the address and text read from the database here: nothing personal in the
     queue. Written in the language the person used for their RSVP."""
     rsvp = Rsvp.objects.filter(pk=rsvp_id).select_related("event").first()
-    if rsvp is None or "@" not in (rsvp.contact or ""):
+    if rsvp is None or not services.is_email(rsvp.contact or ""):
         return  # gone, or purged since
     event = Event.objects.prefetch_related("texts").get(pk=rsvp.event_id)
     with override(rsvp.language or settings.LANGUAGE_CODE):
         notice = event.cancel_notice if kind == "cancelled" else ""
-        services.email_attendee(rsvp.contact, kind, event, notice)
+        # The secret link is made here, in the worker, so it never sits in the queue.
+        link = services.new_rsvp_link(rsvp) if kind == "link" else ""
+        services.email_attendee(rsvp.contact, kind, event, notice, link)
 
 
 @db_periodic_task(crontab(minute="5"))

@@ -150,6 +150,12 @@ def rsvp(request: HttpRequest, slug: str) -> HttpResponse:
                 form.add_error(None, str(error))
                 status = 409
             else:
+                if result.token is None:  # the link went to their mail, new or not
+                    context = {"event": event, "text": event.text(get_language())}
+                    template = "events/rsvp_mailed.html"
+                    if getattr(request, "htmx", False):
+                        template = "events/partials/_rsvp_mailed.html"
+                    return render(request, template, context)
                 return redirect("events:rsvp", token=result.token)
         else:
             status = 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -110,12 +111,34 @@ def test_rsvp_to_an_event_that_cannot_take_it_is_refused(make_event, organiser, 
     assert not Rsvp.objects.exists()
 
 
-def test_the_same_person_cannot_rsvp_twice(make_event):
+def test_the_same_address_twice_gets_the_same_answer_and_one_rsvp(
+    make_event, django_capture_on_commit_callbacks
+):
+    """Nobody learns whether an address is on the list: both answers are "check your mail",
+    and only the address's owner gets the link (a fresh one the second time)."""
     event = make_event()
-    services.rsvp(event, name="Ana", contact="Ana@Example.org")
-    with pytest.raises(services.EventError, match="already"):
-        services.rsvp(event, name="Someone", contact="ana@example.org")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.rsvp(event, name="Ana", contact="Ana@Example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.rsvp(event, name="Someone", contact="ana@example.org")
+    assert first.token is None and second.token is None
     assert Rsvp.objects.count() == 1
+    assert [m.to for m in mail.outbox] == [["Ana@Example.org"], ["Ana@Example.org"]]
+    links = [re.search(r"https?://\S+/events/rsvp/\S+/", m.body).group(0) for m in mail.outbox]
+    assert links[0] != links[1]
+    # Only the newest link works.
+    token = links[1].rstrip("/").rsplit("/", 1)[1]
+    assert services.rsvp_for_token(token) == first.rsvp
+    assert services.rsvp_for_token(links[0].rstrip("/").rsplit("/", 1)[1]) is None
+
+
+def test_a_name_alone_never_reveals_that_someone_else_used_it(make_event):
+    event = make_event()
+    services.rsvp(event, name="Ana")
+    again = services.rsvp(event, name="Ana")  # another Ana, or the same: no 409 either way
+    assert again.token
+    assert Rsvp.objects.count() == 2
 
 
 @pytest.mark.django_db(transaction=True)

@@ -245,6 +245,8 @@ def mine(request: HttpRequest) -> HttpResponse:
 @require_POST
 def flag(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(Listing, pk=pk)
+    if not services.visible_to(request.user, item):
+        raise Http404  # a hidden listing answers as an unknown one: it does not exist here
     form = forms.FlagForm(request.POST)
     if not form.is_valid():
         return render(request, "housing/problem.html", {"listing": item, "form": form}, status=400)

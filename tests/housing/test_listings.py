@@ -370,12 +370,21 @@ def test_moderators_are_told_once_per_listing_not_per_report(listing, other_memb
     assert "scam" not in moderators.get().body  # no detail in the notification
 
 
-def test_a_flag_on_a_hidden_listing_gets_a_clear_answer(listing, other_member, moderator):
+def test_a_flag_on_a_hidden_listing_answers_as_for_an_unknown_one(
+    listing, other_member, moderator
+):
+    """A 409 would confirm that the hidden listing exists; it answers like a missing one."""
     services.hide(listing, moderator, "duplicate")
-    with translation.override("en"):
-        response = as_user(other_member).post(f"/en/housing/{listing.pk}/flag/", {"reason": "scam"})
-    assert response.status_code == 409
-    assert "already hidden" in response.content.decode()
+    client = as_user(other_member)
+    hidden = client.post(f"/en/housing/{listing.pk}/flag/", {"reason": "scam"})
+    unknown = client.post(f"/en/housing/{listing.pk + 1000}/flag/", {"reason": "scam"})
+    assert hidden.status_code == unknown.status_code == 404
+    from bs4 import BeautifulSoup
+
+    def main_text(response) -> str:
+        return BeautifulSoup(response.content, "html.parser").select_one("main").get_text()
+
+    assert main_text(hidden) == main_text(unknown)
     assert not Flag.objects.exists()
 
 

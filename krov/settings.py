@@ -384,8 +384,14 @@ SECURE_SSL_REDIRECT = env_bool("KROV_SSL_REDIRECT", not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if KROV_TRUSTED_PROXIES else None
 SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("KROV_HSTS_SECONDS", 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+# Both are hard to undo for a self-hoster (preload lists take months; a subdomain without
+# HTTPS becomes unreachable): opt in, knowingly. See docs/threat-model.md.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KROV_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("KROV_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

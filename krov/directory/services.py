@@ -220,7 +220,8 @@ def approve(proposal: Proposal, *, actor, edits: dict[str, Any] | None = None) -
     if proposal.status != Proposal.Status.PENDING:
         raise DirectoryError(_("This proposal was already reviewed."))
     data = clean_organisation({**proposal.data, **(edits or {})})
-    note = _("Proposed by %(name)s") % {"name": proposal.proposer.pseudonym}
+    # The proposer is on the proposal, which reviewers see; the public history names nobody.
+    note = _("Approved proposal")
     org = _apply(proposal.organisation, data, author=actor, note=note)
     Proposal.objects.filter(pk=proposal.pk).update(
         status=Proposal.Status.APPROVED,

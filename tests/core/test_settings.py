@@ -205,3 +205,23 @@ def test_sqlite_files_are_owner_only_and_deleted_rows_are_overwritten(tmp_path):
     for name in ["krov.sqlite3", "secret-key.txt", "field-keys.txt"]:
         assert oct((tmp_path / name).stat().st_mode)[-3:] == "600", name
     assert oct((tmp_path / "mail").stat().st_mode)[-3:] == "700"
+
+
+def test_hsts_preload_and_subdomains_are_opt_in(tmp_path):
+    script = (
+        "from django.conf import settings; "
+        "print(settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+        "settings.SECURE_HSTS_PRELOAD)"
+    )
+    default = run_krov(tmp_path, "shell", "-c", script, **PRODUCTION)
+    assert default.stdout.strip().splitlines()[-1].split() == ["31536000", "False", "False"]
+    opted = run_krov(
+        tmp_path,
+        "shell",
+        "-c",
+        script,
+        KROV_HSTS_INCLUDE_SUBDOMAINS="1",
+        KROV_HSTS_PRELOAD="1",
+        **PRODUCTION,
+    )
+    assert opted.stdout.strip().splitlines()[-1].split() == ["31536000", "True", "True"]

@@ -248,3 +248,15 @@ def test_the_api_returns_only_the_listed_fields(legal, member):
     assert "Secret pending" not in json.dumps(page)
     assert set(Client().get(f"/api/v1/organisations/{legal.slug}").json()) == ORG_FIELDS
     assert Client().get("/api/v1/organisations?area=astrology").status_code == 422
+
+
+def test_history_and_verification_name_people_to_reviewers_only(member, reviewer, legal):
+    """Who proposed or verified an organisation's entry is for reviewers, not the public."""
+    services.verify_organisation(legal, actor=reviewer)
+    url = f"/en/directory/{legal.slug}/"
+    for client in (Client(), as_user(member)):
+        page = soup(client.get(url)).select_one("main").get_text()
+        assert member.pseudonym not in page
+        assert reviewer.pseudonym not in page
+    reviewer_page = soup(as_user(reviewer).get(url)).select_one("ul.revisions").get_text()
+    assert member.pseudonym in reviewer_page or reviewer.pseudonym in reviewer_page

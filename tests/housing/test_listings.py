@@ -370,9 +370,7 @@ def test_moderators_are_told_once_per_listing_not_per_report(listing, other_memb
     assert "scam" not in moderators.get().body  # no detail in the notification
 
 
-def test_a_flag_on_a_hidden_listing_answers_as_for_an_unknown_one(
-    listing, other_member, moderator
-):
+def test_a_flag_on_a_hidden_listing_answers_as_for_an_unknown_one(listing, other_member, moderator):
     """A 409 would confirm that the hidden listing exists; it answers like a missing one."""
     services.hide(listing, moderator, "duplicate")
     client = as_user(other_member)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from krov.housing import contacts
 from krov.housing.models import LANGUAGES_SPOKEN, District, Flag, Listing
 from krov.housing.services import MAX_MESSAGE, SORTS
 
@@ -88,6 +89,28 @@ class ListingForm(forms.Form):
         self.fields["size_m2"].error_messages["min_value"] = _("The size must be more than 0 m².")
         self.fields["rent"].error_messages["min_value"] = _("The rent must be more than 0.")
         self.fields["deposit"].error_messages["min_value"] = _("The deposit cannot be negative.")
+
+    def _no_contact(self, name: str) -> str:
+        value = self.cleaned_data.get(name) or ""
+        found = contacts.find_contact(value)
+        if found is not None:
+            raise forms.ValidationError(
+                _(
+                    "%(found)s Krov never shows phone numbers, email addresses or messenger "
+                    "names on the board: people write to you through Krov. Please remove it."
+                )
+                % {"found": found.message() % {"found": found.text}}
+            )
+        return value
+
+    def clean_title(self) -> str:
+        return self._no_contact("title")
+
+    def clean_description(self) -> str:
+        return self._no_contact("description")
+
+    def clean_location_hint(self) -> str:
+        return self._no_contact("location_hint")
 
     def clean_available_from(self):
         value = self.cleaned_data["available_from"]

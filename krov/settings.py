@@ -227,6 +227,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "krov.core.middleware.RequestCharsetMiddleware",
     "krov.api.middleware.ApiMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "krov.core.middleware.SecurityHeadersMiddleware",

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from typing import cast
 
 from django.contrib import messages
@@ -17,6 +16,7 @@ from krov.accounts import roles as role_defs
 from krov.accounts import services
 from krov.accounts.forms import DuressForm
 from krov.accounts.models import RoleGrant, User
+from krov.core import inputs
 from krov.core.access import authenticated, requires
 from krov.core.models import AuditEvent
 
@@ -104,7 +104,7 @@ def role_requests(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     if request.method == "POST":
         grant = RoleGrant.objects.filter(
-            public_id=_uuid_or_none(request.POST.get("grant")),
+            public_id=inputs.uuid_or_none(request.POST.get("grant")),
             status=RoleGrant.Status.PENDING,
         ).first()
         decision = request.POST.get("decision")
@@ -128,10 +128,3 @@ def role_requests(request: HttpRequest) -> HttpResponse:
     response = render(request, "accounts/role_requests.html", context)
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _uuid_or_none(raw: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError:
-        return None

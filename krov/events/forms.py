@@ -16,19 +16,55 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format=DATETIME_FORMAT, **kwargs)
 
 
-class EventForm(forms.Form):
+def _sane_year(value):
+    if value is not None and not 1900 <= value.year <= 2200:
+        raise forms.ValidationError(_("Please give a date between 1900 and 2200."))
+    return value
+
+
+# No hall holds more; a bigger number is a typo or an attack on the database's integers.
+MAX_CAPACITY = 100_000
+
+
+def _when(label):
+    return forms.DateTimeField(
+        label=label,
+        widget=DateTimeInput(),
+        input_formats=[DATETIME_FORMAT],
+        validators=[_sane_year],
+    )
+
+
+class _Schedule(forms.Form):
+    """Start, end and capacity, bounded the same way wherever an event is set up."""
+
+    starts_at = _when(_("Starts"))
+    ends_at = _when(_("Ends"))
+    capacity = forms.IntegerField(
+        label=_("Capacity (empty: no limit)"),
+        required=False,
+        min_value=1,
+        max_value=MAX_CAPACITY,
+        error_messages={
+            "min_value": _("The capacity must be at least 1, or empty for no limit."),
+            "max_value": _("The capacity can be at most %(limit_value)s."),
+        },
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", _("The end must be after the start."))
+        return data
+
+
+class EventForm(_Schedule):
+    field_order = ["title", "language", "kind", "starts_at", "ends_at", "venue", "address"]
     title = forms.CharField(label=_("Title"), max_length=160)
     language = forms.ChoiceField(label=_("Written in"), choices=settings.LANGUAGES)
     kind = forms.ChoiceField(label=_("Kind"), choices=Event.Kind.choices)
-    starts_at = forms.DateTimeField(
-        label=_("Starts"), widget=DateTimeInput(), input_formats=[DATETIME_FORMAT]
-    )
-    ends_at = forms.DateTimeField(
-        label=_("Ends"), widget=DateTimeInput(), input_formats=[DATETIME_FORMAT]
-    )
     venue = forms.ModelChoiceField(label=_("Venue"), queryset=Venue.objects.all(), required=False)
     address = forms.CharField(label=_("Or an address"), max_length=200, required=False)
-    capacity = forms.IntegerField(label=_("Capacity (empty: no limit)"), required=False)
     rsvp_mode = forms.ChoiceField(label=_("RSVP"), choices=Event.RSVP.choices)
     visibility = forms.ChoiceField(label=_("Visibility"), choices=Event.Visibility.choices)
     summary = forms.CharField(label=_("Summary"), max_length=300, required=False)
@@ -36,28 +72,15 @@ class EventForm(forms.Form):
         label=_("Description (Markdown)"), widget=forms.Textarea(attrs={"rows": 6}), required=False
     )
 
-    def clean(self):
-        data = super().clean()
-        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
-            self.add_error("ends_at", _("The end must be after the start."))
-        if data.get("capacity") is not None and data["capacity"] < 1:
-            self.add_error("capacity", _("The capacity must be at least 1, or empty for no limit."))
-        return data
 
-
-class SettingsForm(forms.Form):
+class SettingsForm(_Schedule):
     """What an organiser changes after creating the event (texts have their own form)."""
 
+    field_order = ["kind", "starts_at", "ends_at", "venue", "address", "capacity"]
+
     kind = forms.ChoiceField(label=_("Kind"), choices=Event.Kind.choices)
-    starts_at = forms.DateTimeField(
-        label=_("Starts"), widget=DateTimeInput(), input_formats=[DATETIME_FORMAT]
-    )
-    ends_at = forms.DateTimeField(
-        label=_("Ends"), widget=DateTimeInput(), input_formats=[DATETIME_FORMAT]
-    )
     venue = forms.ModelChoiceField(label=_("Venue"), queryset=Venue.objects.all(), required=False)
     address = forms.CharField(label=_("Or an address"), max_length=200, required=False)
-    capacity = forms.IntegerField(label=_("Capacity (empty: no limit)"), required=False)
     rsvp_mode = forms.ChoiceField(label=_("RSVP"), choices=Event.RSVP.choices)
     visibility = forms.ChoiceField(label=_("Visibility"), choices=Event.Visibility.choices)
     queue_open = forms.BooleanField(label=_("performer sign-up open"), required=False)
@@ -66,16 +89,11 @@ class SettingsForm(forms.Form):
         widget=DateTimeInput(),
         input_formats=[DATETIME_FORMAT],
         required=False,
+        validators=[_sane_year],
     )
-    queue_max_slots = forms.IntegerField(label=_("maximum slots"), min_value=1, required=False)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
-            self.add_error("ends_at", _("The end must be after the start."))
-        if data.get("capacity") is not None and data["capacity"] < 1:
-            self.add_error("capacity", _("The capacity must be at least 1, or empty for no limit."))
-        return data
+    queue_max_slots = forms.IntegerField(
+        label=_("maximum slots"), min_value=1, max_value=500, required=False
+    )
 
 
 class TextForm(forms.Form):
@@ -101,12 +119,6 @@ class SlotForm(forms.Form):
     act = forms.CharField(label=_("What you perform"), max_length=120, required=False)
     language = forms.CharField(label=_("Language"), max_length=30, required=False)
     minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=60, initial=5)
-
-
-def _sane_year(value):
-    if value is not None and not 1900 <= value.year <= 2200:
-        raise forms.ValidationError(_("Please give a date between 1900 and 2200."))
-    return value
 
 
 class FilterForm(forms.Form):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import uuid
 from datetime import datetime, time, timedelta
 from typing import cast
 
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from krov.accounts.models import User
-from krov.core import markdown
+from krov.core import inputs, markdown
 from krov.core.access import public, requires
 from krov.core.clientip import client_address
 from krov.core.pagecache import cache_public_page
@@ -473,7 +472,7 @@ def _checkin(request, event, actor):
     rsvp_id = request.POST.get("rsvp")
     target = None
     if rsvp_id:
-        target = event.rsvps.filter(public_id=_uuid(rsvp_id)).first()
+        target = event.rsvps.filter(public_id=inputs.uuid_or_none(rsvp_id)).first()
         if target is None:
             raise services.EventError(_("This code is for another event."))
     result = services.check_in(
@@ -514,7 +513,9 @@ def _slot_add(request, event, actor):
 
 
 def _slot(request, event, actor):
-    slot = get_object_or_404(Slot, event=event, public_id=_uuid(request.POST.get("slot", "")))
+    slot = get_object_or_404(
+        Slot, event=event, public_id=inputs.uuid_or_none(request.POST.get("slot", ""))
+    )
     what = request.POST.get("do", "")
     if what in {"up", "down"}:
         services.move_slot(slot, actor=actor, up=what == "up")
@@ -526,13 +527,6 @@ def _slot(request, event, actor):
             request, "events/partials/_queue_admin.html", {"event": event, "slots": slots}
         )
     return None
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        return None
 
 
 ACTIONS = {

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from krov.housing import contacts
 from krov.housing.models import LANGUAGES_SPOKEN, District, Flag, Listing
+from krov.housing.parsing import parse_month
 from krov.housing.services import MAX_MESSAGE, SORTS
 
 
@@ -196,6 +197,18 @@ class BaseMonthForm(forms.Form):
         error_messages={"invalid": _("Write the month as 2022-02.")},
         widget=forms.TextInput(attrs={"type": "month"}),
     )
+
+    def clean_base(self):
+        """The month as a date, through the one month parser (its bounds included)."""
+        raw = self.cleaned_data.get("base")
+        if not raw:
+            return None
+        try:
+            return parse_month(raw)
+        except ValueError:
+            raise forms.ValidationError(
+                _("Choose a month between 1900 and 2200, written as 2022-02.")
+            ) from None
 
 
 class ImportForm(forms.Form):

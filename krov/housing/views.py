@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from krov.accounts.models import User
-from krov.core import audit
+from krov.core import audit, inputs
 from krov.core.access import public, requires
 from krov.core.pagecache import cache_public_page
 from krov.housing import charts, forms, importer, index, services
@@ -32,7 +32,6 @@ from krov.housing.models import (
     RentIndexCell,
     RentObservation,
 )
-from krov.housing.parsing import parse_month
 
 MEMBER = "accounts.use_member_area"
 MODERATE = "accounts.moderate_housing"
@@ -188,7 +187,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
                     _user(request),
                     _listing_data(form),
                     form.cleaned_data["photos"],
-                    remove=[int(p) for p in request.POST.getlist("remove") if p.isdigit()],
+                    remove=inputs.db_ids(request.POST.getlist("remove")),
                 )
             except services.HousingError as error:
                 form.add_error(None, str(error))
@@ -378,7 +377,7 @@ def rents(request: HttpRequest) -> HttpResponse:
     status = 200
     if form.is_bound:
         if form.is_valid() and form.cleaned_data["base"]:
-            base = parse_month(form.cleaned_data["base"])
+            base = form.cleaned_data["base"]
         elif not form.is_valid():
             status = 400
     latest = index.latest_month()

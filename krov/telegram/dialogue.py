@@ -14,6 +14,7 @@ from telegram import Message as TelegramMessage
 
 from krov.aid import services as aid
 from krov.aid.models import HelpRequest, Offer, Skill, VolunteerProfile
+from krov.core import inputs
 from krov.telegram import services
 from krov.telegram.models import Chat, Outbound
 
@@ -115,7 +116,9 @@ def _offer_answer(chat: Chat, data: str) -> None:
     if profile is None:
         return
     offer = (
-        Offer.objects.filter(public_id=_uuid_or_none(offer_id)).select_related("request").first()
+        Offer.objects.filter(public_id=inputs.uuid_or_none(offer_id))
+        .select_related("request")
+        .first()
     )
     if offer is None or profile is None or offer.volunteer_id != profile.pk:
         services.send_text(chat, _("This offer is no longer open."))
@@ -129,15 +132,6 @@ def _offer_answer(chat: Chat, data: str) -> None:
             services.send_text(chat, _("Declined. The request goes to the next volunteer."))
     except aid.AidError as error:
         services.send_text(chat, str(error))
-
-
-def _uuid_or_none(value: str):
-    import uuid
-
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 # --- messages --------------------------------------------------------------------------------

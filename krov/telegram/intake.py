@@ -28,15 +28,50 @@ class BadUpdate(ValueError):
     """The body is not a Telegram Update; the message says why, for the 400."""
 
 
+# Telegram's updates nest a few levels (update → message → reply → chat); far more is an
+# attack on the parsers that come after (python-telegram-bot recurses).
+MAX_DEPTH = 32
+
+
+def _too_deep(data: Any) -> bool:
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, list):
+            stack.extend((child, depth + 1) for child in value)
+    return False
+
+
+def _without_lone_surrogates(data: dict[str, Any]) -> dict[str, Any]:
+    """JSON may carry "\\ud800" escapes that are no character at all; the database cannot
+    store them. Each becomes U+FFFD, so the message still arrives, readable."""
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        cleaned = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return json.loads(cleaned)
+    return data
+
+
 def parse(body: bytes) -> dict[str, Any]:
     if len(body) > MAX_BODY:
         raise BadUpdate("body too large")
     try:
         data = json.loads(body)
+    except RecursionError:
+        raise BadUpdate("body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError):
         raise BadUpdate("body is not JSON") from None
     if not isinstance(data, dict):
         raise BadUpdate("an Update is a JSON object")
+    if _too_deep(data):
+        raise BadUpdate("body is nested too deeply")
+    data = _without_lone_surrogates(data)
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id < 2**53:
         raise BadUpdate("update_id missing or not an integer")

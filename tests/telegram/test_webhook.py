@@ -110,3 +110,27 @@ update_like = st.fixed_dictionaries(
 def test_arbitrary_json_never_gets_a_500(webhook_url, fake_api, body):
     status, _answer = post(webhook_url, json.dumps(body).encode())
     assert status in {200, 400}
+
+
+@pytest.mark.parametrize("depth", [40, 5_000, 100_000])
+def test_an_update_nested_thousands_deep_is_400(webhook_url, fake_api, depth):
+    body = b'{"update_id": 7, "message": ' + b"[" * depth + b"]" * depth + b"}"
+    if len(body) > 256 * 1024:
+        body = b'{"update_id": 7, "message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    status, answer = post(webhook_url, body)
+    assert status == 400
+    assert "nested" in answer["description"] or "too large" in answer["description"]
+    assert Update.objects.count() == 0
+
+
+def test_a_lone_surrogate_is_replaced_and_the_message_still_arrives(
+    webhook_url, fake_api, telegram_user
+):
+    update = fixture("message_start")
+    raw = json.dumps(update).replace('"/start"', '"/start \\ud800"').encode()
+    assert b"\\ud800" in raw
+    status, answer = post(webhook_url, raw)
+    assert (status, answer) == (200, {"ok": True})
+    stored = Update.objects.get(update_id=update["update_id"])
+    assert stored.status == Update.Status.DONE
+    assert "Language" in telegram_user().last_text()

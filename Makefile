@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.public_pages
 	$(BIN)/python -m bench.bulletins
 	$(BIN)/python -m bench.rent_index
+	$(BIN)/python -m bench.images
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -53,6 +53,10 @@ class AuditEvent(models.Model):
     # What was touched when it is not a person, e.g. "case:<uuid>"; indexed for per-case logs.
     target = models.CharField(max_length=80, blank=True, db_index=True)
     detail = models.JSONField(default=dict, blank=True)
+    # A chain: each row's hash covers its content and the hash of the row before, so a
+    # removed or changed row breaks every hash after it (`krov audit-verify`).
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AuditQuerySet.as_manager()
 

@@ -164,3 +164,60 @@ def test_audit_log_queries_do_not_grow_with_the_number_of_events(personas, login
     for i in range(80):
         audit.record("login", subject=personas["member"].user, n=i)
     assert queries_for_page() == few
+
+
+def test_database_refuses_truncating_the_audit_log_on_postgresql(personas):
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("TRUNCATE exists on PostgreSQL only")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL krov.audit_truncate = ''")  # as Krov's own sessions are
+            cursor.execute("TRUNCATE core_auditevent")
+    assert AuditEvent.objects.exists()
+
+
+def test_the_audit_chain_verifies_and_a_gap_is_found(personas, capsys):
+    from django.core.management import call_command
+    from django.db import connection
+
+    from krov.core import audit
+
+    for i in range(5):
+        audit.record("login", subject=personas["member"].user, n=i)
+    call_command("audit-verify")
+    assert "audit log intact" in capsys.readouterr().out
+    victim = AuditEvent.objects.order_by("id")[2]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE core_auditevent DISABLE TRIGGER USER")
+        cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [victim.pk])
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE core_auditevent ENABLE TRIGGER USER")
+    verdict = audit.verify()
+    assert not verdict.ok
+    assert verdict.broken_at == AuditEvent.objects.filter(id__gt=victim.pk).order_by("id")[0].pk
+    with pytest.raises(SystemExit):
+        call_command("audit-verify")
+    assert "BROKEN" in capsys.readouterr().err
+
+
+def test_a_changed_audit_row_breaks_the_chain(personas):
+    from django.db import connection
+
+    from krov.core import audit
+
+    audit.record("login", subject=personas["member"].user)
+    last = AuditEvent.objects.order_by("-id").first()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE core_auditevent DISABLE TRIGGER USER")
+        cursor.execute(
+            "UPDATE core_auditevent SET subject_pseudonym = 'Someone else' WHERE id = %s",
+            [last.pk],
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE core_auditevent ENABLE TRIGGER USER")
+    verdict = audit.verify()
+    assert verdict.broken_at == last.pk and "changed" in verdict.reason

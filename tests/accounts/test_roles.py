@@ -171,10 +171,13 @@ def test_database_refuses_truncating_the_audit_log_on_postgresql(personas):
 
     if connection.vendor != "postgresql":
         pytest.skip("TRUNCATE exists on PostgreSQL only")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL krov.audit_truncate = ''")  # as Krov's own sessions are
-            cursor.execute("TRUNCATE core_auditevent")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET LOCAL krov.audit_truncate = ''")  # as Krov's own sessions are
+        cursor.execute("TRUNCATE core_auditevent")
     assert AuditEvent.objects.exists()
 
 

@@ -11,7 +11,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
-        from krov.core import files, notify, retention
+        from krov.core import checks, files, notify, retention  # noqa: F401 - checks register
 
         connection_created.connect(files.owner_only_sqlite, dispatch_uid="krov-owner-only-sqlite")
 

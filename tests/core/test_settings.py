@@ -14,6 +14,7 @@ PRODUCTION = {
     "KROV_DEBUG": "0",
     "KROV_SECRET_KEY": "p" * 30 + "-production-secret-key-for-the-check-0123456789",
     "KROV_ALLOWED_HOSTS": "krov.example.org",
+    "KROV_SITE_URL": "https://krov.example.org",
     "KROV_FIELD_KEYS": Fernet.generate_key().decode(),
 }
 
@@ -225,3 +226,18 @@ def test_hsts_preload_and_subdomains_are_opt_in(tmp_path):
         **PRODUCTION,
     )
     assert opted.stdout.strip().splitlines()[-1].split() == ["31536000", "True", "True"]
+
+
+@pytest.mark.parametrize(
+    ("env", "code"),
+    [
+        ({"KROV_ALLOWED_HOSTS": "*"}, "krov.W001"),
+        ({"KROV_SITE_URL": "http://krov.example.org"}, "krov.W002"),
+        ({"TELEGRAM_WEBHOOK_SECRET": "has spaces and ü"}, "krov.E003"),
+        ({"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}, "krov.E004"),
+        ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "krov.E005"),
+    ],
+)
+def test_deploy_check_names_what_a_production_set_up_gets_wrong(tmp_path, env, code):
+    result = run_krov(tmp_path, "check", "--deploy", **{**PRODUCTION, **env})
+    assert code in result.stdout + result.stderr, result.stdout + result.stderr

@@ -51,6 +51,17 @@ def make_persona(role: str, *, with_mfa: bool | None = None, email: str = "") ->
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: a test (or a request handled in this
+    thread) that activated another one must not change what the next test reads."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
     yield

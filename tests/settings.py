@@ -39,3 +39,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests inspect the rate-limit keys; production without Redis uses a shared file cache.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# A code made from the wall clock just before a 30-second boundary is checked just after it:
+# accept the neighbouring step, so no test depends on when in the step it runs.
+MFA_TOTP_TOLERANCE = 1

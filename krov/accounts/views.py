@@ -103,10 +103,12 @@ def role_requests(request: HttpRequest) -> HttpResponse:
     if not _may_decide_roles(user):
         raise PermissionDenied
     if request.method == "POST":
-        grant = RoleGrant.objects.filter(
-            public_id=inputs.uuid_or_none(request.POST.get("grant")),
-            status=RoleGrant.Status.PENDING,
-        ).first()
+        grant_id = inputs.uuid_or_none(request.POST.get("grant"))
+        grant = (
+            RoleGrant.objects.filter(public_id=grant_id, status=RoleGrant.Status.PENDING).first()
+            if grant_id
+            else None
+        )
         decision = request.POST.get("decision")
         if grant is None or decision not in {"confirm", "refuse"}:
             messages.error(request, _("This request no longer waits for a decision."))

@@ -990,7 +990,7 @@ def pause_without_second_factor(user: User) -> None:
         status=Offer.Status.WITHDRAWN, answered_at=timezone.now()
     )
     for request_id in pending:
-        transaction.on_commit(lambda request_id=request_id: offer_next(request_id))
+        transaction.on_commit(partial(offer_next, request_id))
 
 
 # --- retention ------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def create_post(
 @transaction.atomic
 def write(
     post: Post, *, actor, language: str, title: str, body: str, summary: str = ""
-) -> PostVersion:
+) -> PostVersion | PostRevision:
     """Write one language version; Serbian is written once, the other script follows."""
     _require_editor(actor)
     title, body = title.strip(), body.strip()

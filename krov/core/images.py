@@ -87,5 +87,19 @@ def store(data: bytes, *, prefix: str, replaces: str = "") -> str:
 
     name = default_storage.save(f"{prefix}-{secrets.token_hex(8)}.jpg", ContentFile(data))
     if replaces:
-        default_storage.delete(replaces)
+        delete_after_commit(replaces)
     return name
+
+
+def delete_after_commit(name: str) -> None:
+    """Delete a stored picture once the transaction that stopped using it commits: a
+    rollback keeps the row pointing at a file that still exists."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: _delete(name))
+
+
+def _delete(name: str) -> None:
+    from django.core.files.storage import default_storage
+
+    default_storage.delete(name)

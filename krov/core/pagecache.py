@@ -15,6 +15,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
 
@@ -35,7 +36,14 @@ def version(namespace: str) -> int:
 
 
 def invalidate(namespace: str) -> None:
-    """Forget every cached page of `namespace` (all languages, all query strings)."""
+    """Forget every cached page of `namespace` (all languages, all query strings), once the
+    current transaction commits (at once outside one): invalidating earlier would let a
+    visitor cache the old page again before the change is visible, and a rollback would
+    have thrown the cache away for nothing."""
+    transaction.on_commit(lambda: _bump(namespace))
+
+
+def _bump(namespace: str) -> None:
     try:
         cache.incr(_version_key(namespace))
     except ValueError:

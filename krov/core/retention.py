@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -50,13 +51,14 @@ def prune_file_cache(now: datetime | None = None) -> int:
 
     removed = 0
     for alias in settings.CACHES:
-        backend = caches[alias]
-        if not isinstance(backend, FileBasedCache):
+        if not isinstance(caches[alias], FileBasedCache):
             continue
+        backend: Any = caches[alias]
+        # The backend's own helpers: its file list and its expiry test (which deletes).
         for name in backend._list_cache_files():
             try:
                 with open(name, "rb") as handle:
-                    if backend._is_expired(handle):  # deletes the file when it is
+                    if backend._is_expired(handle):
                         removed += 1
             except FileNotFoundError:
                 continue

@@ -371,8 +371,7 @@ def rsvp(event: Event, *, name: str, contact: str = "") -> RsvpResult:
             if by_mail:
                 _email_later(created, "link")
     except IntegrityError:  # the same address twice at the same moment: the first one wins
-        existing = event.rsvps.filter(person_key=person).exclude(status=Rsvp.Status.CANCELLED)
-        first = existing.first()
+        first = event.rsvps.filter(person_key=person).exclude(status=Rsvp.Status.CANCELLED).first()
         if first is None:
             raise EventError(_("Please try again.")) from None
         transaction.on_commit(lambda: _queue_email(first.pk, "link"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import datetime, time, timedelta
-from typing import cast
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -150,15 +150,19 @@ def rsvp(request: HttpRequest, slug: str) -> HttpResponse:
                 status = 409
             else:
                 if result.token is None:  # the link went to their mail, new or not
-                    context = {"event": event, "text": event.text(get_language())}
+                    mailed = {"event": event, "text": event.text(get_language())}
                     template = "events/rsvp_mailed.html"
                     if getattr(request, "htmx", False):
                         template = "events/partials/_rsvp_mailed.html"
-                    return render(request, template, context)
+                    return render(request, template, mailed)
                 return redirect("events:rsvp", token=result.token)
         else:
             status = 400
-    context = {"event": event, "text": event.text(get_language()), "rsvp_form": form}
+    context: dict[str, Any] = {
+        "event": event,
+        "text": event.text(get_language()),
+        "rsvp_form": form,
+    }
     if getattr(request, "htmx", False):
         return render(request, "events/partials/_rsvp_form.html", context, status=status)
     return render(request, "events/rsvp_form.html", context, status=status)

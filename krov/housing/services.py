@@ -166,10 +166,8 @@ def update_listing(
     _apply(listing, data)
     listing.save()
     if remove:
-        from django.core.files.storage import default_storage
-
         for photo in listing.photos.filter(pk__in=remove):
-            default_storage.delete(photo.image)
+            images.delete_after_commit(photo.image)
             photo.delete()
     _add_photos(listing, photos or [])
     _sync_observation(listing)
@@ -542,7 +540,7 @@ def purge_photos(now=None) -> int:
     )
     deleted = 0
     for photo in list(gone[:5000]):
-        default_storage.delete(photo.image)
         photo.delete()
+        default_storage.delete(photo.image)
         deleted += 1
     return deleted

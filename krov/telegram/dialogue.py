@@ -115,10 +115,11 @@ def _offer_answer(chat: Chat, data: str) -> None:
     profile = _volunteer_or_unlink(chat)
     if profile is None:
         return
+    offer_uuid = inputs.uuid_or_none(offer_id)
     offer = (
-        Offer.objects.filter(public_id=inputs.uuid_or_none(offer_id))
-        .select_related("request")
-        .first()
+        Offer.objects.filter(public_id=offer_uuid).select_related("request").first()
+        if offer_uuid
+        else None
     )
     if offer is None or profile is None or offer.volunteer_id != profile.pk:
         services.send_text(chat, _("This offer is no longer open."))

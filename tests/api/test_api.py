@@ -149,7 +149,9 @@ def test_rate_limit_answers_429_with_retry_after(data, settings):
     assert get("/api/v1/bulletins")["Retry-After"] == "60"
 
 
-def test_answers_are_cached_and_refreshed_when_content_changes(data, personas):
+def test_answers_are_cached_and_refreshed_when_content_changes(
+    data, personas, django_capture_on_commit_callbacks
+):
     from krov.events import services as events
 
     first = get("/api/v1/events").json()
@@ -163,5 +165,6 @@ def test_answers_are_cached_and_refreshed_when_content_changes(data, personas):
         starts_at=starts,
         ends_at=starts + timedelta(hours=1),
     )
-    events.publish(other, actor=organiser)
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish(other, actor=organiser)
     assert get("/api/v1/events").json()["count"] == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from krov.accounts import services as account_services
 from tests.browser.conftest import CHROMIUM
@@ -31,16 +32,14 @@ def test_write_approve_publish(live_server, browser_page, new_browser_page, pers
     writer.click("form.stack button[type=submit]")
     writer.wait_for_url("**/bulletins/editor/*/**")
     writer.click("button:has-text('Submit for review')")
-    writer.wait_for_load_state()
-    assert writer.locator(".post-status").inner_text() == "In review"
+    expect(writer.locator(".post-status")).to_have_text("In review")  # waits for the new page
     assert writer.locator("form.approve-form").count() == 0  # not their own
     url = writer.url.split("?")[0]
 
     approver = new_browser_page(second)
     approver.goto(url)
     approver.click("form.approve-form button[type=submit]")
-    approver.wait_for_load_state()
-    assert approver.locator(".post-status").inner_text() == "Published"
+    expect(approver.locator(".post-status")).to_have_text("Published")
 
     reader = browser_page
     slug = url.rstrip("/").rsplit("/", 1)[-1]

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from krov.accounts import roles
 from krov.events import services
@@ -73,8 +74,7 @@ def test_rsvp_waiting_list_and_promotion(live_server, browser_page, new_browser_
     assert second.locator(".rsvp-status").inner_text() == "On the waiting list"
 
     first.click("button:has-text('Cancel my RSVP')")
-    first.wait_for_load_state()
-    assert first.locator(".rsvp-status").inner_text() == "Cancelled"
+    expect(first.locator(".rsvp-status")).to_have_text("Cancelled")
     second.reload()
     assert second.locator(".rsvp-status").inner_text() == "Going"
     assert second.locator("figure.qr svg").count() == 1

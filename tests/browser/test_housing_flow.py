@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from PIL import Image
+from playwright.sync_api import expect
 
 from krov.accounts import services as account_services
 from krov.housing import districts, index
@@ -68,7 +69,10 @@ def test_post_write_answer_and_read_the_rent_index(
     verdict = page.locator(".verdict").inner_text()
     assert "Much higher than usual" in verdict
     assert "Higher than 100% of 20 comparable flats in Vračar" in verdict
-    assert page.locator("img.photo").evaluate("img => img.naturalWidth") > 0
+    # decode() resolves once the picture has loaded: never read its size before that.
+    assert (
+        page.locator("img.photo").evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
+    )
     listing_url = page.url
 
     other = new_browser_page(neighbour)
@@ -83,7 +87,7 @@ def test_post_write_answer_and_read_the_rent_index(
     page.click("ul.conversations a")
     page.fill("textarea[name=body]", "Yes, come on Saturday.")
     page.click("main form button[type=submit]")
-    page.wait_for_load_state()
+    expect(page.locator("ol.conversation")).to_contain_text("Yes, come on Saturday.")
     other.reload()
     assert "Yes, come on Saturday." in other.locator("ol.conversation").inner_text()
 

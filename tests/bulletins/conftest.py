@@ -19,8 +19,9 @@ def second_editor(db):
 
 
 @pytest.fixture
-def publish(editor, second_editor):
-    """A bulletin written by `editor` and approved by a second editor."""
+def publish(editor, second_editor, django_capture_on_commit_callbacks):
+    """A bulletin written by `editor` and approved by a second editor (committed, so the
+    page cache is invalidated as in production)."""
 
     def _publish(title="Ratni zločini i istina", *, language="sr-latn", body=None, tags=("rat",)):
         post = services.create_post(
@@ -32,7 +33,8 @@ def publish(editor, second_editor):
             tags=list(tags),
         )
         services.submit(post, actor=editor)
-        services.approve(post, actor=second_editor)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.approve(post, actor=second_editor)
         post.refresh_from_db()
         return post
 

@@ -46,11 +46,27 @@ def test_a_visitor_with_a_pending_message_is_not_served_from_cache(client):
     assert pagecache.HEADER not in client.get("/en/")
 
 
-def test_invalidate_drops_every_cached_page_of_the_namespace(client):
+def test_invalidate_drops_every_cached_page_of_the_namespace(
+    client, django_capture_on_commit_callbacks
+):
     client.get("/en/")
     assert client.get("/en/")[pagecache.HEADER] == "hit"
-    pagecache.invalidate("home")
+    with django_capture_on_commit_callbacks(execute=True):
+        pagecache.invalidate("home")
     assert client.get("/en/")[pagecache.HEADER] == "miss"
+
+
+def test_invalidation_waits_for_the_commit_and_a_rollback_keeps_the_cache(client):
+    """Invalidating before the commit would let a visitor re-cache the old page."""
+    from django.db import transaction
+
+    client.get("/en/")
+    with transaction.atomic():
+        pagecache.invalidate("home")
+        # Not committed yet: the page is still the cached one, nobody can cache anew.
+        assert client.get("/en/")[pagecache.HEADER] == "hit"
+        transaction.set_rollback(True)
+    assert client.get("/en/")[pagecache.HEADER] == "hit"
 
 
 def test_nothing_is_cached_in_debug(client, settings):

@@ -562,3 +562,36 @@ def test_photos_of_listings_gone_from_the_board_are_deleted_after_retention(memb
     assert set(ListingPhoto.objects.values_list("listing_id", flat=True)) == {live.pk}
     assert not default_storage.exists(files[rented.pk])
     assert default_storage.exists(files[live.pk])
+
+
+def test_a_failed_edit_keeps_the_photo_it_would_have_removed(member):
+    """The edit removes a photo and adds a bad one: the whole edit rolls back, and the file
+    of the photo that stays in the database must still be there."""
+    from django.core.files.storage import default_storage
+    from django.db import transaction
+
+    from krov.housing.models import ListingPhoto
+
+    photo = SimpleUploadedFile("p.jpg", jpeg_with_gps(), content_type="image/jpeg")
+    listing = services.post_listing(member, listing_data(), [photo])
+    kept = ListingPhoto.objects.get(listing=listing)
+    bad = SimpleUploadedFile("x.jpg", b"not a picture", content_type="image/jpeg")
+    with pytest.raises(services.HousingError), transaction.atomic():
+        services.update_listing(listing, member, listing_data(), [bad], remove=[kept.pk])
+    assert ListingPhoto.objects.filter(pk=kept.pk).exists()
+    assert default_storage.exists(kept.image)
+
+
+def test_a_removed_photo_is_deleted_once_the_edit_commits(
+    member, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import default_storage
+
+    from krov.housing.models import ListingPhoto
+
+    photo = SimpleUploadedFile("p.jpg", jpeg_with_gps(), content_type="image/jpeg")
+    listing = services.post_listing(member, listing_data(), [photo])
+    gone = ListingPhoto.objects.get(listing=listing)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_listing(listing, member, listing_data(), [], remove=[gone.pk])
+    assert not default_storage.exists(gone.image)

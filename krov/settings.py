@@ -513,6 +513,8 @@ LOGGING = {
         # httpx logs every request line at INFO, and the Bot API's URL carries the token.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # Given a handler here, `krov run_huey` does not add its own unfiltered one.
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 ADMINS: list[tuple[str, str]] = []

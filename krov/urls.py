@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from allauth.account.decorators import secure_admin_login
+from allauth.account.models import EmailAddress, EmailConfirmation
+from allauth.mfa.models import Authenticator
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
@@ -10,6 +12,11 @@ from krov.core import views as core_views
 
 # The admin signs in through allauth (rate limits, MFA), never through its own form.
 admin.site.login = secure_admin_login(admin.site.login)
+# allauth's pages for email addresses and second factors would let an administrator add an
+# address to someone's account or remove their TOTP: people manage their own, nobody else.
+for _model in (EmailAddress, EmailConfirmation, Authenticator):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 admin.site.site_header = "Krov"
 
 urlpatterns = [

@@ -72,7 +72,11 @@ class UserAdmin(BaseUserAdmin):
         # Everything but the groups (which change_roles sets, audited with the admin).
         form.cleaned_data["groups"] = user.groups.all()
         super().save_related(request, form, formsets, change)
-        grants = services.change_roles(user, wanted, actor=request.user)
+        try:
+            grants = services.change_roles(user, wanted, actor=request.user)
+        except services.AccountError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
         if grants:
             self.message_user(
                 request,

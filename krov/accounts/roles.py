@@ -18,6 +18,9 @@ ROLE_ORDER = (MEMBER, VOLUNTEER, COORDINATOR, ORGANISER, EDITOR, ADMIN)
 # Roles that open cases. Granting one takes a second person (see services.request_role);
 # no superuser flag stands in for them (see User.has_perm).
 CASE_ROLES = frozenset({VOLUNTEER, COORDINATOR})
+# Roles a person cannot give alone: those that open cases, and the admin role (else one
+# admin could make a second account an admin and confirm their own requests with it).
+SECOND_PERSON_ROLES = CASE_ROLES | {ADMIN}
 CASE_PERMISSIONS = frozenset({"accounts.answer_help_requests", "accounts.triage_help_requests"})
 ROLE_LABELS = {
     MEMBER: _("Member"),

@@ -14,7 +14,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import timezone
@@ -100,9 +100,10 @@ def set_roles(
     unknown = wanted - set(role_defs.ROLE_ORDER)
     if unknown:
         raise AccountError(f"Unknown role: {', '.join(sorted(unknown))}")
-    added_case_roles = (wanted - user_roles(user)) & role_defs.CASE_ROLES
-    if added_case_roles and actor is not None and confirmed_by is None:
-        raise AccountError("A role that opens cases needs a second person's confirmation.")
+    added = wanted - user_roles(user)
+    added_case_roles = added & role_defs.CASE_ROLES
+    if added & role_defs.SECOND_PERSON_ROLES and actor is not None and confirmed_by is None:
+        raise AccountError("This role needs a second person's confirmation.")
     groups = list(Group.objects.filter(name__in=wanted))
     with acting_as(actor):
         user.groups.set(groups)
@@ -147,7 +148,7 @@ def change_roles(user: User, roles: Iterable[str], *, actor: User) -> list[RoleG
     """
     wanted = set(roles) | {role_defs.MEMBER}
     current = user_roles(user)
-    needs_second = (wanted - current) & role_defs.CASE_ROLES
+    needs_second = (wanted - current) & role_defs.SECOND_PERSON_ROLES
     with transaction.atomic():
         set_roles(user, wanted - needs_second, actor=actor)
         return [request_role(user, role, actor=actor) for role in sorted(needs_second)]
@@ -155,12 +156,20 @@ def change_roles(user: User, roles: Iterable[str], *, actor: User) -> list[RoleG
 
 @transaction.atomic
 def request_role(user: User, role: str, *, actor: User) -> RoleGrant:
-    if role not in role_defs.CASE_ROLES:
-        raise AccountError("Only roles that open cases need a second person.")
-    grant = RoleGrant.objects.filter(user=user, role=role, status=RoleGrant.Status.PENDING).first()
+    if role not in role_defs.SECOND_PERSON_ROLES:
+        raise AccountError("Only the admin role and roles that open cases need a second person.")
+    pending = RoleGrant.objects.filter(user=user, role=role, status=RoleGrant.Status.PENDING)
+    grant = pending.first()
     if grant is not None:
         return grant
-    grant = RoleGrant.objects.create(user=user, role=role, requested_by=actor)
+    try:
+        with transaction.atomic():
+            grant = RoleGrant.objects.create(user=user, role=role, requested_by=actor)
+    except IntegrityError:  # the same request twice at once: one row, the first
+        found = pending.first()
+        if found is None:
+            raise
+        return found
     audit.record(AuditEvent.Kind.ROLE_REQUESTED, actor=actor, subject=user, role=role)
     return grant
 
@@ -170,6 +179,12 @@ def can_decide_role_grant(grant: RoleGrant, actor: User) -> bool:
     if not actor.is_authenticated or not actor.is_active:
         return False
     if actor.pk in {grant.requested_by_id, grant.user_id}:
+        return False
+    # Nor someone whose own admin or coordinator role this requester asked for: a second
+    # account made by the requester is not a second person.
+    if RoleGrant.objects.filter(
+        user=actor, requested_by_id=grant.requested_by_id, status=RoleGrant.Status.CONFIRMED
+    ).exists():
         return False
     return actor.has_perm("accounts.manage_roles") or actor.has_perm(
         "accounts.triage_help_requests"
@@ -198,6 +213,13 @@ def confirm_role_grant(grant: RoleGrant, *, actor: User) -> None:
         timezone.now(),
     )
     grant.save(update_fields=["status", "decided_by", "decided_at"])
+    audit.record(
+        AuditEvent.Kind.ROLE_CONFIRMED,
+        actor=actor,
+        subject=grant.user,
+        role=grant.role,
+        requested_by=grant.requested_by.pseudonym if grant.requested_by else "",
+    )
     set_roles(
         grant.user,
         user_roles(grant.user) | {grant.role},
@@ -244,7 +266,7 @@ def end_other_sessions(request: HttpRequest | None, user: User) -> None:
         update_session_auth_hash(request, user)
 
 
-def _delete_sessions_of(user: User) -> None:
+def delete_sessions_of(user: User) -> None:
     """Remove the stored sessions of `user` (the security stamp already voids them)."""
     key = str(user.pk)
     doomed = [
@@ -266,7 +288,12 @@ def panic(user: User, *, via: str) -> None:
     user.security_stamp = new_security_stamp()
     user.locked_by_panic_at = timezone.now()
     user.save(update_fields=["is_active", "security_stamp", "locked_by_panic_at"])
-    _delete_sessions_of(user)
+    # The new stamp already voids every session; removing the rows scans the session table,
+    # which the worker does, so a duress sign-in takes no longer than a wrong password.
+    from krov.accounts import tasks
+
+    user_id = user.pk
+    transaction.on_commit(lambda: tasks.delete_sessions_of(user_id))
     audit.record(AuditEvent.Kind.PANIC, actor=user, subject=user, via=via)
     panic_pressed.send(sender=User, user=user, via=via)
 
@@ -275,9 +302,22 @@ def panic(user: User, *, via: str) -> None:
 def unlock(user: User, *, actor: User) -> None:
     if not (actor.is_superuser or actor.has_perm("accounts.manage_roles")):
         raise AccountError("Only an administrator can unlock an account.")
+    # The lock may have come from a duress sign-in: whoever forced it may know the password
+    # (and the duress password). The person sets a new one through the emailed reset link.
     user.is_active = True
     user.locked_by_panic_at = None
-    user.save(update_fields=["is_active", "locked_by_panic_at"])
+    user.set_unusable_password()
+    user.duress_password = ""
+    user.security_stamp = new_security_stamp()
+    user.save(
+        update_fields=[
+            "is_active",
+            "locked_by_panic_at",
+            "password",
+            "duress_password",
+            "security_stamp",
+        ]
+    )
     audit.record(AuditEvent.Kind.ACCOUNT_UNLOCKED, actor=actor, subject=user)
 
 

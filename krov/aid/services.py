@@ -1020,15 +1020,16 @@ def _purge_one(case: HelpRequest, *, now: datetime) -> None:
     offers = Offer.objects.filter(request=case).values_list("public_id", flat=True)
     offer_ids = [str(public_id) for public_id in offers]
     notify.forget_references([str(case.public_id), *offer_ids])
-    Message.objects.filter(request=case).delete()
-    Note.objects.filter(request=case).delete()
-    Offer.objects.filter(request=case).delete()
     contact_in_use = bool(case.contact_lookup) and (
         HelpRequest.objects.filter(contact_lookup=case.contact_lookup, purged_at__isnull=True)
         .exclude(pk=case.pk)
         .exists()
     )
+    # First, while the messages still exist: channels drop what they queued or sent for them.
     case_purged.send(sender=HelpRequest, case=case, contact_in_use=contact_in_use)
+    Message.objects.filter(request=case).delete()
+    Note.objects.filter(request=case).delete()
+    Offer.objects.filter(request=case).delete()
     week = _week_start(case.created_at)
     HelpRequest.objects.filter(pk=case.pk).update(
         public_id=uuid.uuid4(),
@@ -1078,7 +1079,11 @@ def forget(case: HelpRequest) -> None:
     if case.is_open:
         close_case(case, actor=None, outcome=Outcome.REQUESTER_GONE)
         case.refresh_from_db()
-    _purge_one(case, now=timezone.now())
+    now = timezone.now()
+    # Requests merged into this one were the same person's: they go too.
+    for duplicate in HelpRequest.objects.filter(duplicate_of=case, purged_at__isnull=True):
+        _purge_one(duplicate, now=now)
+    _purge_one(case, now=now)
     audit.record(AuditEvent.Kind.DATA_PURGED, by="requester")  # no case id: it is gone
 
 

@@ -66,6 +66,8 @@ def check_services_answer(app_configs=None, **kwargs):
                     id="krov.E004",
                 )
             )
+    if not problems:
+        problems.extend(_superusers())
     if settings.REDIS_URL:
         import redis
 
@@ -80,3 +82,23 @@ def check_services_answer(app_configs=None, **kwargs):
                 )
             )
     return problems
+
+
+def _superusers():
+    from django.contrib.auth import get_user_model
+    from django.db.utils import DatabaseError
+
+    try:
+        count = get_user_model().objects.filter(is_superuser=True).count()
+    except DatabaseError:  # no tables yet, before the first migrate
+        return []
+    if not count:
+        return []
+    return [
+        Error(
+            f"{count} account(s) have the superuser flag, which passes every permission check.",
+            hint="Run `krov migrate` (it drops the flag); make administrators with "
+            "`krov create-admin`.",
+            id="krov.E006",
+        )
+    ]

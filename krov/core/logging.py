@@ -20,6 +20,7 @@ _CAPABILITY = re.compile(
 )
 # A Telegram bot token as in https://api.telegram.org/bot<id>:<secret>/method
 _BOT_TOKEN = re.compile(r"\b\d{3,12}:[A-Za-z0-9_-]{3,}(?=/|\b)")
+_EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 # IPv6 candidates: runs of hex digits, colons and dots with at least two colons; each is
 # checked with `ipaddress`, so "12:30:45" stays while "::1" and "2001:db8::7" go.
@@ -54,6 +55,7 @@ def redact(text: str) -> str:
     for secret in _known_secrets():
         text = text.replace(secret, "[secret]")
     text = _CAPABILITY.sub(r"\1[token]", text)
+    text = _EMAIL.sub("[email]", text)
     text = _BOT_TOKEN.sub("[bot-token]", text)
     text = _IPV6_CANDIDATE.sub(_ipv6_or_keep, text)
     return _IPV4.sub("[address]", text)

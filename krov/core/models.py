@@ -32,6 +32,7 @@ class AuditEvent(models.Model):
         ROLE_REMOVED = "role_removed", _("Role taken away")
         ROLE_REQUESTED = "role_requested", _("Role requested, waiting for a second person")
         ROLE_REFUSED = "role_refused", _("Role request refused")
+        ROLE_CONFIRMED = "role_confirmed", _("Role request confirmed")
         ACCOUNT_CHANGED = "account_changed", _("Account changed by an administrator")
         EMAIL_CHANGED = "email_changed", _("Email address changed")
         KEYS_ROTATED = "keys_rotated", _("Encryption keys rotated")

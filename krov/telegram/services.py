@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -270,6 +271,9 @@ def link(chat: Chat, code: str, *, language: str = ""):
 
 
 def unlink(profile) -> int:
+    """The volunteer's chat no longer belongs to them; nothing queued for it is sent (a
+    case message queued before a panic must not arrive after it)."""
+    Outbound.objects.filter(chat__volunteer=profile, status=Outbound.Status.QUEUED).delete()
     return Chat.objects.filter(volunteer=profile).update(volunteer=None)
 
 
@@ -324,7 +328,9 @@ def purge_old(now=None) -> dict[str, int]:
 def forget_case_chats(case, *, contact_in_use: bool) -> int:
     """The chats of a purged case: a volunteer's is unlinked from it; the requester's is
     deleted (with its encrypted chat id) unless another case of theirs still needs it."""
-    Outbound.objects.filter(case=case).delete()
+    # Relayed messages (sent or still queued) hold the case's text and code: all go, so
+    # nothing queued is sent after a requester's /forget either.
+    Outbound.objects.filter(Q(case=case) | Q(aid_message__request=case)).delete()
     Chat.objects.filter(request=case, volunteer__isnull=False).update(request=None)
     doomed = Chat.objects.filter(volunteer__isnull=True)
     if contact_in_use:

@@ -224,3 +224,48 @@ def test_changing_ones_email_needs_the_password_again_and_tells_the_old_address(
     assert notice, [m.to for m in mail.outbox]
     assert "new@example.org" in notice[0].body
     assert "IP address" not in notice[0].body
+
+
+def test_the_admin_role_also_needs_a_second_person(personas):
+    admin, member = personas["admin"].user, personas["member"].user
+    [grant] = services.change_roles(member, ["admin"], actor=admin)
+    assert grant.role == "admin"
+    assert "admin" not in services.user_roles(User.objects.get(pk=member.pk))
+
+
+def test_a_second_account_made_by_the_requester_is_not_a_second_person(personas):
+    """Admin A makes account S an admin (confirmed by B), then asks for coordinator: S may
+    not confirm what A asks for."""
+    first, coordinator = personas["admin"].user, personas["coordinator"].user
+    sock = personas["editor"].user
+    [grant] = services.change_roles(sock, ["editor", "admin"], actor=first)
+    services.confirm_role_grant(grant, actor=coordinator)
+    [mine] = services.change_roles(first, ["admin", "coordinator"], actor=first)
+    assert not services.can_decide_role_grant(mine, User.objects.get(pk=sock.pk))
+    with pytest.raises(services.AccountError):
+        services.confirm_role_grant(mine, actor=User.objects.get(pk=sock.pk))
+
+
+def test_confirming_is_audited_with_both_people(personas):
+    admin, coordinator, member = (personas[r].user for r in ("admin", "coordinator", "member"))
+    [grant] = services.change_roles(member, ["volunteer"], actor=admin)
+    services.confirm_role_grant(grant, actor=coordinator)
+    event = AuditEvent.objects.get(kind="role_confirmed", subject_id_ref=member.pk)
+    assert event.actor_id_ref == coordinator.pk
+    assert event.detail == {"role": "volunteer", "requested_by": admin.pseudonym}
+
+
+def test_allauth_pages_for_other_peoples_addresses_and_factors_are_gone(admin_client):
+    for url in ["/admin/account/emailaddress/", "/admin/mfa/authenticator/"]:
+        assert admin_client.get(url).status_code == 404, url
+
+
+def test_the_migration_drops_every_superuser_flag(personas):
+    import importlib
+
+    from django.apps import apps as global_apps
+
+    User.objects.filter(pk=personas["admin"].user.pk).update(is_superuser=True)
+    migration = importlib.import_module("krov.accounts.migrations.0005_no_superusers")
+    migration.drop_superuser_flag(global_apps, None)
+    assert not User.objects.filter(is_superuser=True).exists()

@@ -218,3 +218,26 @@ def test_krov_purge_applies_every_apps_retention(capsys):
     out = capsys.readouterr().out
     for label in ["aid:", "event attendees:", "housing conversations:", "telegram:", "cache:"]:
         assert label in out
+
+
+def test_purge_deletes_what_telegram_relayed_or_still_queues(active_case, settings):
+    from krov.telegram.models import Chat, Outbound
+
+    settings.KROV_RETENTION_DAYS = 30
+    case, _token, volunteer = active_case
+    message = services.post_requester_message(case, body=SECRET)
+    chat = Chat.objects.create(key="k-test", chat_id="123", language="uk")
+    Outbound.objects.create(chat=chat, method="sendMessage", params="{}", aid_message=message)
+    services.close_case(case, actor=volunteer.user, outcome="helped")
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
+        services.purge()
+    assert not Outbound.objects.filter(chat=chat).exists()
+
+
+def test_forget_also_purges_requests_merged_into_the_case(submit, coordinator):
+    case, token = submit("Перший запит")
+    duplicate, _other = submit("Той самий запит, ще раз: " + SECRET)
+    services.merge(duplicate, case, actor=coordinator)
+    services.forget(services.case_for_token(token))
+    assert HelpRequest.objects.get(pk=duplicate.pk).description == ""
+    assert HelpRequest.objects.get(pk=duplicate.pk).purged_at is not None

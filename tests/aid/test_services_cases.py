@@ -248,9 +248,14 @@ def test_only_an_admin_unlocks_after_panic(active_case, personas, coordinator):
     account_services.panic(volunteer.user, via="button")
     with pytest.raises(account_services.AccountError):
         account_services.unlock(volunteer.user, actor=coordinator)
+    account_services.set_duress_password(volunteer.user, "blue-umbrella-7", actor=volunteer.user)
     account_services.unlock(volunteer.user, actor=personas["admin"].user)
     volunteer.user.refresh_from_db()
     assert volunteer.user.is_active
+    # Whoever forced the lock may know both passwords: neither works after the unlock; the
+    # person sets a new one through the reset link sent to their own address.
+    assert not volunteer.user.has_usable_password()
+    assert volunteer.user.duress_password == ""
 
 
 def test_duress_password_at_sign_in_fails_like_a_wrong_password_and_locks(active_case):

@@ -90,11 +90,12 @@ def test_a_whole_flow_logs_no_token_capability_or_address(every_log_line, settin
         telegram.send_text(chat, "hello")
         outbox.send_due()
         logging.getLogger("krov.test").warning("client %s asked for /uk/help/c/%s/", address, token)
+        logging.getLogger("krov.test").error("mail to %s refused", "ana@example.org")
     finally:
         api.stop()
     lines = every_log_line.getvalue()
     assert lines.strip(), "the flow should have logged something"
-    for needle in [api.token, token, "secret-rsvp-token-12345", address]:
+    for needle in [api.token, token, "secret-rsvp-token-12345", address, "ana@example.org"]:
         assert needle not in lines, needle
 
 
@@ -108,6 +109,16 @@ def test_redact_removes_any_address_and_capability_token(address, token):
     assert token not in cleaned
     assert address not in cleaned
     assert "12:30:45" in cleaned  # times are not addresses
+
+
+def test_email_addresses_are_redacted():
+    line = "SMTPRecipientsRefused: {'ana.petrovic+krov@example.org': (550, b'no such user')}"
+    assert "ana.petrovic" not in redact(line) and "[email]" in redact(line)
+
+
+def test_the_worker_logs_through_the_redacting_handler(settings):
+    huey = settings.LOGGING["loggers"]["huey"]
+    assert huey["handlers"] == ["console"] and huey["propagate"] is False
 
 
 def test_tracebacks_are_redacted_too():

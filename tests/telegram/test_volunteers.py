@@ -204,3 +204,13 @@ def test_matching_skips_volunteers_without_second_factor(make_volunteer, submit)
     Authenticator.objects.filter(user=without.user).delete()
     case, _token = submit()
     assert set(matching.candidates(case)) == {with_factor}
+
+
+def test_nothing_queued_for_a_volunteer_arrives_after_panic(telegram_user, make_volunteer):
+    from krov.telegram.models import Outbound
+
+    volunteer, _user = linked_volunteer(telegram_user, make_volunteer)
+    chat = Chat.objects.get(volunteer=volunteer)
+    Outbound.objects.create(chat=chat, method="sendMessage", params='{"text": "case text"}')
+    account_services.panic(volunteer.user, via="button")
+    assert not Outbound.objects.filter(chat=chat, status=Outbound.Status.QUEUED).exists()

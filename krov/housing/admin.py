@@ -18,6 +18,16 @@ class ListingAdmin(admin.ModelAdmin):
     list_filter = ["status", "district"]
     raw_id_fields = ["poster"]
 
+    # Listings change through the board and its moderation (checks, audit), not here.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(RentImport)
 class RentImportAdmin(admin.ModelAdmin):

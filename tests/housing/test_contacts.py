@@ -112,3 +112,33 @@ def test_posting_a_listing_with_a_phone_number_is_refused_and_loses_nothing(pers
     assert response.status_code == 400
     assert "064/123-4567" in response.content.decode()  # shown back to fix, not lost
     assert not Listing.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "064.123.4567",
+        "+381.64.123.45.67",
+        "O64 123 4567",
+        "telegram: ana_petrovic",
+        "Viber - ana.stan",
+        "ana@gmail",
+    ],
+)
+def test_the_ways_around_the_first_version_are_found_too(text):
+    assert find_contact(f"Stan na Vračaru, {text}, posle 18h") is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["meet me at home", "Viber grupa", "1.200.000 RSD", "od 08.12.2026.", "Cena 45.000 RSD"],
+)
+def test_ordinary_words_and_amounts_are_not_contacts(text):
+    assert find_contact(text) is None
+
+
+@pytest.mark.parametrize("text", ["a" * 5000, "@" * 4000, "a (at) " * 600, "1 " * 2000])
+def test_long_garbage_is_no_contact(text):
+    # The search is linear (markers first, then bounded checks around them); the first
+    # version took about a second on 5,000 characters. Tests assert answers, not times.
+    assert find_contact(text) is None

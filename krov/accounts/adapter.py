@@ -9,7 +9,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.http import HttpRequest
 
-from krov.core import crypto
+from krov.core import crypto, ratelimit
 from krov.core.clientip import client_address
 
 
@@ -20,7 +20,7 @@ class AccountAdapter(DefaultAccountAdapter):
         allauth keys its rate limits on this value; the key changes every hour, so no
         entry can be tied to an address after its (at most hour-long) window expires.
         """
-        address = client_address(request)
+        address = ratelimit.client_network(client_address(request))  # an IPv6 /64 is one
         hour = int(time.time() // 3600)
         digest = hmac.new(
             settings.SECRET_KEY.encode(), f"rl:{hour}:{address}".encode(), hashlib.sha256

@@ -21,6 +21,9 @@ MAX_BYTES = 8 * 1024 * 1024
 # reduced scale; PNG and WebP decode whole, and Pillow needs about twice that to shrink.
 MAX_PIXELS = {"JPEG": 25_000_000, "PNG": 12_000_000, "WEBP": 8_000_000}
 FORMATS = tuple(MAX_PIXELS)
+# A long thin picture scales down by its short side only (JPEG's draft picks the smaller
+# ratio): bound each side as well.
+MAX_SIDE = 12_000
 
 
 class PictureError(ValueError):
@@ -40,7 +43,9 @@ def _small(image, longest: int):
     image.load()
     info = dict(image.info)  # the EXIF orientation, for exif_transpose afterwards
     if image.mode not in {"RGB", "RGBA", "L", "LA"}:
-        image = image.convert("RGBA")
+        # Keep an alpha channel only where there is one; CMYK and the rest become RGB.
+        alpha = image.mode in {"P", "PA"} and "transparency" in image.info or image.mode == "PA"
+        image = image.convert("RGBA" if alpha else "RGB")
     factor = min(image.width // longest, image.height // longest)
     if factor > 1:
         image = image.reduce(factor)
@@ -59,7 +64,7 @@ def normalise(upload, *, box: tuple[int, int] = (1600, 1000)) -> bytes:
         with Image.open(io.BytesIO(data), formats=FORMATS) as probe:
             # The header alone: width and height, nothing decoded yet.
             limit = MAX_PIXELS[str(probe.format)]
-            if probe.width * probe.height > limit:
+            if probe.width * probe.height > limit or max(probe.size) > MAX_SIDE:
                 raise PictureError(
                     _("The picture has too many pixels (%(limit)s megapixels at most).")
                     % {"limit": limit // 1_000_000}

@@ -9,6 +9,7 @@ address for longer than that.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 
 from django.core.cache import cache
@@ -44,4 +45,18 @@ def for_address(
     """`hit` for a key derived from a client address: the window is at most an hour."""
     if window > MAX_ADDRESS_WINDOW:
         raise ValueError("a key derived from a client address may live an hour at most")
-    return hit(f"addr.{bucket}", address or "unknown", limit=limit, window=window, now=now)
+    return hit(f"addr.{bucket}", client_network(address), limit=limit, window=window, now=now)
+
+
+def client_network(address: str) -> str:
+    """What counts as one client: an IPv4 address, or an IPv6 /64 (one household or phone
+    gets a whole /64, and could otherwise pick a fresh address for every request)."""
+    try:
+        parsed = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return address or "unknown"
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False))
+    return str(parsed)

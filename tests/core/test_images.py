@@ -59,3 +59,15 @@ def test_orientation_is_kept_after_reducing_a_large_png():
     )
     assert out.height > out.width  # turned upright
     assert not out.getexif()  # and the metadata is gone
+
+
+def test_a_long_thin_picture_is_refused_by_its_side():
+    with pytest.raises(images.PictureError, match="too many pixels"):
+        images.normalise(upload(Image.new("RGB", (20000, 500), "white"), "JPEG"))
+
+
+def test_a_cmyk_jpeg_is_accepted_and_saved_as_rgb():
+    out = Image.open(
+        io.BytesIO(images.normalise(upload(Image.new("CMYK", (3000, 2000), "white"), "JPEG")))
+    )
+    assert out.mode == "RGB"

@@ -46,3 +46,15 @@ def test_no_cache_key_holds_the_address_or_lives_past_its_hour(address, offset):
     for key, expires in cache._expire_info.items():
         assert address not in key
         assert expires - now <= 3601.5
+
+
+def test_an_ipv6_64_counts_as_one_client():
+    first = "2001:db8:1:2:aaaa::1"
+    other_in_same_64 = "2001:db8:1:2:ffff:1234:5678:9abc"
+    assert ratelimit.for_address("t", first, limit=1, window=60, now=NOW)
+    assert not ratelimit.for_address("t", other_in_same_64, limit=1, window=60, now=NOW)
+    assert ratelimit.for_address("t", "2001:db8:1:3::1", limit=1, window=60, now=NOW)
+
+
+def test_ipv4_mapped_addresses_count_as_the_ipv4_address():
+    assert ratelimit.client_network("::ffff:203.0.113.9") == "203.0.113.9"

@@ -146,13 +146,17 @@ def submit(post: Post, *, actor) -> None:
 
 
 @transaction.atomic
-def approve(post: Post, *, actor, publish_at: datetime | None = None) -> None:
-    """A second editor approves; the post is published now or at `publish_at`."""
+def approve(
+    post: Post, *, actor, publish_at: datetime | None = None, seen: str | None = None
+) -> None:
+    """A second editor approves; the post is published now or at `publish_at`. `seen` is
+    the `fingerprint` of the text they read (the newsroom page always sends it)."""
     if not can_publish(actor):
         raise BulletinError(_("Only editors who may publish can approve."))
     if post.status != Post.Status.REVIEW:
         raise BulletinError(_("Only a bulletin in review can be approved."))
     _require_second_editor(post, actor)
+    _require_unchanged(post, seen)
     now = timezone.now()
     when = publish_at if publish_at and publish_at > now else now
     Post.objects.filter(pk=post.pk).update(
@@ -162,6 +166,23 @@ def approve(post: Post, *, actor, publish_at: datetime | None = None) -> None:
     invalidate()
     if when <= now:
         transaction.on_commit(lambda: announce_due())
+
+
+def fingerprint(post: Post) -> str:
+    """What an approver read: every version and pending edit. The approval names it, so a
+    change made after the page was opened cannot be approved unseen."""
+    import hashlib
+
+    rows: list[PostVersion | PostRevision] = [*post.versions.all(), *post.revisions.all()]
+    parts = sorted(
+        (type(row).__name__, row.language, row.title, row.summary, row.body) for row in rows
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def _require_unchanged(post: Post, seen: str | None) -> None:
+    if seen is not None and seen != fingerprint(post):
+        raise BulletinError(_("The text changed since you opened it. Read it again, then approve."))
 
 
 def may_approve(post: Post, actor) -> bool:
@@ -184,9 +205,10 @@ def pending_edit(post: Post) -> dict[str, PostRevision]:
 
 
 @transaction.atomic
-def approve_edit(post: Post, *, actor) -> int:
+def approve_edit(post: Post, *, actor, seen: str | None = None) -> int:
     """A second editor approves the pending edit of a published bulletin: it goes live."""
     post = Post.objects.select_for_update().get(pk=post.pk)
+    _require_unchanged(post, seen)
     if not can_publish(actor):
         raise BulletinError(_("Only editors who may publish can approve."))
     revisions = list(post.revisions.all())

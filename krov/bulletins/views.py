@@ -245,6 +245,7 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
         "versions": {v.language: v for v in post.versions.all()},
         "approve_form": forms.ApproveForm(),
         "can_approve": services.may_approve(post, request.user),
+        "seen": services.fingerprint(post),
         "pending": pending,
         "can_approve_edit": bool(pending)
         and services.can_publish(request.user)
@@ -273,10 +274,10 @@ def workflow(request: HttpRequest, slug: str, action: str) -> HttpResponse:
             when = form.cleaned_data.get("publish_at") if form.is_valid() else None
             if not form.is_valid():
                 raise services.BulletinError(_("Please give a valid date and time."))
-            services.approve(post, actor=actor, publish_at=when)
+            services.approve(post, actor=actor, publish_at=when, seen=request.POST.get("seen", ""))
             messages.success(request, _("Approved and published."))
         elif action == "approve-edit":
-            services.approve_edit(post, actor=actor)
+            services.approve_edit(post, actor=actor, seen=request.POST.get("seen", ""))
             messages.success(request, _("The edit is approved and published."))
         elif action == "discard-edit":
             services.discard_edit(post, actor=actor)

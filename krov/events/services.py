@@ -333,9 +333,10 @@ def rsvp(event: Event, *, name: str, contact: str = "") -> RsvpResult:
     asking for the last seat queue on the event row: exactly one gets it.
 
     Nobody can find out whether an address is on the list: with an email address the
-    answer is always "the link is in your mail", and the address's owner gets the link (a
-    fresh one when they were on the list already). Names are not identities: two people
-    may both be "Ana", and a name alone never reveals that someone else used it.
+    answer is always "the link is in your mail", and the address's owner gets the link (or,
+    when they were on the list already, a mail that says so, without a link). Names are not
+    identities: two people may both be "Ana", and a name alone never reveals that someone
+    else used it.
     """
     name, contact = name.strip(), contact.strip()
     if not name or len(name) > 60:
@@ -353,7 +354,11 @@ def rsvp(event: Event, *, name: str, contact: str = "") -> RsvpResult:
                 event.rsvps.filter(person_key=person).exclude(status=Rsvp.Status.CANCELLED).first()
             )
             if existing is not None:
-                _email_later(existing, "link")
+                # Told, without a new link: someone who typed their address must not be
+                # able to break the link they have, nor get a working one; and only a few
+                # times a day, so the form cannot be used to flood their mailbox.
+                if ratelimit.hit("rsvp-already", person, limit=2, window=86400):
+                    _email_later(existing, "already")
                 return RsvpResult(existing, None)
             full = event.capacity is not None and event.going_count >= event.capacity
             created = Rsvp.objects.create(
@@ -374,7 +379,7 @@ def rsvp(event: Event, *, name: str, contact: str = "") -> RsvpResult:
         first = event.rsvps.filter(person_key=person).exclude(status=Rsvp.Status.CANCELLED).first()
         if first is None:
             raise EventError(_("Please try again.")) from None
-        transaction.on_commit(lambda: _queue_email(first.pk, "link"))
+        transaction.on_commit(lambda: _queue_email(first.pk, "already"))
         return RsvpResult(first, None)
     transaction.on_commit(invalidate_public_pages)
     return RsvpResult(created, None if by_mail else token)
@@ -461,6 +466,7 @@ def email_attendee(address: str, kind: str, event: Event, notice: str, link: str
     link = link or settings.KROV_SITE_URL.rstrip("/") + event.get_absolute_url()
     subjects = {
         "link": _("Your place: %(title)s"),
+        "already": _("You are on the list: %(title)s"),
         "cancelled": _("Cancelled: %(title)s"),
         "promoted": _("You have a place: %(title)s"),
         "reminder": _("Tomorrow: %(title)s"),
@@ -469,6 +475,11 @@ def email_attendee(address: str, kind: str, event: Event, notice: str, link: str
         "link": _(
             "You are on the list. This link shows your place and your check-in code, and lets "
             "you cancel; keep it to yourself. If you did not ask for this, ignore this mail."
+        ),
+        "already": _(
+            "Someone (perhaps you) asked again for a place with this address. You are on the "
+            "list already: the link to your place is in the first mail we sent. If you did "
+            "not ask, ignore this mail; nothing has changed."
         ),
         "cancelled": _("The event has been cancelled."),
         "promoted": _(

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from krov.accounts.models import User
-from krov.core import inputs, markdown
+from krov.core import inputs, markdown, ratelimit
 from krov.core.access import public, requires
 from krov.core.clientip import client_address
 from krov.core.pagecache import cache_public_page
@@ -139,6 +139,14 @@ def rsvp(request: HttpRequest, slug: str) -> HttpResponse:
     event = _event_or_404(request, slug)
     form = forms.RsvpForm(request.POST or None)
     status = 200
+    if request.method == "POST" and not ratelimit.for_address(
+        "rsvp", f"{event.pk}:{client_address(request)}", limit=20, window=3600
+    ):
+        return HttpResponse(
+            _("Many RSVPs came from your connection in the last hour; please try again later."),
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
     if request.method == "POST":
         if form.is_valid():
             try:

@@ -86,7 +86,8 @@ def _email(text: str) -> str | None:
         domain = pattern.match(text, marker.end())
         if domain is None:
             continue
-        start = len(before) - len(re.search(r"[\w.+-]{1,64}$", before[-64:]).group(0))
+        local = re.search(r"[\w.+-]{1,64}$", before[-64:])
+        start = len(before) - (len(local.group(0)) if local else 0)
         return text[start : domain.end()].strip()
     return None
 

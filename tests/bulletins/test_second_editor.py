@@ -110,5 +110,28 @@ def test_the_newsroom_page_shows_the_pending_edit_and_approves_it(
     other.force_login(second_editor, backend="krov.accounts.backends.KrovBackend")
     page = other.get(f"/en/bulletins/editor/{post.slug}/?lang=en")
     assert page.context["can_approve_edit"]
-    other.post(f"/en/bulletins/editor/{post.slug}/approve-edit/")
+    other.post(f"/en/bulletins/editor/{post.slug}/approve-edit/", {"seen": page.context["seen"]})
     assert public_title(post) == "An English title"
+
+
+def test_an_approval_covers_only_the_text_the_approver_read(
+    editor, second_editor, settings, login_as, personas
+):
+    """The author changes the post after the second editor opened it: approving the page
+    they read does not publish the new words."""
+    from django.test import Client
+
+    settings.KROV_BULLETINS_SELF_APPROVAL = False
+    post = services.create_post(actor=editor, language="en", title="Honest", body="Facts.")
+    services.submit(post, actor=editor)
+    approver = Client()
+    approver.force_login(second_editor, backend="krov.accounts.backends.KrovBackend")
+    seen = approver.get(f"/en/bulletins/editor/{post.slug}/").context["seen"]
+    services.write(post, actor=editor, language="en", title="Honest", body="Spin.")
+    response = approver.post(
+        f"/en/bulletins/editor/{post.slug}/approve/", {"publish_at": "", "seen": seen}, follow=True
+    )
+    assert "changed since you opened it" in response.content.decode()
+    assert not Post.objects.get(pk=post.pk).is_visible
+    with pytest.raises(services.BulletinError):
+        services.approve(post, actor=second_editor, seen="")

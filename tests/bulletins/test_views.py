@@ -110,7 +110,9 @@ def test_write_submit_approve_through_the_newsroom(editor, second_editor):
     client.post(f"/en/bulletins/editor/{post.slug}/submit/")
     page = client.post(f"/en/bulletins/editor/{post.slug}/approve/", follow=True)
     assert "second editor" in soup(page).select_one(".messages").get_text()
-    as_user(second_editor).post(f"/en/bulletins/editor/{post.slug}/approve/", {"publish_at": ""})
+    approver = as_user(second_editor)
+    seen = approver.get(f"/en/bulletins/editor/{post.slug}/").context["seen"]
+    approver.post(f"/en/bulletins/editor/{post.slug}/approve/", {"publish_at": "", "seen": seen})
     post.refresh_from_db()
     assert post.is_visible
     assert sorted(t.slug for t in post.tags.all()) == ["mir", "rat"]

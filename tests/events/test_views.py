@@ -354,3 +354,13 @@ def test_rsvp_with_an_email_answers_the_same_whether_or_not_it_is_on_the_list(ma
     assert soup(new).select_one("main").get_text() == soup(known).select_one("main").get_text()
     htmx = Client().post(url, {"name": "X", "contact": "ana@example.org"}, HTTP_HX_REQUEST="true")
     assert htmx.status_code == 200 and b"<html" not in htmx.content
+
+
+def test_many_rsvps_from_one_connection_get_a_429_with_a_message(make_event, settings):
+    event = make_event()
+    url = f"/en/events/{event.slug}/rsvp/"
+    client = Client(REMOTE_ADDR="203.0.113.50")
+    answers = [client.post(url, {"name": f"Person {i}"}).status_code for i in range(21)]
+    assert answers[:20] == [302] * 20
+    assert answers[20] == 429
+    assert "try again later" in client.post(url, {"name": "Again"}).content.decode()

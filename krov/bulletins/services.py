@@ -3,7 +3,6 @@ publication, Serbian in both scripts, search, and the channel post on publicatio
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from django.conf import settings
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 from krov.bulletins.models import Post, PostRevision, PostVersion, Tag
 from krov.core import pagecache
 from krov.core import search as site_search
-from krov.core.services import to_cyrillic, to_latin
+from krov.core.services import to_cyrillic, to_latin, unique_slug
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
@@ -59,11 +58,11 @@ def create_post(
     _require_editor(actor)
     if language not in LANGUAGES:
         raise BulletinError(_("Unknown language."))
-    base = slugify(to_latin(slug or title))[:70] or "bulletin"
-    candidate = base
-    while Post.objects.filter(slug=candidate).exists():
-        candidate = f"{base}-{secrets.token_hex(2)}"
-    post = Post.objects.create(slug=candidate, original_language=language, author=actor)
+    post = Post.objects.create(
+        slug=unique_slug(Post, slug or title, fallback="bulletin", max_length=70),
+        original_language=language,
+        author=actor,
+    )
     write(post, actor=actor, language=language, title=title, summary=summary, body=body)
     set_tags(post, actor=actor, names=tags or [])
     return post

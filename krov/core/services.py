@@ -73,3 +73,17 @@ def to_latin(text: str) -> str:
 def to_cyrillic(text: str) -> str:
     """Serbian Latin to Cyrillic."""
     return cyrtranslit.to_cyrillic(text, "sr")
+
+
+def unique_slug(model, text: str, *, fallback: str, max_length: int = 60) -> str:
+    """A URL name for a new `model` row from `text` (any script: Cyrillic becomes Latin),
+    with a short random suffix when the plain one is taken. The one slug rule of Krov."""
+    import secrets
+
+    from django.utils.text import slugify
+
+    base = slugify(to_latin(text))[:max_length].strip("-") or fallback
+    candidate = base
+    while model._default_manager.filter(slug=candidate).exists():
+        candidate = f"{base}-{secrets.token_hex(2)}"
+    return candidate

@@ -4,7 +4,6 @@ revisions, staleness and search. Views, tasks and the API call these."""
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,12 +13,11 @@ from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from krov.core import notify, pagecache
 from krov.core import search as site_search
-from krov.core.services import to_cyrillic, to_latin
+from krov.core.services import to_cyrillic, to_latin, unique_slug
 from krov.directory.models import (
     AREAS,
     LANGUAGES_SPOKEN,
@@ -154,10 +152,7 @@ def _apply(org: Organisation | None, data: dict[str, Any], *, author, note: str)
         "updated_at": timezone.now(),
     }
     if org is None:
-        base = slugify(to_latin(data["name"]))[:60] or "organisation"
-        slug = base
-        while Organisation.objects.filter(slug=slug).exists():
-            slug = f"{base}-{secrets.token_hex(2)}"
+        slug = unique_slug(Organisation, data["name"], fallback="organisation")
         org = Organisation.objects.create(slug=slug, original_language=data["language"], **values)
     else:
         for field, value in values.items():
@@ -340,10 +335,7 @@ def save_guide(
                     % {"line": line.strip()[:80]}
                 ) from None
     if guide is None:
-        base = slugify(to_latin(title))[:60] or "guide"
-        slug = base
-        while Guide.objects.filter(slug=slug).exists():
-            slug = f"{base}-{secrets.token_hex(2)}"
+        slug = unique_slug(Guide, title, fallback="guide")
         guide = Guide.objects.create(
             slug=slug,
             topic=topic,

@@ -3,6 +3,7 @@ Views, tasks, commands and the admin call these; none of them saves an event mod
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from krov.core import pagecache, ratelimit
-from krov.core.services import to_cyrillic, to_latin
+from krov.core.services import to_cyrillic, to_latin, unique_slug
 from krov.events.models import Event, EventText, Rsvp, Slot, Venue
 
 CHECKIN_SALT = "krov.events.checkin"
@@ -100,11 +101,8 @@ def create_event(
     if language not in TEXT_LANGUAGES:
         raise EventError(_("Unknown language."))
     base = slugify(to_latin(slug or title))[:60] or "event"
-    candidate = f"{base}-{timezone.localtime(starts_at):%Y-%m-%d}"
-    if Event.objects.filter(slug=candidate).exists():
-        candidate = f"{candidate}-{secrets.token_hex(2)}"
     event = Event.objects.create(
-        slug=candidate,
+        slug=_dated_slug(base, starts_at),
         kind=kind,
         original_language=language,
         starts_at=starts_at,
@@ -215,6 +213,16 @@ def cancel(event: Event, *, actor, notice: str = "") -> int:
     return told
 
 
+# An event's slug ends in its date, perhaps with the random suffix of a taken one.
+_DATED = re.compile(r"-\d{4}-\d{2}-\d{2}(?:-[0-9a-f]{4})?$")
+
+
+def _dated_slug(base: str, starts_at: datetime) -> str:
+    return unique_slug(
+        Event, f"{base} {timezone.localtime(starts_at):%Y-%m-%d}", fallback="event", max_length=80
+    )
+
+
 @transaction.atomic
 def repeat(event: Event, *, actor, every: str, count: int) -> list[Event]:
     """Copies of `event` every week or month, `count` more times, as a series."""
@@ -230,7 +238,8 @@ def repeat(event: Event, *, actor, every: str, count: int) -> list[Event]:
             starts = _add_months(event.starts_at, index)
             ends = starts + (event.ends_at - event.starts_at)
         copy = Event.objects.create(
-            slug=f"{event.slug.rsplit('-', 3)[0]}-{timezone.localtime(starts):%Y-%m-%d}",
+            # The series' name with the copy's date; unique however often it is repeated.
+            slug=_dated_slug(_DATED.sub("", event.slug), starts),
             kind=event.kind,
             original_language=event.original_language,
             starts_at=starts,

@@ -260,6 +260,17 @@ def test_weekly_series_copies_texts_and_dates(make_event, organiser):
     assert len({c.slug for c in copies} | {event.slug}) == 4
 
 
+def test_repeating_a_series_twice_makes_new_dates_not_an_error(make_event, organiser):
+    event = make_event()
+    first = services.repeat(event, actor=organiser, every="weekly", count=2)
+    again = services.repeat(event, actor=organiser, every="weekly", count=2)  # a 500 before
+    slugs = [e.slug for e in [event, *first, *again]]
+    assert len(set(slugs)) == 5
+    date = f"{timezone.localtime(first[0].starts_at):%Y-%m-%d}"
+    assert first[0].slug.endswith(date) and date in again[0].slug
+    assert all(not slug.startswith(f"{date}") for slug in slugs)
+
+
 def test_monthly_series_keeps_the_day_clamped_to_the_month(organiser, venue):
     from datetime import datetime
     from zoneinfo import ZoneInfo

@@ -79,9 +79,9 @@ def login_as():
     """A test client signed in as a persona (session forced: login flows have own tests)."""
 
     def _login(persona: Persona) -> Client:
-        client = Client()
-        client.force_login(persona.user, backend="krov.accounts.backends.KrovBackend")
-        return client
+        from tests.helpers import signed_in
+
+        return signed_in(persona.user)
 
     return _login
 

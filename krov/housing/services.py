@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from krov.core import audit, images, pagecache, ratelimit
+from krov.core.models import AuditEvent
 from krov.core.notify import notify
 from krov.housing import index
 from krov.housing.importer import plausible
@@ -147,7 +148,9 @@ def post_listing(poster, data: dict, photos: list | None = None) -> Listing:
     listing.save()
     _add_photos(listing, photos or [])
     _sync_observation(listing)
-    audit.record("housing_listing_posted", actor=poster, target=f"listing:{listing.pk}")
+    audit.record(
+        AuditEvent.Kind.HOUSING_LISTING_POSTED, actor=poster, target=f"listing:{listing.pk}"
+    )
     transaction.on_commit(lambda: _changed(listing))
     return listing
 
@@ -283,7 +286,12 @@ def flag(listing: Listing, reporter, reason: str, note: str = "") -> Flag:
     if existing:
         existing.delete()
     created = Flag.objects.create(listing=listing, reporter=reporter, reason=reason, note=note)
-    audit.record("housing_flagged", actor=reporter, target=f"listing:{listing.pk}", reason=reason)
+    audit.record(
+        AuditEvent.Kind.HOUSING_FLAGGED,
+        actor=reporter,
+        target=f"listing:{listing.pk}",
+        reason=reason,
+    )
     if listing.flags.filter(resolved_at__isnull=True).count() == 1:
         _tell_moderators(listing)
     return created
@@ -300,7 +308,7 @@ def _tell_moderators(listing: Listing) -> None:
     for moderator in moderators:
         notify(
             moderator,
-            "housing_flagged",
+            AuditEvent.Kind.HOUSING_FLAGGED,
             subject=_("A housing listing was reported"),
             body=_("A member reported a listing. Look at it on the moderation page."),
             link=reverse("housing:moderation"),
@@ -323,8 +331,14 @@ def _resolve_flags(listing: Listing, actor) -> None:
     )
 
 
+def _require_moderator(actor) -> None:
+    if not (actor.is_authenticated and actor.has_perm("accounts.moderate_housing")):
+        raise HousingError(_("Only moderators can do this."))
+
+
 @transaction.atomic
 def hide(listing: Listing, actor, reason: str) -> Listing:
+    _require_moderator(actor)
     if listing.status == Listing.Status.HIDDEN:
         raise HousingError(_("This listing is already hidden."))
     if not reason.strip():
@@ -337,14 +351,17 @@ def hide(listing: Listing, actor, reason: str) -> Listing:
     _sync_observation(listing)
     notify(
         listing.poster,
-        "housing_hidden",
+        AuditEvent.Kind.HOUSING_HIDDEN,
         subject=_("Your listing was hidden"),
         body=_("The moderators hid your listing. Their reason: %(reason)s")
         % {"reason": listing.hidden_reason},
         link=listing.get_absolute_url(),
     )
     audit.record(
-        "housing_hidden", actor=actor, subject=listing.poster, target=f"listing:{listing.pk}"
+        AuditEvent.Kind.HOUSING_HIDDEN,
+        actor=actor,
+        subject=listing.poster,
+        target=f"listing:{listing.pk}",
     )
     transaction.on_commit(lambda: _changed(listing))
     return listing
@@ -352,6 +369,7 @@ def hide(listing: Listing, actor, reason: str) -> Listing:
 
 @transaction.atomic
 def restore(listing: Listing, actor) -> Listing:
+    _require_moderator(actor)
     if listing.status != Listing.Status.HIDDEN:
         raise HousingError(_("This listing is not hidden."))
     if is_banned(listing.poster):
@@ -363,7 +381,10 @@ def restore(listing: Listing, actor) -> Listing:
     _resolve_flags(listing, actor)
     _sync_observation(listing)
     audit.record(
-        "housing_restored", actor=actor, subject=listing.poster, target=f"listing:{listing.pk}"
+        AuditEvent.Kind.HOUSING_RESTORED,
+        actor=actor,
+        subject=listing.poster,
+        target=f"listing:{listing.pk}",
     )
     transaction.on_commit(lambda: _changed(listing))
     return listing
@@ -371,13 +392,17 @@ def restore(listing: Listing, actor) -> Listing:
 
 @transaction.atomic
 def dismiss_flags(listing: Listing, actor) -> None:
+    _require_moderator(actor)
     _resolve_flags(listing, actor)
-    audit.record("housing_flags_dismissed", actor=actor, target=f"listing:{listing.pk}")
+    audit.record(
+        AuditEvent.Kind.HOUSING_FLAGS_DISMISSED, actor=actor, target=f"listing:{listing.pk}"
+    )
 
 
 @transaction.atomic
 def ban(user, actor, reason: str) -> int:
     """Ban a member from the board and hide all their published listings."""
+    _require_moderator(actor)
     if user.pk == actor.pk:
         raise HousingError(_("You cannot ban yourself."))
     if not reason.strip():
@@ -387,14 +412,15 @@ def ban(user, actor, reason: str) -> int:
     for listing in Listing.objects.filter(poster=user, status=Listing.Status.PUBLISHED):
         hide(listing, actor, reason)
         hidden += 1
-    audit.record("housing_banned", actor=actor, subject=user, hidden=hidden)
+    audit.record(AuditEvent.Kind.HOUSING_BANNED, actor=actor, subject=user, hidden=hidden)
     return hidden
 
 
 @transaction.atomic
 def lift_ban(user, actor) -> None:
+    _require_moderator(actor)
     Ban.objects.filter(user=user).delete()
-    audit.record("housing_ban_lifted", actor=actor, subject=user)
+    audit.record(AuditEvent.Kind.HOUSING_BAN_LIFTED, actor=actor, subject=user)
 
 
 # --- conversations -----------------------------------------------------------------------

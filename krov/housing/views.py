@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from krov.accounts.models import User
 from krov.core import audit, inputs
 from krov.core.access import public, requires
+from krov.core.models import AuditEvent
 from krov.core.pagecache import cache_public_page
 from krov.housing import charts, forms, importer, index, services
 from krov.housing.models import (
@@ -423,7 +424,7 @@ def import_rents(request: HttpRequest) -> HttpResponse:
             else:
                 index.schedule(report.months)
                 audit.record(
-                    "housing_rents_imported",
+                    AuditEvent.Kind.HOUSING_RENTS_IMPORTED,
                     actor=_user(request),
                     file=upload.name[:100],
                     imported=report.imported,

@@ -8,6 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from krov.aid import services
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -19,14 +20,8 @@ def queries_for(client: Client, url: str) -> int:
     return len(captured)
 
 
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user, backend="krov.accounts.backends.KrovBackend")
-    return client
-
-
 def test_triage_queue_queries_do_not_grow_with_requests(submit, coordinator):
-    client = client_for(coordinator)
+    client = signed_in(coordinator)
     for index in range(3):
         submit(f"request {index}")
     few = queries_for(client, "/en/aid/triage/")
@@ -40,7 +35,7 @@ def test_volunteer_console_queries_do_not_grow_with_cases_and_offers(
     submit, make_volunteer, coordinator
 ):
     volunteer = make_volunteer("Veter", max_cases=20)
-    client = client_for(volunteer.user)
+    client = signed_in(volunteer.user)
 
     def add(count):
         for index in range(count):
@@ -57,7 +52,7 @@ def test_volunteer_console_queries_do_not_grow_with_cases_and_offers(
 
 def test_case_page_queries_do_not_grow_with_the_conversation(active_case, coordinator):
     case, _token, volunteer = active_case
-    client = client_for(coordinator)
+    client = signed_in(coordinator)
     url = f"/en/aid/cases/{case.public_id}/"
     services.post_reply(case, actor=volunteer.user, body="first")
     few = queries_for(client, url)
@@ -69,7 +64,7 @@ def test_case_page_queries_do_not_grow_with_the_conversation(active_case, coordi
 
 
 def test_dashboard_queries_do_not_grow_with_requests(submit, coordinator):
-    client = client_for(coordinator)
+    client = signed_in(coordinator)
     submit("one")
     few = queries_for(client, "/en/aid/dashboard/")
     for index in range(30):

@@ -10,19 +10,14 @@ from krov.accounts import services as account_services
 from krov.aid import services
 from krov.aid.models import Note, TrustLevel, VolunteerProfile
 from tests.conftest import PASSWORD
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user, backend="krov.accounts.backends.KrovBackend")
-    return client
-
-
 def test_volunteer_sets_languages_skills_and_hours_on_the_profile_page(make_volunteer, skills):
     volunteer = make_volunteer("Veter")
-    client = client_for(volunteer.user)
+    client = signed_in(volunteer.user)
     response = client.post(
         "/en/aid/profile/",
         {
@@ -52,7 +47,7 @@ def test_profile_page_refuses_bad_input_and_changes_nothing(make_volunteer, fiel
     volunteer = make_volunteer("Veter")
     data = {"languages": ["uk"], "max_cases": "2", "time_zone": "Europe/Belgrade", "windows": ""}
     data[field] = value
-    response = client_for(volunteer.user).post("/en/aid/profile/", data)
+    response = signed_in(volunteer.user).post("/en/aid/profile/", data)
     assert response.status_code == 400
     errors = BeautifulSoup(response.content, "html.parser").select(".has-error .error")
     assert errors
@@ -64,7 +59,7 @@ def test_coordinator_vouches_for_a_member_who_starts_on_probation(coordinator):
     member = account_services.create_account(
         email="new@example.org", pseudonym="Newcomer", password=PASSWORD, email_verified=True
     )
-    client = client_for(coordinator)
+    client = signed_in(coordinator)
     response = client.post("/en/aid/volunteers/", {"account": "newcomer", "languages": ["ru"]})
     assert response.status_code == 302
     profile = VolunteerProfile.objects.get(user=member)
@@ -77,7 +72,7 @@ def test_coordinator_vouches_for_a_member_who_starts_on_probation(coordinator):
 
 def test_coordinator_changes_trust_from_the_volunteers_page(coordinator, make_volunteer):
     volunteer = make_volunteer("Veter", trust=TrustLevel.PROBATION)
-    client = client_for(coordinator)
+    client = signed_in(coordinator)
     response = client.post(f"/en/aid/volunteers/{volunteer.public_id}/trust/", {"trust": "2"})
     assert response.status_code == 302
     volunteer.refresh_from_db()
@@ -87,7 +82,7 @@ def test_coordinator_changes_trust_from_the_volunteers_page(coordinator, make_vo
 def test_a_volunteer_question_waits_in_triage_until_a_coordinator_answers(active_case, coordinator):
     case, _token, volunteer = active_case
     services.add_note(case, actor=volunteer.user, body="Is the route safe?", question=True)
-    client = client_for(coordinator)
+    client = signed_in(coordinator)
     page = BeautifulSoup(client.get("/en/aid/triage/").content, "html.parser")
     assert case.code in page.select_one("ul.questions").get_text()
     client.post(f"/en/aid/cases/{case.public_id}/note/", {"body": "Yes, via Užhorod."})
@@ -113,7 +108,7 @@ def test_the_case_page_shows_the_explained_ranking_to_coordinators(
     make_volunteer("Veter", skill_levels={"driving": 3}, max_cases=3)
     case, _token = submit()
     page = BeautifulSoup(
-        client_for(coordinator).get(f"/en/aid/cases/{case.public_id}/").content, "html.parser"
+        signed_in(coordinator).get(f"/en/aid/cases/{case.public_id}/").content, "html.parser"
     )
     match = page.select_one("ol.matches li.match")
     assert "Veter" in match.get_text()
@@ -127,7 +122,7 @@ def test_an_offered_volunteer_reads_the_request_but_not_the_notes(
     case, _token = submit("Please help with the route")
     services.add_note(case, actor=coordinator, body="internal: caller sounded scared")
     services.offer(case, actor=coordinator, volunteer=volunteer)
-    page = client_for(volunteer.user).get(f"/en/aid/cases/{case.public_id}/")
+    page = signed_in(volunteer.user).get(f"/en/aid/cases/{case.public_id}/")
     text = BeautifulSoup(page.content, "html.parser").get_text()
     assert "Please help with the route" in text
     assert "caller sounded scared" not in text

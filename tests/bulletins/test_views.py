@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import feedparser
 import pytest
-from bs4 import BeautifulSoup
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from krov.bulletins import services
 from krov.bulletins.models import Post
+from tests.helpers import signed_in, soup
 
 pytestmark = pytest.mark.django_db
-
-
-def soup(response):
-    return BeautifulSoup(response.content, "html.parser")
-
-
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user, backend="krov.accounts.backends.KrovBackend")
-    return client
 
 
 def test_the_url_language_picks_the_serbian_script(publish):
@@ -56,7 +46,7 @@ def test_drafts_and_unknown_slugs_are_404(editor):
     post = services.create_post(actor=editor, language="en", title="Draft", body="B")
     assert Client().get(f"/en/bulletins/{post.slug}/").status_code == 404
     assert Client().get("/en/bulletins/no-such-thing/").status_code == 404
-    assert as_user(editor).get(f"/en/bulletins/{post.slug}/").status_code == 200  # preview
+    assert signed_in(editor).get(f"/en/bulletins/{post.slug}/").status_code == 200  # preview
 
 
 @pytest.mark.parametrize("query", ["page=abc", "page=-3", "page=99999", "tag=" + "x" * 100])
@@ -100,7 +90,7 @@ def test_search_page_finds_across_scripts_and_refuses_overlong_queries(publish):
 
 
 def test_write_submit_approve_through_the_newsroom(editor, second_editor):
-    client = as_user(editor)
+    client = signed_in(editor)
     response = client.post(
         "/en/bulletins/editor/",
         {"language": "sr-latn", "title": "Mir", "summary": "", "body": "Tekst", "tags": "mir, rat"},
@@ -110,7 +100,7 @@ def test_write_submit_approve_through_the_newsroom(editor, second_editor):
     client.post(f"/en/bulletins/editor/{post.slug}/submit/")
     page = client.post(f"/en/bulletins/editor/{post.slug}/approve/", follow=True)
     assert "second editor" in soup(page).select_one(".messages").get_text()
-    approver = as_user(second_editor)
+    approver = signed_in(second_editor)
     seen = approver.get(f"/en/bulletins/editor/{post.slug}/").context["seen"]
     approver.post(f"/en/bulletins/editor/{post.slug}/approve/", {"publish_at": "", "seen": seen})
     post.refresh_from_db()
@@ -123,7 +113,7 @@ def test_write_submit_approve_through_the_newsroom(editor, second_editor):
     [("anonymous", 302), ("member", 403), ("organiser", 403), ("editor", 200), ("admin", 403)],
 )
 def test_the_newsroom_is_for_editors(personas, who, expected):
-    client = Client() if who == "anonymous" else as_user(personas[who].user)
+    client = Client() if who == "anonymous" else signed_in(personas[who].user)
     assert client.get("/en/bulletins/editor/").status_code == expected
 
 

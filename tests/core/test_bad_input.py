@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from krov.core import inputs
 from krov.events.models import Event
-from tests.events.test_views import as_user as events_user
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def event_form(**changes) -> dict:
     ],
 )
 def test_event_numbers_and_dates_are_bounded_at_the_form(personas, changes, message):
-    client = events_user(personas["organiser"].user)
+    client = signed_in(personas["organiser"].user)
     response = client.post("/en/events/manage/", event_form(**changes))
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -74,11 +74,11 @@ def test_a_form_in_a_known_other_charset_still_works(client):
 
 
 def test_removing_a_photo_with_an_absurd_id_changes_nothing(personas):
-    from tests.housing.conftest import as_user
+    from tests.helpers import signed_in
     from tests.housing.test_listings import form_data
 
     member = personas["member"].user
-    client = as_user(member)
+    client = signed_in(member)
     assert client.post("/en/housing/new/", form_data()).status_code == 302
     from krov.housing.models import Listing
 

@@ -7,13 +7,13 @@ import json
 from datetime import timedelta
 
 import pytest
-from bs4 import BeautifulSoup
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
 from krov.directory import services
 from krov.directory.models import Guide, Organisation, Proposal, Revision
+from tests.helpers import signed_in, soup
 
 pytestmark = pytest.mark.django_db
 
@@ -28,16 +28,6 @@ LEGAL = {
     "website": "https://example.org/pp",
     "telegram": "@pravna_pomoc",
 }
-
-
-def soup(response):
-    return BeautifulSoup(response.content, "html.parser")
-
-
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user, backend="krov.accounts.backends.KrovBackend")
-    return client
 
 
 @pytest.fixture
@@ -100,7 +90,7 @@ def test_a_duplicate_is_offered_as_a_correction(member, legal):
     with pytest.raises(services.Duplicate) as raised:
         services.propose(actor=member, data={**LEGAL, "name": "PRAVNA POMOĆ", "city": "beograd"})
     assert raised.value.existing == legal
-    response = as_user(member).post(
+    response = signed_in(member).post(
         "/en/directory/propose/",
         {"language": "sr", "name": "Правна помоћ", "kind": "ngo", "city": "Beograd"},
     )
@@ -159,13 +149,13 @@ def test_a_stale_guide_warns_readers_and_waits_on_the_reviewers_list(
     assert page.select_one(".no-sources")  # a guide without sources says so
     assert [a.get_text() for a in page.select(".toc a")] == ["Сроки", "Продление"]
     assert len(page.select(".checklist input[type=checkbox]")) == 2
-    review = soup(as_user(reviewer).get("/en/directory/review/"))
+    review = soup(signed_in(reviewer).get("/en/directory/review/"))
     assert stale_guide.slug in str(review.select_one("ul.stale"))
     with django_capture_on_commit_callbacks(execute=True):
         assert services.tell_reviewers_about_stale_guides() == 1
     assert any(m.to == [reviewer.email] for m in mail.outbox)
     with django_capture_on_commit_callbacks(execute=True):  # the request's commit
-        as_user(reviewer).post(f"/en/guides/{stale_guide.slug}/verify/")
+        signed_in(reviewer).post(f"/en/guides/{stale_guide.slug}/verify/")
     stale_guide.refresh_from_db()
     assert not stale_guide.is_stale and stale_guide.last_verified_at == timezone.localdate()
     assert stale_guide.revisions.first().note == "Verified"
@@ -217,7 +207,7 @@ def test_guide_sources_must_be_links(reviewer):
     ],
 )
 def test_who_reaches_the_directory_pages(personas, who, url, expected):
-    client = Client() if who == "anonymous" else as_user(personas[who].user)
+    client = Client() if who == "anonymous" else signed_in(personas[who].user)
     assert client.get(url).status_code == expected
 
 
@@ -255,9 +245,9 @@ def test_history_and_verification_name_people_to_reviewers_only(member, reviewer
     """Who proposed or verified an organisation's entry is for reviewers, not the public."""
     services.verify_organisation(legal, actor=reviewer)
     url = f"/en/directory/{legal.slug}/"
-    for client in (Client(), as_user(member)):
+    for client in (Client(), signed_in(member)):
         page = soup(client.get(url)).select_one("main").get_text()
         assert member.pseudonym not in page
         assert reviewer.pseudonym not in page
-    reviewer_page = soup(as_user(reviewer).get(url)).select_one("ul.revisions").get_text()
+    reviewer_page = soup(signed_in(reviewer).get(url)).select_one("ul.revisions").get_text()
     assert member.pseudonym in reviewer_page or reviewer.pseudonym in reviewer_page

@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from bs4 import BeautifulSoup
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -15,18 +14,9 @@ from icalendar import Calendar
 
 from krov.events import services
 from krov.events.models import Event, Rsvp
+from tests.helpers import signed_in, soup
 
 pytestmark = pytest.mark.django_db
-
-
-def soup(response):
-    return BeautifulSoup(response.content, "html.parser")
-
-
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user, backend="krov.accounts.backends.KrovBackend")
-    return client
 
 
 def test_list_shows_published_public_events_and_filters_by_kind(make_event):
@@ -99,8 +89,8 @@ def test_drafts_and_members_only_events_are_hidden_from_strangers(make_event, pe
     members = make_event("Members", language="en", visibility=Event.Visibility.MEMBERS)
     assert Client().get(f"/en/events/{draft.slug}/").status_code == 404
     assert Client().get(f"/en/events/{members.slug}/").status_code == 404
-    assert as_user(personas["member"].user).get(f"/en/events/{members.slug}/").status_code == 200
-    assert as_user(organiser).get(f"/en/events/{draft.slug}/").status_code == 200
+    assert signed_in(personas["member"].user).get(f"/en/events/{members.slug}/").status_code == 200
+    assert signed_in(organiser).get(f"/en/events/{draft.slug}/").status_code == 200
 
 
 def test_rsvp_over_http_gives_a_qr_and_a_cancel_link(make_event):
@@ -174,7 +164,7 @@ def test_performer_sign_up_is_one_per_browser(make_event):
 def test_organiser_checks_in_by_code_and_a_second_time_says_when(make_event, organiser):
     event = make_event()
     result = services.rsvp(event, name="Ana")
-    client = as_user(organiser)
+    client = signed_in(organiser)
     code = services.checkin_code(result.rsvp)
     page = client.post(f"/en/events/manage/{event.slug}/checkin/", {"code": code}, follow=True)
     assert "Welcome, Ana!" in soup(page).select_one(".messages").get_text()
@@ -186,7 +176,7 @@ def test_organiser_checks_in_by_code_and_a_second_time_says_when(make_event, org
 
 def test_door_counter_over_htmx(make_event, organiser):
     event = make_event(rsvp_mode=Event.RSVP.NONE)
-    client = as_user(organiser)
+    client = signed_in(organiser)
     url = f"/en/events/manage/{event.slug}/door/"
     for _ in range(3):
         response = client.post(url, {"delta": "1"}, HTTP_HX_REQUEST="true")
@@ -196,7 +186,7 @@ def test_door_counter_over_htmx(make_event, organiser):
 
 
 def test_organiser_creates_an_event_in_cyrillic_and_sees_it_in_latin(organiser, venue):
-    client = as_user(organiser)
+    client = signed_in(organiser)
     response = client.post(
         "/en/events/manage/",
         {
@@ -237,7 +227,7 @@ def test_organiser_creates_an_event_in_cyrillic_and_sees_it_in_latin(organiser, 
     [("anonymous", 302), ("member", 403), ("volunteer", 403), ("editor", 403), ("organiser", 200)],
 )
 def test_manage_pages_are_for_organisers(personas, who, expected):
-    client = Client() if who == "anonymous" else as_user(personas[who].user)
+    client = Client() if who == "anonymous" else signed_in(personas[who].user)
     assert client.get("/en/events/manage/").status_code == expected
 
 
@@ -248,7 +238,7 @@ def test_another_organisers_event_is_not_found(make_event, personas):
     other = account_services.create_account(
         email="o2@example.org", pseudonym="Other", password=None, roles=["organiser"]
     )
-    client = as_user(other)
+    client = signed_in(other)
     assert client.get(f"/en/events/manage/{event.slug}/").status_code == 404
     assert client.post(f"/en/events/manage/{event.slug}/door/", {"delta": "1"}).status_code == 404
 
@@ -287,7 +277,7 @@ def test_anonymous_list_is_cached_and_invalidated_on_change(
 
 def test_unknown_manage_action_is_404(make_event, organiser):
     event = make_event()
-    assert as_user(organiser).post(f"/en/events/manage/{event.slug}/explode/").status_code == 404
+    assert signed_in(organiser).post(f"/en/events/manage/{event.slug}/explode/").status_code == 404
 
 
 def test_ends_before_start_is_refused_when_editing_too(make_event, organiser):
@@ -314,7 +304,7 @@ def test_the_detail_page_is_cached_for_visitors_and_the_form_comes_separately(ma
 
 def test_organiser_changes_the_settings_and_bad_times_are_refused(make_event, organiser):
     event = make_event()
-    client = as_user(organiser)
+    client = signed_in(organiser)
     data = {
         "kind": "open_mic",
         "starts_at": "2027-04-01T19:00",

@@ -6,18 +6,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from krov.housing import services
 from krov.housing.models import District, RentObservation
 from krov.housing.parsing import month_of
-
-
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user, backend="krov.accounts.backends.KrovBackend")
-    return client
 
 
 def listing_data(**changes) -> dict:

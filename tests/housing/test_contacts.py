@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from krov.housing.contacts import find_contact
 from krov.housing.forms import ListingForm
 from krov.housing.models import Listing
-from tests.housing.test_listings import as_user, form_data
+from tests.helpers import signed_in
+from tests.housing.test_listings import form_data
 
 SEPARATORS = st.sampled_from([" ", "-", "/", "", " - "])
 WORDS = st.sampled_from(
@@ -106,7 +107,7 @@ def test_the_listing_form_refuses_contacts_with_a_clear_message(contact):
 @pytest.mark.django_db
 def test_posting_a_listing_with_a_phone_number_is_refused_and_loses_nothing(personas):
     member = personas["member"].user
-    response = as_user(member).post(
+    response = signed_in(member).post(
         "/en/housing/new/", form_data(description="Zovite 064/123-4567 posle 18h")
     )
     assert response.status_code == 400

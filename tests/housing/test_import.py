@@ -16,6 +16,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from krov.housing.importer import ImportRefused, import_rents
 from krov.housing.models import District, RentImport, RentIndexCell, RentObservation
 from krov.housing.parsing import name_key, parse_amount, parse_date
+from tests.helpers import signed_in
 
 GOOD_AND_BAD = """date,district,size_m2,rent,currency,source
 2024-03-15,Vračar,50,800,EUR,agency A
@@ -295,9 +296,7 @@ def test_a_moderator_imports_through_the_web_and_sees_the_report(
     from bs4 import BeautifulSoup
     from django.utils import translation
 
-    from tests.housing.conftest import as_user
-
-    client = as_user(personas["organiser"].user)
+    client = signed_in(personas["organiser"].user)
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
         response = client.post("/en/housing/rents/import/", {"file": _upload(GOOD_AND_BAD)})
     assert response.status_code == 200
@@ -314,9 +313,7 @@ def test_a_moderator_imports_through_the_web_and_sees_the_report(
 def test_the_web_import_refuses_bad_files_and_honours_strict(personas):
     from django.utils import translation
 
-    from tests.housing.conftest import as_user
-
-    client = as_user(personas["organiser"].user)
+    client = signed_in(personas["organiser"].user)
     with translation.override("en"):
         latin1 = client.post(
             "/en/housing/rents/import/", {"file": _upload("date;Vračar".encode("cp1250"))}
@@ -334,9 +331,7 @@ def test_the_web_import_refuses_bad_files_and_honours_strict(personas):
 def test_only_moderators_reach_the_web_import(personas):
     from django.test import Client
 
-    from tests.housing.conftest import as_user
-
     for role in ("member", "volunteer", "editor", "coordinator"):
-        assert as_user(personas[role].user).get("/en/housing/rents/import/").status_code == 403
+        assert signed_in(personas[role].user).get("/en/housing/rents/import/").status_code == 403
     assert Client().get("/en/housing/rents/import/").status_code == 302
-    assert as_user(personas["organiser"].user).get("/en/housing/rents/import/").status_code == 200
+    assert signed_in(personas["organiser"].user).get("/en/housing/rents/import/").status_code == 200

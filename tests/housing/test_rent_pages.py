@@ -8,7 +8,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from bs4 import BeautifulSoup
 from django.test import Client
 from django.utils import timezone, translation
 from hypothesis import given, settings
@@ -17,13 +16,10 @@ from hypothesis import strategies as st
 from krov.housing import demo, index, synthetic
 from krov.housing.models import District, Listing, RentIndexCell, RentObservation
 from krov.housing.parsing import add_months
+from tests.helpers import soup
 from tests.housing.conftest import add_observations
 
 pytestmark = pytest.mark.django_db
-
-
-def soup(response):
-    return BeautifulSoup(response.content, "html.parser")
 
 
 @pytest.fixture

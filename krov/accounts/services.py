@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -174,6 +175,10 @@ def request_role(user: User, role: str, *, actor: User) -> RoleGrant:
     return grant
 
 
+# A request for a role waits this long for a second person, then lapses.
+ROLE_GRANT_VALID = timedelta(days=14)
+
+
 def can_decide_role_grant(grant: RoleGrant, actor: User) -> bool:
     """Another administrator or a coordinator; never the one who asked, never the subject."""
     if not actor.is_authenticated or not actor.is_active:
@@ -192,9 +197,9 @@ def can_decide_role_grant(grant: RoleGrant, actor: User) -> bool:
 
 
 def pending_role_grants(actor: User):
-    grants = RoleGrant.objects.filter(status=RoleGrant.Status.PENDING).select_related(
-        "user", "requested_by"
-    )
+    grants = RoleGrant.objects.filter(
+        status=RoleGrant.Status.PENDING, requested_at__gte=timezone.now() - ROLE_GRANT_VALID
+    ).select_related("user", "requested_by")
     return [g for g in grants if can_decide_role_grant(g, actor)]
 
 
@@ -207,6 +212,12 @@ def confirm_role_grant(grant: RoleGrant, *, actor: User) -> None:
         raise AccountError("Someone else must confirm this request.")
     if not grant.user.is_active:
         raise AccountError("This account is locked.")
+    asker = grant.requested_by
+    if timezone.now() - grant.requested_at > ROLE_GRANT_VALID or not (
+        asker is not None and asker.is_active and asker.has_perm("accounts.manage_roles")
+    ):
+        # Old, or its requester is no administrator any more: nobody stands behind it.
+        raise AccountError("This request has lapsed; ask again if it is still wanted.")
     grant.status, grant.decided_by, grant.decided_at = (
         RoleGrant.Status.CONFIRMED,
         actor,

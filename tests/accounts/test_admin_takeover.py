@@ -269,3 +269,22 @@ def test_the_migration_drops_every_superuser_flag(personas):
     migration = importlib.import_module("krov.accounts.migrations.0005_no_superusers")
     migration.drop_superuser_flag(global_apps, None)
     assert not User.objects.filter(is_superuser=True).exists()
+
+
+def test_a_request_lapses_after_two_weeks_or_when_its_requester_is_no_admin(personas):
+    import time_machine
+    from django.utils import timezone
+
+    admin, coordinator = personas["admin"].user, personas["coordinator"].user
+    member, editor = personas["member"].user, personas["editor"].user
+    [old] = services.change_roles(member, ["volunteer"], actor=admin)
+    with (
+        time_machine.travel(timezone.now() + services.ROLE_GRANT_VALID + timezone.timedelta(1)),
+        pytest.raises(services.AccountError, match="lapsed"),
+    ):
+        services.confirm_role_grant(old, actor=coordinator)
+    [orphan] = services.change_roles(editor, ["editor", "volunteer"], actor=admin)
+    services.set_roles(admin, ["member"], actor=None)  # no longer an administrator
+    with pytest.raises(services.AccountError, match="lapsed"):
+        services.confirm_role_grant(orphan, actor=coordinator)
+    assert "volunteer" not in services.user_roles(User.objects.get(pk=editor.pk))

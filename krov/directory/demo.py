@@ -4,6 +4,7 @@ them past its verification date."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -11,7 +12,7 @@ from krov.accounts.models import User
 from krov.directory import services
 from krov.directory.models import Organisation
 
-ORGANISATIONS = [
+ORGANISATIONS: list[dict[str, Any]] = [
     {
         "name": "Pravna pomoć za izbeglice",
         "language": "sr-latn",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import cast
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -65,7 +65,7 @@ def _organisation(slug: str) -> Organisation:
 
 
 def _org_json_ld(request: HttpRequest, org: Organisation, name: str, description: str) -> str:
-    data = {
+    data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Organization",
         "name": name,

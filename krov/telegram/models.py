@@ -65,8 +65,6 @@ class Chat(models.Model):
         blank=True,
         related_name="telegram_chat",
     )
-    # A lease: the worker holding it processes this chat's updates, in order.
-    busy_until = models.DateTimeField(null=True, blank=True)
     last_sent_at = models.DateTimeField(null=True, blank=True)
     blocked = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)

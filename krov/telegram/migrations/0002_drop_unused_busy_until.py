@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('telegram', '0001_initial'),
+        ("telegram", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='chat',
-            name='busy_until',
+            model_name="chat",
+            name="busy_until",
         ),
     ]

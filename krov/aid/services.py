@@ -718,6 +718,12 @@ def post_requester_message(case: HelpRequest, *, body: str, attachment_ref: str 
     return message
 
 
+def mark_delivery(message_id: int, *, delivered: bool) -> None:
+    """A channel reports whether a relayed message arrived (aid owns the Message rows)."""
+    status = Message.Delivery.SENT if delivered else Message.Delivery.FAILED
+    Message.objects.filter(pk=message_id).update(delivery=status)
+
+
 def mark_seen_by_requester(case: HelpRequest) -> None:
     case.messages.filter(
         direction__in=[Message.Direction.OUT, Message.Direction.SYSTEM],

@@ -101,17 +101,17 @@ def _finish(row: Outbound, *, now: datetime, result: Any) -> None:
     if row.chat_id:
         Chat.objects.filter(pk=row.chat_id).update(last_sent_at=now)
     if row.aid_message_id:
-        from krov.aid.models import Message
+        from krov.aid import services as aid
 
-        Message.objects.filter(pk=row.aid_message_id).update(delivery=Message.Delivery.SENT)
+        aid.mark_delivery(row.aid_message_id, delivered=True)
 
 
 def _fail(row: Outbound, error: str, *, blocked: bool) -> None:
     Outbound.objects.filter(pk=row.pk).update(status=Outbound.Status.FAILED, error=error[:200])
     if row.aid_message_id:
-        from krov.aid.models import Message
+        from krov.aid import services as aid
 
-        Message.objects.filter(pk=row.aid_message_id).update(delivery=Message.Delivery.FAILED)
+        aid.mark_delivery(row.aid_message_id, delivered=False)
     if blocked and row.chat_id:
         Chat.objects.filter(pk=row.chat_id).update(blocked=True)
         from krov.telegram import services

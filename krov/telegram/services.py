@@ -102,9 +102,9 @@ def relay_to_requester(message) -> None:
     case = message.request
     chat = chat_for(case.contact_handle) if case.contact_handle else None
     if chat is None or chat.blocked:
-        from krov.aid.models import Message
+        from krov.aid import services as aid
 
-        Message.objects.filter(pk=message.pk).update(delivery=Message.Delivery.FAILED)
+        aid.mark_delivery(message.pk, delivered=False)
         return
     with override(chat.language):
         if message.direction == "system":

@@ -49,6 +49,8 @@ def _callback(chat: Chat, query: CallbackQuery) -> None:
     services.answer_callback(query.id)
     if data.startswith("offer:") and chat.volunteer_id:
         _offer_answer(chat, data)
+    elif chat.state == Chat.State.LOCKED:
+        services.send_text(chat, _("This offer is no longer open."))
     elif data.startswith("lang:"):
         code = data.split(":", 1)[1]
         chat.language = code if code in services.DIALOGUE_LANGUAGES else "en"
@@ -144,10 +146,13 @@ def _message(chat: Chat, message: TelegramMessage) -> None:
     if command == "/link":
         sender = message.from_user
         _link(chat, text, (sender.language_code or "") if sender else "")
-    elif command == "/unlink" and chat.volunteer_id:
-        chat.volunteer = None
-        chat.save(update_fields=["volunteer"])
+    elif command == "/unlink" and (chat.volunteer_id or chat.state == Chat.State.LOCKED):
+        chat.volunteer, chat.state = None, Chat.State.NEW
+        chat.save(update_fields=["volunteer", "state"])
         services.send_text(chat, _("This chat is no longer linked to your Krov account."))
+    elif chat.state == Chat.State.LOCKED:
+        # What a linked volunteer's chat answers; nothing reaches a case from here.
+        services.send_text(chat, _("To answer a case, reply to one of its messages."))
     elif chat.volunteer is not None:
         profile = _volunteer_or_unlink(chat)
         if profile is not None:

@@ -49,6 +49,8 @@ class Chat(models.Model):
         DESCRIBE = "describe", _("Describing the request")
         CASE = "case", _("Has a case")
         FORGET = "forget", _("Confirming deletion")
+        # A volunteer's chat after panic: answers as a linked chat does, delivers nothing.
+        LOCKED = "locked", _("Linked to a locked account")
 
     key = models.CharField(max_length=64, unique=True)
     chat_id = EncryptedTextField()

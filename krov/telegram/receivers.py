@@ -11,7 +11,7 @@ def connect() -> None:
     aid.register_relay("telegram", services.relay_to_requester)
     aid.register_volunteer_relay(services.relay_to_volunteer)
     notify.register_channel("telegram", services.notification_wants, services.send_notification)
-    panic_pressed.connect(_unlink_on_panic, dispatch_uid="telegram-unlink-on-panic")
+    panic_pressed.connect(_lock_on_panic, dispatch_uid="telegram-unlink-on-panic")
     second_factor_lost.connect(_unlink_on_panic, dispatch_uid="telegram-unlink-without-mfa")
     aid.case_purged.connect(_forget_case_chat, dispatch_uid="telegram-forget-purged-case")
 
@@ -23,6 +23,15 @@ def _unlink_on_panic(sender, *, user, **kwargs) -> None:
     profile = VolunteerProfile.objects.filter(user=user).first()
     if profile is not None:
         services.unlink(profile)
+
+
+def _lock_on_panic(sender, *, user, **kwargs) -> None:
+    from krov.aid.models import VolunteerProfile
+    from krov.telegram import services
+
+    profile = VolunteerProfile.objects.filter(user=user).first()
+    if profile is not None:
+        services.lock_chats(profile)
 
 
 def _forget_case_chat(sender, *, case, contact_in_use, **kwargs) -> None:

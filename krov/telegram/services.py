@@ -270,6 +270,15 @@ def link(chat: Chat, code: str, *, language: str = ""):
     return profile
 
 
+def lock_chats(profile) -> int:
+    """After panic: the chat keeps looking linked (someone holding the phone must not see
+    the account lock), but it belongs to nobody and nothing reaches it."""
+    Outbound.objects.filter(chat__volunteer=profile, status=Outbound.Status.QUEUED).delete()
+    return Chat.objects.filter(volunteer=profile).update(
+        volunteer=None, state=Chat.State.LOCKED, request=None
+    )
+
+
 def unlink(profile) -> int:
     """The volunteer's chat no longer belongs to them; nothing queued for it is sent (a
     case message queued before a panic must not arrive after it)."""

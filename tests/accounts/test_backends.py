@@ -85,3 +85,22 @@ def test_right_password_signs_in(member):
     client, response = attempt(member.email, PASSWORD)
     assert response.status_code == 302
     assert client.get("/en/dashboard/").status_code == 200
+
+
+def test_a_reset_for_a_locked_account_looks_like_a_reset_for_a_working_one(member):
+    """Whoever holds a coerced person's phone asks for a password reset: the mail must not
+    say "no account" (which would reveal the duress lock)."""
+    from django.core import mail
+
+    other = make_persona("editor").user  # a working account, for comparison
+    Client().post("/en/accounts/password/reset/", {"email": other.email})
+    attempt(member.email, DURESS)  # locks
+    Client().post("/en/accounts/password/reset/", {"email": member.email})
+    working, locked = mail.outbox[-2], mail.outbox[-1]
+    assert locked.to == [member.email]
+    assert locked.subject == working.subject
+    link = [w for w in locked.body.split() if "/password/reset/key/" in w][0]
+    page = Client().get(link.replace("http://testserver", ""), follow=True)
+    assert page.status_code == 200
+    member.refresh_from_db()
+    assert not member.is_active  # the decoy changes nothing

@@ -115,10 +115,21 @@ def test_a_message_that_is_not_a_reply_is_not_guessed_into_a_case(telegram_user,
     assert not Message.objects.exists()
 
 
-def test_panic_unlinks_the_chat(telegram_user, make_volunteer):
-    volunteer, _user = linked_volunteer(telegram_user, make_volunteer)
-    account_services.panic(volunteer.user, via="button")
+def test_panic_unlinks_the_chat_but_it_still_answers_like_a_linked_one(
+    telegram_user, make_volunteer, submit, coordinator
+):
+    """Someone holding the volunteer's phone must not learn from the bot that the account
+    locked: the chat answers as before, and nothing from a case reaches it."""
+    volunteer, user = linked_volunteer(telegram_user, make_volunteer)
+    user.say("hello")
+    linked_answer = user.last_text()
+    account_services.panic(volunteer.user, via="duress")
     assert not Chat.objects.filter(volunteer=volunteer).exists()
+    user.say("hello")
+    assert user.last_text() == linked_answer
+    case, _token = submit("Потрібен маршрут з Харкова")
+    aid.offer(case, actor=coordinator)  # goes to someone else, never to this chat
+    assert all("Потрібен маршрут" not in m["text"] for m in user.inbox())
 
 
 def test_unlink_from_either_side(telegram_user, make_volunteer):

@@ -24,14 +24,18 @@ def raw_data(authenticator_id: int) -> str:
         return str(cursor.fetchone()[0])
 
 
+def signs_in_with_totp(persona) -> bool:
+    client = Client()
+    client.post("/en/accounts/login/", {"login": persona.user.email, "password": PASSWORD})
+    client.post("/en/accounts/2fa/authenticate/", {"code": persona.totp_code()})
+    return client.get("/en/dashboard/").status_code == 200
+
+
 def test_totp_secret_is_not_stored_in_plain_form_and_still_signs_in():
     persona = make_persona("volunteer")
     totp = Authenticator.objects.get(user=persona.user, type="totp")
     assert persona.totp_secret not in raw_data(totp.pk)
-    client = Client()
-    client.post("/en/accounts/login/", {"login": persona.user.email, "password": PASSWORD})
-    client.post("/en/accounts/2fa/authenticate/", {"code": persona.totp_code()})
-    assert client.get("/en/dashboard/").status_code == 200
+    assert signs_in_with_totp(persona)
 
 
 def test_recovery_seed_is_encrypted_and_codes_still_work():
@@ -52,10 +56,7 @@ def test_rotate_keys_reencrypts_second_factor_secrets(settings, capsys):
     call_command("rotate-keys")
     assert "mfa.Authenticator.data: 1 re-encrypted" in capsys.readouterr().out
     settings.KROV_FIELD_KEYS = [new_key]
-    client = Client()
-    client.post("/en/accounts/login/", {"login": persona.user.email, "password": PASSWORD})
-    client.post("/en/accounts/2fa/authenticate/", {"code": persona.totp_code()})
-    assert client.get("/en/dashboard/").status_code == 200
+    assert signs_in_with_totp(persona)
 
 
 def test_migration_encrypts_plain_secrets_once():
@@ -66,7 +67,4 @@ def test_migration_encrypts_plain_secrets_once():
     migration.encrypt_existing(global_apps, None)
     migration.encrypt_existing(global_apps, None)  # twice: still one layer
     assert persona.totp_secret not in raw_data(totp.pk)
-    client = Client()
-    client.post("/en/accounts/login/", {"login": persona.user.email, "password": PASSWORD})
-    client.post("/en/accounts/2fa/authenticate/", {"code": persona.totp_code()})
-    assert client.get("/en/dashboard/").status_code == 200
+    assert signs_in_with_totp(persona)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from krov.bulletins.models import Post, PostRevision, PostVersion, Tag
 from krov.core import pagecache
 from krov.core import search as site_search
-from krov.core.services import to_cyrillic, to_latin, unique_slug
+from krov.core.services import serbian_twin, to_latin, unique_slug
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
@@ -85,7 +85,7 @@ def write(
     # A published bulletin keeps its text until a second editor approves the edit.
     save = _save_revision if post.status == Post.Status.PUBLISHED else _save_version
     version = save(post, language, fields, derived=False, actor=actor)
-    twin = {"sr": ("sr-latn", to_latin), "sr-latn": ("sr", to_cyrillic)}.get(language)
+    twin = serbian_twin(language)
     if twin:
         other, convert = twin
         save(post, other, {k: convert(v) for k, v in fields.items()}, derived=True, actor=actor)

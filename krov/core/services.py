@@ -75,6 +75,12 @@ def to_cyrillic(text: str) -> str:
     return cyrtranslit.to_cyrillic(text, "sr")
 
 
+def serbian_twin(language: str) -> tuple[str, Callable[[str], str]] | None:
+    """For text written in one Serbian script: the other script's language code and the
+    conversion to it (the one pairing of Krov); None for every other language."""
+    return {"sr": ("sr-latn", to_latin), "sr-latn": ("sr", to_cyrillic)}.get(language)
+
+
 def unique_slug(model, text: str, *, fallback: str, max_length: int = 60) -> str:
     """A URL name for a new `model` row from `text` (any script: Cyrillic becomes Latin),
     with a short random suffix when the plain one is taken. The one slug rule of Krov."""

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from krov.core import notify, pagecache
 from krov.core import search as site_search
-from krov.core.services import to_cyrillic, to_latin, unique_slug
+from krov.core.services import serbian_twin, unique_slug
 from krov.directory.models import (
     AREAS,
     LANGUAGES_SPOKEN,
@@ -70,8 +70,7 @@ def _require_reviewer(user) -> None:
         raise DirectoryError(_("Only reviewers of the directory can do this."))
 
 
-def _twin(language: str):
-    return {"sr": ("sr-latn", to_latin), "sr-latn": ("sr", to_cyrillic)}.get(language)
+_twin = serbian_twin
 
 
 # --- organisations ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from krov.core import pagecache, ratelimit
-from krov.core.services import to_cyrillic, to_latin, unique_slug
+from krov.core.services import serbian_twin, to_latin, unique_slug
 from krov.events.models import Event, EventText, Rsvp, Slot, Venue
 
 CHECKIN_SALT = "krov.events.checkin"
@@ -165,7 +165,7 @@ def set_text(
     text, _created = EventText.objects.update_or_create(
         event=event, language=language, defaults={**fields, "derived": False}
     )
-    twin = {"sr": ("sr-latn", to_latin), "sr-latn": ("sr", to_cyrillic)}.get(language)
+    twin = serbian_twin(language)
     if twin:
         other, convert = twin
         EventText.objects.update_or_create(

@@ -15,9 +15,7 @@ from django.utils.translation import gettext as _
 from krov.bulletins.models import Post, PostRevision, PostVersion, Tag
 from krov.core import pagecache
 from krov.core import search as site_search
-from krov.core.services import serbian_twin, to_latin, unique_slug
-
-LANGUAGES = [code for code, _name in settings.LANGUAGES]
+from krov.core.services import interface_languages, serbian_twin, to_latin, unique_slug
 
 
 class BulletinError(Exception):
@@ -56,7 +54,7 @@ def create_post(
     slug: str = "",
 ) -> Post:
     _require_editor(actor)
-    if language not in LANGUAGES:
+    if language not in interface_languages():
         raise BulletinError(_("Unknown language."))
     post = Post.objects.create(
         slug=unique_slug(Post, slug or title, fallback="bulletin", max_length=70),
@@ -79,7 +77,7 @@ def write(
         raise BulletinError(_("A bulletin needs a title and a text."))
     if len(title) > 200 or len(summary) > 400 or len(body) > 100_000:
         raise BulletinError(_("Too long: title 200, summary 400, text 100,000 characters."))
-    if language not in LANGUAGES:
+    if language not in interface_languages():
         raise BulletinError(_("Unknown language."))
     fields = {"title": title, "summary": summary.strip(), "body": body}
     # A published bulletin keeps its text until a second editor approves the edit.

@@ -26,6 +26,7 @@ from krov.bulletins.models import Post, PostVersion, Tag
 from krov.core import markdown
 from krov.core.access import public, requires
 from krov.core.pagecache import cache_public_page
+from krov.core.services import interface_languages
 
 EDIT = "accounts.edit_bulletins"
 MAX_QUERY = 200
@@ -207,7 +208,7 @@ def _editable(slug: str) -> Post:
 def edit(request: HttpRequest, slug: str) -> HttpResponse:
     post = _editable(slug)
     language = request.GET.get("lang") or request.POST.get("language") or post.original_language
-    if language not in services.LANGUAGES:
+    if language not in interface_languages():
         language = post.original_language
     pending = services.pending_edit(post)
     existing = pending.get(language) or {v.language: v for v in post.versions.all()}.get(language)

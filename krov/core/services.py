@@ -65,6 +65,14 @@ def register_rotator(label: str, rotator: Callable[..., int]) -> None:
     _rotators[label] = rotator
 
 
+def interface_languages() -> list[str]:
+    """The codes of the languages Krov speaks (settings.LANGUAGES), read when asked: the one
+    list every app checks content languages against."""
+    from django.conf import settings
+
+    return [code for code, _name in settings.LANGUAGES]
+
+
 def to_latin(text: str) -> str:
     """Serbian Cyrillic to Latin (ASCII, markup and placeholders are left as they are)."""
     return cyrtranslit.to_latin(text, "sr")

@@ -7,7 +7,6 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from krov.core import notify, pagecache
 from krov.core import search as site_search
-from krov.core.services import serbian_twin, unique_slug
+from krov.core.services import interface_languages, serbian_twin, unique_slug
 from krov.directory.models import (
     AREAS,
     LANGUAGES_SPOKEN,
@@ -29,7 +28,6 @@ from krov.directory.models import (
     Revision,
 )
 
-TEXT_LANGUAGES = [code for code, _name in settings.LANGUAGES]
 TELEGRAM_HANDLE = re.compile(r"^@?[A-Za-z][A-Za-z0-9_]{4,31}$")
 ORG_FIELDS = (
     "kind",
@@ -84,7 +82,7 @@ def clean_organisation(data: dict[str, Any]) -> dict[str, Any]:
     if len(name) > 160:
         raise DirectoryError(_("The name is too long (160 characters at most)."))
     language = data.get("language") or "en"
-    if language not in TEXT_LANGUAGES:
+    if language not in interface_languages():
         raise DirectoryError(_("Unknown language."))
     kind = data.get("kind") or Organisation.Kind.OTHER
     if kind not in Organisation.Kind.values:
@@ -322,7 +320,7 @@ def save_guide(
         raise DirectoryError(_("A guide needs a title and a text."))
     if topic not in Guide.Topic.values:
         raise DirectoryError(_("Unknown topic."))
-    if language not in TEXT_LANGUAGES:
+    if language not in interface_languages():
         raise DirectoryError(_("Unknown language."))
     for line in sources.splitlines():
         if line.strip():

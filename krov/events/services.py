@@ -21,11 +21,10 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from krov.core import pagecache, ratelimit
-from krov.core.services import serbian_twin, to_latin, unique_slug
+from krov.core.services import interface_languages, serbian_twin, to_latin, unique_slug
 from krov.events.models import Event, EventText, Rsvp, Slot, Venue
 
 CHECKIN_SALT = "krov.events.checkin"
-TEXT_LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
 
 class EventError(Exception):
@@ -98,7 +97,7 @@ def create_event(
     if not can_organise(actor):
         raise EventError(_("Only organisers can create events."))
     _check(starts_at, ends_at, capacity)
-    if language not in TEXT_LANGUAGES:
+    if language not in interface_languages():
         raise EventError(_("Unknown language."))
     base = slugify(to_latin(slug or title))[:60] or "event"
     event = Event.objects.create(
@@ -159,7 +158,7 @@ def set_text(
     title = title.strip()
     if not title:
         raise EventError(_("Please give the event a title."))
-    if language not in TEXT_LANGUAGES:
+    if language not in interface_languages():
         raise EventError(_("Unknown language."))
     fields = {"title": title[:160], "summary": summary.strip()[:300], "description": description}
     text, _created = EventText.objects.update_or_create(

@@ -168,3 +168,24 @@ def test_answers_are_cached_and_refreshed_when_content_changes(
     with django_capture_on_commit_callbacks(execute=True):
         events.publish(other, actor=organiser)
     assert get("/api/v1/events").json()["count"] == 2
+
+
+def test_the_api_enumerations_are_the_models_choices():
+    """The OpenAPI enums are written out for the schema; they must say what the models say."""
+    from typing import get_args
+
+    from django.conf import settings
+
+    from krov.api import api as module
+    from krov.directory.models import AREAS, LANGUAGES_SPOKEN, Organisation
+    from krov.events.models import Event
+
+    assert set(get_args(module.Language)) == {code for code, _name in settings.LANGUAGES}
+    assert set(get_args(module.Kind)) == set(Event.Kind.values)
+    assert set(get_args(module.Area)) == set(AREAS)
+    assert set(get_args(module.Spoken)) == set(LANGUAGES_SPOKEN)
+    from typing import get_type_hints
+
+    kind = get_type_hints(module.list_organisations)["kind"]  # Literal[...] | None
+    literal = next(arg for arg in get_args(kind) if get_args(arg))
+    assert set(get_args(literal)) == set(Organisation.Kind.values)

@@ -168,6 +168,9 @@ class Rsvp(models.Model):
         GOING = "going", _("Going")
         WAITING = "waiting", _("On the waiting list")
         CANCELLED = "cancelled", _("Cancelled")
+        # An RSVP with an email address holds no place until its mailed link confirms it;
+        # until then nothing public (the count) moves.
+        UNCONFIRMED = "pending", _("Not confirmed yet")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="rsvps")

@@ -369,6 +369,12 @@ def rsvp(event: Event, *, name: str, contact: str = "") -> RsvpResult:
                     _email_later(existing, "already")
                 return RsvpResult(existing, None)
             full = event.capacity is not None and event.going_count >= event.capacity
+            if by_mail:
+                # Nothing public moves until the mailed link is opened (confirm_rsvp): the
+                # count must not tell a new address from one already on the list.
+                status = Rsvp.Status.UNCONFIRMED
+            else:
+                status = Rsvp.Status.WAITING if full else Rsvp.Status.GOING
             created = Rsvp.objects.create(
                 event=event,
                 name=name,
@@ -376,10 +382,10 @@ def rsvp(event: Event, *, name: str, contact: str = "") -> RsvpResult:
                 person_key=person,
                 # By mail: the worker makes the link when it writes the mail.
                 token_hash=None if by_mail else _hash("rsvp-token", token),
-                status=Rsvp.Status.WAITING if full else Rsvp.Status.GOING,
+                status=status,
                 language=(translation.get_language() or "")[:8],
             )
-            if not full:
+            if status == Rsvp.Status.GOING:
                 Event.objects.filter(pk=event.pk).update(going_count=F("going_count") + 1)
             if by_mail:
                 _email_later(created, "link")
@@ -391,6 +397,24 @@ def rsvp(event: Event, *, name: str, contact: str = "") -> RsvpResult:
         return RsvpResult(first, None)
     transaction.on_commit(invalidate_public_pages)
     return RsvpResult(created, None if by_mail else token)
+
+
+def confirm_rsvp(rsvp_obj: Rsvp) -> Rsvp:
+    """The mailed link was followed and confirmed: the RSVP takes a place, or a place on
+    the waiting list when the event has filled up meanwhile."""
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=rsvp_obj.event_id)
+        current = Rsvp.objects.get(pk=rsvp_obj.pk)
+        if current.status != Rsvp.Status.UNCONFIRMED:
+            return current
+        _open_for_rsvp(event)
+        full = event.capacity is not None and event.going_count >= event.capacity
+        current.status = Rsvp.Status.WAITING if full else Rsvp.Status.GOING
+        Rsvp.objects.filter(pk=current.pk).update(status=current.status)
+        if not full:
+            Event.objects.filter(pk=event.pk).update(going_count=F("going_count") + 1)
+    invalidate_public_pages()
+    return current
 
 
 def new_rsvp_link(rsvp_obj: Rsvp) -> str:
@@ -481,8 +505,9 @@ def email_attendee(address: str, kind: str, event: Event, notice: str, link: str
     }
     bodies = {
         "link": _(
-            "You are on the list. This link shows your place and your check-in code, and lets "
-            "you cancel; keep it to yourself. If you did not ask for this, ignore this mail."
+            "Open this link and confirm to take your place. It then shows your check-in code "
+            "and lets you cancel; keep it to yourself. If you did not ask for this, ignore "
+            "this mail: without confirmation nothing happens."
         ),
         "already": _(
             "Someone (perhaps you) asked again for a place with this address. You are on the "

@@ -13,6 +13,7 @@ urlpatterns = [
     path("events/manage/<slug:slug>/<str:action>/", views.manage_action, name="manage_action"),
     path("events/rsvp/<str:token>/", views.rsvp_page, name="rsvp"),
     path("events/rsvp/<str:token>/cancel/", views.rsvp_cancel, name="rsvp_cancel"),
+    path("events/rsvp/<str:token>/confirm/", views.rsvp_confirm, name="rsvp_confirm"),
     path("events/<slug:slug>/", views.event_detail, name="detail"),
     path("events/<slug:slug>/rsvp/", views.rsvp, name="rsvp_create"),
     path("events/<slug:slug>/count/", views.count_me_in, name="count"),

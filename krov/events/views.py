@@ -231,6 +231,18 @@ def rsvp_page(request: HttpRequest, token: str) -> HttpResponse:
 
 @public
 @require_POST
+def rsvp_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """A button, not the GET of the link: mail scanners that open links confirm nothing."""
+    found = _rsvp_or_404(token)
+    try:
+        services.confirm_rsvp(found)
+    except services.EventError as error:
+        messages.error(request, str(error))
+    return redirect("events:rsvp", token=token)
+
+
+@public
+@require_POST
 def rsvp_cancel(request: HttpRequest, token: str) -> HttpResponse:
     found = _rsvp_or_404(token)
     services.cancel_rsvp(found)

@@ -63,13 +63,20 @@ def test_only_organisers_create_and_only_the_events_organisers_manage(personas, 
         services.publish(event, actor=personas["coordinator"].user)
 
 
+def confirmed(event, *, name: str, contact: str):
+    """An RSVP by email whose mailed link was opened and confirmed."""
+    result = services.rsvp(event, name=name, contact=contact)
+    result.rsvp = services.confirm_rsvp(result.rsvp)
+    return result
+
+
 def test_full_event_puts_people_on_the_waiting_list_and_promotes_on_cancel(
     make_event, django_capture_on_commit_callbacks
 ):
     event = make_event(capacity=2, kind=Event.Kind.LECTURE)
-    first = services.rsvp(event, name="Ana", contact="ana@example.org")
+    first = confirmed(event, name="Ana", contact="ana@example.org")
     services.rsvp(event, name="Boris")
-    waiting = services.rsvp(event, name="Vera", contact="vera@example.org")
+    waiting = confirmed(event, name="Vera", contact="vera@example.org")
     assert waiting.rsvp.status == Rsvp.Status.WAITING
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -130,6 +137,21 @@ def test_the_same_address_twice_gets_the_same_answer_and_one_rsvp(
     assert "/events/rsvp/" not in mail.outbox[1].body
     token = link.rstrip("/").rsplit("/", 1)[1]
     assert services.rsvp_for_token(token) == first.rsvp
+
+
+def test_an_email_rsvp_holds_no_place_and_moves_no_count_until_confirmed(make_event):
+    """Watching "N people are coming" while typing someone's address must not tell whether
+    the address was on the list: a new one moves nothing either, until its link is used."""
+    event = make_event(capacity=1, kind=Event.Kind.LECTURE)
+    pending = services.rsvp(event, name="Ana", contact="ana@example.org")
+    services.rsvp(event, name="Other", contact="ana@example.org")  # the same address again
+    event.refresh_from_db()
+    assert event.going_count == 0 and pending.rsvp.status == Rsvp.Status.UNCONFIRMED
+    services.rsvp(event, name="Boris")  # takes the only seat meanwhile
+    assert services.confirm_rsvp(pending.rsvp).status == Rsvp.Status.WAITING
+    assert services.confirm_rsvp(pending.rsvp).status == Rsvp.Status.WAITING  # once only
+    event.refresh_from_db()
+    assert event.going_count == 1
 
 
 def test_a_name_alone_never_reveals_that_someone_else_used_it(make_event):
@@ -292,7 +314,7 @@ def test_monthly_series_keeps_the_day_clamped_to_the_month(organiser, venue):
 def test_attendee_names_are_purged_after_the_event_counts_stay(make_event, settings):
     settings.KROV_EVENT_ATTENDEE_DAYS = 14
     event = make_event()
-    services.rsvp(event, name="Ana", contact="ana@example.org")
+    confirmed(event, name="Ana", contact="ana@example.org")
     services.rsvp(event, name="Boris")
     with time_machine.travel(event.ends_at + timedelta(days=13)):
         assert services.purge_attendees() == 0
@@ -359,7 +381,8 @@ def test_a_file_that_is_not_a_picture_is_refused(make_event, organiser, content)
 
 def test_reminders_go_out_once_about_a_day_before(make_event, django_capture_on_commit_callbacks):
     event = make_event(days=2)
-    services.rsvp(event, name="Ana", contact="ana@example.org")
+    confirmed(event, name="Ana", contact="ana@example.org")
+    services.rsvp(event, name="Carla", contact="carla@example.org")  # never confirmed
     services.rsvp(event, name="Boris")
     mail.outbox.clear()
     with time_machine.travel(event.starts_at - timedelta(hours=30)):

@@ -354,3 +354,28 @@ def test_many_rsvps_from_one_connection_get_a_429_with_a_message(make_event, set
     assert answers[:20] == [302] * 20
     assert answers[20] == 429
     assert "try again later" in client.post(url, {"name": "Again"}).content.decode()
+
+
+def test_the_mailed_link_confirms_with_a_button_not_by_being_opened(
+    make_event, django_capture_on_commit_callbacks
+):
+    import re
+
+    from django.core import mail
+
+    event = make_event()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):  # the request's commit
+        Client().post(
+            f"/en/events/{event.slug}/rsvp/", {"name": "Ana", "contact": "ana@example.org"}
+        )
+    link = re.search(r"https?://\S+/events/rsvp/\S+/", mail.outbox[-1].body).group(0)
+    path = "/" + link.split("/", 3)[3]  # the site's address in front, the path after
+    page = soup(Client().get(path))  # a mail scanner opening the link confirms nothing
+    assert page.select_one(".rsvp-status").get_text() == "Not confirmed yet"
+    event.refresh_from_db()
+    assert event.going_count == 0
+    Client().post(path + "confirm/")
+    assert soup(Client().get(path)).select_one(".rsvp-status").get_text() == "Going"
+    event.refresh_from_db()
+    assert event.going_count == 1

@@ -48,8 +48,26 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description=_("Unlock the selected accounts (after panic)"))
     def unlock_after_panic(self, request, queryset):
+        asked = 0
         for user in queryset.filter(is_active=False):
-            services.unlock(user, actor=request.user)
+            try:
+                services.request_unlock(user, actor=request.user)
+            except services.AccountError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return
+            asked += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d unlock waits for another administrator or a coordinator to confirm "
+                "it (Dashboard → Role requests).",
+                "%(count)d unlocks wait for another administrator or a coordinator to confirm "
+                "them (Dashboard → Role requests).",
+                asked,
+            )
+            % {"count": asked},
+            messages.WARNING,
+        )
 
     def user_change_password(self, request, id, form_url=""):
         # Setting someone else's password would let an admin take over the account;

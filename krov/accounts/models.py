@@ -161,3 +161,43 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} for {self.user_id} ({self.status})"
+
+
+class UnlockRequest(models.Model):
+    """Lifting a panic lock, asked by one administrator and confirmed by a second person.
+
+    A lock may come from a duress sign-in: whoever forced it may also press an administrator
+    into unlocking. One person alone cannot lift it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a second person")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REFUSED = "refused", _("Refused")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="unlock_requests")
+    requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("unlock request")
+        verbose_name_plural = _("unlock requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="pending"),
+                name="accounts_unlockrequest_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"unlock {self.user_id} ({self.status})"

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from krov.accounts import roles as role_defs
-from krov.accounts.models import RoleGrant, User, new_security_stamp
+from krov.accounts.models import RoleGrant, UnlockRequest, User, new_security_stamp
 from krov.core import audit
 from krov.core.models import AuditEvent
 
@@ -310,9 +310,69 @@ def panic(user: User, *, via: str) -> None:
 
 
 @transaction.atomic
-def unlock(user: User, *, actor: User) -> None:
-    if not (actor.is_superuser or actor.has_perm("accounts.manage_roles")):
+def request_unlock(user: User, *, actor: User) -> UnlockRequest:
+    """An administrator asks to lift a panic lock; a second person confirms (confirm_unlock)."""
+    if not actor.has_perm("accounts.manage_roles"):
         raise AccountError("Only an administrator can unlock an account.")
+    user = User.objects.get(pk=user.pk)  # the lock as it is now, not as the caller saw it
+    if user.is_active:
+        raise AccountError("This account is not locked.")
+    pending = UnlockRequest.objects.filter(user=user, status=UnlockRequest.Status.PENDING)
+    found = pending.first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            made = UnlockRequest.objects.create(user=user, requested_by=actor)
+    except IntegrityError:
+        found = pending.first()
+        if found is None:
+            raise
+        return found
+    audit.record(AuditEvent.Kind.UNLOCK_REQUESTED, actor=actor, subject=user)
+    return made
+
+
+def can_decide_unlock(request: UnlockRequest, actor: User) -> bool:
+    if not actor.is_authenticated or not actor.is_active:
+        return False
+    if actor.pk in {request.requested_by_id, request.user_id}:
+        return False
+    return actor.has_perm("accounts.manage_roles") or actor.has_perm(
+        "accounts.triage_help_requests"
+    )
+
+
+def pending_unlocks(actor: User) -> list[UnlockRequest]:
+    found = UnlockRequest.objects.filter(
+        status=UnlockRequest.Status.PENDING, requested_at__gte=timezone.now() - ROLE_GRANT_VALID
+    ).select_related("user", "requested_by")
+    return [r for r in found if can_decide_unlock(r, actor)]
+
+
+@transaction.atomic
+def decide_unlock(request: UnlockRequest, *, actor: User, confirm: bool) -> None:
+    request = UnlockRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != UnlockRequest.Status.PENDING:
+        raise AccountError("This request was already decided.")
+    if not can_decide_unlock(request, actor):
+        raise AccountError("Someone else must decide this request.")
+    request.status = UnlockRequest.Status.CONFIRMED if confirm else UnlockRequest.Status.REFUSED
+    request.decided_by, request.decided_at = actor, timezone.now()
+    request.save(update_fields=["status", "decided_by", "decided_at"])
+    if confirm:
+        unlock(request.user, actor=request.requested_by or actor, confirmed_by=actor)
+    else:
+        audit.record(AuditEvent.Kind.UNLOCK_REFUSED, actor=actor, subject=request.user)
+
+
+@transaction.atomic
+def unlock(user: User, *, actor: User, confirmed_by: User | None = None) -> None:
+    """Lift a panic lock: an administrator asked, a second person confirmed (decide_unlock)."""
+    if not actor.has_perm("accounts.manage_roles"):
+        raise AccountError("Only an administrator can unlock an account.")
+    if confirmed_by is None or confirmed_by.pk == actor.pk:
+        raise AccountError("Unlocking needs a second person's confirmation.")
     # The lock may have come from a duress sign-in: whoever forced it may know the password
     # (and the duress password). The person sets a new one through the emailed reset link.
     user.is_active = True
@@ -329,7 +389,12 @@ def unlock(user: User, *, actor: User) -> None:
             "security_stamp",
         ]
     )
-    audit.record(AuditEvent.Kind.ACCOUNT_UNLOCKED, actor=actor, subject=user)
+    audit.record(
+        AuditEvent.Kind.ACCOUNT_UNLOCKED,
+        actor=actor,
+        subject=user,
+        confirmed_by=confirmed_by.pseudonym,
+    )
 
 
 @transaction.atomic

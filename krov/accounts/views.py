@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from krov.accounts import roles as role_defs
 from krov.accounts import services
 from krov.accounts.forms import DuressForm
-from krov.accounts.models import RoleGrant, User
+from krov.accounts.models import RoleGrant, UnlockRequest, User
 from krov.core import inputs
 from krov.core.access import authenticated, requires
 from krov.core.models import AuditEvent
@@ -102,6 +102,8 @@ def role_requests(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     if not _may_decide_roles(user):
         raise PermissionDenied
+    if request.method == "POST" and request.POST.get("unlock"):
+        return _decide_unlock(request, user)
     if request.method == "POST":
         grant_id = inputs.uuid_or_none(request.POST.get("grant"))
         grant = (
@@ -125,8 +127,31 @@ def role_requests(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:role_requests")
     context = {
         "grants": services.pending_role_grants(user),
+        "unlocks": services.pending_unlocks(user),
         "role_labels": role_defs.ROLE_LABELS,
     }
     response = render(request, "accounts/role_requests.html", context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _decide_unlock(request: HttpRequest, user: User) -> HttpResponse:
+    unlock_id = inputs.uuid_or_none(request.POST.get("unlock"))
+    found = (
+        UnlockRequest.objects.filter(
+            public_id=unlock_id, status=UnlockRequest.Status.PENDING
+        ).first()
+        if unlock_id
+        else None
+    )
+    decision = request.POST.get("decision")
+    if found is None or decision not in {"confirm", "refuse"}:
+        messages.error(request, _("This request no longer waits for a decision."))
+        return redirect("accounts:role_requests")
+    try:
+        services.decide_unlock(found, actor=user, confirm=decision == "confirm")
+    except services.AccountError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Confirmed.") if decision == "confirm" else _("Refused."))
+    return redirect("accounts:role_requests")

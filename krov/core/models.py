@@ -39,6 +39,8 @@ class AuditEvent(models.Model):
         CASE_ACCESSED = "case_accessed", _("Case opened")
         PANIC = "panic", _("Panic: account locked")
         ACCOUNT_UNLOCKED = "account_unlocked", _("Account unlocked")
+        UNLOCK_REQUESTED = "unlock_requested", _("Unlock requested, waiting for a second person")
+        UNLOCK_REFUSED = "unlock_refused", _("Unlock refused")
         DURESS_SET = "duress_set", _("Duress password set")
         TRUST_CHANGED = "trust_changed", _("Volunteer trust changed")
         VOLUNTEER_VOUCHED = "volunteer_vouched", _("Volunteer vouched for")

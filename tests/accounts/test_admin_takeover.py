@@ -288,3 +288,29 @@ def test_a_request_lapses_after_two_weeks_or_when_its_requester_is_no_admin(pers
     with pytest.raises(services.AccountError, match="lapsed"):
         services.confirm_role_grant(orphan, actor=coordinator)
     assert "volunteer" not in services.user_roles(User.objects.get(pk=editor.pk))
+
+
+def test_the_admin_unlock_action_only_asks_and_a_coordinator_confirms(
+    admin_client, personas, login_as
+):
+    from krov.accounts.models import UnlockRequest
+
+    member = personas["member"].user
+    services.panic(member, via="duress")
+    admin_client.post(
+        "/admin/accounts/user/",
+        {"action": "unlock_after_panic", "_selected_action": [member.pk]},
+    )
+    member.refresh_from_db()
+    assert not member.is_active
+    asked = UnlockRequest.objects.get(user=member)
+    assert admin_client.get("/en/account/role-requests/").context["unlocks"] == []
+    coordinator = login_as(personas["coordinator"])
+    assert coordinator.get("/en/account/role-requests/").context["unlocks"] == [asked]
+    coordinator.post(
+        "/en/account/role-requests/", {"unlock": str(asked.public_id), "decision": "confirm"}
+    )
+    member.refresh_from_db()
+    assert member.is_active and not member.has_usable_password()
+    event = AuditEvent.objects.get(kind="account_unlocked", subject_id_ref=member.pk)
+    assert event.detail == {"confirmed_by": personas["coordinator"].user.pseudonym}

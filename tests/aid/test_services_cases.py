@@ -243,13 +243,20 @@ def test_panic_locks_ends_sessions_and_returns_open_cases_to_triage(
     assert other_session.get("/en/aid/").status_code == 302  # inactive: sent to sign in
 
 
-def test_only_an_admin_unlocks_after_panic(active_case, personas, coordinator):
+def test_unlocking_takes_an_admin_who_asks_and_a_second_person(active_case, personas, coordinator):
     _case, _token, volunteer = active_case
     account_services.panic(volunteer.user, via="button")
     with pytest.raises(account_services.AccountError):
-        account_services.unlock(volunteer.user, actor=coordinator)
+        account_services.request_unlock(volunteer.user, actor=coordinator)  # not an admin
+    with pytest.raises(account_services.AccountError):  # nor one person alone
+        account_services.unlock(volunteer.user, actor=personas["admin"].user)
     account_services.set_duress_password(volunteer.user, "blue-umbrella-7", actor=volunteer.user)
-    account_services.unlock(volunteer.user, actor=personas["admin"].user)
+    asked = account_services.request_unlock(volunteer.user, actor=personas["admin"].user)
+    with pytest.raises(account_services.AccountError):  # not by the one who asked
+        account_services.decide_unlock(asked, actor=personas["admin"].user, confirm=True)
+    volunteer.user.refresh_from_db()
+    assert not volunteer.user.is_active
+    account_services.decide_unlock(asked, actor=coordinator, confirm=True)
     volunteer.user.refresh_from_db()
     assert volunteer.user.is_active
     # Whoever forced the lock may know both passwords: neither works after the unlock; the

@@ -179,21 +179,31 @@ def request_role(user: User, role: str, *, actor: User) -> RoleGrant:
 ROLE_GRANT_VALID = timedelta(days=14)
 
 
-def can_decide_role_grant(grant: RoleGrant, actor: User) -> bool:
-    """Another administrator or a coordinator; never the one who asked, never the subject."""
-    if not actor.is_authenticated or not actor.is_active:
-        return False
-    if actor.pk in {grant.requested_by_id, grant.user_id}:
-        return False
-    # Nor someone whose own admin or coordinator role this requester asked for: a second
-    # account made by the requester is not a second person.
-    if RoleGrant.objects.filter(
-        user=actor, requested_by_id=grant.requested_by_id, status=RoleGrant.Status.CONFIRMED
-    ).exists():
-        return False
-    return actor.has_perm("accounts.manage_roles") or actor.has_perm(
-        "accounts.triage_help_requests"
+def may_confirm(actor) -> bool:
+    """Who may be the second person at all: an administrator or a coordinator."""
+    return bool(
+        actor.is_authenticated
+        and actor.is_active
+        and (
+            actor.has_perm("accounts.manage_roles")
+            or actor.has_perm("accounts.triage_help_requests")
+        )
     )
+
+
+def is_second_person(request: RoleGrant | UnlockRequest, actor: User) -> bool:
+    """The rule for both kinds of request: someone who may confirm, never the one who asked,
+    never the subject, and never someone whose own role that requester asked for (a second
+    account made by the requester is not a second person)."""
+    if not may_confirm(actor) or actor.pk in {request.requested_by_id, request.user_id}:
+        return False
+    return not RoleGrant.objects.filter(
+        user=actor, requested_by_id=request.requested_by_id, status=RoleGrant.Status.CONFIRMED
+    ).exists()
+
+
+can_decide_role_grant = is_second_person
+can_decide_unlock = is_second_person
 
 
 def pending_role_grants(actor: User):
@@ -331,16 +341,6 @@ def request_unlock(user: User, *, actor: User) -> UnlockRequest:
         return found
     audit.record(AuditEvent.Kind.UNLOCK_REQUESTED, actor=actor, subject=user)
     return made
-
-
-def can_decide_unlock(request: UnlockRequest, actor: User) -> bool:
-    if not actor.is_authenticated or not actor.is_active:
-        return False
-    if actor.pk in {request.requested_by_id, request.user_id}:
-        return False
-    return actor.has_perm("accounts.manage_roles") or actor.has_perm(
-        "accounts.triage_help_requests"
-    )
 
 
 def pending_unlocks(actor: User) -> list[UnlockRequest]:

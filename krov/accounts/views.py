@@ -91,16 +91,12 @@ def duress(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/duress.html", context, status=status)
 
 
-def _may_decide_roles(user: User) -> bool:
-    return user.has_perm("accounts.manage_roles") or user.has_perm("accounts.triage_help_requests")
-
-
 @authenticated
 @require_http_methods(["GET", "POST"])
 def role_requests(request: HttpRequest) -> HttpResponse:
     """Administrators and coordinators confirm or refuse requests for roles that open cases."""
     user = cast(User, request.user)
-    if not _may_decide_roles(user):
+    if not services.may_confirm(user):
         raise PermissionDenied
     if request.method == "POST" and request.POST.get("unlock"):
         return _decide_unlock(request, user)

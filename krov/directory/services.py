@@ -68,9 +68,6 @@ def _require_reviewer(user) -> None:
         raise DirectoryError(_("Only reviewers of the directory can do this."))
 
 
-_twin = serbian_twin
-
-
 # --- organisations ------------------------------------------------------------------------------
 
 
@@ -173,7 +170,7 @@ def _write_text(org: Organisation, language: str, name: str, description: str) -
             "search_text": search,
         },
     )
-    twin = _twin(language)
+    twin = serbian_twin(language)
     if twin:
         other, convert = twin
         OrganisationText.objects.update_or_create(
@@ -351,7 +348,7 @@ def save_guide(
     GuideText.objects.update_or_create(
         guide=guide, language=language, defaults={**fields, "derived": False, "search_text": search}
     )
-    twin = _twin(language)
+    twin = serbian_twin(language)
     if twin:
         other, convert = twin
         GuideText.objects.update_or_create(

@@ -85,6 +85,7 @@ def _volunteer(email, pseudonym, languages, levels, coordinator):
             roles=[roles.VOLUNTEER],
             email_verified=True,
         )
+    _second_factor(user)  # every path to a case needs one; the key is printed (demo only)
     profile = services.vouch_for(user, actor=coordinator, languages=languages)
     skills = {Skill.objects.get(slug=slug).pk: level for slug, level in levels.items()}
     services.update_profile(
@@ -102,13 +103,33 @@ def _volunteer(email, pseudonym, languages, levels, coordinator):
     return profile
 
 
+def _second_factor(user) -> str:
+    """The demo volunteer's TOTP key (made once, kept encrypted like any other)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from krov.core import crypto
+
+    found = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if found is None:
+        secret = generate_totp_secret()
+        TOTP.activate(user, secret)
+        return secret
+    return crypto.decrypt(found.data["secret"])
+
+
 def load() -> list[str]:
     coordinator = User.objects.get(email="coordinator@demo.krov.local")
     volunteers = {
         pseudonym: _volunteer(email, pseudonym, languages, levels, coordinator)
         for email, pseudonym, languages, levels in VOLUNTEERS
     }
-    lines = ["Mutual aid demo requests (open them as the coordinator at /en/aid/triage/):"]
+    lines = [
+        "Demo volunteers already have a second factor; add a key to an authenticator app "
+        "(or run `oathtool --totp -b KEY`) to sign in as them:"
+    ]
+    lines += [f"  {name}: {_second_factor(p.user)}" for name, p in volunteers.items()]
+    lines.append("Mutual aid demo requests (open them as the coordinator at /en/aid/triage/):")
     for key, language, skill, urgency, text, state in REQUESTS:
         submitted = services.submit_request(
             channel=HelpRequest.Channel.WEB,

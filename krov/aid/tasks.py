@@ -7,6 +7,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from krov.aid import services
 from krov.aid.models import HelpRequest
+from krov.core import notify
 
 
 @db_task()
@@ -16,12 +17,12 @@ def tell_coordinators_new_request(request_id: int) -> None:
         return
     for user in services.coordinators():
         with override(None):
-            services.notify.notify(
+            notify.notify(
                 user,
                 "aid_new_request",
                 subject=_("Krov: something new is waiting for you"),
                 body=_("A new request for help is waiting in triage."),
-                link=services._case_link(case),
+                link=services.case_link(case),
             )
 
 

@@ -101,8 +101,7 @@ def request_help(request: HttpRequest) -> HttpResponse:
         "aid/request_form.html",
         {
             "form": form,
-            "retention_days": services.settings.KROV_RETENTION_DAYS,
-            "max_text": services.settings.KROV_AID_MAX_TEXT,
+            **services.intake_terms(),
         },
         status=status,
     )
@@ -197,7 +196,7 @@ def console(request: HttpRequest) -> HttpResponse:
         .select_related("skill")
         .order_by("-last_activity_at")[:50]
     )
-    current_shift = profile.shifts.filter(ends_at__gt=services.timezone.now()).first()
+    current_shift = services.current_shift(profile)
     context = {
         "profile": profile,
         "offers": offers,
@@ -341,9 +340,9 @@ def case_detail(request: HttpRequest, public_id) -> HttpResponse:
 @require_safe
 @no_store
 def case_messages(request: HttpRequest, public_id) -> HttpResponse:
-    case = services.HelpRequest.objects.filter(public_id=public_id).first()
     # Polling re-reads the conversation; the audit entry was written when the page opened.
-    if case is None or not services.can_view_case(request.user, case):
+    case = services.get_case_for_user(request.user, public_id, audited=False)
+    if case is None:
         raise Http404
     return render(
         request,

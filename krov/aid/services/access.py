@@ -1,0 +1,63 @@
+"""Who may see and write which case."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from krov.aid.models import (
+    HelpRequest,
+    Offer,
+    VolunteerProfile,
+)
+from krov.aid.services.base import AidError
+from krov.core import audit
+from krov.core.models import AuditEvent
+
+
+def is_coordinator(user) -> bool:
+    return user.is_authenticated and user.has_perm("accounts.triage_help_requests")
+
+
+def profile_of(user) -> VolunteerProfile | None:
+    if not user.is_authenticated or not user.has_perm("accounts.answer_help_requests"):
+        return None
+    return VolunteerProfile.objects.filter(user=user).first()
+
+
+def can_view_case(user, case: HelpRequest) -> bool:
+    if is_coordinator(user):
+        return True
+    profile = profile_of(user)
+    if profile is None:
+        return False
+    if case.assignee_id == profile.pk:
+        return True
+    return case.offers.filter(volunteer=profile, status=Offer.Status.PENDING).exists()
+
+
+def can_write_case(user, case: HelpRequest) -> bool:
+    profile = profile_of(user)
+    return profile is not None and case.assignee_id == profile.pk and case.is_open
+
+
+def get_case_for_user(user, public_id, *, audited: bool = True) -> HelpRequest | None:
+    """The case if `user` may open it (the opening is audited), else None: callers answer
+    404 for "missing" and "forbidden" alike. Polling a page already opened passes
+    `audited=False`: the opening was recorded once."""
+    case = HelpRequest.objects.filter(public_id=public_id).select_related("skill").first()
+    if case is None or not can_view_case(user, case):
+        return None
+    if audited:
+        audit.record(AuditEvent.Kind.CASE_ACCESSED, actor=user, target=f"case:{case.public_id}")
+    return case
+
+
+def access_log(case: HelpRequest):
+    return AuditEvent.objects.filter(
+        kind=AuditEvent.Kind.CASE_ACCESSED, target=f"case:{case.public_id}"
+    )[:200]
+
+
+def _require_coordinator(actor) -> None:
+    if not is_coordinator(actor):
+        raise AidError(_("Only coordinators can do this."))

@@ -1,0 +1,137 @@
+"""Coordinators sort new requests: triage, spam, merging duplicates, the queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from krov.accounts.models import User
+from krov.aid.models import (
+    HelpRequest,
+    Message,
+    Note,
+    Skill,
+)
+from krov.aid.services.access import _require_coordinator
+from krov.aid.services.base import AidError, Outcome, Status
+from krov.aid.services.offers import _withdraw_offers
+from krov.core import ratelimit
+
+
+@transaction.atomic
+def triage(
+    case: HelpRequest,
+    *,
+    actor: User,
+    skill: Skill | None = None,
+    urgency: int | None = None,
+    sensitivity: int | None = None,
+) -> HelpRequest:
+    _require_coordinator(actor)
+    if not case.is_open:
+        raise AidError(_("This request is closed."))
+    fields = ["last_activity_at"]
+    if skill is not None:
+        case.skill = skill
+        fields.append("skill")
+    if urgency is not None:
+        case.urgency = urgency
+        fields.append("urgency")
+    if sensitivity is not None:
+        case.sensitivity = sensitivity
+        fields.append("sensitivity")
+    if case.status == Status.NEW:
+        case.status = Status.TRIAGED
+        case.triaged_at = timezone.now()
+        fields += ["status", "triaged_at"]
+    case.last_activity_at = timezone.now()
+    case.save(update_fields=fields)
+    return case
+
+
+@transaction.atomic
+def mark_spam(case: HelpRequest, *, actor: User) -> None:
+    _require_coordinator(actor)
+    if case.status in {Status.ACTIVE, Status.WAITING}:
+        raise AidError(_("A case a volunteer is working on cannot be marked as spam."))
+    _withdraw_offers(case)
+    HelpRequest.objects.filter(pk=case.pk).update(
+        status=Status.SPAM, closed_at=timezone.now(), last_activity_at=timezone.now()
+    )
+    case.refresh_from_db()
+
+
+@transaction.atomic
+def merge(duplicate: HelpRequest, into: HelpRequest, *, actor: User) -> None:
+    """Close `duplicate` into `into`: its text joins the conversation, its link follows."""
+    _require_coordinator(actor)
+    if duplicate.pk == into.pk:
+        raise AidError(_("A request cannot be merged into itself."))
+    if not duplicate.is_open or not into.is_open:
+        raise AidError(_("Only open requests can be merged."))
+    if duplicate.assignee_id:
+        raise AidError(_("Hand the duplicate over first; it has a volunteer."))
+    _withdraw_offers(duplicate)
+    Message.objects.create(
+        request=into,
+        direction=Message.Direction.IN,
+        body=duplicate.description,
+        delivery=Message.Delivery.SENT,
+        created_at=duplicate.created_at,
+    )
+    Message.objects.filter(request=duplicate).update(request=into)
+    Note.objects.create(
+        request=into,
+        kind=Note.Kind.SYSTEM,
+        author=actor,
+        body=_("Merged with %(code)s.") % {"code": duplicate.code},
+    )
+    now = timezone.now()
+    HelpRequest.objects.filter(pk=duplicate.pk).update(
+        status=Status.CLOSED,
+        outcome=Outcome.DUPLICATE,
+        duplicate_of=into,
+        closed_at=now,
+        last_activity_at=now,
+    )
+    HelpRequest.objects.filter(pk=into.pk).update(last_activity_at=now)
+
+
+def open_questions():
+    """Volunteers' questions no coordinator has answered yet, oldest first."""
+    return (
+        Note.objects.filter(kind=Note.Kind.QUESTION, resolved=False)
+        .exclude(request__status__in=[Status.CLOSED, Status.SPAM])
+        .select_related("request", "request__skill", "author")
+        .order_by("created_at")
+    )
+
+
+def requester_may_write(case: HelpRequest) -> bool:
+    """At most 30 messages an hour through one secret link: a leaked link cannot flood."""
+    return ratelimit.hit("aid-requester", str(case.pk), limit=30, window=3600)
+
+
+def triage_queue(
+    *,
+    language: str = "",
+    skill: Skill | None = None,
+    urgency: int | None = None,
+    older_than_hours: int | None = None,
+    statuses=(Status.NEW, Status.TRIAGED, Status.OFFERED),
+):
+    queryset = HelpRequest.objects.filter(status__in=statuses).select_related("skill")
+    if language:
+        queryset = queryset.filter(language=language)
+    if skill is not None:
+        queryset = queryset.filter(skill=skill)
+    if urgency is not None:
+        queryset = queryset.filter(urgency=urgency)
+    if older_than_hours:
+        queryset = queryset.filter(
+            created_at__lte=timezone.now() - timedelta(hours=older_than_hours)
+        )
+    return queryset.order_by("-urgency", "created_at")

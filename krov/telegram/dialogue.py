@@ -16,7 +16,7 @@ from krov.aid import services as aid
 from krov.aid.models import HelpRequest, Offer, Skill, VolunteerProfile
 from krov.core import inputs
 from krov.telegram import services
-from krov.telegram.models import Chat, Outbound
+from krov.telegram.models import Chat
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,7 @@ def _callback(chat: Chat, query: CallbackQuery) -> None:
     elif chat.state == Chat.State.LOCKED:
         services.send_text(chat, _("This offer is no longer open."))
     elif data.startswith("lang:"):
-        code = data.split(":", 1)[1]
-        chat.language = code if code in services.DIALOGUE_LANGUAGES else "en"
-        chat.state = Chat.State.CATEGORY
-        chat.save(update_fields=["language", "state"])
+        services.set_dialogue_state(chat, Chat.State.CATEGORY, language=data.split(":", 1)[1])
         with override(chat.language):
             services.send_text(chat, _notice())
             services.send_text(chat, _("What kind of help do you need?"), buttons=_categories())
@@ -63,8 +60,7 @@ def _callback(chat: Chat, query: CallbackQuery) -> None:
         slug = data.split(":", 1)[1]
         if not Skill.objects.filter(slug=slug, active=True).exists():
             slug = "other"
-        chat.skill_slug, chat.state = slug, Chat.State.DESCRIBE
-        chat.save(update_fields=["skill_slug", "state"])
+        services.set_dialogue_state(chat, Chat.State.DESCRIBE, skill_slug=slug)
         services.send_text(
             chat,
             _(
@@ -75,8 +71,7 @@ def _callback(chat: Chat, query: CallbackQuery) -> None:
     elif data == "forget:yes" and chat.state == Chat.State.FORGET:
         _forget(chat)
     elif data == "forget:no":
-        chat.state = Chat.State.CASE if chat.request_id else Chat.State.NEW
-        chat.save(update_fields=["state"])
+        services.set_dialogue_state(chat, Chat.State.CASE if chat.request_id else Chat.State.NEW)
         services.send_text(chat, _("Nothing was deleted."))
 
 
@@ -100,8 +95,7 @@ def _volunteer_or_unlink(chat: Chat) -> VolunteerProfile | None:
     profile = chat.volunteer
     if profile is None or services.volunteer_may_use_chat(profile):
         return profile
-    chat.volunteer = None
-    chat.save(update_fields=["volunteer"])
+    services.detach_volunteer(chat)
     services.send_text(
         chat,
         _(
@@ -147,8 +141,7 @@ def _message(chat: Chat, message: TelegramMessage) -> None:
         sender = message.from_user
         _link(chat, text, (sender.language_code or "") if sender else "")
     elif command == "/unlink" and (chat.volunteer_id or chat.state == Chat.State.LOCKED):
-        chat.volunteer, chat.state = None, Chat.State.NEW
-        chat.save(update_fields=["volunteer", "state"])
+        services.set_dialogue_state(chat, Chat.State.NEW, volunteer=None)
         services.send_text(chat, _("This chat is no longer linked to your Krov account."))
     elif chat.state == Chat.State.LOCKED:
         # What a linked volunteer's chat answers; nothing reaches a case from here.
@@ -164,8 +157,7 @@ def _message(chat: Chat, message: TelegramMessage) -> None:
     elif command == "/status":
         _status(chat)
     elif command == "/forget":
-        chat.state = Chat.State.FORGET
-        chat.save(update_fields=["state"])
+        services.set_dialogue_state(chat, Chat.State.FORGET)
         services.send_text(
             chat,
             _("Delete your request and this conversation now? This cannot be undone."),
@@ -213,8 +205,7 @@ def _start(chat: Chat) -> None:
             % {"code": chat.request.code},
         )
         return
-    chat.state, chat.request = Chat.State.LANGUAGE, None
-    chat.save(update_fields=["state", "request"])
+    services.set_dialogue_state(chat, Chat.State.LANGUAGE, request=None)
     services.send_text(chat, "Мова · Язык · Language · Jezik", buttons=LANGUAGE_BUTTONS)
 
 
@@ -257,8 +248,7 @@ def _submit(chat: Chat, message: TelegramMessage) -> None:
     attachment = _attachment_ref(message)
     if attachment:
         aid.post_requester_message(case, body=body, attachment_ref=attachment)
-    chat.request, chat.state = case, Chat.State.CASE
-    chat.save(update_fields=["request", "state"])
+    services.set_dialogue_state(chat, Chat.State.CASE, request=case)
     services.send_text(
         chat,
         _(
@@ -275,8 +265,7 @@ def _add_to_case(chat: Chat, case: HelpRequest, message: TelegramMessage) -> Non
             case, body=_body(message), attachment_ref=_attachment_ref(message)
         )
     except aid.CaseClosed:
-        chat.state, chat.request = Chat.State.NEW, None
-        chat.save(update_fields=["state", "request"])
+        services.set_dialogue_state(chat, Chat.State.NEW, request=None)
         services.send_text(
             chat,
             _(
@@ -295,10 +284,7 @@ def _forget(chat: Chat) -> None:
     # Confirm with the chat id given directly: the chat row itself goes now.
     with override(chat.language):
         text = _("Everything is deleted. Write /start if you need help again.")
-    from krov.telegram import outbox
-
-    outbox.enqueue("send_message", {"chat_id": int(chat.chat_id), "text": text})
-    chat.delete()
+    services.forget_chat(chat, text)
 
 
 def _link(chat: Chat, text: str, language: str) -> None:
@@ -322,19 +308,11 @@ def _link(chat: Chat, text: str, language: str) -> None:
 
 def _volunteer_message(chat: Chat, profile: VolunteerProfile, message: TelegramMessage) -> None:
     replied = message.reply_to_message
-    routed = (
-        Outbound.objects.filter(
-            chat=chat, telegram_message_id=replied.message_id, case__isnull=False
-        )
-        .select_related("case")
-        .first()
-        if replied is not None
-        else None
-    )
-    if routed is None or routed.case is None:
+    case = services.case_replied_to(chat, replied.message_id if replied is not None else None)
+    if case is None:
         services.send_text(chat, _("To answer a case, reply to one of its messages."))
         return
     try:
-        aid.post_reply(routed.case, actor=profile.user, body=_body(message))
+        aid.post_reply(case, actor=profile.user, body=_body(message))
     except aid.AidError as error:
         services.send_text(chat, str(error))

@@ -55,6 +55,48 @@ def get_or_create_chat(chat_id: int | str, *, language_hint: str | None = None) 
     return chat
 
 
+_DIALOGUE_FIELDS = frozenset({"language", "skill_slug", "request", "volunteer"})
+
+
+def set_dialogue_state(chat: Chat, state: str, **fields: Any) -> None:
+    """Move the requester's dialogue to `state`, changing only the named chat fields
+    (language, skill_slug, request, volunteer). The dialogue saves no Chat itself."""
+    unknown = set(fields) - _DIALOGUE_FIELDS
+    if unknown:
+        raise TypeError(f"not a dialogue field: {sorted(unknown)}")
+    if "language" in fields and fields["language"] not in DIALOGUE_LANGUAGES:
+        fields["language"] = "en"
+    chat.state = state
+    for name, value in fields.items():
+        setattr(chat, name, value)
+    chat.save(update_fields=["state", *fields])
+
+
+def detach_volunteer(chat: Chat) -> None:
+    """The chat no longer speaks for its volunteer (a lost factor, a lock, /unlink)."""
+    chat.volunteer = None
+    chat.save(update_fields=["volunteer"])
+
+
+def forget_chat(chat: Chat, text: str) -> None:
+    """The requester's /forget: the chat row goes; `text` (already in the chat's
+    language) confirms it, sent to the chat id given directly."""
+    outbox.enqueue("send_message", {"chat_id": int(chat.chat_id), "text": text})
+    chat.delete()
+
+
+def case_replied_to(chat: Chat, message_id: int | None):
+    """The case whose message (sent to this volunteer's chat) `message_id` answers."""
+    if message_id is None:
+        return None
+    routed = (
+        Outbound.objects.filter(chat=chat, telegram_message_id=message_id, case__isnull=False)
+        .select_related("case")
+        .first()
+    )
+    return routed.case if routed is not None else None
+
+
 def keyboard(rows: list[list[tuple[str, str]]]) -> dict:
     return {
         "inline_keyboard": [

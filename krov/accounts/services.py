@@ -12,7 +12,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
@@ -407,7 +407,3 @@ def set_duress_password(user: User, raw: str, *, actor: User) -> None:
     user.duress_password = make_password(raw) if raw else ""
     user.save(update_fields=["duress_password"])
     audit.record(AuditEvent.Kind.DURESS_SET, actor=actor, subject=user, removed=not raw)
-
-
-def is_duress_password(user: User, raw: str | None) -> bool:
-    return bool(raw and user.duress_password and check_password(raw, user.duress_password))

@@ -156,17 +156,6 @@ class ShiftForm(forms.Form):
     hours = forms.IntegerField(label=_("Hours"), min_value=1, max_value=12, initial=4)
 
 
-WEEKDAYS = [
-    (0, _("Monday")),
-    (1, _("Tuesday")),
-    (2, _("Wednesday")),
-    (3, _("Thursday")),
-    (4, _("Friday")),
-    (5, _("Saturday")),
-    (6, _("Sunday")),
-]
-
-
 class ProfileForm(forms.Form):
     languages = forms.MultipleChoiceField(
         label=_("Languages you can help in"), choices=(), widget=forms.CheckboxSelectMultiple

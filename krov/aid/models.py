@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from krov.core.fields import EncryptedTextField
@@ -356,7 +355,3 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-
-def current_language() -> str:
-    return (get_language() or settings.LANGUAGE_CODE).split("-")[0]

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, FloatField, Max, Min, Q
+from django.db.models import Count, FloatField, Max, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -136,10 +136,6 @@ def latest_month() -> date | None:
     return RentIndexCell.objects.filter(area=RentIndexCell.CITY, suppressed=False).aggregate(
         m=Max("month")
     )["m"]
-
-
-def first_month() -> date | None:
-    return RentIndexCell.objects.filter(area=RentIndexCell.CITY).aggregate(m=Min("month"))["m"]
 
 
 def base_month() -> date:

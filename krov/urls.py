@@ -24,7 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("krov.telegram.urls")),
     path("", include("krov.events.urls_feeds")),
-    path("", include("krov.bulletins.urls_site")),
+    path("", include("krov.core.urls_site")),
     path("api/v1/", api.urls),
 ]
 

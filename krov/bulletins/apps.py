@@ -7,3 +7,16 @@ class BulletinsConfig(AppConfig):
     name = "krov.bulletins"
     label = "bulletins"
     verbose_name = "Bulletins"
+
+    def ready(self) -> None:
+        from krov.bulletins import services, views
+        from krov.core import search, sitemap
+
+        search.register(
+            "bulletins",
+            find=services.search,
+            template="bulletins/partials/_search_results.html",
+            limit=50,
+            position=30,
+        )
+        sitemap.register("bulletins", views.sitemap_pages)

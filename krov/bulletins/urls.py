@@ -3,13 +3,15 @@ from __future__ import annotations
 from django.urls import path
 
 from krov.bulletins import views
+from krov.core import views as core_views
 
 app_name = "bulletins"
 
 urlpatterns = [
     path("bulletins/", views.post_list, name="list"),
     path("bulletins/feed/", views.feed, name="feed"),
-    path("bulletins/search/", views.search, name="search"),
+    # The site search's first address (the README's), kept: the page is core's, /<lang>/search/.
+    path("bulletins/search/", core_views.search, name="search"),
     path("bulletins/editor/", views.editor_list, name="editor"),
     path("bulletins/editor/<slug:slug>/", views.edit, name="edit"),
     path("bulletins/editor/<slug:slug>/<str:action>/", views.workflow, name="workflow"),

@@ -1,9 +1,11 @@
-"""Bulletin pages: list, detail, Atom feed, search; the editors' pages; sitemap and robots."""
+"""Bulletin pages: list, detail, Atom feed; the editors' pages; the bulletins' part of the
+site search and sitemap (registered in krov.bulletins.apps)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import date
 from typing import cast
-from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,7 +16,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, translate_url
-from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -29,7 +30,6 @@ from krov.core.pagecache import cache_public_page
 from krov.core.services import interface_languages
 
 EDIT = "accounts.edit_bulletins"
-MAX_QUERY = 200
 
 
 def _posts():
@@ -88,26 +88,6 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
         ],
     }
     return render(request, "bulletins/detail.html", context)
-
-
-@public
-@require_safe
-def search(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "")
-    status = 200
-    if len(query) > MAX_QUERY:
-        query, status = query[:MAX_QUERY], 400
-        messages.error(request, _("The search was too long; it was shortened."))
-    from krov.directory import services as directory
-
-    found = bool(query.strip())
-    context = {
-        "query": query,
-        "results": services.search(query)[:50] if found else [],
-        "guides": directory.search_guides(query)[:20] if found else [],
-        "organisations": directory.search_organisations(query)[:20] if found else [],
-    }
-    return render(request, "bulletins/search.html", context, status=status)
 
 
 class LatestBulletins(Feed):
@@ -313,49 +293,12 @@ def cover(request: HttpRequest, slug: str) -> HttpResponseBase:
     return response
 
 
-# --- site-wide: robots.txt and sitemap.xml ------------------------------------------------------
+# --- the bulletins' part of the sitemap (krov.core.sitemap) -----------------------------------
 
 
-@public
-@require_safe
-def robots_txt(request: HttpRequest) -> HttpResponse:
-    lines = [
-        "User-agent: *",
-        "Disallow: /admin/",
-        "Disallow: /api/",
-        "Disallow: /dev/",
-        "Disallow: /telegram/",
-    ]
-    for code, _name in settings.LANGUAGES:
-        lines += [
-            f"Disallow: /{code}/aid/",
-            f"Disallow: /{code}/help/",
-            f"Disallow: /{code}/accounts/",
-        ]
-    lines.append(f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}")
-    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
-
-
-@public
-@require_safe
-def sitemap_xml(request: HttpRequest) -> HttpResponse:
-    from krov.events.models import Event
-
-    base = request.build_absolute_uri("/").rstrip("/")
-    urls: list[tuple[str, str]] = []
+def sitemap_pages() -> Iterator[tuple[str, date]]:
+    """Every language version of every published bulletin."""
     for post in _posts().published()[:5000]:
-        stamp = post.updated_at.date().isoformat()
+        changed = post.updated_at.date()
         for version in post.versions.all():
-            urls.append((f"{base}/{version.language}/bulletins/{post.slug}/", stamp))
-    upcoming = Event.objects.public().filter(ends_at__gte=timezone.now()).prefetch_related("texts")
-    for event in upcoming[:5000]:
-        stamp = event.updated_at.date().isoformat()
-        for text in event.texts.all():
-            urls.append((f"{base}/{text.language}/events/{event.slug}/", stamp))
-    body = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-    ]
-    body += [f"<url><loc>{escape(loc)}</loc><lastmod>{mod}</lastmod></url>" for loc, mod in urls]
-    body.append("</urlset>")
-    return HttpResponse("\n".join(body), content_type="application/xml; charset=utf-8")
+            yield f"/{version.language}/bulletins/{post.slug}/", changed

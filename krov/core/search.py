@@ -1,8 +1,16 @@
 """Site search, shared by bulletins, guides and the directory: text is stored Latin-
 normalised next to the original, and queries get the same treatment, so either Serbian
-script finds the other. PostgreSQL ranks with full-text search; SQLite needs every word."""
+script finds the other. PostgreSQL ranks with full-text search; SQLite needs every word.
+
+The search page (`krov.core.views.search`) knows no app: each app registers its section
+in `AppConfig.ready()` with `register()`, naming a function that finds its results and a
+template that shows them."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -41,3 +49,46 @@ def match(queryset: QuerySet, field: str, query: str) -> QuerySet:
     for word in terms:
         condition &= Q(**{f"{field}__contains": word})
     return queryset.filter(condition)
+
+
+# --- the search page's sections, one or more per app ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the search page. `find(query)` returns what matches (a queryset or any
+    sliceable sequence); the page shows at most `limit` of it with `template`, which gets
+    `results` and `query`. Sections appear by `position`, lowest first."""
+
+    name: str
+    find: Callable[[str], Any]
+    template: str
+    limit: int
+    position: int
+
+
+@dataclass(frozen=True)
+class Found:
+    section: Section
+    results: list[Any]
+
+
+_sections: dict[str, Section] = {}
+
+
+def register(
+    name: str, *, find: Callable[[str], Any], template: str, limit: int, position: int = 100
+) -> None:
+    """Add (or replace, by `name`) a section of the search page."""
+    _sections[name] = Section(name, find, template, limit, position)
+
+
+def sections() -> list[Section]:
+    return sorted(_sections.values(), key=lambda section: (section.position, section.name))
+
+
+def search(query: str) -> list[Found]:
+    """Every section's results for `query`; a blank query asks no section and finds nothing."""
+    if not query.strip():
+        return [Found(section, []) for section in sections()]
+    return [Found(section, list(section.find(query)[: section.limit])) for section in sections()]

@@ -8,4 +8,6 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # The same page also answers at bulletins/search/ (krov.bulletins.urls), its first address.
+    path("search/", views.search, name="search"),
 ]

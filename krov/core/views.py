@@ -1,13 +1,23 @@
+"""Core's pages: home, health, site search, robots.txt and sitemap.xml, error pages."""
+
 from __future__ import annotations
 
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from krov.core import health
+from krov.core import health, sitemap
+from krov.core import search as site_search
 from krov.core.access import public
 from krov.core.pagecache import cache_public_page
+
+MAX_QUERY = 200
 
 
 @public
@@ -27,6 +37,62 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if failing:
         body["failing"] = failing
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+# --- site-wide: search, robots.txt and sitemap.xml -----------------------------------------
+
+
+@public
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
+    """Every app's search section (krov.core.search) on one page."""
+    query = request.GET.get("q", "")
+    status = 200
+    if len(query) > MAX_QUERY:
+        query, status = query[:MAX_QUERY], 400
+        messages.error(request, _("The search was too long; it was shortened."))
+    context = {"query": query, "sections": site_search.search(query)}
+    return render(request, "core/search.html", context, status=status)
+
+
+@public
+@require_safe
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /api/",
+        "Disallow: /dev/",
+        "Disallow: /telegram/",
+    ]
+    for code, _name in settings.LANGUAGES:
+        lines += [
+            f"Disallow: /{code}/aid/",
+            f"Disallow: /{code}/help/",
+            f"Disallow: /{code}/accounts/",
+        ]
+    lines.append(f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}")
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@public
+@require_safe
+def sitemap_xml(request: HttpRequest) -> HttpResponse:
+    """Every app's public pages (krov.core.sitemap) under the site's address."""
+    base = request.build_absolute_uri("/").rstrip("/")
+    body = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
+    body += [
+        f"<url><loc>{escape(base + path)}</loc><lastmod>{changed.isoformat()}</lastmod></url>"
+        for path, changed in sitemap.pages()
+    ]
+    body.append("</urlset>")
+    return HttpResponse("\n".join(body), content_type="application/xml; charset=utf-8")
+
+
+# --- error pages ----------------------------------------------------------------------------
 
 
 def _error(request: HttpRequest, status: int, template: str) -> HttpResponse:

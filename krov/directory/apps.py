@@ -7,3 +7,22 @@ class DirectoryConfig(AppConfig):
     name = "krov.directory"
     label = "directory"
     verbose_name = "Directory and guides"
+
+    def ready(self) -> None:
+        from krov.core import search
+        from krov.directory import services
+
+        search.register(
+            "guides",
+            find=services.search_guides,
+            template="directory/partials/_search_guides.html",
+            limit=20,
+            position=10,
+        )
+        search.register(
+            "organisations",
+            find=services.search_organisations,
+            template="directory/partials/_search_organisations.html",
+            limit=20,
+            position=20,
+        )

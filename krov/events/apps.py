@@ -9,11 +9,12 @@ class EventsConfig(AppConfig):
     verbose_name = "Events"
 
     def ready(self) -> None:
-        from krov.core import retention
-        from krov.events import services
+        from krov.core import retention, sitemap
+        from krov.events import services, views
 
         retention.register(
             "event attendees",
             "names, contacts and stage names, KROV_EVENT_ATTENDEE_DAYS after each event",
             services.purge_attendees,
         )
+        sitemap.register("events", views.sitemap_pages)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime, time, timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from django.contrib import messages
@@ -350,6 +351,16 @@ def event_ics(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
     return response
+
+
+def sitemap_pages() -> Iterator[tuple[str, date]]:
+    """The events' part of the sitemap (krov.core.sitemap): upcoming public events, in each
+    language they are written in."""
+    upcoming = Event.objects.public().filter(ends_at__gte=timezone.now()).prefetch_related("texts")
+    for event in upcoming[:5000]:
+        changed = event.updated_at.date()
+        for text in event.texts.all():
+            yield f"/{text.language}/events/{event.slug}/", changed
 
 
 # --- organisers -------------------------------------------------------------------------------

@@ -172,8 +172,15 @@ def test_guides_are_found_by_the_site_search_in_both_scripts(reviewer):
         body="Pasoš i boravak.",
         verify_by=timezone.localdate() + timedelta(days=30),
     )
-    page = soup(Client().get("/sr/bulletins/search/?q=рачуна"))
+    page = soup(Client().get("/sr/search/?q=рачуна"))
     assert page.select("ul.guide-results li a")
+
+
+def test_organisations_are_found_by_the_site_search_in_both_scripts(legal):
+    page = soup(Client().get("/en/search/?q=правна"))
+    links = {a["href"] for a in page.select("ul.org-results li a")}
+    assert f"/sr-latn/directory/{legal.slug}/" in links
+    assert not soup(Client().get("/en/search/?q=astrology")).select("ul.org-results")
 
 
 def test_guide_sources_must_be_links(reviewer):

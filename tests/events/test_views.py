@@ -131,6 +131,24 @@ def test_ics_feeds_parse_as_rfc_5545_with_time_zones(make_event):
     assert str(vevent["DTSTART"].params["TZID"]) == "Europe/Belgrade"
 
 
+def test_upcoming_public_events_are_in_the_sitemap_in_each_written_language(make_event):
+    from xml.etree import ElementTree
+
+    upcoming = make_event("Отворени микрофон")
+    hidden = [
+        make_event("Draft", language="en", publish=False),
+        make_event("Members", language="en", visibility=Event.Visibility.MEMBERS),
+        make_event("Past", language="en", days=-3),
+    ]
+    tree = ElementTree.fromstring(Client().get("/sitemap.xml").content)  # noqa: S314
+    locs = [loc.text for loc in tree.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert sorted(loc for loc in locs if "/events/" in loc) == [
+        f"http://testserver/sr-latn/events/{upcoming.slug}/",
+        f"http://testserver/sr/events/{upcoming.slug}/",
+    ]
+    assert not [loc for loc in locs for event in hidden if event.slug in loc]
+
+
 def test_live_state_answers_304_while_the_queue_is_unchanged(
     make_event, organiser, django_capture_on_commit_callbacks
 ):

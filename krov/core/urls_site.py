@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from krov.core import views
+
+app_name = "site"
+
+urlpatterns = [
+    path("robots.txt", views.robots_txt, name="robots"),
+    path("sitemap.xml", views.sitemap_xml, name="sitemap"),
+]

@@ -125,8 +125,8 @@ def load() -> list[str]:
             continue
         photos = [_picture((60 + number * 7, 120, 160 - number * 4))] if number % 4 == 0 else []
         listing = services.post_listing(
-            poster,
-            {
+            actor=poster,
+            data={
                 "kind": kind,
                 "title": title,
                 "description": text,
@@ -143,7 +143,7 @@ def load() -> list[str]:
                 "available_from": timezone.localdate() + timedelta(days=3 + number),
                 "languages": SPOKEN.get(language, ["sr", "en"]),
             },
-            photos,
+            photos=photos,
         )
         # Spread the demo listings over the last weeks.
         Listing.objects.filter(pk=listing.pk).update(

@@ -135,11 +135,11 @@ def _sync_observation(listing: Listing) -> None:
 
 
 @transaction.atomic
-def post_listing(poster, data: dict, photos: list | None = None) -> Listing:
-    _check_not_banned(poster)
+def post_listing(*, actor, data: dict, photos: list | None = None) -> Listing:
+    _check_not_banned(actor)
     now = timezone.now()
     listing = Listing(
-        poster=poster,
+        poster=actor,
         published_at=now,
         created_at=now,
         expires_at=now + timedelta(days=settings.KROV_HOUSING_LISTING_DAYS),
@@ -149,7 +149,7 @@ def post_listing(poster, data: dict, photos: list | None = None) -> Listing:
     _add_photos(listing, photos or [])
     _sync_observation(listing)
     audit.record(
-        AuditEvent.Kind.HOUSING_LISTING_POSTED, actor=poster, target=f"listing:{listing.pk}"
+        AuditEvent.Kind.HOUSING_LISTING_POSTED, actor=actor, target=f"listing:{listing.pk}"
     )
     transaction.on_commit(lambda: _changed(listing))
     return listing
@@ -161,7 +161,12 @@ def can_edit(user, listing: Listing) -> bool:
 
 @transaction.atomic
 def update_listing(
-    listing: Listing, actor, data: dict, photos: list | None = None, remove: list | None = None
+    listing: Listing,
+    *,
+    actor,
+    data: dict,
+    photos: list | None = None,
+    remove: list | None = None,
 ) -> Listing:
     if not can_edit(actor, listing):
         raise HousingError(_("Only the poster can change this listing."))
@@ -179,7 +184,7 @@ def update_listing(
 
 
 @transaction.atomic
-def renew(listing: Listing, actor) -> Listing:
+def renew(listing: Listing, *, actor) -> Listing:
     if not can_edit(actor, listing):
         raise HousingError(_("Only the poster can renew this listing."))
     if listing.status != Listing.Status.PUBLISHED:
@@ -193,7 +198,7 @@ def renew(listing: Listing, actor) -> Listing:
 
 
 @transaction.atomic
-def close(listing: Listing, actor, status: str) -> Listing:
+def close(listing: Listing, *, actor, status: str) -> Listing:
     """The poster marks the listing rented or withdraws it (the observation stays)."""
     if not can_edit(actor, listing):
         raise HousingError(_("Only the poster can close this listing."))
@@ -270,25 +275,26 @@ def listings(filters: Filters | None = None) -> QuerySet[Listing]:
 
 
 @transaction.atomic
-def flag(listing: Listing, reporter, reason: str, note: str = "") -> Flag:
+def flag(listing: Listing, *, actor, reason: str, note: str = "") -> Flag:
+    """`actor` reports the listing to the moderators."""
     listing = Listing.objects.select_for_update().get(pk=listing.pk)
     if listing.status == Listing.Status.HIDDEN:
         raise HousingError(_("This listing is already hidden; the moderators have seen it."))
     if not listing.is_visible:
         raise HousingError(_("This listing is no longer on the board."))
-    if listing.poster_id == reporter.pk:
+    if listing.poster_id == actor.pk:
         raise HousingError(_("You cannot flag your own listing."))
     if reason not in Flag.Reason.values:
         raise HousingError(_("Choose a reason."))
-    existing = Flag.objects.filter(listing=listing, reporter=reporter).first()
+    existing = Flag.objects.filter(listing=listing, reporter=actor).first()
     if existing and existing.resolved_at is None:
         raise HousingError(_("You have already flagged this listing."))
     if existing:
         existing.delete()
-    created = Flag.objects.create(listing=listing, reporter=reporter, reason=reason, note=note)
+    created = Flag.objects.create(listing=listing, reporter=actor, reason=reason, note=note)
     audit.record(
         AuditEvent.Kind.HOUSING_FLAGGED,
-        actor=reporter,
+        actor=actor,
         target=f"listing:{listing.pk}",
         reason=reason,
     )
@@ -337,7 +343,7 @@ def _require_moderator(actor) -> None:
 
 
 @transaction.atomic
-def hide(listing: Listing, actor, reason: str) -> Listing:
+def hide(listing: Listing, *, actor, reason: str) -> Listing:
     _require_moderator(actor)
     if listing.status == Listing.Status.HIDDEN:
         raise HousingError(_("This listing is already hidden."))
@@ -368,7 +374,7 @@ def hide(listing: Listing, actor, reason: str) -> Listing:
 
 
 @transaction.atomic
-def restore(listing: Listing, actor) -> Listing:
+def restore(listing: Listing, *, actor) -> Listing:
     _require_moderator(actor)
     if listing.status != Listing.Status.HIDDEN:
         raise HousingError(_("This listing is not hidden."))
@@ -391,7 +397,7 @@ def restore(listing: Listing, actor) -> Listing:
 
 
 @transaction.atomic
-def dismiss_flags(listing: Listing, actor) -> None:
+def dismiss_flags(listing: Listing, *, actor) -> None:
     _require_moderator(actor)
     _resolve_flags(listing, actor)
     audit.record(
@@ -400,7 +406,7 @@ def dismiss_flags(listing: Listing, actor) -> None:
 
 
 @transaction.atomic
-def ban(user, actor, reason: str) -> int:
+def ban(user, *, actor, reason: str) -> int:
     """Ban a member from the board and hide all their published listings."""
     _require_moderator(actor)
     if user.pk == actor.pk:
@@ -410,14 +416,14 @@ def ban(user, actor, reason: str) -> int:
     Ban.objects.update_or_create(user=user, defaults={"banned_by": actor, "reason": reason[:200]})
     hidden = 0
     for listing in Listing.objects.filter(poster=user, status=Listing.Status.PUBLISHED):
-        hide(listing, actor, reason)
+        hide(listing, actor=actor, reason=reason)
         hidden += 1
     audit.record(AuditEvent.Kind.HOUSING_BANNED, actor=actor, subject=user, hidden=hidden)
     return hidden
 
 
 @transaction.atomic
-def lift_ban(user, actor) -> None:
+def lift_ban(user, *, actor) -> None:
     _require_moderator(actor)
     Ban.objects.filter(user=user).delete()
     audit.record(AuditEvent.Kind.HOUSING_BAN_LIFTED, actor=actor, subject=user)
@@ -444,18 +450,18 @@ def _check_body(body: str) -> str:
 
 
 @transaction.atomic
-def write(listing: Listing, member, body: str) -> Conversation:
-    """A member writes to the poster; the poster is told through their notification channel
-    (email, or Telegram when linked). Neither learns the other's address."""
+def write(listing: Listing, *, actor, body: str) -> Conversation:
+    """A member (`actor`) writes to the poster; the poster is told through their notification
+    channel (email, or Telegram when linked). Neither learns the other's address."""
     body = _check_body(body)
-    if listing.poster_id == member.pk:
+    if listing.poster_id == actor.pk:
         raise HousingError(_("This is your own listing."))
     if not listing.is_visible:
         raise HousingError(_("This listing is no longer on the board."))
-    _check_not_banned(member)
-    _rate_limit(member)
-    conversation, _created = Conversation.objects.get_or_create(listing=listing, member=member)
-    _add_message(conversation, member, body, listing.poster)
+    _check_not_banned(actor)
+    _rate_limit(actor)
+    conversation, _created = Conversation.objects.get_or_create(listing=listing, member=actor)
+    _add_message(conversation, actor, body, listing.poster)
     return conversation
 
 
@@ -464,15 +470,15 @@ def participants(conversation: Conversation) -> tuple[int, int]:
 
 
 @transaction.atomic
-def reply(conversation: Conversation, author, body: str) -> ConversationMessage:
+def reply(conversation: Conversation, *, actor, body: str) -> ConversationMessage:
     body = _check_body(body)
     member_id, poster_id = participants(conversation)
-    if author.pk not in (member_id, poster_id):
+    if actor.pk not in (member_id, poster_id):
         raise HousingError(_("You are not part of this conversation."))
-    _check_not_banned(author)
-    _rate_limit(author)
-    other = conversation.listing.poster if author.pk == member_id else conversation.member
-    return _add_message(conversation, author, body, other)
+    _check_not_banned(actor)
+    _rate_limit(actor)
+    other = conversation.listing.poster if actor.pk == member_id else conversation.member
+    return _add_message(conversation, actor, body, other)
 
 
 def _add_message(conversation: Conversation, author, body: str, recipient) -> ConversationMessage:

@@ -152,7 +152,9 @@ def new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 item = services.post_listing(
-                    _user(request), _listing_data(form), form.cleaned_data["photos"]
+                    actor=_user(request),
+                    data=_listing_data(form),
+                    photos=form.cleaned_data["photos"],
                 )
             except services.HousingError as error:
                 form.add_error(None, str(error))
@@ -185,9 +187,9 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.update_listing(
                     item,
-                    _user(request),
-                    _listing_data(form),
-                    form.cleaned_data["photos"],
+                    actor=_user(request),
+                    data=_listing_data(form),
+                    photos=form.cleaned_data["photos"],
                     remove=inputs.db_ids(request.POST.getlist("remove")),
                 )
             except services.HousingError as error:
@@ -210,10 +212,10 @@ def poster_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404
     try:
         if action == "renew":
-            services.renew(item, _user(request))
+            services.renew(item, actor=_user(request))
             messages.success(request, _("Renewed for another 30 days."))
         elif action in ("rented", "withdrawn"):
-            services.close(item, _user(request), action)
+            services.close(item, actor=_user(request), status=action)
             messages.success(request, _("The listing has left the board."))
         else:
             raise Http404
@@ -251,7 +253,12 @@ def flag(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return render(request, "housing/problem.html", {"listing": item, "form": form}, status=400)
     try:
-        services.flag(item, _user(request), form.cleaned_data["reason"], form.cleaned_data["note"])
+        services.flag(
+            item,
+            actor=_user(request),
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+        )
     except services.HousingError as error:
         return render(
             request, "housing/problem.html", {"listing": item, "error": str(error)}, status=409
@@ -270,7 +277,7 @@ def write(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return render(request, "housing/problem.html", {"listing": item, "form": form}, status=400)
     try:
-        conversation = services.write(item, _user(request), form.cleaned_data["body"])
+        conversation = services.write(item, actor=_user(request), body=form.cleaned_data["body"])
     except services.HousingError as error:
         context = {"listing": item, "error": str(error), "text": form.cleaned_data["body"]}
         return render(request, "housing/problem.html", context, status=409)
@@ -299,7 +306,7 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.reply(item, _user(request), form.cleaned_data["body"])
+                services.reply(item, actor=_user(request), body=form.cleaned_data["body"])
             except services.HousingError as error:
                 form.add_error(None, str(error))
                 status = 409
@@ -341,13 +348,13 @@ def moderate(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     reason = request.POST.get("reason", "")
     try:
         if action == "hide":
-            services.hide(item, actor, reason)
+            services.hide(item, actor=actor, reason=reason)
         elif action == "restore":
-            services.restore(item, actor)
+            services.restore(item, actor=actor)
         elif action == "dismiss":
-            services.dismiss_flags(item, actor)
+            services.dismiss_flags(item, actor=actor)
         elif action == "ban":
-            services.ban(item.poster, actor, reason)
+            services.ban(item.poster, actor=actor, reason=reason)
         else:
             raise Http404
     except services.HousingError as error:
@@ -361,7 +368,7 @@ def moderate(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @require_POST
 def lift_ban(request: HttpRequest, user_id: int) -> HttpResponse:
     ban = get_object_or_404(Ban.objects.select_related("user"), user_id=user_id)
-    services.lift_ban(ban.user, _user(request))
+    services.lift_ban(ban.user, actor=_user(request))
     messages.success(request, _("Done."))
     return redirect("housing:moderation")
 

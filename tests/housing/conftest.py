@@ -95,4 +95,4 @@ def moderator(personas):
 @pytest.fixture
 def listing(member, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        return services.post_listing(member, listing_data())
+        return services.post_listing(actor=member, data=listing_data())

@@ -93,7 +93,9 @@ def test_a_member_posts_a_listing_with_a_photo_stripped_of_location(
 
 
 def test_an_rsd_rent_is_stored_with_the_rate_used(member):
-    listing = services.post_listing(member, listing_data(rent=Decimal("87900"), currency="RSD"))
+    listing = services.post_listing(
+        actor=member, data=listing_data(rent=Decimal("87900"), currency="RSD")
+    )
     assert (listing.rate, listing.rent_eur) == (Decimal("117.2"), Decimal("750.00"))
 
 
@@ -187,10 +189,10 @@ def test_the_listing_page_shows_no_address_or_email_and_its_fair_rent_verdict(li
 
 
 def test_hidden_withdrawn_and_expired_listings_leave_the_board(listing, member, moderator):
-    listing2 = services.post_listing(member, listing_data(title="Drugi"))
-    listing3 = services.post_listing(member, listing_data(title="Treći"))
-    services.hide(listing, moderator, "scam")
-    services.close(listing2, member, Listing.Status.WITHDRAWN)
+    listing2 = services.post_listing(actor=member, data=listing_data(title="Drugi"))
+    listing3 = services.post_listing(actor=member, data=listing_data(title="Treći"))
+    services.hide(listing, actor=moderator, reason="scam")
+    services.close(listing2, actor=member, status=Listing.Status.WITHDRAWN)
     Listing.objects.filter(pk=listing3.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     board = Client().get("/en/housing/")
     assert "No listings match." in board.content.decode()
@@ -217,10 +219,12 @@ def test_posters_are_reminded_once_before_expiry(listing):
 
 
 def test_filters_and_sorting(member):
-    cheap = services.post_listing(member, listing_data(title="Jeftin", rent=Decimal("400")))
+    cheap = services.post_listing(
+        actor=member, data=listing_data(title="Jeftin", rent=Decimal("400"))
+    )
     dear = services.post_listing(
-        member,
-        listing_data(
+        actor=member,
+        data=listing_data(
             title="Skup",
             rent=Decimal("1500"),
             size_m2=Decimal("90"),
@@ -230,8 +234,10 @@ def test_filters_and_sorting(member):
         ),
     )
     later = services.post_listing(
-        member,
-        listing_data(title="Kasnije", available_from=timezone.localdate() + timedelta(days=60)),
+        actor=member,
+        data=listing_data(
+            title="Kasnije", available_from=timezone.localdate() + timedelta(days=60)
+        ),
     )
 
     def titles(query: str) -> list[str]:
@@ -266,12 +272,12 @@ def test_bad_filters_get_a_400_with_the_form(query):
 
 def test_board_queries_do_not_grow_with_listings(member, django_assert_max_num_queries):
     for i in range(3):
-        services.post_listing(member, listing_data(title=f"L{i}"))
+        services.post_listing(actor=member, data=listing_data(title=f"L{i}"))
     client = Client()
     with django_assert_max_num_queries(4) as few:
         client.get("/en/housing/")
     for i in range(30):
-        services.post_listing(member, listing_data(title=f"M{i}"))
+        services.post_listing(actor=member, data=listing_data(title=f"M{i}"))
     with django_assert_max_num_queries(len(few)):
         client.get("/en/housing/?sort=rent")
 
@@ -305,7 +311,7 @@ def test_a_member_writes_and_the_poster_is_told_without_addresses(
 
 
 def test_a_stranger_cannot_read_a_conversation(listing, other_member, personas):
-    conversation = services.write(listing, other_member, "Hello")
+    conversation = services.write(listing, actor=other_member, body="Hello")
     stranger = personas["volunteer"].user
     assert signed_in(stranger).get(f"/en/housing/messages/{conversation.pk}/").status_code == 404
     assert (
@@ -362,8 +368,8 @@ def test_a_member_flags_and_a_moderator_hides(listing, other_member, moderator, 
 
 
 def test_moderators_are_told_once_per_listing_not_per_report(listing, other_member, personas):
-    services.flag(listing, other_member, "scam")
-    services.flag(listing, personas["volunteer"].user, "duplicate")
+    services.flag(listing, actor=other_member, reason="scam")
+    services.flag(listing, actor=personas["volunteer"].user, reason="duplicate")
     moderators = Notification.objects.filter(kind="housing_flagged")
     assert moderators.count() == 1
     assert "scam" not in moderators.get().body  # no detail in the notification
@@ -371,7 +377,7 @@ def test_moderators_are_told_once_per_listing_not_per_report(listing, other_memb
 
 def test_a_flag_on_a_hidden_listing_answers_as_for_an_unknown_one(listing, other_member, moderator):
     """A 409 would confirm that the hidden listing exists; it answers like a missing one."""
-    services.hide(listing, moderator, "duplicate")
+    services.hide(listing, actor=moderator, reason="duplicate")
     client = signed_in(other_member)
     hidden = client.post(f"/en/housing/{listing.pk}/flag/", {"reason": "scam"})
     unknown = client.post(f"/en/housing/{listing.pk + 1000}/flag/", {"reason": "scam"})
@@ -385,11 +391,11 @@ def test_a_flag_on_a_hidden_listing_answers_as_for_an_unknown_one(listing, other
 
 
 def test_flagging_twice_or_your_own_listing_is_refused(listing, member, other_member):
-    services.flag(listing, other_member, "duplicate")
+    services.flag(listing, actor=other_member, reason="duplicate")
     with translation.override("en"), pytest.raises(services.HousingError, match="already flagged"):
-        services.flag(listing, other_member, "scam")
+        services.flag(listing, actor=other_member, reason="scam")
     with translation.override("en"), pytest.raises(services.HousingError, match="your own"):
-        services.flag(listing, member, "scam")
+        services.flag(listing, actor=member, reason="scam")
     assert (
         signed_in(other_member).post(f"/en/housing/{listing.pk}/flag/", {"reason": "?"}).status_code
         == 400
@@ -397,7 +403,7 @@ def test_flagging_twice_or_your_own_listing_is_refused(listing, member, other_me
 
 
 def test_restore_brings_the_listing_and_its_rent_back(listing, moderator):
-    services.hide(listing, moderator, "mistake?")
+    services.hide(listing, actor=moderator, reason="mistake?")
     response = signed_in(moderator).post(f"/en/housing/{listing.pk}/moderate/restore/")
     assert response.status_code == 302
     listing.refresh_from_db()
@@ -408,7 +414,7 @@ def test_restore_brings_the_listing_and_its_rent_back(listing, moderator):
 def test_a_ban_hides_everything_and_stops_posting_and_writing(
     listing, member, other_member, moderator
 ):
-    other = services.post_listing(other_member, listing_data(title="Other"))
+    other = services.post_listing(actor=other_member, data=listing_data(title="Other"))
     response = signed_in(moderator).post(
         f"/en/housing/{listing.pk}/moderate/ban/", {"reason": "serial scammer"}
     )
@@ -421,12 +427,12 @@ def test_a_ban_hides_everything_and_stops_posting_and_writing(
         refused = client.post(f"/en/housing/{other.pk}/write/", {"body": "hi"})
     assert refused.status_code == 409 and "no longer post or write" in refused.content.decode()
     with translation.override("en"), pytest.raises(services.HousingError, match="banned"):
-        services.restore(listing, moderator)
+        services.restore(listing, actor=moderator)
     page = signed_in(moderator).get("/en/housing/moderation/")
     assert "serial scammer" in page.content.decode()
     lifted = signed_in(moderator).post(f"/en/housing/moderation/members/{member.pk}/lift-ban/")
     assert lifted.status_code == 302 and not services.is_banned(member)
-    services.restore(listing, moderator)
+    services.restore(listing, actor=moderator)
 
 
 def test_moderation_actions_need_a_reason(listing, moderator):
@@ -464,7 +470,7 @@ PAGES = [
 def test_each_role_reaches_only_what_it_may(
     method, path, who, listing, member, other_member, personas
 ):
-    conversation = services.write(listing, other_member, "Hello")
+    conversation = services.write(listing, actor=other_member, body="Hello")
     from krov.accounts.services import create_account
 
     banned = create_account(email="b@example.org", pseudonym="Banned", password=None)
@@ -517,7 +523,7 @@ def test_the_index_cell_for_a_listing_month_is_recomputed_by_the_task(
 
     add_observations("vracar", [600, 600, 600, 600])
     with django_capture_on_commit_callbacks(execute=True):
-        services.post_listing(member, listing_data(rent=Decimal("700")))
+        services.post_listing(actor=member, data=listing_data(rent=Decimal("700")))
     cell = RentIndexCell.objects.get(area="vracar", month=timezone.localdate().replace(day=1))
     assert (cell.count, cell.median_rent) == (5, Decimal("600.00"))
 
@@ -529,11 +535,11 @@ def test_old_conversations_about_listings_gone_from_the_board_are_deleted(
 
     from krov.housing.models import ConversationMessage
 
-    services.write(listing, other_member, "Hello")
+    services.write(listing, actor=other_member, body="Hello")
     later = timezone.now() + timedelta(days=91)
     Listing.objects.filter(pk=listing.pk).update(expires_at=later + timedelta(days=1))
     assert services.purge_conversations(now=later) == 0  # the listing is still on the board
-    services.close(listing, member, Listing.Status.RENTED)
+    services.close(listing, actor=member, status=Listing.Status.RENTED)
     assert services.purge_conversations(now=timezone.now() + timedelta(days=89)) == 0
     assert services.purge_conversations(now=later) == 1
     assert not Conversation.objects.exists() and not ConversationMessage.objects.exists()
@@ -549,10 +555,10 @@ def test_photos_of_listings_gone_from_the_board_are_deleted_after_retention(memb
 
     def posted(title):
         photo = SimpleUploadedFile("p.jpg", jpeg_with_gps(), content_type="image/jpeg")
-        return services.post_listing(member, listing_data(title=title), [photo])
+        return services.post_listing(actor=member, data=listing_data(title=title), photos=[photo])
 
     rented, expired, live = posted("Rented"), posted("Expired"), posted("Live")
-    services.close(rented, member, Listing.Status.RENTED)
+    services.close(rented, actor=member, status=Listing.Status.RENTED)
     Listing.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
     files = {p.listing_id: p.image for p in ListingPhoto.objects.all()}
     assert services.purge_photos(now=timezone.now() + timedelta(days=89)) == 0
@@ -571,11 +577,13 @@ def test_a_failed_edit_keeps_the_photo_it_would_have_removed(member):
     from krov.housing.models import ListingPhoto
 
     photo = SimpleUploadedFile("p.jpg", jpeg_with_gps(), content_type="image/jpeg")
-    listing = services.post_listing(member, listing_data(), [photo])
+    listing = services.post_listing(actor=member, data=listing_data(), photos=[photo])
     kept = ListingPhoto.objects.get(listing=listing)
     bad = SimpleUploadedFile("x.jpg", b"not a picture", content_type="image/jpeg")
     with pytest.raises(services.HousingError), transaction.atomic():
-        services.update_listing(listing, member, listing_data(), [bad], remove=[kept.pk])
+        services.update_listing(
+            listing, actor=member, data=listing_data(), photos=[bad], remove=[kept.pk]
+        )
     assert ListingPhoto.objects.filter(pk=kept.pk).exists()
     assert default_storage.exists(kept.image)
 
@@ -588,24 +596,41 @@ def test_a_removed_photo_is_deleted_once_the_edit_commits(
     from krov.housing.models import ListingPhoto
 
     photo = SimpleUploadedFile("p.jpg", jpeg_with_gps(), content_type="image/jpeg")
-    listing = services.post_listing(member, listing_data(), [photo])
+    listing = services.post_listing(actor=member, data=listing_data(), photos=[photo])
     gone = ListingPhoto.objects.get(listing=listing)
     with django_capture_on_commit_callbacks(execute=True):
-        services.update_listing(listing, member, listing_data(), [], remove=[gone.pk])
+        services.update_listing(
+            listing, actor=member, data=listing_data(), photos=[], remove=[gone.pk]
+        )
     assert not default_storage.exists(gone.image)
 
 
 @pytest.mark.parametrize("action", ["hide", "restore", "dismiss_flags", "ban", "lift_ban"])
 def test_moderation_services_refuse_non_moderators(listing, other_member, member, action):
     calls = {
-        "hide": lambda: services.hide(listing, other_member, "spam"),
-        "restore": lambda: services.restore(listing, other_member),
-        "dismiss_flags": lambda: services.dismiss_flags(listing, other_member),
-        "ban": lambda: services.ban(member, other_member, "spam"),
-        "lift_ban": lambda: services.lift_ban(member, other_member),
+        "hide": lambda: services.hide(listing, actor=other_member, reason="spam"),
+        "restore": lambda: services.restore(listing, actor=other_member),
+        "dismiss_flags": lambda: services.dismiss_flags(listing, actor=other_member),
+        "ban": lambda: services.ban(member, actor=other_member, reason="spam"),
+        "lift_ban": lambda: services.lift_ban(member, actor=other_member),
     }
     with translation.override("en"), pytest.raises(services.HousingError, match="moderators"):
         calls[action]()
+
+
+def test_every_housing_service_takes_the_acting_person_as_keyword_only_actor():
+    import inspect
+
+    acting = {}
+    for name, function in inspect.getmembers(services, inspect.isfunction):
+        if function.__module__ != services.__name__ or name.startswith("_"):
+            continue
+        parameters = inspect.signature(function).parameters
+        assert not {"poster", "reporter", "member", "author"} & set(parameters), name
+        if "actor" in parameters:
+            acting[name] = parameters["actor"].kind
+    assert set(acting) >= {"post_listing", "hide", "ban", "flag", "write", "reply"}
+    assert set(acting.values()) == {inspect.Parameter.KEYWORD_ONLY}
 
 
 def test_every_housing_audit_kind_is_a_known_kind():

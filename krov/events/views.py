@@ -449,11 +449,12 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def manage_action(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     event = _managed(request, slug)
+    handler = ACTIONS.get(action)
+    if handler is None:  # an unknown action in the URL; a KeyError from a handler is a bug
+        raise Http404
     actor = _user(request)
     try:
-        result = ACTIONS[action](request, event, actor)
-    except KeyError:
-        raise Http404 from None
+        result = handler(request, event, actor)
     except services.EventError as error:
         if getattr(request, "htmx", False):
             return HttpResponse(str(error), status=409)

@@ -298,6 +298,17 @@ def test_unknown_manage_action_is_404(make_event, organiser):
     assert signed_in(organiser).post(f"/en/events/manage/{event.slug}/explode/").status_code == 404
 
 
+def test_a_keyerror_inside_a_manage_action_is_a_bug_not_a_404(make_event, organiser, monkeypatch):
+    event = make_event(publish=False)
+
+    def broken(*args, **kwargs):
+        return {}["missing"]
+
+    monkeypatch.setattr(services, "publish", broken)
+    with pytest.raises(KeyError, match="missing"):
+        signed_in(organiser).post(f"/en/events/manage/{event.slug}/publish/")
+
+
 def test_ends_before_start_is_refused_when_editing_too(make_event, organiser):
     event = make_event()
     with pytest.raises(services.EventError):

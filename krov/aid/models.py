@@ -223,6 +223,12 @@ class HelpRequest(models.Model):
     )
     # The name the requester sees for whoever answers; new for every assignment.
     alias = models.CharField(max_length=40, blank=True)
+    # Sealed cases (krov.core.sealing): the case's public key; every text of the case is
+    # sealed to it. Its private half exists only wrapped (CaseKeyGrant, requester_wrap).
+    # Empty for a case taken in before sealing was set up (field keys only).
+    seal_public = models.CharField(max_length=64, blank=True, editable=False)
+    # The case's private key wrapped under a key derived from the requester's secret link.
+    requester_wrap = models.TextField(blank=True, editable=False)
 
     created_at = models.DateTimeField(default=timezone.now)
     triaged_at = models.DateTimeField(null=True, blank=True)
@@ -253,6 +259,10 @@ class HelpRequest(models.Model):
     @property
     def language_label(self):
         return AID_LANGUAGES.get(self.language, self.language)
+
+    @property
+    def is_sealed(self) -> bool:
+        return bool(self.seal_public)
 
 
 class Offer(models.Model):
@@ -311,6 +321,10 @@ class Message(models.Model):
     delivery = models.CharField(max_length=8, choices=Delivery.choices, default=Delivery.QUEUED)
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Not a column: the text of a message just written, in memory while a channel relays it
+    # (the body of a sealed case holds only ciphertext).
+    plaintext: str | None = None
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["request", "created_at"])]
@@ -355,3 +369,110 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- keys of sealed cases (see krov.core.sealing and docs/threat-model.md) ---------------------
+
+
+class ReaderKey(models.Model):
+    """A coordinator's or volunteer's public key. The private half was made in their browser
+    and stays there, under their passphrase (and in the recovery file they keep)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reader_keys"
+    )
+    public_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="aid_readerkey_one_active_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"reader key {self.public_id}"
+
+
+class TeamKey(models.Model):
+    """The coordinators' shared key pair, one generation at a time. Every case key is
+    wrapped to the current one; rotation re-wraps them and destroys the old private half
+    (its grants), so an old backup or WAL opens for nobody."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_key = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"team key {self.public_id}"
+
+
+class TeamKeyGrant(models.Model):
+    """The team's private key wrapped to one coordinator's reader key."""
+
+    team_key = models.ForeignKey(TeamKey, on_delete=models.CASCADE, related_name="grants")
+    reader_key = models.ForeignKey(ReaderKey, on_delete=models.CASCADE, related_name="+")
+    wrapped = models.TextField()
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team_key", "reader_key"], name="aid_teamkeygrant_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"team key grant {self.pk}"
+
+
+class CaseKeyGrant(models.Model):
+    """A case's private key wrapped to the team key or to one volunteer's reader key.
+    Purging the case deletes them all: nothing opens its rows any more."""
+
+    request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="key_grants")
+    team_key = models.ForeignKey(
+        TeamKey, on_delete=models.CASCADE, null=True, blank=True, related_name="case_grants"
+    )
+    reader_key = models.ForeignKey(
+        ReaderKey, on_delete=models.CASCADE, null=True, blank=True, related_name="case_grants"
+    )
+    wrapped = models.TextField()
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(team_key__isnull=True, reader_key__isnull=False)
+                | models.Q(team_key__isnull=False, reader_key__isnull=True),
+                name="aid_casekeygrant_one_recipient",
+            ),
+            models.UniqueConstraint(
+                fields=["request", "team_key"], name="aid_casekeygrant_team_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["request", "reader_key"], name="aid_casekeygrant_reader_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"case key grant {self.pk}"

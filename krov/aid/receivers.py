@@ -10,6 +10,7 @@ def release_cases(sender, *, user, via, **kwargs) -> None:
     from krov.aid import services
 
     services.release_after_panic(user)
+    services.revoke_reader_keys(user)
 
 
 @receiver(second_factor_lost, dispatch_uid="aid-pause-without-second-factor")

@@ -42,6 +42,13 @@ urlpatterns = [
     path("aid/cases/<uuid:public_id>/spam/", views.case_spam, name="case_spam"),
     path("aid/cases/<uuid:public_id>/merge/", views.case_merge, name="case_merge"),
     path("aid/dashboard/", views.dashboard, name="dashboard"),
+    # Keys of sealed cases (made and opened in the browser).
+    path("aid/keys/", views.keys_page, name="keys"),
+    path("aid/keys/mine/", views.keys_mine, name="keys_mine"),
+    path("aid/keys/reader/", views.keys_reader, name="keys_reader"),
+    path("aid/keys/team/", views.keys_team, name="keys_team"),
+    path("aid/keys/team/grants/", views.keys_team_grants, name="keys_team_grants"),
+    path("aid/keys/cases/grants/", views.keys_case_grants, name="keys_case_grants"),
     path("aid/volunteers/", views.volunteers, name="volunteers"),
     path("aid/catalogue/", views.catalogue, name="catalogue"),
     path("aid/volunteers/<uuid:public_id>/trust/", views.volunteer_trust, name="volunteer_trust"),

@@ -8,7 +8,7 @@ from typing import cast
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -26,6 +26,7 @@ from krov.aid.models import (
     Skill,
     VolunteerProfile,
 )
+from krov.core import inputs
 from krov.core.access import public, requires
 from krov.core.clientip import client_address
 
@@ -118,7 +119,7 @@ def _requester_context(case: HelpRequest, token: str) -> dict:
     return {
         "case": case,
         "token": token,
-        "conversation": case.messages.all(),
+        "conversation": services.requester_conversation(case, token),
         "form": forms.MessageForm(),
     }
 
@@ -304,6 +305,14 @@ def _case_context(request: HttpRequest, case: HelpRequest) -> dict:
         "handover_form": forms.HandOverForm(),
         "canned": CannedReply.objects.filter(language=case.language),
     }
+    if case.is_sealed:
+        context["sealed_keys"] = {
+            "case": str(case.public_id),
+            **(
+                services.wrapped_case_key_for(user, case)
+                or {"case_key": "", "team_key": "", "team_public": ""}
+            ),
+        }
     volunteer = services.profile_of(user)
     if volunteer is not None:
         context["my_offer"] = case.offers.filter(
@@ -651,3 +660,126 @@ def _int_or_404(value: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise Http404 from None
+
+
+# --- keys of sealed cases -------------------------------------------------------------------
+# The key pairs are made and opened in the browser (aid/keys.js); these views only store and
+# hand out public keys and wrapped (sealed) private keys, which the server cannot open.
+
+
+def _json_error(error: Exception | str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": str(error)}, status=status)
+
+
+@requires(ANSWER)
+@require_safe
+@no_store
+def keys_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    coordinator = services.is_coordinator(user)
+    reader = services.reader_key_of(user)
+    team = services.current_team_key()
+    context = {
+        "may_hold": services.may_hold_reader_key(user),
+        "reader_key": reader,
+        "coordinator": coordinator,
+        "team_key": team,
+        "team_grant": services.team_key_grant_for(user) if coordinator else None,
+    }
+    return render(request, "aid/keys.html", context)
+
+
+@requires(ANSWER)
+@require_POST
+@no_store
+def keys_reader(request: HttpRequest) -> HttpResponse:
+    try:
+        key = services.register_reader_key(
+            _user(request), public_key=request.POST.get("public_key", "")
+        )
+    except services.AidError as error:
+        return _json_error(error)
+    return JsonResponse({"reader_key": str(key.public_id), "public_key": key.public_key})
+
+
+@requires(ANSWER)
+@require_safe
+@no_store
+def keys_mine(request: HttpRequest) -> HttpResponse:
+    """What this person's browser needs: their public key, and for a coordinator the team
+    key wrapped to it."""
+    user = _user(request)
+    reader = services.reader_key_of(user)
+    grant = services.team_key_grant_for(user)
+    return JsonResponse(
+        {
+            "public_key": reader.public_key if reader else "",
+            "team_public": grant.team_key.public_key if grant else "",
+            "team_wrapped": grant.wrapped if grant else "",
+        }
+    )
+
+
+@requires(TRIAGE)
+@require_POST
+@no_store
+def keys_team(request: HttpRequest) -> HttpResponse:
+    try:
+        team = services.create_team_key(
+            actor=_user(request),
+            public_key=request.POST.get("public_key", ""),
+            wrapped_for_self=request.POST.get("wrapped", ""),
+        )
+    except services.AidError as error:
+        return _json_error(error, status=409)
+    return JsonResponse({"team_public": team.public_key})
+
+
+@requires(TRIAGE)
+@require_http_methods(["GET", "POST"])
+@no_store
+def keys_team_grants(request: HttpRequest) -> HttpResponse:
+    """GET: coordinators waiting for the team key; POST: share it with one of them."""
+    user = _user(request)
+    if request.method == "GET":
+        waiting = services.coordinators_waiting_for_team_key()
+        return JsonResponse(
+            {
+                "waiting": [
+                    {"reader_key": str(key.public_id), "public_key": key.public_key}
+                    for key in waiting
+                ]
+            }
+        )
+    reader = services.reader_key_by_id(request.POST.get("reader_key", ""))
+    if reader is None:
+        return _json_error(_("This key is not known."))
+    try:
+        services.grant_team_key(
+            actor=user, reader_key=reader, wrapped=request.POST.get("wrapped", "")
+        )
+    except services.AidError as error:
+        return _json_error(error, status=409)
+    return JsonResponse({"ok": True})
+
+
+@requires(TRIAGE)
+@require_http_methods(["GET", "POST"])
+@no_store
+def keys_case_grants(request: HttpRequest) -> HttpResponse:
+    """GET: cases whose volunteer cannot open them yet; POST: share one case's key."""
+    user = _user(request)
+    if request.method == "GET":
+        return JsonResponse({"pending": services.pending_case_grants(user)})
+    case_id = inputs.uuid_or_none(request.POST.get("case"))
+    case = services.get_case_for_user(user, case_id, audited=False) if case_id else None
+    reader = services.reader_key_by_id(request.POST.get("reader_key", ""))
+    if case is None or reader is None:
+        return _json_error(_("This case or key is not known."))
+    try:
+        services.grant_case_key(
+            case, actor=user, reader_key=reader, wrapped=request.POST.get("wrapped", "")
+        )
+    except services.AidError as error:
+        return _json_error(error, status=409)
+    return JsonResponse({"ok": True})

@@ -148,16 +148,17 @@ def relay_to_requester(message) -> None:
 
         aid.mark_delivery(message.pk, delivered=False)
         return
+    body = message.plaintext if message.plaintext is not None else message.body
     with override(chat.language):
         if message.direction == "system":
-            text = _("Message for you") + "\n\n" + message.body
+            text = _("Message for you") + "\n\n" + body
         else:
             text = (
                 _("Message for you")
                 + "\n\n"
                 + _("Krov volunteer %(alias)s:") % {"alias": message.author_alias}
                 + "\n"
-                + message.body
+                + body
             )
     send_text(chat, text, aid_message=message)
 
@@ -183,6 +184,11 @@ def relay_to_volunteer(message) -> bool:
     with override(chat.language):
         header = _("New message") + "\n\n" + case.code + ":\n"
         hint = "\n\n" + _("Reply to this message to answer.")
+        if case.is_sealed:
+            # A sealed case's text reaches no queue: the volunteer reads it in Krov.
+            sealed = _("This case is sealed: open it in Krov to read the message.")
+            send_text(chat, header + sealed + hint, case=case)
+            return True
     send_text(chat, header + message.body + hint, case=case)
     attachment = _attachment_call(message.attachment_ref or "")
     if attachment:

@@ -85,6 +85,15 @@ TABLE = [
     ("post", "/en/aid/cases/{case}/assign/", COORDINATION),
     ("post", "/en/aid/cases/{case}/spam/", COORDINATION),
     ("post", "/en/aid/cases/{case}/merge/", COORDINATION),
+    # Keys of sealed cases: every desk member keeps their own key; sharing is coordinators'.
+    ("get", "/en/aid/keys/", DESK),
+    ("get", "/en/aid/keys/mine/", DESK),
+    ("post", "/en/aid/keys/reader/", DESK),
+    ("post", "/en/aid/keys/team/", COORDINATION),
+    ("get", "/en/aid/keys/team/grants/", COORDINATION),
+    ("post", "/en/aid/keys/team/grants/", COORDINATION),
+    ("get", "/en/aid/keys/cases/grants/", COORDINATION),
+    ("post", "/en/aid/keys/cases/grants/", COORDINATION),
 ]
 
 

@@ -11,6 +11,7 @@ from krov.aid.models import (
     HelpRequest,
     Message,
 )
+from krov.aid.services.keys import seal_text
 
 # channel name -> function(message) that sends it to the requester. The Telegram app
 # registers its own; the web channel shows messages on the requester's page.
@@ -47,7 +48,11 @@ def _system_message(case: HelpRequest, text: str | Promise) -> Message:
     with translation.override(case.language):
         body = str(text)
     message = Message.objects.create(
-        request=case, direction=Message.Direction.SYSTEM, author_alias="Krov", body=body
+        request=case,
+        direction=Message.Direction.SYSTEM,
+        author_alias="Krov",
+        body=seal_text(case, "message", body),
     )
+    message.plaintext = body  # in memory only: a channel relays it on its way out
     _relay(message)
     return message

@@ -16,6 +16,7 @@ from krov.aid.models import (
     HelpRequest,
     Skill,
 )
+from krov.aid.services import keys
 from krov.aid.services.base import (
     AidError,
     Submitted,
@@ -56,7 +57,7 @@ def submit_request(
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                request = HelpRequest.objects.create(
+                request = HelpRequest(
                     code=_new_code(),
                     token_hash=keyed_hash("token", token),
                     submission_hash=submission_hash,
@@ -69,6 +70,10 @@ def submit_request(
                     contact_handle=contact_handle,
                     contact_lookup=keyed_hash("contact", contact_handle) if contact_handle else "",
                 )
+                if channel == HelpRequest.Channel.WEB and keys.sealing_ready():
+                    keys.seal_new_case(request, token=token)
+                else:
+                    request.save(force_insert=True)
                 transaction.on_commit(partial(_tell_coordinators_new, request.pk))
             return Submitted(request, token, created=True)
         except IntegrityError:

@@ -17,6 +17,7 @@ from krov.aid.models import (
     TrustLevel,
     VolunteerProfile,
 )
+from krov.aid.services import keys
 from krov.aid.services.access import can_write_case, is_coordinator
 from krov.aid.services.base import AidError, CaseClosed, Outcome, RateLimited, Status, check_text
 from krov.aid.services.channels import _relay, _system_message, _volunteer_relays
@@ -42,9 +43,10 @@ def post_reply(case: HelpRequest, *, actor: User, body: str) -> Message:
         direction=Message.Direction.OUT,
         author=actor,
         author_alias=case.alias,
-        body=body,
+        body=keys.seal_text(case, "message", body),
         created_at=now,
     )
+    message.plaintext = body  # in memory only: a channel relays it on its way out
     fields = ["status", "last_activity_at"]
     if case.first_response_at is None:
         case.first_response_at = now
@@ -72,8 +74,8 @@ def post_requester_message(case: HelpRequest, *, body: str, attachment_ref: str 
     message = Message.objects.create(
         request=case,
         direction=Message.Direction.IN,
-        body=body,
-        attachment_ref=attachment_ref,
+        body=keys.seal_text(case, "message", body),
+        attachment_ref=keys.seal_text(case, "message.attachment", attachment_ref),
         delivery=Message.Delivery.SENT,
         created_at=now,
     )
@@ -116,7 +118,7 @@ def add_note(case: HelpRequest, *, actor: User, body: str, question: bool = Fals
         request=case,
         kind=Note.Kind.QUESTION if question else Note.Kind.NOTE,
         author=actor,
-        body=body,
+        body=keys.seal_text(case, "note", body),
     )
     if is_coordinator(actor) and not question:
         # A coordinator writing on the case answers the questions waiting there.
@@ -153,7 +155,10 @@ def _release(case: HelpRequest, kind: str, why: str, *, author: User | None) -> 
         VolunteerProfile.objects.filter(pk=case.assignee_id, open_cases__gt=0).update(
             open_cases=F("open_cases") - 1
         )
-    Note.objects.create(request=case, kind=kind, author=author, body=why)
+    Note.objects.create(
+        request=case, kind=kind, author=author, body=keys.seal_text(case, "note", why)
+    )
+    keys.withdraw_case_keys(case)
     HelpRequest.objects.filter(pk=case.pk).update(
         status=Status.TRIAGED, assignee=None, alias="", last_activity_at=timezone.now()
     )
@@ -184,6 +189,7 @@ def close_case(case: HelpRequest, *, actor: User | None, outcome: str) -> HelpRe
         now,
     )
     case.save(update_fields=["status", "outcome", "closed_at", "last_activity_at"])
+    keys.withdraw_case_keys(case)
     if case.assignee_id:
         VolunteerProfile.objects.filter(pk=case.assignee_id, open_cases__gt=0).update(
             open_cases=F("open_cases") - 1

@@ -17,6 +17,7 @@ from krov.aid.models import (
     Offer,
 )
 from krov.aid.services.base import Outcome, Status, _new_code, case_purged
+from krov.aid.services.keys import destroy_case_keys
 from krov.aid.services.relay import close_case
 from krov.core import audit, notify
 from krov.core.models import AuditEvent
@@ -53,6 +54,10 @@ def _purge_one(case: HelpRequest, *, now: datetime) -> None:
     )
     # First, while the messages still exist: channels drop what they queued or sent for them.
     case_purged.send(sender=HelpRequest, case=case, contact_in_use=contact_in_use)
+    # Crypto-shredding: every wrapped copy of the case key goes; what the rows below leave
+    # behind in the WAL or a backup stays sealed to a key nobody holds once the team key
+    # that wrapped it rotates (docs/threat-model.md).
+    destroy_case_keys(case)
     Message.objects.filter(request=case).delete()
     Note.objects.filter(request=case).delete()
     Offer.objects.filter(request=case).delete()
@@ -64,6 +69,7 @@ def _purge_one(case: HelpRequest, *, now: datetime) -> None:
         region="",
         contact_handle="",
         contact_lookup="",
+        requester_wrap="",
         token_hash=None,
         submission_hash=None,
         assignee=None,

@@ -1,0 +1,362 @@
+"""Keys of sealed cases: who holds which key, and how a case's key reaches its readers.
+
+The shape (docs/threat-model.md, "Sealed cases"):
+- every coordinator and volunteer has a reader key pair made in their own browser; the
+  server stores the public half (ReaderKey);
+- the coordinators share a team key pair; its private half is stored only wrapped to each
+  coordinator's reader key (TeamKeyGrant), by a coordinator's browser;
+- each case has its own key pair, made here at intake and held in memory only while its
+  private half is wrapped: to the team key (CaseKeyGrant), and, for a web request, under a
+  key derived from the requester's secret link (HelpRequest.requester_wrap). Everything
+  written about the case is sealed to its public key (seal_text);
+- a volunteer who takes a case gets the case key wrapped to their reader key by a
+  coordinator's browser (pending_case_grants → grant_case_key), and loses it when the case
+  leaves them.
+
+The server never holds a private key that opens case content after the request that made
+it: nothing here can open what it seals.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from krov.accounts import services as account_services
+from krov.aid.models import (
+    CaseKeyGrant,
+    HelpRequest,
+    Message,
+    ReaderKey,
+    TeamKey,
+    TeamKeyGrant,
+)
+from krov.aid.services.access import is_coordinator, profile_of
+from krov.aid.services.base import AidError
+from krov.core import audit, inputs, sealing
+from krov.core.models import AuditEvent
+
+
+class KeysNotReady(AidError):
+    """No team key exists yet: nobody could read a sealed request."""
+
+
+# --- reader keys --------------------------------------------------------------------------------
+
+
+def may_hold_reader_key(user) -> bool:
+    """Coordinators and volunteers with a second factor hold reader keys."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and (is_coordinator(user) or profile_of(user) is not None)
+        and account_services.has_mfa(user)
+    )
+
+
+def reader_key_by_id(public_id: str) -> ReaderKey | None:
+    uuid = inputs.uuid_or_none(public_id)
+    if uuid is None:
+        return None
+    return (
+        ReaderKey.objects.filter(public_id=uuid, revoked_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
+
+
+def reader_key_of(user) -> ReaderKey | None:
+    if not user.is_authenticated:
+        return None
+    return ReaderKey.objects.filter(user=user, revoked_at__isnull=True).first()
+
+
+def _check_public_key(public_key: str) -> str:
+    public_key = (public_key or "").strip()
+    if not sealing.is_public_key(public_key):
+        raise AidError(_("This is not a public key Krov can use."))
+    return public_key
+
+
+@transaction.atomic
+def register_reader_key(user, *, public_key: str) -> ReaderKey:
+    """The public half of a key pair the person made in their browser. A new key replaces
+    the old one: what was shared with the old one must be shared again."""
+    if not may_hold_reader_key(user):
+        raise AidError(_("Only coordinators and volunteers with a second factor hold keys."))
+    public_key = _check_public_key(public_key)
+    existing = reader_key_of(user)
+    if existing is not None and existing.public_key == public_key:
+        return existing
+    if existing is not None:
+        _revoke([existing], actor=user)
+    try:
+        with transaction.atomic():
+            key = ReaderKey.objects.create(user=user, public_key=public_key)
+    except IntegrityError:
+        raise AidError(_("This key is already in use.")) from None
+    audit.record(AuditEvent.Kind.READER_KEY_ADDED, actor=user, subject=user, key=str(key.public_id))
+    return key
+
+
+def _revoke(keys: list[ReaderKey], *, actor) -> None:
+    ids = [key.pk for key in keys]
+    TeamKeyGrant.objects.filter(reader_key_id__in=ids).delete()
+    CaseKeyGrant.objects.filter(reader_key_id__in=ids).delete()
+    ReaderKey.objects.filter(pk__in=ids).update(revoked_at=timezone.now())
+    for key in keys:
+        audit.record(
+            AuditEvent.Kind.READER_KEY_REVOKED,
+            actor=actor,
+            subject=key.user,
+            key=str(key.public_id),
+        )
+
+
+@transaction.atomic
+def revoke_reader_keys(user, *, actor=None) -> int:
+    """After panic (or a lost role): the person's keys open nothing on this server any more;
+    every wrapped copy made for them is deleted."""
+    keys = list(ReaderKey.objects.filter(user=user, revoked_at__isnull=True).select_related("user"))
+    if keys:
+        _revoke(keys, actor=actor)
+    return len(keys)
+
+
+# --- the team key -------------------------------------------------------------------------------
+
+
+def current_team_key() -> TeamKey | None:
+    return TeamKey.objects.filter(retired_at__isnull=True).order_by("-created_at").first()
+
+
+def sealing_ready() -> bool:
+    return current_team_key() is not None
+
+
+def team_key_grant_for(user) -> TeamKeyGrant | None:
+    """The current team key, wrapped to this coordinator's reader key, if shared with them."""
+    key = reader_key_of(user)
+    team = current_team_key()
+    if key is None or team is None or not is_coordinator(user):
+        return None
+    return TeamKeyGrant.objects.filter(team_key=team, reader_key=key).first()
+
+
+@transaction.atomic
+def create_team_key(*, actor, public_key: str, wrapped_for_self: str) -> TeamKey:
+    """The first team key, made in a coordinator's browser and wrapped to their own key."""
+    if not is_coordinator(actor):
+        raise AidError(_("Only coordinators can do this."))
+    reader = reader_key_of(actor)
+    if reader is None:
+        raise AidError(_("Make your own key first."))
+    if TeamKey.objects.select_for_update().filter(retired_at__isnull=True).exists():
+        raise AidError(_("The team already has a key; ask a coordinator to share it with you."))
+    if not sealing.is_sealed(wrapped_for_self):
+        raise AidError(_("The wrapped team key is missing."))
+    team = TeamKey.objects.create(public_key=_check_public_key(public_key), created_by=actor)
+    TeamKeyGrant.objects.create(
+        team_key=team, reader_key=reader, wrapped=wrapped_for_self, granted_by=actor
+    )
+    audit.record(AuditEvent.Kind.TEAM_KEY_CREATED, actor=actor, key=str(team.public_id))
+    return team
+
+
+def coordinators_waiting_for_team_key() -> list[ReaderKey]:
+    """Coordinators' reader keys the current team key is not yet shared with."""
+    team = current_team_key()
+    if team is None:
+        return []
+    granted = TeamKeyGrant.objects.filter(team_key=team, reader_key=OuterRef("pk"))
+    keys = (
+        ReaderKey.objects.filter(revoked_at__isnull=True, user__is_active=True)
+        .exclude(Exists(granted))
+        .select_related("user")
+    )
+    return [key for key in keys if is_coordinator(key.user)]
+
+
+@transaction.atomic
+def grant_team_key(*, actor, reader_key: ReaderKey, wrapped: str) -> TeamKeyGrant:
+    """A coordinator who holds the team key shares it with another coordinator."""
+    own = team_key_grant_for(actor)
+    if own is None:
+        raise AidError(_("Only a coordinator who holds the team key can share it."))
+    if reader_key.revoked_at is not None or not is_coordinator(reader_key.user):
+        raise AidError(_("The team key is shared only with coordinators."))
+    if not sealing.is_sealed(wrapped):
+        raise AidError(_("The wrapped team key is missing."))
+    team = own.team_key
+    grant, _created = TeamKeyGrant.objects.get_or_create(
+        team_key=team, reader_key=reader_key, defaults={"wrapped": wrapped, "granted_by": actor}
+    )
+    audit.record(
+        AuditEvent.Kind.TEAM_KEY_GRANTED,
+        actor=actor,
+        subject=reader_key.user,
+        key=str(team.public_id),
+    )
+    return grant
+
+
+# --- case keys ----------------------------------------------------------------------------------
+
+
+SEALED_REQUEST_FIELDS = {
+    "description": "request.description",
+    "region": "request.region",
+    "contact_handle": "request.contact",
+}
+
+
+def seal_new_case(case: HelpRequest, *, token: str = "") -> None:
+    """Store a new case sealed: it gets a key pair, its texts are sealed to the public half
+    before the row is first written, and the private half is wrapped to the team key (and
+    under the requester's link) and then forgotten. Call inside the intake transaction."""
+    team = current_team_key()
+    if team is None:
+        raise KeysNotReady(_("Krov cannot take requests yet: no coordinator has set up keys."))
+    pair = sealing.KeyPair.generate()
+    case_id = str(case.public_id)
+    case.seal_public = pair.public
+    case.requester_wrap = (
+        sealing.wrap(pair.private, sealing.requester_key(token, case_id), case_id) if token else ""
+    )
+    for name, field in SEALED_REQUEST_FIELDS.items():
+        setattr(case, name, seal_text(case, field, getattr(case, name)))
+    case.save(force_insert=True)
+    CaseKeyGrant.objects.create(
+        request=case,
+        team_key=team,
+        wrapped=sealing.seal_bytes(pair.private, team.public_key, sealing.case_key_info(case_id)),
+    )
+
+
+def seal_text(case: HelpRequest, field: str, text: str) -> str:
+    """`text` as it is stored for this case: sealed to the case's key (field is one of the
+    names in sealing.content_info), or as it is for a case from before sealing."""
+    if not case.seal_public or not text:
+        return text
+    return sealing.seal(text, case.seal_public, sealing.content_info(str(case.public_id), field))
+
+
+def requester_case_key(case: HelpRequest, token: str) -> bytes | None:
+    """The case's private key, opened with the requester's secret link for the length of one
+    request (the page without JavaScript); None for a case without a link wrap."""
+    if not case.requester_wrap:
+        return None
+    case_id = str(case.public_id)
+    return sealing.unwrap(case.requester_wrap, sealing.requester_key(token, case_id), case_id)
+
+
+def requester_conversation(case: HelpRequest, token: str) -> list[Message]:
+    """The messages of a case as its requester reads them: for a sealed case, opened with
+    the key the secret link derives, in memory for this one request (the page works without
+    JavaScript; docs/threat-model.md says what that means)."""
+    messages = list(case.messages.all())
+    case_key = requester_case_key(case, token)
+    if case_key is None:
+        return messages
+    info = sealing.content_info(str(case.public_id), "message")
+    for message in messages:
+        if sealing.is_sealed(message.body):
+            message.plaintext = sealing.open_sealed(message.body, case_key, info)
+    return messages
+
+
+def wrapped_case_key_for(user, case: HelpRequest) -> dict | None:
+    """What the reader's browser needs to open this case: the case key wrapped to a key it
+    holds, and for a coordinator the team key wrapped to their reader key."""
+    reader = reader_key_of(user)
+    if reader is None or not case.is_sealed:
+        return None
+    own = CaseKeyGrant.objects.filter(request=case, reader_key=reader).first()
+    if own is not None:
+        return {"case_key": own.wrapped, "team_key": "", "team_public": ""}
+    team_grant = team_key_grant_for(user)
+    if team_grant is None:
+        return None
+    via_team = CaseKeyGrant.objects.filter(request=case, team_key=team_grant.team_key).first()
+    if via_team is None:
+        return None
+    return {
+        "case_key": via_team.wrapped,
+        "team_key": team_grant.wrapped,
+        "team_public": team_grant.team_key.public_key,
+    }
+
+
+def pending_case_grants(actor) -> list[dict]:
+    """Cases whose volunteer cannot open them yet, for a coordinator's browser to share:
+    the case key wrapped to the team, and the volunteer's public key."""
+    team_grant = team_key_grant_for(actor)
+    if team_grant is None:
+        return []
+    cases = (
+        HelpRequest.objects.open()
+        .filter(assignee__isnull=False)
+        .exclude(seal_public="")
+        .select_related("assignee__user")
+    )
+    found = []
+    for case in cases:
+        reader = reader_key_of(case.assignee.user)
+        if reader is None or CaseKeyGrant.objects.filter(request=case, reader_key=reader).exists():
+            continue
+        via_team = CaseKeyGrant.objects.filter(request=case, team_key=team_grant.team_key).first()
+        if via_team is None:
+            continue
+        found.append(
+            {
+                "case": str(case.public_id),
+                "case_key": via_team.wrapped,
+                "reader_key": str(reader.public_id),
+                "reader_public": reader.public_key,
+            }
+        )
+    return found
+
+
+@transaction.atomic
+def grant_case_key(
+    case: HelpRequest, *, actor, reader_key: ReaderKey, wrapped: str
+) -> CaseKeyGrant:
+    """A coordinator's browser shares a case's key with the volunteer who holds the case."""
+    if team_key_grant_for(actor) is None:
+        raise AidError(_("Only a coordinator who holds the team key can share case keys."))
+    case = HelpRequest.objects.select_for_update().get(pk=case.pk)
+    if (
+        not case.is_open
+        or case.assignee is None
+        or reader_key.revoked_at is not None
+        or reader_key.user_id != case.assignee.user_id
+    ):
+        raise AidError(_("This case is no longer with that volunteer."))
+    if not sealing.is_sealed(wrapped):
+        raise AidError(_("The wrapped case key is missing."))
+    grant, _created = CaseKeyGrant.objects.get_or_create(
+        request=case, reader_key=reader_key, defaults={"wrapped": wrapped, "granted_by": actor}
+    )
+    audit.record(
+        AuditEvent.Kind.CASE_KEY_GRANTED,
+        actor=actor,
+        subject=reader_key.user,
+        target=f"case:{case.public_id}",
+    )
+    return grant
+
+
+def withdraw_case_keys(case: HelpRequest) -> int:
+    """The case left its volunteer (hand-over, release, close): their copy of its key goes."""
+    deleted, _detail = CaseKeyGrant.objects.filter(request=case, reader_key__isnull=False).delete()
+    return deleted
+
+
+def destroy_case_keys(case: HelpRequest) -> None:
+    """Purge: every wrapped copy of the case key goes, so nothing opens its rows any more,
+    in this database or in any copy of it made after the team key rotates."""
+    CaseKeyGrant.objects.filter(request=case).delete()
+    HelpRequest.objects.filter(pk=case.pk).update(requester_wrap="")

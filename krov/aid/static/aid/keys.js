@@ -1,0 +1,361 @@
+// The desk's side of sealed cases: the "My key" page, opening sealed text on case pages,
+// and, in a coordinator's browser, sharing the team key and case keys with those who wait.
+// The cryptography is krov/js/sealed.js (HPKE over WebCrypto); this file only moves keys
+// between the page, this browser's key store and the server. Nothing here logs.
+const glue = document.getElementById("krov-keys");
+
+const UNLOCKED_DB = "krov-unlocked";
+const SHARE_EVERY_MS = 20000;
+
+// --- this browser's unlocked key: non-extractable CryptoKeys, until lock, sign-out or panic ---
+
+function unlockedDb() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(UNLOCKED_DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore("keys");
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function unlockedDo(mode, action) {
+  const db = await unlockedDb();
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction("keys", mode);
+      const req = action(tx.objectStore("keys"));
+      tx.oncomplete = () => resolve(req.result);
+      tx.onerror = () => reject(tx.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+const unlocked = {
+  get: () => unlockedDo("readonly", (store) => store.get("reader")).then((v) => v ?? null),
+  put: (pair) => unlockedDo("readwrite", (store) => store.put(pair, "reader")),
+  clear: () => unlockedDo("readwrite", (store) => store.clear()),
+};
+
+// --- talking to the server ------------------------------------------------------------------
+
+function csrf() {
+  const input = glue.querySelector("input[name=csrfmiddlewaretoken]");
+  return input ? input.value : "";
+}
+
+async function getJson(url) {
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (!response.ok) throw new Error(String(response.status));
+  return await response.json();
+}
+
+async function postJson(url, fields) {
+  const body = new FormData();
+  body.append("csrfmiddlewaretoken", csrf());
+  for (const [name, value] of Object.entries(fields)) body.append(name, value);
+  const response = await fetch(url, { method: "POST", body, credentials: "same-origin" });
+  let data = {};
+  try {
+    data = await response.json();
+  } catch (_error) {
+    data = {};
+  }
+  if (!response.ok) throw new Error(data.error || String(response.status));
+  return data;
+}
+
+// --- context strings, as krov/core/sealing.py names them -----------------------------------
+
+const info = {
+  content: (caseId, field) => `krov/v1/content/${caseId}/${field}`,
+  caseKey: (caseId) => `krov/v1/case-key/${caseId}`,
+  teamKey: (teamPublic) => `krov/v1/team-key/${teamPublic}`,
+};
+
+// --- the team key, opened with this coordinator's key (raw bytes only while sharing) ----------
+
+async function teamKeyRaw(crypto, reader, mine) {
+  if (!mine.team_wrapped) return null;
+  return await crypto.openBytes(mine.team_wrapped, reader, info.teamKey(mine.team_public));
+}
+
+// --- case pages: open every sealed text the page holds -------------------------------------
+
+const caseKeys = new Map();
+
+async function caseKeyFor(crypto, reader, keys) {
+  if (caseKeys.has(keys.case)) return caseKeys.get(keys.case);
+  let holder = reader;
+  if (keys.team_key) {
+    const teamRaw = await crypto.openBytes(keys.team_key, reader, info.teamKey(keys.team_public));
+    holder = await crypto.importReaderKey(teamRaw);
+  }
+  const caseRaw = await crypto.openBytes(keys.case_key, holder, info.caseKey(keys.case));
+  const pair = await crypto.importReaderKey(caseRaw);
+  caseKeys.set(keys.case, pair);
+  return pair;
+}
+
+function sealedNotice(text, withLink) {
+  let notice = document.getElementById("sealed-notice");
+  if (!notice) {
+    notice = document.createElement("p");
+    notice.id = "sealed-notice";
+    notice.className = "notice";
+    notice.setAttribute("role", "status");
+    const main = document.querySelector("main") || document.body;
+    main.insertBefore(notice, main.querySelector("h1")?.nextSibling ?? main.firstChild);
+  }
+  notice.textContent = text + " ";
+  if (withLink) {
+    const link = document.createElement("a");
+    link.href = glue.dataset.keysPage;
+    link.textContent = glue.dataset.msgOpenKeys;
+    notice.append(link);
+  }
+}
+
+async function openSealed(crypto) {
+  const data = document.getElementById("sealed-keys");
+  if (!data) return;
+  const spans = document.querySelectorAll("[data-sealed]:not([data-opened])");
+  if (spans.length === 0) return;
+  const keys = JSON.parse(data.textContent);
+  const reader = await unlocked.get();
+  if (!reader) {
+    sealedNotice(glue.dataset.msgLocked, true);
+    return;
+  }
+  if (!keys.case_key) {
+    sealedNotice(glue.dataset.msgNoGrant, false);
+    return;
+  }
+  let caseKey;
+  try {
+    caseKey = await caseKeyFor(crypto, reader, keys);
+  } catch (_error) {
+    sealedNotice(glue.dataset.msgFailed, true);
+    return;
+  }
+  for (const span of spans) {
+    try {
+      span.textContent = await crypto.open(
+        span.dataset.sealed,
+        caseKey,
+        info.content(keys.case, span.dataset.field),
+      );
+      span.dataset.opened = "1";
+      span.classList.add("opened");
+    } catch (_error) {
+      span.textContent = glue.dataset.msgFailed;
+      span.classList.add("error");
+    }
+  }
+}
+
+// --- a coordinator's browser shares keys with those who wait --------------------------------
+
+let sharing = false;
+
+async function shareOnce(crypto) {
+  if (sharing || document.hidden) return;
+  sharing = true;
+  let teamRaw = null;
+  try {
+    const reader = await unlocked.get();
+    if (!reader) return;
+    const mine = await getJson(glue.dataset.mine);
+    if (mine.public_key !== reader.publicB64) return;
+    teamRaw = await teamKeyRaw(crypto, reader, mine);
+    if (!teamRaw) return;
+    const waiting = (await getJson(glue.dataset.teamGrants)).waiting;
+    for (const other of waiting) {
+      const wrapped = await crypto.sealBytes(teamRaw, other.public_key, info.teamKey(mine.team_public));
+      await postJson(glue.dataset.teamGrants, { reader_key: other.reader_key, wrapped });
+    }
+    const pending = (await getJson(glue.dataset.caseGrants)).pending;
+    if (pending.length === 0) return;
+    const team = await crypto.importReaderKey(teamRaw.slice());
+    for (const grant of pending) {
+      const caseRaw = await crypto.openBytes(grant.case_key, team, info.caseKey(grant.case));
+      try {
+        const wrapped = await crypto.sealBytes(caseRaw, grant.reader_public, info.caseKey(grant.case));
+        await postJson(glue.dataset.caseGrants, {
+          case: grant.case,
+          reader_key: grant.reader_key,
+          wrapped,
+        });
+      } finally {
+        crypto.zero(caseRaw);
+      }
+    }
+  } catch (_error) {
+    // Nothing to show: the next round tries again.
+  } finally {
+    if (teamRaw) crypto.zero(teamRaw);
+    sharing = false;
+  }
+}
+
+// --- the "My key" page ----------------------------------------------------------------------
+
+function downloadRecovery(locked) {
+  const blob = new Blob([JSON.stringify(locked, null, 1)], { type: "application/json" });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = "krov-key-" + locked.public.slice(0, 8) + ".json";
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+async function keysPage(crypto, page) {
+  const status = document.getElementById("keys-status");
+  const say = (text, isError) => {
+    status.textContent = text;
+    status.className = isError ? "error" : "muted";
+  };
+  const show = (...names) => {
+    for (const section of page.querySelectorAll("[data-when]")) {
+      section.hidden = !names.includes(section.dataset.when);
+    }
+  };
+
+  async function refresh() {
+    const serverPublic = page.dataset.readerPublic;
+    const reader = await unlocked.get();
+    const locked = await crypto.loadLockedKey();
+    const sections = [];
+    if (reader && serverPublic && reader.publicB64 === serverPublic) {
+      sections.push("ready");
+      if (page.dataset.teamUrl && !page.dataset.teamPublic) sections.push("team-create");
+      else if (page.dataset.teamUrl && !page.dataset.hasTeamGrant) sections.push("team-wait");
+    } else if (locked && serverPublic && locked.public === serverPublic) {
+      sections.push("unlock");
+    } else if (serverPublic) {
+      sections.push("import");
+    } else {
+      sections.push("create");
+    }
+    show(...sections);
+    page.dataset.state = sections[0];
+  }
+
+  async function act(work) {
+    say(page.dataset.msgWorking, false);
+    try {
+      const text = await work();
+      say(text || "", false);
+    } catch (error) {
+      say(error.message, true);
+    }
+    await refresh();
+  }
+
+  async function makeKey(passphrase) {
+    const made = await crypto.generateReaderKey();
+    const locked = await crypto.lockKey(made.privateKey, made.publicKey, passphrase, "Krov");
+    await postJson(page.dataset.readerUrl, { public_key: made.publicKey });
+    await crypto.saveLockedKey(locked);
+    await unlocked.put(await crypto.importReaderKey(made.privateKey));
+    page.dataset.readerPublic = made.publicKey;
+    downloadRecovery(locked);
+    return page.dataset.msgMade;
+  }
+
+  page.addEventListener("submit", (event) => {
+    const form = event.target;
+    event.preventDefault();
+    const action = form.dataset.action;
+    if (action === "create") {
+      const pass = form.querySelector("#create-pass").value;
+      const again = form.querySelector("#create-pass2").value;
+      if (pass !== again) return say(page.dataset.msgMismatch, true);
+      if (pass.length < 12) return say(page.dataset.msgShort, true);
+      act(() => makeKey(pass)).then(() => form.reset());
+    } else if (action === "import") {
+      const file = form.querySelector("#import-file").files[0];
+      const pass = form.querySelector("#import-pass").value;
+      act(async () => {
+        const text = await file.text();
+        const raw = await crypto.unlockKey(text, pass);
+        if ((await crypto.publicKeyOf(raw)) !== page.dataset.readerPublic) {
+          crypto.zero(raw);
+          throw new Error(page.dataset.msgWrongFile);
+        }
+        await crypto.saveLockedKey(JSON.parse(text));
+        await unlocked.put(await crypto.importReaderKey(raw));
+        return page.dataset.msgUnlocked;
+      }).then(() => form.reset());
+    } else if (action === "unlock") {
+      const pass = form.querySelector("#unlock-pass").value;
+      act(async () => {
+        const raw = await crypto.unlockKey(await crypto.loadLockedKey(), pass);
+        await unlocked.put(await crypto.importReaderKey(raw));
+        return page.dataset.msgUnlocked;
+      }).then(() => form.reset());
+    }
+  });
+
+  page.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (!button) return;
+    const action = button.dataset.action;
+    if (action === "lock") {
+      act(async () => {
+        await unlocked.clear();
+        return "";
+      });
+    } else if (action === "replace") {
+      show("create");
+    } else if (action === "team-create") {
+      act(async () => {
+        const reader = await unlocked.get();
+        const team = await crypto.generateReaderKey();
+        try {
+          const wrapped = await crypto.sealBytes(
+            team.privateKey,
+            reader.publicB64,
+            info.teamKey(team.publicKey),
+          );
+          await postJson(page.dataset.teamUrl, { public_key: team.publicKey, wrapped });
+        } finally {
+          crypto.zero(team.privateKey);
+        }
+        page.dataset.teamPublic = team.publicKey;
+        page.dataset.hasTeamGrant = "1";
+        return page.dataset.msgTeamMade;
+      });
+    }
+  });
+
+  await refresh();
+  page.dataset.ready = "1";
+}
+
+// --- sign-out and panic forget the unlocked key ----------------------------------------------
+
+document.addEventListener("submit", (event) => {
+  const action = event.target.getAttribute("action") || "";
+  if (/logout|panic/.test(action)) {
+    unlocked.clear().catch(() => {});
+  }
+});
+
+async function main() {
+  const crypto = await import(glue.dataset.crypto);
+  const page = document.getElementById("keys-page");
+  if (page) await keysPage(crypto, page);
+  await openSealed(crypto);
+  document.body.addEventListener("htmx:afterSwap", () => openSealed(crypto));
+  if (glue.dataset.teamGrants) {
+    shareOnce(crypto);
+    setInterval(() => shareOnce(crypto), SHARE_EVERY_MS);
+  }
+  glue.dataset.ready = "1";
+}
+
+if (glue) main();

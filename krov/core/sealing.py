@@ -1,0 +1,172 @@
+"""Sealing: content encrypted to public keys whose private halves never reach the server.
+
+The construction is HPKE (RFC 9180) in base mode, single shot: DHKEM(X25519, HKDF-SHA256),
+HKDF-SHA256, AES-256-GCM, from `cryptography` here and from the vendored @hpke/core in the
+readers' browsers (krov/core/static/krov/js/sealed.js). Nothing is composed here: this
+module only names the suite, fixes the text encoding and the context strings (HPKE's
+`info`, which binds a ciphertext to the case and the field it was sealed for).
+
+Wire format, shared with sealed.js:
+- a sealed value is ``"k1." + base64url(enc || ciphertext)`` (no padding);
+- a public key is the raw 32-byte X25519 key, base64url;
+- the requester's link key wraps with AES-256-GCM under HKDF-SHA256(link token) as
+  ``"s1." + base64url(nonce || ciphertext)``, the case's id as associated data.
+
+The server seals (at intake, when a message passes through) and never opens: `open_sealed`
+exists for the tests, the migration command and a custodian that holds a key elsewhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, hpke
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+
+SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+SEALED_PREFIX = "k1."
+WRAPPED_PREFIX = "s1."
+KEY_LENGTH = 32
+ENC_LENGTH = 32
+TAG_LENGTH = 16
+
+
+class SealingError(ValueError):
+    """A key or a sealed value that is not what it claims to be."""
+
+
+def b64encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def b64decode(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise SealingError("not base64url") from None
+
+
+def public_key(text: str) -> X25519PublicKey:
+    """A public key from its base64url form; SealingError for anything else."""
+    raw = b64decode(text or "")
+    if len(raw) != KEY_LENGTH:
+        raise SealingError("an X25519 public key has 32 bytes")
+    return X25519PublicKey.from_public_bytes(raw)
+
+
+def is_public_key(text: str) -> bool:
+    try:
+        public_key(text)
+    except SealingError:
+        return False
+    return True
+
+
+def is_sealed(value: str) -> bool:
+    """Whether `value` looks like a sealed value (shape only; nothing here can open it)."""
+    if not isinstance(value, str) or not value.startswith(SEALED_PREFIX):
+        return False
+    try:
+        raw = b64decode(value[len(SEALED_PREFIX) :])
+    except SealingError:
+        return False
+    return len(raw) >= ENC_LENGTH + TAG_LENGTH
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private: bytes  # raw 32 bytes; keep only in memory and drop as soon as it is wrapped
+    public: str  # base64url
+
+    @classmethod
+    def generate(cls) -> KeyPair:
+        key = X25519PrivateKey.generate()
+        return cls(
+            private=key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
+            public=b64encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)),
+        )
+
+
+def seal_bytes(plaintext: bytes, public: str, info: str) -> str:
+    return SEALED_PREFIX + b64encode(SUITE.encrypt(plaintext, public_key(public), info.encode()))
+
+
+def seal(plaintext: str, public: str, info: str) -> str:
+    """`plaintext` sealed to `public` for the context `info`: only the private half opens it."""
+    return seal_bytes(plaintext.encode("utf-8"), public, info)
+
+
+def open_bytes(sealed: str, private: bytes, info: str) -> bytes:
+    if not is_sealed(sealed):
+        raise SealingError("not a sealed value")
+    key = X25519PrivateKey.from_private_bytes(private)
+    try:
+        return SUITE.decrypt(b64decode(sealed[len(SEALED_PREFIX) :]), key, info.encode())
+    except (InvalidTag, ValueError) as error:
+        raise SealingError("this key or context does not open the value") from error
+
+
+def open_sealed(sealed: str, private: bytes, info: str) -> str:
+    return open_bytes(sealed, private, info).decode("utf-8")
+
+
+# --- the requester's link key ---------------------------------------------------------------
+
+
+def requester_key(token: str, case_id: str) -> bytes:
+    """The key a requester's secret link opens: derived from the link, never stored."""
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=KEY_LENGTH,
+        salt=None,
+        info=f"krov/v1/requester/{case_id}".encode(),
+    ).derive(token.encode("utf-8"))
+
+
+def wrap(plaintext: bytes, key: bytes, case_id: str) -> str:
+    nonce = os.urandom(12)
+    return WRAPPED_PREFIX + b64encode(
+        nonce + AESGCM(key).encrypt(nonce, plaintext, case_id.encode())
+    )
+
+
+def unwrap(wrapped: str, key: bytes, case_id: str) -> bytes:
+    if not (isinstance(wrapped, str) and wrapped.startswith(WRAPPED_PREFIX)):
+        raise SealingError("not a wrapped value")
+    raw = b64decode(wrapped[len(WRAPPED_PREFIX) :])
+    try:
+        return AESGCM(key).decrypt(raw[:12], raw[12:], case_id.encode())
+    except (InvalidTag, ValueError) as error:
+        raise SealingError("this link does not open the value") from error
+
+
+# --- context strings (HPKE info): one per kind of thing sealed --------------------------------
+
+
+def content_info(case_id: str, field: str) -> str:
+    """For case content: `field` is request.description, request.region,
+    request.contact, message, message.attachment or note."""
+    return f"krov/v1/content/{case_id}/{field}"
+
+
+def case_key_info(case_id: str) -> str:
+    """For a case's private key wrapped to a reader (the team key or a volunteer)."""
+    return f"krov/v1/case-key/{case_id}"
+
+
+def team_key_info(team_public: str) -> str:
+    """For the team's private key wrapped to one coordinator's reader key; the team key is
+    named by its public half, which its maker knows before the server stores it."""
+    return f"krov/v1/team-key/{team_public}"

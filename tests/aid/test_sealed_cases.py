@@ -1,0 +1,347 @@
+"""Sealed cases: once the coordinators have a team key, a web request, its messages and its
+notes are stored so that no key on the server opens them.
+
+The browsers are played here by key pairs made with the same library the server uses
+(krov.core.sealing); tests/core/test_sealed_js.py proves the browser module speaks the same
+format, and tests/browser/test_sealed_flow.py runs the pages in Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.db import connection
+
+from krov.accounts import roles
+from krov.accounts import services as account_services
+from krov.aid import services
+from krov.aid.models import CaseKeyGrant, HelpRequest, Message, Note, ReaderKey, TeamKeyGrant
+from krov.core import crypto, sealing
+from krov.core.fields import encrypted_fields
+from tests.helpers import signed_in, soup
+
+pytestmark = pytest.mark.django_db
+
+MARKER = "Marker-7f3c: my brother is in Berdiansk, the checkpoint at Vasylivka"
+
+
+class Browser:
+    """What a reader's browser holds: the private half of their reader key."""
+
+    def __init__(self, user):
+        self.user = user
+        self.pair = sealing.KeyPair.generate()
+        services.register_reader_key(user, public_key=self.pair.public)
+
+    def team_private(self) -> bytes:
+        grant = services.team_key_grant_for(self.user)
+        assert grant is not None
+        return sealing.open_bytes(
+            grant.wrapped, self.pair.private, sealing.team_key_info(grant.team_key.public_key)
+        )
+
+    def case_private(self, case: HelpRequest) -> bytes:
+        keys = services.wrapped_case_key_for(self.user, case)
+        assert keys is not None, "this reader holds no key for the case"
+        holder = self.pair.private
+        if keys["team_key"]:
+            holder = sealing.open_bytes(
+                keys["team_key"], holder, sealing.team_key_info(keys["team_public"])
+            )
+        return sealing.open_bytes(
+            keys["case_key"], holder, sealing.case_key_info(str(case.public_id))
+        )
+
+    def read(self, case: HelpRequest, field: str, value: str) -> str:
+        return sealing.open_sealed(
+            value, self.case_private(case), sealing.content_info(str(case.public_id), field)
+        )
+
+    def share_pending_case_keys(self) -> int:
+        """What a coordinator's open Krov does in the background (aid/keys.js)."""
+        team = self.team_private()
+        shared = 0
+        for pending in services.pending_case_grants(self.user):
+            info = sealing.case_key_info(pending["case"])
+            case_private = sealing.open_bytes(pending["case_key"], team, info)
+            services.grant_case_key(
+                HelpRequest.objects.get(public_id=pending["case"]),
+                actor=self.user,
+                reader_key=ReaderKey.objects.get(public_id=pending["reader_key"]),
+                wrapped=sealing.seal_bytes(case_private, pending["reader_public"], info),
+            )
+            shared += 1
+        return shared
+
+
+@pytest.fixture
+def coordinator_browser(coordinator):
+    if not account_services.has_mfa(coordinator):
+        TOTP.activate(coordinator, generate_totp_secret())
+    browser = Browser(coordinator)
+    team = sealing.KeyPair.generate()
+    services.create_team_key(
+        actor=coordinator,
+        public_key=team.public,
+        wrapped_for_self=sealing.seal_bytes(
+            team.private, browser.pair.public, sealing.team_key_info(team.public)
+        ),
+    )
+    return browser
+
+
+@pytest.fixture
+def sealed_case(coordinator_browser, submit, make_volunteer, coordinator):
+    """A sealed web case taken by volunteer Veter, whose browser has a key."""
+    volunteer = make_volunteer("Veter")
+    volunteer_browser = Browser(volunteer.user)
+    case, token = submit(MARKER)
+    services.triage(case, actor=coordinator)
+    offer = services.offer(case, actor=coordinator, volunteer=volunteer)
+    assert offer is not None
+    case = services.accept_offer(offer, actor=volunteer.user)
+    return case, token, volunteer, volunteer_browser
+
+
+def field_key_plaintexts() -> list[str]:
+    """Every encrypted column of every row, opened with the server's field keys: what a
+    seized server (keys included) reads."""
+    found = []
+    with connection.cursor() as cursor:
+        for model, field in encrypted_fields():
+            cursor.execute(f"SELECT {field.column} FROM {model._meta.db_table}")  # noqa: S608
+            for (value,) in cursor.fetchall():
+                if value:
+                    found.append(crypto.decrypt(value))
+    return found
+
+
+def test_without_a_team_key_requests_are_taken_in_under_the_field_keys_as_before(submit):
+    case, _token = submit(MARKER)
+    assert not case.is_sealed
+    assert HelpRequest.objects.get(pk=case.pk).description == MARKER
+
+
+def test_a_web_request_is_sealed_before_it_is_written(coordinator_browser, submit):
+    case, _token = submit(MARKER)
+    stored = HelpRequest.objects.get(pk=case.pk)
+    assert stored.is_sealed
+    assert sealing.is_sealed(stored.description)
+    assert MARKER not in json.dumps(field_key_plaintexts())
+    assert coordinator_browser.read(stored, "request.description", stored.description) == MARKER
+
+
+def test_no_key_on_the_server_opens_the_request(coordinator_browser, submit, settings):
+    case, _token = submit(MARKER)
+    stored = HelpRequest.objects.get(pk=case.pk).description
+    info = sealing.content_info(str(case.public_id), "request.description")
+    server_secrets = [settings.SECRET_KEY.encode(), *(k.encode() for k in settings.KROV_FIELD_KEYS)]
+    for secret in server_secrets:
+        candidate = (secret * 32)[:32]
+        with pytest.raises(sealing.SealingError):
+            sealing.open_sealed(stored, candidate, info)
+    # Every wrapped key the database holds is ciphertext too: none is a bare private key.
+    for grant in CaseKeyGrant.objects.all():
+        assert sealing.is_sealed(grant.wrapped)
+    for grant in TeamKeyGrant.objects.all():
+        assert sealing.is_sealed(grant.wrapped)
+
+
+def test_a_sealed_value_does_not_open_in_another_case_or_field(coordinator_browser, submit):
+    first, _t = submit(MARKER)
+    second, _t2 = submit("another request entirely")
+    first = HelpRequest.objects.get(pk=first.pk)
+    with pytest.raises(sealing.SealingError):
+        coordinator_browser.read(first, "note", first.description)
+    second = HelpRequest.objects.get(pk=second.pk)
+    with pytest.raises(sealing.SealingError):
+        # The first case's text moved into the second case does not open there.
+        coordinator_browser.read(second, "request.description", first.description)
+
+
+def test_replies_notes_and_notices_are_sealed_and_the_relay_still_has_the_text(sealed_case):
+    case, _token, volunteer, _browser = sealed_case
+    reply = services.post_reply(case, actor=volunteer.user, body="Answer " + MARKER)
+    assert reply.plaintext == "Answer " + MARKER
+    services.add_note(case, actor=volunteer.user, body="Note " + MARKER)
+    services.close_case(case, actor=volunteer.user, outcome=HelpRequest.Outcome.HELPED)
+    for message in Message.objects.filter(request=case):
+        assert sealing.is_sealed(message.body)
+    for note in Note.objects.filter(request=case):
+        assert sealing.is_sealed(note.body)
+    assert MARKER not in json.dumps(field_key_plaintexts())
+
+
+def test_the_requester_link_opens_the_conversation_for_one_request(sealed_case, client):
+    case, token, volunteer, _browser = sealed_case
+    services.post_reply(case, actor=volunteer.user, body="We can help: " + MARKER)
+    page = soup(client.get(f"/uk/help/c/{token}/"))
+    assert MARKER in page.select_one("#conversation").get_text()
+    # Another link opens nothing: the wrap is bound to the link.
+    with pytest.raises(sealing.SealingError):
+        services.requester_conversation(case, token + "x")
+
+
+def test_a_volunteer_opens_the_case_only_after_a_coordinator_shares_its_key(
+    sealed_case, coordinator_browser
+):
+    case, _token, volunteer, volunteer_browser = sealed_case
+    assert services.wrapped_case_key_for(volunteer.user, case) is None
+    assert coordinator_browser.share_pending_case_keys() == 1
+    assert coordinator_browser.share_pending_case_keys() == 0
+    stored = HelpRequest.objects.get(pk=case.pk)
+    assert volunteer_browser.read(stored, "request.description", stored.description) == MARKER
+
+
+def test_a_volunteer_loses_the_case_key_when_the_case_leaves_them(sealed_case, coordinator_browser):
+    case, _token, volunteer, _browser = sealed_case
+    coordinator_browser.share_pending_case_keys()
+    services.hand_over(case, actor=volunteer.user, reason="I cannot drive this week")
+    assert services.wrapped_case_key_for(volunteer.user, case) is None
+    assert not CaseKeyGrant.objects.filter(request=case, reader_key__isnull=False).exists()
+
+
+def test_a_case_key_is_shared_only_with_the_volunteer_who_holds_the_case(
+    sealed_case, coordinator_browser, make_volunteer
+):
+    case, _token, _volunteer, _browser = sealed_case
+    stranger = Browser(make_volunteer("Stranger").user)
+    team = coordinator_browser.team_private()
+    info = sealing.case_key_info(str(case.public_id))
+    keys = services.wrapped_case_key_for(coordinator_browser.user, case)
+    case_private = sealing.open_bytes(keys["case_key"], team, info)
+    with pytest.raises(services.AidError):
+        services.grant_case_key(
+            case,
+            actor=coordinator_browser.user,
+            reader_key=services.reader_key_of(stranger.user),
+            wrapped=sealing.seal_bytes(case_private, stranger.pair.public, info),
+        )
+
+
+def test_only_a_coordinator_holding_the_team_key_shares_keys(sealed_case, make_volunteer):
+    case, _token, volunteer, volunteer_browser = sealed_case
+    with pytest.raises(services.AidError):
+        services.grant_case_key(
+            case,
+            actor=volunteer.user,
+            reader_key=services.reader_key_of(volunteer.user),
+            wrapped=sealing.seal_bytes(b"x" * 32, volunteer_browser.pair.public, "x"),
+        )
+    assert services.pending_case_grants(volunteer.user) == []
+
+
+def test_the_team_key_is_made_once_and_shared_coordinator_to_coordinator(
+    coordinator_browser, make_volunteer
+):
+    second = account_services.create_account(
+        email="second@example.org", pseudonym="Second", password="x" * 16, roles=[roles.MEMBER]
+    )
+    account_services.set_roles(second, [roles.COORDINATOR], actor=None)
+    TOTP.activate(second, generate_totp_secret())
+    second_browser = Browser(second)
+    other_team = sealing.KeyPair.generate()
+    with pytest.raises(services.AidError):
+        services.create_team_key(
+            actor=second,
+            public_key=other_team.public,
+            wrapped_for_self=sealing.seal_bytes(b"k" * 32, second_browser.pair.public, "x"),
+        )
+    waiting = services.coordinators_waiting_for_team_key()
+    assert [key.user for key in waiting] == [second]
+    team = coordinator_browser.team_private()
+    team_public = services.current_team_key().public_key
+    services.grant_team_key(
+        actor=coordinator_browser.user,
+        reader_key=waiting[0],
+        wrapped=sealing.seal_bytes(
+            team, second_browser.pair.public, sealing.team_key_info(team_public)
+        ),
+    )
+    assert second_browser.team_private() == team
+    assert services.coordinators_waiting_for_team_key() == []
+
+
+def test_a_volunteer_cannot_make_the_team_key(db, make_volunteer):
+    volunteer = make_volunteer("Lone")
+    browser = Browser(volunteer.user)
+    team = sealing.KeyPair.generate()
+    with pytest.raises(services.AidError):
+        services.create_team_key(
+            actor=volunteer.user,
+            public_key=team.public,
+            wrapped_for_self=sealing.seal_bytes(team.private, browser.pair.public, "x"),
+        )
+
+
+def test_reader_keys_need_a_second_factor_and_a_desk_role(personas):
+    member = personas[roles.MEMBER].user
+    with pytest.raises(services.AidError):
+        services.register_reader_key(member, public_key=sealing.KeyPair.generate().public)
+
+
+def test_purge_destroys_every_wrapped_case_key(sealed_case, coordinator_browser, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    case, token, volunteer, _browser = sealed_case
+    coordinator_browser.share_pending_case_keys()
+    services.close_case(case, actor=volunteer.user, outcome=HelpRequest.Outcome.HELPED)
+    services.purge(now=timezone.now() + timedelta(days=settings.KROV_RETENTION_DAYS + 8))
+    assert not CaseKeyGrant.objects.filter(request_id=case.pk).exists()
+    assert HelpRequest.objects.get(pk=case.pk).requester_wrap == ""
+
+
+def test_panic_revokes_the_reader_key_and_every_copy_made_for_it(sealed_case, coordinator_browser):
+    case, _token, volunteer, _browser = sealed_case
+    coordinator_browser.share_pending_case_keys()
+    account_services.panic(volunteer.user, via="web")
+    assert services.reader_key_of(volunteer.user) is None
+    assert not CaseKeyGrant.objects.filter(reader_key__user=volunteer.user).exists()
+    account_services.panic(coordinator_browser.user, via="web")
+    assert not TeamKeyGrant.objects.exists()
+
+
+def test_the_case_page_carries_ciphertext_and_the_wrapped_keys_only(
+    sealed_case, coordinator_browser
+):
+    case, _token, volunteer, _browser = sealed_case
+    services.post_reply(case, actor=volunteer.user, body="Reply " + MARKER)
+    services.add_note(case, actor=volunteer.user, body="Note " + MARKER)
+    response = signed_in(coordinator_browser.user).get(f"/en/aid/cases/{case.public_id}/")
+    assert response.status_code == 200
+    assert "Marker-7f3c" not in response.content.decode()
+    page = soup(response)
+    fields = {span["data-field"] for span in page.select("[data-sealed]")}
+    assert fields == {"message", "note", "request.description"}
+    keys = json.loads(page.select_one("#sealed-keys").string)
+    assert keys["case"] == str(case.public_id)
+    assert sealing.is_sealed(keys["case_key"]) and sealing.is_sealed(keys["team_key"])
+    script = page.select_one("script[type=module][src*='aid/keys']")
+    assert script is not None
+
+
+def test_key_endpoints_answer_bad_input_with_a_message(sealed_case, coordinator_browser):
+    client = signed_in(coordinator_browser.user)
+    for url, data in [
+        ("/en/aid/keys/reader/", {"public_key": "not a key"}),
+        ("/en/aid/keys/reader/", {}),
+        ("/en/aid/keys/team/grants/", {"reader_key": "nope", "wrapped": "k1.x"}),
+        ("/en/aid/keys/cases/grants/", {"case": "", "reader_key": "", "wrapped": ""}),
+        ("/en/aid/keys/team/", {"public_key": sealing.KeyPair.generate().public}),
+    ]:
+        response = client.post(url, data)
+        assert 400 <= response.status_code < 500, (url, response.status_code)
+        assert response.json()["error"]
+
+
+def test_pending_grants_list_what_the_browser_needs(sealed_case, coordinator_browser):
+    case, _token, volunteer, volunteer_browser = sealed_case
+    response = signed_in(coordinator_browser.user).get("/en/aid/keys/cases/grants/")
+    (pending,) = response.json()["pending"]
+    assert pending["case"] == str(case.public_id)
+    assert pending["reader_public"] == volunteer_browser.pair.public
+    assert re.fullmatch(r"k1\.[A-Za-z0-9_-]+", pending["case_key"])

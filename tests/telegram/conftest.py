@@ -1,60 +1,218 @@
-"""Telegram tests talk HTTP: the live server's webhook in, the fake Bot API out."""
+"""Telegram tests post Telegram's updates to the webhook in process, through Django's test
+client (as Zulip's WebhookTestCase posts its fixtures), inside a transaction that is rolled
+back after each test; the bot's answers go out over HTTP to a fake Bot API, one server for
+all of them. A test marked `END_TO_END` posts over real HTTP to the live server instead
+(`live_telegram_user`, `live_webhook`) and commits for real."""
 
 from __future__ import annotations
 
 import copy
 import itertools
 import json
+import logging
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.test import Client
 
 from krov.telegram.fake import FakeBotAPI
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "webhook-secret-for-tests"  # noqa: S105 - test value
+WEBHOOK_PATH = "/telegram/webhook"
+# Real HTTP in, real commits: for the one or two paths that need the whole wire.
+END_TO_END = pytest.mark.django_db(transaction=True)
 _ids = itertools.count(910000000)
+log = logging.getLogger(__name__)
+
+# Posts one webhook body, as Telegram does; answers (HTTP status, JSON body).
+Webhook = Callable[..., tuple[int, dict]]
 
 
 def fixture(name: str) -> dict:
     return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
-@pytest.fixture
-def fake_api(settings):
+# --- after commit, as in production --------------------------------------------------------
+
+
+def _run_hook(func: Callable[[], object], robust: bool) -> None:
+    """Run one on_commit callback as Django's run_and_clear_commit_hooks does."""
+    if not robust:
+        func()
+        return
+    try:
+        func()
+    except Exception:
+        log.exception("on_commit callback %s failed", getattr(func, "__qualname__", func))
+
+
+@pytest.fixture(autouse=True)
+def on_commit_as_in_production(db):
+    """Run `transaction.on_commit` callbacks when production would, although the test runs
+    inside a transaction that is rolled back afterwards (pytest-django's `db`).
+
+    Production runs in autocommit: a callback registered outside any `atomic()` block runs
+    at once, one registered inside runs when the outermost block commits, and one inside a
+    block that rolls back never runs. Here the test's own transaction (Django's TestCase
+    atomics, `_from_testcase`) is made invisible to that rule: callbacks registered outside
+    the code's own blocks run at once, and those of the code's outermost block run when it
+    exits cleanly, like `captureOnCommitCallbacks(execute=True)` run right at that commit.
+    Callbacks queued by callbacks follow the same rule, so the webhook's nudge processes the
+    update, and the answer it queues is sent, before the test client gets its 200.
+
+    A per-call `captureOnCommitCallbacks` would not do: services called by the persona and
+    aid fixtures queue work on commit too (notifications, offers to the next volunteer), and
+    a callback silently dropped would let a test that asserts "nothing arrives" pass
+    without proving it. So every callback runs, and a test that leaves one unrun fails.
+
+    Inert in END_TO_END tests: they commit for real."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if not connection.in_atomic_block:  # a transactional test: nothing to emulate
+        yield
+        return
+
+    def only_the_tests_blocks() -> bool:
+        return all(block._from_testcase for block in connection.atomic_blocks)
+
+    register = connection.on_commit
+
+    def on_commit(func, robust=False):
+        if only_the_tests_blocks():
+            _run_hook(func, robust)  # autocommit in production: runs now
+        else:
+            register(func, robust)
+
+    exit_block = transaction.Atomic.__exit__
+
+    def exit_and_run_hooks(block, exc_type, exc_value, traceback):
+        suppressed = exit_block(block, exc_type, exc_value, traceback)
+        committed = exc_type is None and not connection.needs_rollback
+        if (
+            transaction.get_connection(block.using) is connection
+            and not block._from_testcase
+            and only_the_tests_blocks()
+            and committed
+        ):
+            # The code's outermost block committed: what is left was queued inside it
+            # (callbacks of blocks rolled back inside it were dropped by Django already).
+            hooks, connection.run_on_commit = connection.run_on_commit, []
+            for _savepoints, func, robust in hooks:
+                _run_hook(func, robust)
+        return suppressed
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(connection, "on_commit", on_commit)
+        patch.setattr(transaction.Atomic, "__exit__", exit_and_run_hooks)
+        yield
+    unrun = [func for _savepoints, func, _robust in connection.run_on_commit]
+    assert not unrun, f"on_commit callbacks were never run: {unrun}"
+
+
+# --- the Bot API: a fake one over HTTP ---------------------------------------------------
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _one_tls_context():
+    """httpx loads certifi's CA bundle for every client it builds (some 20 ms; krov's
+    Client builds two for each batch it sends), though the fake Bot API speaks plain HTTP on
+    127.0.0.1. These tests load that default context once and share it; any other
+    verification setting still gets its own."""
+    from httpx._transports import default as transports
+
+    create = transports.create_ssl_context
+    shared = create()
+
+    def create_once(verify=True, cert=None, trust_env=True):
+        if verify is True and cert is None and trust_env:
+            return shared
+        return create(verify=verify, cert=cert, trust_env=trust_env)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(transports, "create_ssl_context", create_once)
+        yield
+
+
+@pytest.fixture(scope="package")
+def _fake_bot_api():
+    """One server for these tests, reset for each: stopping one waits out its half-second
+    poll, which was most of what every test cost."""
     api = FakeBotAPI().start()
-    settings.TELEGRAM_BOT_TOKEN = api.token
-    settings.TELEGRAM_API_BASE_URL = api.base_url
-    settings.TELEGRAM_WEBHOOK_SECRET = SECRET
-    settings.KROV_TELEGRAM_CHAT_SPACING_MS = 0
     yield api
     api.stop()
 
 
-def post(url: str, body: bytes | dict, *, secret: str | None = SECRET) -> tuple[int, dict]:
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
-            return answer.status, json.loads(answer.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, json.loads(error.read() or b"{}")
+@pytest.fixture
+def fake_api(_fake_bot_api, settings):
+    api = _fake_bot_api
+    with api.state.lock:  # forget the previous test's calls, chats and planned failures
+        api.state.calls.clear()
+        api.state.chats.clear()
+        api.state.failures.clear()
+        api.state.webhook = {}
+    settings.TELEGRAM_BOT_TOKEN = api.token
+    settings.TELEGRAM_API_BASE_URL = api.base_url
+    settings.TELEGRAM_WEBHOOK_SECRET = SECRET
+    settings.KROV_TELEGRAM_CHAT_SPACING_MS = 0
+    return api
+
+
+# --- the webhook: in process, or over HTTP -------------------------------------------------
+
+
+def _as_bytes(body: bytes | dict) -> bytes:
+    return body if isinstance(body, bytes) else json.dumps(body).encode()
+
+
+@pytest.fixture
+def webhook(fake_api) -> Webhook:
+    """POST a body to the webhook through Django's test client, as Telegram would."""
+    client = Client()
+
+    def _post(body: bytes | dict, *, secret: str | None = SECRET) -> tuple[int, dict]:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        answer = client.post(
+            WEBHOOK_PATH, _as_bytes(body), content_type="application/json", headers=headers
+        )
+        return answer.status_code, json.loads(answer.content or b"{}")
+
+    return _post
+
+
+@pytest.fixture
+def live_webhook(live_server, fake_api) -> Webhook:
+    """POST a body to the live server's webhook over real HTTP (END_TO_END tests)."""
+    url = f"{live_server.url}{WEBHOOK_PATH}"
+
+    def _post(body: bytes | dict, *, secret: str | None = SECRET) -> tuple[int, dict]:
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        request = urllib.request.Request(  # noqa: S310 - the live server on 127.0.0.1
+            url, data=_as_bytes(body), headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+                return answer.status, json.loads(answer.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, json.loads(error.read() or b"{}")
+
+    return _post
 
 
 class TelegramUser:
     """A person in a private chat with the bot, speaking the real Update format."""
 
-    def __init__(self, webhook_url: str, fake: FakeBotAPI, chat_id: int):
-        self.url, self.fake, self.chat_id = webhook_url, fake, chat_id
+    def __init__(self, post: Webhook, fake: FakeBotAPI, chat_id: int):
+        self.post, self.fake, self.chat_id = post, fake, chat_id
 
     def _send(self, update: dict) -> tuple[int, dict]:
-        return post(self.url, update)
+        return self.post(update)
 
     def say(self, text: str, *, reply_to: int | None = None, update_id: int | None = None):
         update = copy.deepcopy(fixture("message_start"))
@@ -99,13 +257,16 @@ class TelegramUser:
 
 
 @pytest.fixture
-def webhook_url(live_server) -> str:
-    return f"{live_server.url}/telegram/webhook"
+def telegram_user(webhook, fake_api):
+    def _user(chat_id: int = 555000111) -> TelegramUser:
+        return TelegramUser(webhook, fake_api, chat_id)
+
+    return _user
 
 
 @pytest.fixture
-def telegram_user(webhook_url, fake_api):
+def live_telegram_user(live_webhook, fake_api):
     def _user(chat_id: int = 555000111) -> TelegramUser:
-        return TelegramUser(webhook_url, fake_api, chat_id)
+        return TelegramUser(live_webhook, fake_api, chat_id)
 
     return _user

@@ -1,5 +1,5 @@
-"""The requester's dialogue and the volunteer's Telegram, end to end over real HTTP:
-updates into the live server's webhook, the bot's answers out to the fake Bot API."""
+"""The requester's dialogue and the volunteer's Telegram: updates into the webhook in
+process, the bot's answers out to the fake Bot API; the dialogue once over real HTTP."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from krov.aid import services as aid
 from krov.aid.models import HelpRequest, Message, Skill
 from krov.telegram import services
 from krov.telegram.models import Chat, Update
+from tests.telegram.conftest import END_TO_END, fixture
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def run_dialogue(user, text="Моя мама не може вести авто. Навчіть мене водити."):
@@ -23,8 +24,7 @@ def run_dialogue(user, text="Моя мама не може вести авто. 
     return HelpRequest.objects.get(channel="telegram")
 
 
-def test_start_to_case_in_ukrainian(telegram_user):
-    user = telegram_user()
+def check_start_to_case_in_ukrainian(user) -> None:
     case = run_dialogue(user)
     assert case.language == "uk" and case.skill.slug == "driving"
     assert case.description.startswith("Моя мама")
@@ -34,6 +34,17 @@ def test_start_to_case_in_ukrainian(telegram_user):
     chat = Chat.objects.get()
     assert chat.chat_id == str(user.chat_id) and chat.key != str(user.chat_id)
     assert case.contact_handle == str(user.chat_id)
+
+
+def test_start_to_case_in_ukrainian(telegram_user):
+    check_start_to_case_in_ukrainian(telegram_user())
+
+
+@END_TO_END
+def test_start_to_case_in_ukrainian_over_http(live_telegram_user):
+    """The dialogue once over the whole wire: each update POSTed to a real server and
+    committed for real, each answer sent over HTTP to the Bot API before the next update."""
+    check_start_to_case_in_ukrainian(live_telegram_user())
 
 
 def test_nothing_but_the_chat_id_is_kept_about_the_person(telegram_user):
@@ -64,17 +75,15 @@ def test_later_messages_join_the_case_and_the_volunteer_answer_arrives(
 
 
 def test_photos_are_relayed_by_file_id_never_downloaded(
-    telegram_user, fake_api, make_volunteer, coordinator
+    telegram_user, webhook, fake_api, make_volunteer, coordinator
 ):
-    from tests.telegram.conftest import fixture, post
-
     user = telegram_user()
     case = run_dialogue(user)
     volunteer = make_volunteer("Veter")
     aid.assign(case, volunteer, actor=coordinator)
     update = fixture("message_photo")
     update["message"]["chat"]["id"] = user.chat_id
-    assert post(user.url, update)[0] == 200
+    assert webhook(update)[0] == 200
     message = case.messages.filter(direction="in").last()
     assert message.attachment_ref == "photo:AgACAgIAAxkBAAIBlarge"
     assert message.body == "Це документ про евакуацію"
@@ -120,7 +129,6 @@ def test_updates_of_one_chat_are_handled_in_update_id_order(telegram_user, setti
     """Stored while the worker was away (a lost nudge), in the wrong order: processed by
     update_id, so the language comes before the category."""
     from krov.telegram import intake
-    from tests.telegram.conftest import fixture
 
     user = telegram_user()
     start = fixture("message_start")
@@ -160,10 +168,8 @@ def test_an_update_that_keeps_failing_is_parked_not_dropped(telegram_user, monke
     assert update.payload  # kept for an administrator
 
 
-def test_only_private_chats_start_dialogues(webhook_url, fake_api):
-    from tests.telegram.conftest import fixture, post
-
-    assert post(webhook_url, fixture("group_message"))[0] == 200
+def test_only_private_chats_start_dialogues(webhook):
+    assert webhook(fixture("group_message"))[0] == 200
     assert not Chat.objects.exists()
 
 

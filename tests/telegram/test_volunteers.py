@@ -15,7 +15,7 @@ from krov.aid.models import HelpRequest, Message
 from krov.telegram import services
 from krov.telegram.models import Chat
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def linked_volunteer(telegram_user, make_volunteer, name="Veter", chat_id=777000111):

@@ -1,4 +1,5 @@
-"""POST /telegram/webhook over real HTTP: the secret, bad bodies, duplicates, kinds."""
+"""POST /telegram/webhook: the secret, bad bodies, duplicates, kinds. In process through the
+test client; one test over real HTTP (END_TO_END)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from krov.telegram.models import Update
-from tests.telegram.conftest import SECRET, fixture, post
+from tests.telegram.conftest import END_TO_END, SECRET, fixture
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("secret", [None, "", "wrong", SECRET + "x", SECRET[:-1]])
-def test_wrong_or_missing_secret_is_403_and_stores_nothing(webhook_url, fake_api, secret):
-    status, body = post(webhook_url, fixture("message_start"), secret=secret)
+def test_wrong_or_missing_secret_is_403_and_stores_nothing(webhook, secret):
+    status, body = webhook(fixture("message_start"), secret=secret)
     assert status == 403
     assert Update.objects.count() == 0
 
 
-def test_webhook_is_closed_when_no_secret_is_configured(webhook_url, fake_api, settings):
+def test_webhook_is_closed_when_no_secret_is_configured(webhook, settings):
     settings.TELEGRAM_WEBHOOK_SECRET = ""
-    assert post(webhook_url, fixture("message_start"), secret="")[0] == 403
+    assert webhook(fixture("message_start"), secret="")[0] == 403
 
 
 @pytest.mark.parametrize(
@@ -39,49 +40,51 @@ def test_webhook_is_closed_when_no_secret_is_configured(webhook_url, fake_api, s
         (b'{"update_id": 1, "x": "' + b"a" * 300_000 + b'"}', "too large"),
     ],
 )
-def test_a_body_that_is_not_an_update_is_400_with_a_reason(webhook_url, fake_api, body, reason):
-    status, answer = post(webhook_url, body)
+def test_a_body_that_is_not_an_update_is_400_with_a_reason(webhook, body, reason):
+    status, answer = webhook(body)
     assert status == 400
     assert reason in answer["description"]
     assert Update.objects.count() == 0
 
 
-def test_an_update_is_stored_encrypted_acknowledged_and_processed(
-    webhook_url, fake_api, telegram_user
-):
-    status, answer = post(webhook_url, fixture("message_start"))
+def check_stored_acknowledged_and_processed(webhook, user) -> None:
+    status, answer = webhook(fixture("message_start"))
     assert (status, answer) == (200, {"ok": True})
     update = Update.objects.get(update_id=900000001)
     assert update.status == Update.Status.DONE
     assert update.payload == ""  # the raw update is dropped once processed
-    assert "Language" in telegram_user().last_text()
+    assert "Language" in user.last_text()
 
 
-def test_a_repeated_update_id_is_acknowledged_and_not_processed_again(
-    webhook_url, fake_api, telegram_user
-):
-    assert post(webhook_url, fixture("message_start"))[0] == 200
+def test_an_update_is_stored_encrypted_acknowledged_and_processed(webhook, telegram_user):
+    check_stored_acknowledged_and_processed(webhook, telegram_user())
+
+
+@END_TO_END
+def test_an_update_over_http_is_stored_acknowledged_and_processed(live_webhook, live_telegram_user):
+    """The whole wire once: Telegram's POST with the secret header to a real server, the
+    update committed for real and its nudge run by a real commit, the answer out over HTTP
+    to the Bot API. Every other webhook test posts in process."""
+    check_stored_acknowledged_and_processed(live_webhook, live_telegram_user())
+
+
+def test_a_repeated_update_id_is_acknowledged_and_not_processed_again(webhook, telegram_user):
+    assert webhook(fixture("message_start"))[0] == 200
     sent = len(telegram_user().inbox())
-    assert post(webhook_url, fixture("message_start")) == (200, {"ok": True})
+    assert webhook(fixture("message_start")) == (200, {"ok": True})
     assert Update.objects.count() == 1
     assert len(telegram_user().inbox()) == sent
 
 
 @pytest.mark.parametrize("name", ["poll", "group_message"])
-def test_kinds_we_do_not_use_are_acknowledged_and_ignored(webhook_url, fake_api, name):
-    assert post(webhook_url, fixture(name)) == (200, {"ok": True})
+def test_kinds_we_do_not_use_are_acknowledged_and_ignored(webhook, fake_api, name):
+    assert webhook(fixture(name)) == (200, {"ok": True})
     sends = [m for m, _p in fake_api.calls if m.startswith("send")]
     assert sends == []
 
 
-def test_get_is_not_allowed(live_server):
-    import urllib.error
-    import urllib.request
-
-    with pytest.raises(urllib.error.HTTPError) as raised:
-        urllib.request.urlopen(f"{live_server.url}/telegram/webhook", timeout=10)  # noqa: S310
-    assert raised.value.code == 405
-    raised.value.close()
+def test_get_is_not_allowed(client):
+    assert client.get("/telegram/webhook").status_code == 405
 
 
 json_values = st.recursive(
@@ -107,29 +110,27 @@ update_like = st.fixed_dictionaries(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(body=st.one_of(json_values, update_like))
-def test_arbitrary_json_never_gets_a_500(webhook_url, fake_api, body):
-    status, _answer = post(webhook_url, json.dumps(body).encode())
+def test_arbitrary_json_never_gets_a_500(webhook, body):
+    status, _answer = webhook(json.dumps(body).encode())
     assert status in {200, 400}
 
 
 @pytest.mark.parametrize("depth", [40, 5_000, 100_000])
-def test_an_update_nested_thousands_deep_is_400(webhook_url, fake_api, depth):
+def test_an_update_nested_thousands_deep_is_400(webhook, depth):
     body = b'{"update_id": 7, "message": ' + b"[" * depth + b"]" * depth + b"}"
     if len(body) > 256 * 1024:
         body = b'{"update_id": 7, "message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    status, answer = post(webhook_url, body)
+    status, answer = webhook(body)
     assert status == 400
     assert "nested" in answer["description"] or "too large" in answer["description"]
     assert Update.objects.count() == 0
 
 
-def test_a_lone_surrogate_is_replaced_and_the_message_still_arrives(
-    webhook_url, fake_api, telegram_user
-):
+def test_a_lone_surrogate_is_replaced_and_the_message_still_arrives(webhook, telegram_user):
     update = fixture("message_start")
     raw = json.dumps(update).replace('"/start"', '"/start \\ud800"').encode()
     assert b"\\ud800" in raw
-    status, answer = post(webhook_url, raw)
+    status, answer = webhook(raw)
     assert (status, answer) == (200, {"ok": True})
     stored = Update.objects.get(update_id=update["update_id"])
     assert stored.status == Update.Status.DONE

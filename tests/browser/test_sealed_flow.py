@@ -1,0 +1,126 @@
+"""Sealed cases in Chromium: a coordinator and a volunteer make their keys in their browsers,
+the coordinator makes the team key, a requester asks on the web; the pages the server sends
+hold only ciphertext, and the coordinator, the volunteer and the requester each read the
+case in their own browser. No CSP violation on any page."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from playwright.sync_api import expect
+
+from krov.accounts import roles
+from krov.accounts import services as account_services
+from krov.aid import services
+from krov.aid.models import HelpRequest, Skill
+from krov.core import sealing
+from tests.browser.conftest import CHROMIUM
+from tests.conftest import PASSWORD
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
+]
+
+REQUEST = "Маркер-51: мама не може вести авто, ми в Бердянську."
+REPLY = "Маркер-52: я допоможу, де ви зараз?"
+PASSPHRASE = "correct horse battery staple"
+
+
+def make_key(page, base_url: str) -> dict:
+    """Make a reader key on the "My key" page; returns the recovery file it downloaded."""
+    page.goto(f"{base_url}/en/aid/keys/")
+    expect(page.locator("#keys-page")).to_have_attribute("data-ready", "1")
+    page.fill("#create-pass", PASSPHRASE)
+    page.fill("#create-pass2", PASSPHRASE)
+    with page.expect_download() as download:
+        page.click("button:has-text('Make my key')")
+    expect(page.locator("#keys-page")).to_have_attribute("data-state", "ready")
+    return json.loads(Path(download.value.path()).read_text())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_coordinator_volunteer_and_requester_read_a_sealed_case_in_their_browsers(
+    live_server, browser_page, new_browser_page, personas
+):
+    coordinator = personas[roles.COORDINATOR].user
+    if not account_services.has_mfa(coordinator):
+        TOTP.activate(coordinator, generate_totp_secret())
+    volunteer_user = account_services.create_account(
+        email="veter@example.org", pseudonym="Veter", password=PASSWORD, email_verified=True
+    )
+    TOTP.activate(volunteer_user, generate_totp_secret())
+    volunteer = services.vouch_for(volunteer_user, actor=coordinator, languages=["uk"])
+    services.update_profile(
+        volunteer,
+        actor=volunteer_user,
+        languages=["uk"],
+        max_cases=2,
+        time_zone="Europe/Belgrade",
+        paused=False,
+        skills={Skill.objects.get(slug="driving").pk: 3},
+        windows=[],
+    )
+    services.set_trust(volunteer, 1, actor=coordinator)
+    base = live_server.url
+
+    # 1. The coordinator makes their key (the recovery file holds no bare key) and the team key.
+    desk = new_browser_page(coordinator)
+    recovery = make_key(desk, base)
+    assert recovery["krov"] == "reader-key" and recovery["kdf"] == "scrypt"
+    assert recovery["public"] == services.reader_key_of(coordinator).public_key
+    desk.click("button:has-text('Make the team key')")
+    expect(desk.locator("#keys-status")).to_contain_text("The team key is made")
+    assert services.current_team_key() is not None
+
+    # 2. The volunteer makes theirs.
+    helper = new_browser_page(volunteer_user)
+    make_key(helper, base)
+
+    # 3. A requester asks on the web, without an account.
+    requester = browser_page
+    requester.goto(f"{base}/uk/help/")
+    requester.select_option("select[name=skill]", str(Skill.objects.get(slug="driving").pk))
+    requester.fill("textarea[name=description]", REQUEST)
+    requester.click("main form.stack button[type=submit]")
+    requester.wait_for_url(re.compile(r".*/uk/help/c/[^/]+/\?new=1$"))
+    case_link = requester.url.split("?")[0]
+    case = HelpRequest.objects.get()
+    assert case.is_sealed and sealing.is_sealed(case.description)
+
+    # 4. The page the server sends holds ciphertext; the coordinator's browser opens it.
+    served = desk.context.request.get(f"{base}/en/aid/cases/{case.public_id}/").text()
+    assert "Маркер" not in served and "data-sealed" in served
+    desk.goto(f"{base}/en/aid/cases/{case.public_id}/")
+    expect(desk.locator(".request-text")).to_contain_text(REQUEST)
+
+    # 5. The case goes to the volunteer, who cannot open it until a coordinator's open Krov
+    #    shares its key (here: the coordinator's case page, loaded again).
+    services.assign(case, volunteer, actor=coordinator)
+    helper.goto(f"{base}/en/aid/cases/{case.public_id}/")
+    expect(helper.locator("#sealed-notice")).to_be_visible()
+    desk.reload()
+    for _ in range(100):  # wait on the condition: the grant reaching the server, 10 s at most
+        if services.wrapped_case_key_for(volunteer_user, case) is not None:
+            break
+        desk.wait_for_timeout(100)
+    helper.reload()
+    expect(helper.locator(".request-text")).to_contain_text(REQUEST)
+
+    # 6. The volunteer answers; the reply is sealed on arrival and opens in their page.
+    helper.fill("textarea[name=body]", REPLY)
+    helper.click("form.reply-form button[type=submit]")
+    expect(helper.locator("#conversation")).to_contain_text(REPLY)
+    assert all(sealing.is_sealed(m.body) for m in case.messages.all())
+
+    # 7. The requester reads the reply through their secret link.
+    requester.goto(case_link)
+    expect(requester.locator("#conversation")).to_contain_text(REPLY)
+
+    for page in (requester, desk, helper):
+        assert page.csp_violations == []

@@ -48,6 +48,7 @@ urlpatterns = [
     path("aid/keys/reader/", views.keys_reader, name="keys_reader"),
     path("aid/keys/team/", views.keys_team, name="keys_team"),
     path("aid/keys/team/grants/", views.keys_team_grants, name="keys_team_grants"),
+    path("aid/keys/team/rotate/", views.keys_team_rotate, name="keys_team_rotate"),
     path("aid/keys/cases/grants/", views.keys_case_grants, name="keys_case_grants"),
     path("aid/volunteers/", views.volunteers, name="volunteers"),
     path("aid/catalogue/", views.catalogue, name="catalogue"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import wraps
 from typing import cast
 
@@ -685,6 +686,7 @@ def keys_page(request: HttpRequest) -> HttpResponse:
         "coordinator": coordinator,
         "team_key": team,
         "team_grant": services.team_key_grant_for(user) if coordinator else None,
+        "retention_days": services.intake_terms()["retention_days"],
     }
     return render(request, "aid/keys.html", context)
 
@@ -716,6 +718,7 @@ def keys_mine(request: HttpRequest) -> HttpResponse:
             "public_key": reader.public_key if reader else "",
             "team_public": grant.team_key.public_key if grant else "",
             "team_wrapped": grant.wrapped if grant else "",
+            "rotation_due": bool(grant) and services.team_key_rotation_due(),
         }
     )
 
@@ -729,6 +732,35 @@ def keys_team(request: HttpRequest) -> HttpResponse:
             actor=_user(request),
             public_key=request.POST.get("public_key", ""),
             wrapped_for_self=request.POST.get("wrapped", ""),
+        )
+    except services.AidError as error:
+        return _json_error(error, status=409)
+    return JsonResponse({"team_public": team.public_key})
+
+
+@requires(TRIAGE)
+@require_http_methods(["GET", "POST"])
+@no_store
+def keys_team_rotate(request: HttpRequest) -> HttpResponse:
+    """GET: the case keys to re-wrap; POST: the new team key with every case key re-wrapped
+    (`cases`: a JSON object, case id → wrapped key)."""
+    user = _user(request)
+    if request.method == "GET":
+        return JsonResponse({"cases": services.rotation_material(user)})
+    try:
+        cases = json.loads(request.POST.get("cases", ""))
+    except ValueError:
+        cases = None
+    if not isinstance(cases, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in cases.items()
+    ):
+        return _json_error(_("The re-wrapped case keys are missing."))
+    try:
+        team = services.rotate_team_key(
+            actor=user,
+            public_key=request.POST.get("public_key", ""),
+            wrapped_for_self=request.POST.get("wrapped", ""),
+            cases=cases,
         )
     except services.AidError as error:
         return _json_error(error, status=409)

@@ -93,6 +93,8 @@ TABLE = [
     ("get", "/en/aid/keys/team/grants/", COORDINATION),
     ("post", "/en/aid/keys/team/grants/", COORDINATION),
     ("get", "/en/aid/keys/cases/grants/", COORDINATION),
+    ("get", "/en/aid/keys/team/rotate/", COORDINATION),
+    ("post", "/en/aid/keys/team/rotate/", COORDINATION),
     ("post", "/en/aid/keys/cases/grants/", COORDINATION),
 ]
 

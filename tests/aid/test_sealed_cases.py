@@ -345,3 +345,75 @@ def test_pending_grants_list_what_the_browser_needs(sealed_case, coordinator_bro
     assert pending["case"] == str(case.public_id)
     assert pending["reader_public"] == volunteer_browser.pair.public
     assert re.fullmatch(r"k1\.[A-Za-z0-9_-]+", pending["case_key"])
+
+
+def rotate(browser: Browser, *, cases: dict[str, str] | None = None):
+    """What a coordinator's browser does to renew the team key (aid/keys.js)."""
+    old_team = browser.team_private()
+    fresh = sealing.KeyPair.generate()
+    rewrapped = {}
+    for item in services.rotation_material(browser.user):
+        info = sealing.case_key_info(item["case"])
+        case_private = sealing.open_bytes(item["case_key"], old_team, info)
+        rewrapped[item["case"]] = sealing.seal_bytes(case_private, fresh.public, info)
+    services.rotate_team_key(
+        actor=browser.user,
+        public_key=fresh.public,
+        wrapped_for_self=sealing.seal_bytes(
+            fresh.private, browser.pair.public, sealing.team_key_info(fresh.public)
+        ),
+        cases=rewrapped if cases is None else cases,
+    )
+    return old_team
+
+
+def test_renewing_the_team_key_destroys_every_copy_of_the_old_one(
+    coordinator_browser, submit, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    case, _token = submit(MARKER)
+    case = HelpRequest.objects.get(pk=case.pk)
+    assert not services.team_key_rotation_due()
+    later = timezone.now() + timedelta(days=settings.KROV_RETENTION_DAYS)
+    assert services.team_key_rotation_due(now=later)
+    old_team_public = services.current_team_key().public_key
+    old_team = rotate(coordinator_browser)
+    # The coordinator reads on with the new key ...
+    assert coordinator_browser.read(case, "request.description", case.description) == MARKER
+    # ... and no wrapped copy of the old team key, nor any case key wrapped to it, is left:
+    # a copy of the database from before the renewal opens for nobody who lacks a reader key.
+    assert not TeamKeyGrant.objects.filter(team_key__public_key=old_team_public).exists()
+    assert not CaseKeyGrant.objects.filter(team_key__public_key=old_team_public).exists()
+    grant = CaseKeyGrant.objects.get(request=case, team_key__isnull=False)
+    with pytest.raises(sealing.SealingError):
+        sealing.open_bytes(grant.wrapped, old_team, sealing.case_key_info(str(case.public_id)))
+
+
+def test_renewing_refuses_when_cases_changed_meanwhile(coordinator_browser, submit):
+    submit(MARKER)
+    with pytest.raises(services.AidError):
+        rotate(coordinator_browser, cases={})
+    assert services.current_team_key().retired_at is None
+
+
+def test_only_a_coordinator_holding_the_team_key_renews_it(sealed_case):
+    _case, _token, volunteer, volunteer_browser = sealed_case
+    fresh = sealing.KeyPair.generate()
+    with pytest.raises(services.AidError):
+        services.rotate_team_key(
+            actor=volunteer.user,
+            public_key=fresh.public,
+            wrapped_for_self=sealing.seal_bytes(fresh.private, volunteer_browser.pair.public, "x"),
+            cases={},
+        )
+
+
+def test_rotate_endpoint_answers_bad_input_with_a_message(coordinator_browser):
+    client = signed_in(coordinator_browser.user)
+    for data in [{}, {"cases": "not json"}, {"cases": "[1, 2]"}, {"cases": '{"a": 1}'}]:
+        response = client.post("/en/aid/keys/team/rotate/", data)
+        assert response.status_code == 400, data
+        assert response.json()["error"]

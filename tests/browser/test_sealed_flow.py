@@ -118,7 +118,19 @@ def test_coordinator_volunteer_and_requester_read_a_sealed_case_in_their_browser
     expect(helper.locator("#conversation")).to_contain_text(REPLY)
     assert all(sealing.is_sealed(m.body) for m in case.messages.all())
 
-    # 7. The requester reads the reply through their secret link.
+    # 7. The coordinator renews the team key; the case still opens, the old key is gone.
+    old_team = services.current_team_key()
+    desk.goto(f"{base}/en/aid/keys/")
+    expect(desk.locator("#keys-page")).to_have_attribute("data-state", "ready")
+    desk.click("button:has-text('Renew the team key now')")
+    expect(desk.locator("#keys-status")).to_contain_text("The team key is renewed")
+    old_team.refresh_from_db()
+    assert old_team.retired_at is not None and not old_team.grants.exists()
+    desk.goto(f"{base}/en/aid/cases/{case.public_id}/")
+    expect(desk.locator(".request-text")).to_contain_text(REQUEST)
+    expect(desk.locator("#conversation")).to_contain_text(REPLY)
+
+    # 8. The requester reads the reply through their secret link.
     requester.goto(case_link)
     expect(requester.locator("#conversation")).to_contain_text(REPLY)
 

@@ -56,9 +56,12 @@ from krov.aid.services.keys import (
     requester_case_key,
     requester_conversation,
     revoke_reader_keys,
+    rotate_team_key,
+    rotation_material,
     seal_text,
     sealing_ready,
     team_key_grant_for,
+    team_key_rotation_due,
     wrapped_case_key_for,
 )
 from krov.aid.services.offers import (
@@ -115,6 +118,9 @@ __all__ = [
     "register_reader_key",
     "requester_case_key",
     "revoke_reader_keys",
+    "team_key_rotation_due",
+    "rotation_material",
+    "rotate_team_key",
     "seal_text",
     "sealing_ready",
     "team_key_grant_for",

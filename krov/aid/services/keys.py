@@ -19,6 +19,9 @@ it: nothing here can open what it seals.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -162,6 +165,71 @@ def create_team_key(*, actor, public_key: str, wrapped_for_self: str) -> TeamKey
         team_key=team, reader_key=reader, wrapped=wrapped_for_self, granted_by=actor
     )
     audit.record(AuditEvent.Kind.TEAM_KEY_CREATED, actor=actor, key=str(team.public_id))
+    return team
+
+
+def team_key_rotation_due(now=None) -> bool:
+    """A team key lives one retention period: after that its successor takes over and its
+    private half is destroyed, so a backup or WAL from before opens for nobody."""
+    team = current_team_key()
+    now = now or timezone.now()
+    return team is not None and team.created_at <= now - timedelta(
+        days=settings.KROV_RETENTION_DAYS
+    )
+
+
+def rotation_material(actor) -> list[dict]:
+    """Every case key wrapped to the current team key, for the rotating browser to re-wrap."""
+    if team_key_grant_for(actor) is None:
+        return []
+    team = current_team_key()
+    grants = CaseKeyGrant.objects.filter(team_key=team).select_related("request")
+    return [{"case": str(grant.request.public_id), "case_key": grant.wrapped} for grant in grants]
+
+
+@transaction.atomic
+def rotate_team_key(
+    *, actor, public_key: str, wrapped_for_self: str, cases: dict[str, str]
+) -> TeamKey:
+    """A coordinator's browser made a new team key and re-wrapped every case key to it
+    (`cases`: case id → wrapped key). The old team key's every wrapped copy is deleted:
+    its private half exists nowhere any more."""
+    own = team_key_grant_for(actor)
+    if own is None:
+        raise AidError(_("Only a coordinator who holds the team key can renew it."))
+    old = TeamKey.objects.select_for_update().get(pk=own.team_key_id)
+    if old.retired_at is not None:
+        raise AidError(_("The team key has just been renewed by someone else."))
+    expected = {
+        str(public_id): pk
+        for pk, public_id in CaseKeyGrant.objects.filter(team_key=old).values_list(
+            "request_id", "request__public_id"
+        )
+    }
+    if set(cases) != set(expected):
+        raise AidError(_("Cases changed while the key was renewed; please try again."))
+    if not sealing.is_sealed(wrapped_for_self) or not all(
+        sealing.is_sealed(wrapped) for wrapped in cases.values()
+    ):
+        raise AidError(_("The wrapped keys are missing."))
+    team = TeamKey.objects.create(public_key=_check_public_key(public_key), created_by=actor)
+    TeamKeyGrant.objects.create(
+        team_key=team, reader_key=own.reader_key, wrapped=wrapped_for_self, granted_by=actor
+    )
+    CaseKeyGrant.objects.bulk_create(
+        CaseKeyGrant(request_id=expected[case_id], team_key=team, wrapped=wrapped)
+        for case_id, wrapped in cases.items()
+    )
+    CaseKeyGrant.objects.filter(team_key=old).delete()
+    TeamKeyGrant.objects.filter(team_key=old).delete()
+    TeamKey.objects.filter(pk=old.pk).update(retired_at=timezone.now())
+    audit.record(
+        AuditEvent.Kind.TEAM_KEY_CREATED,
+        actor=actor,
+        key=str(team.public_id),
+        replaces=str(old.public_id),
+        cases=len(cases),
+    )
     return team
 
 

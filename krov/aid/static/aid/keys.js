@@ -175,6 +175,10 @@ async function shareOnce(crypto) {
       const wrapped = await crypto.sealBytes(teamRaw, other.public_key, info.teamKey(mine.team_public));
       await postJson(glue.dataset.teamGrants, { reader_key: other.reader_key, wrapped });
     }
+    if (mine.rotation_due) {
+      await rotateTeamKey(crypto, reader, teamRaw);
+      return; // the next round shares with the new key
+    }
     const pending = (await getJson(glue.dataset.caseGrants)).pending;
     if (pending.length === 0) return;
     const team = await crypto.importReaderKey(teamRaw.slice());
@@ -196,6 +200,39 @@ async function shareOnce(crypto) {
   } finally {
     if (teamRaw) crypto.zero(teamRaw);
     sharing = false;
+  }
+}
+
+// --- renewing the team key: a new pair, every case key re-wrapped, the old one destroyed ------
+
+async function rotateTeamKey(crypto, reader, teamRaw) {
+  const material = await getJson(glue.dataset.teamRotate);
+  const oldTeam = await crypto.importReaderKey(teamRaw.slice());
+  const fresh = await crypto.generateReaderKey();
+  try {
+    const cases = {};
+    for (const item of material.cases) {
+      const caseRaw = await crypto.openBytes(item.case_key, oldTeam, info.caseKey(item.case));
+      try {
+        cases[item.case] = await crypto.sealBytes(caseRaw, fresh.publicKey, info.caseKey(item.case));
+      } finally {
+        crypto.zero(caseRaw);
+      }
+    }
+    const wrapped = await crypto.sealBytes(
+      fresh.privateKey,
+      reader.publicB64,
+      info.teamKey(fresh.publicKey),
+    );
+    await postJson(glue.dataset.teamRotate, {
+      public_key: fresh.publicKey,
+      wrapped,
+      cases: JSON.stringify(cases),
+    });
+    caseKeys.clear();
+    return fresh.publicKey;
+  } finally {
+    crypto.zero(fresh.privateKey);
   }
 }
 
@@ -233,6 +270,7 @@ async function keysPage(crypto, page) {
       sections.push("ready");
       if (page.dataset.teamUrl && !page.dataset.teamPublic) sections.push("team-create");
       else if (page.dataset.teamUrl && !page.dataset.hasTeamGrant) sections.push("team-wait");
+      else if (page.dataset.teamUrl) sections.push("team-rotate");
     } else if (locked && serverPublic && locked.public === serverPublic) {
       sections.push("unlock");
     } else if (serverPublic) {
@@ -308,6 +346,18 @@ async function keysPage(crypto, page) {
       act(async () => {
         await unlocked.clear();
         return "";
+      });
+    } else if (action === "team-rotate") {
+      act(async () => {
+        const reader = await unlocked.get();
+        const mine = await getJson(glue.dataset.mine);
+        const teamRaw = await teamKeyRaw(crypto, reader, mine);
+        try {
+          page.dataset.teamPublic = await rotateTeamKey(crypto, reader, teamRaw);
+        } finally {
+          crypto.zero(teamRaw);
+        }
+        return page.dataset.msgTeamRenewed;
       });
     } else if (action === "replace") {
       show("create");

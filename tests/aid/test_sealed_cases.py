@@ -78,18 +78,7 @@ class Browser:
 
 @pytest.fixture
 def coordinator_browser(coordinator):
-    if not account_services.has_mfa(coordinator):
-        TOTP.activate(coordinator, generate_totp_secret())
-    browser = Browser(coordinator)
-    team = sealing.KeyPair.generate()
-    services.create_team_key(
-        actor=coordinator,
-        public_key=team.public,
-        wrapped_for_self=sealing.seal_bytes(
-            team.private, browser.pair.public, sealing.team_key_info(team.public)
-        ),
-    )
-    return browser
+    return make_team(coordinator)
 
 
 @pytest.fixture
@@ -417,3 +406,66 @@ def test_rotate_endpoint_answers_bad_input_with_a_message(coordinator_browser):
         response = client.post("/en/aid/keys/team/rotate/", data)
         assert response.status_code == 400, data
         assert response.json()["error"]
+
+
+def make_team(coordinator) -> Browser:
+    if not account_services.has_mfa(coordinator):
+        TOTP.activate(coordinator, generate_totp_secret())
+    browser = Browser(coordinator)
+    team = sealing.KeyPair.generate()
+    services.create_team_key(
+        actor=coordinator,
+        public_key=team.public,
+        wrapped_for_self=sealing.seal_bytes(
+            team.private, browser.pair.public, sealing.team_key_info(team.public)
+        ),
+    )
+    return browser
+
+
+def test_seal_cases_seals_closed_cases_from_before_and_leaves_open_ones_for_their_visit(
+    active_case, submit, coordinator
+):
+    from django.core.management import call_command
+
+    case, token, volunteer = active_case
+    services.post_reply(case, actor=volunteer.user, body="Old reply " + MARKER)
+    services.add_note(case, actor=volunteer.user, body="Old note " + MARKER)
+    closed, _t = submit("Closed before sealing " + MARKER)
+    services.close_case(closed, actor=coordinator, outcome=HelpRequest.Outcome.HELPED)
+    assert MARKER in json.dumps(field_key_plaintexts())
+
+    browser = make_team(coordinator)
+    call_command("seal-cases")
+    closed = HelpRequest.objects.get(pk=closed.pk)
+    assert closed.is_sealed and not closed.requester_wrap
+    assert browser.read(closed, "request.description", closed.description).startswith("Closed")
+    assert not HelpRequest.objects.get(pk=case.pk).is_sealed
+
+    # The open case is sealed when its requester comes back with the link, which it wraps.
+    conversation = services.requester_conversation(case, token)
+    assert any(m.plaintext == "Old reply " + MARKER for m in conversation)
+    case = HelpRequest.objects.get(pk=case.pk)
+    assert case.is_sealed and case.requester_wrap
+    assert MARKER not in json.dumps(field_key_plaintexts())
+    note = Note.objects.get(request=case, body__isnull=False, kind=Note.Kind.NOTE)
+    assert browser.read(case, "note", note.body) == "Old note " + MARKER
+
+
+def test_seal_cases_with_open_tells_the_requester_honestly(active_case, coordinator, client):
+    from django.core.management import call_command
+
+    case, token, volunteer = active_case
+    services.post_reply(case, actor=volunteer.user, body="Old reply " + MARKER)
+    make_team(coordinator)
+    call_command("seal-cases", "--open")
+    page = soup(client.get(f"/uk/help/c/{token}/"))
+    text = page.select_one("#conversation").get_text()
+    assert MARKER not in text and "k1." not in text
+
+
+def test_seal_cases_refuses_without_a_team_key(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("seal-cases")

@@ -32,6 +32,7 @@ from krov.aid.models import (
     CaseKeyGrant,
     HelpRequest,
     Message,
+    Note,
     ReaderKey,
     TeamKey,
     TeamKeyGrant,
@@ -40,6 +41,8 @@ from krov.aid.services.access import is_coordinator, profile_of
 from krov.aid.services.base import AidError
 from krov.core import audit, inputs, sealing
 from krov.core.models import AuditEvent
+
+OPEN_STATUSES = [status for status in HelpRequest.Status.values if status not in {"closed", "spam"}]
 
 
 class KeysNotReady(AidError):
@@ -280,10 +283,9 @@ SEALED_REQUEST_FIELDS = {
 }
 
 
-def seal_new_case(case: HelpRequest, *, token: str = "") -> None:
-    """Store a new case sealed: it gets a key pair, its texts are sealed to the public half
-    before the row is first written, and the private half is wrapped to the team key (and
-    under the requester's link) and then forgotten. Call inside the intake transaction."""
+def _give_case_key(case: HelpRequest, token: str) -> tuple[TeamKey, bytes]:
+    """A new key pair for `case` (not saved yet): its public half on the case, the private
+    half wrapped under the requester's link; the case's own texts are sealed to it."""
     team = current_team_key()
     if team is None:
         raise KeysNotReady(_("Krov cannot take requests yet: no coordinator has set up keys."))
@@ -295,12 +297,55 @@ def seal_new_case(case: HelpRequest, *, token: str = "") -> None:
     )
     for name, field in SEALED_REQUEST_FIELDS.items():
         setattr(case, name, seal_text(case, field, getattr(case, name)))
-    case.save(force_insert=True)
+    return team, pair.private
+
+
+def _wrap_for_team(case: HelpRequest, team: TeamKey, private: bytes) -> None:
+    info = sealing.case_key_info(str(case.public_id))
     CaseKeyGrant.objects.create(
-        request=case,
-        team_key=team,
-        wrapped=sealing.seal_bytes(pair.private, team.public_key, sealing.case_key_info(case_id)),
+        request=case, team_key=team, wrapped=sealing.seal_bytes(private, team.public_key, info)
     )
+
+
+def seal_new_case(case: HelpRequest, *, token: str = "") -> None:
+    """Store a new case sealed: it gets a key pair, its texts are sealed to the public half
+    before the row is first written, and the private half is wrapped to the team key (and
+    under the requester's link) and then forgotten. Call inside the intake transaction."""
+    team, private = _give_case_key(case, token)
+    case.save(force_insert=True)
+    _wrap_for_team(case, team, private)
+
+
+def seal_existing_case(case: HelpRequest, *, token: str = "") -> bool:
+    """Seal a case taken in before sealing was set up: its texts, messages and notes are
+    rewritten sealed to a new case key, wrapped to the team key (and under the requester's
+    link when it is given, as on the requester's next visit). False when there is nothing
+    to do. The old field-key ciphertext may survive in the WAL and in backups until the field
+    keys are rotated (`krov rotate-keys`) and the old one destroyed."""
+    with transaction.atomic():
+        case = HelpRequest.objects.select_for_update().get(pk=case.pk)
+        if case.is_sealed or case.purged_at is not None:
+            return False
+        team, private = _give_case_key(case, token)
+        case.save(update_fields=["seal_public", "requester_wrap", *SEALED_REQUEST_FIELDS])
+        for message in Message.objects.filter(request=case):
+            message.body = seal_text(case, "message", message.body)
+            message.attachment_ref = seal_text(case, "message.attachment", message.attachment_ref)
+            message.save(update_fields=["body", "attachment_ref"])
+        for note in Note.objects.filter(request=case):
+            note.body = seal_text(case, "note", note.body)
+            note.save(update_fields=["body"])
+        _wrap_for_team(case, team, private)
+    return True
+
+
+def sealable_cases(*, include_open: bool):
+    """Web cases from before sealing. Telegram cases stay under the field keys for now: their
+    relay needs the chat id (docs/threat-model.md, "What is not sealed yet")."""
+    found = HelpRequest.objects.filter(
+        seal_public="", purged_at__isnull=True, channel=HelpRequest.Channel.WEB
+    )
+    return found if include_open else found.exclude(status__in=OPEN_STATUSES)
 
 
 def seal_text(case: HelpRequest, field: str, text: str) -> str:
@@ -324,13 +369,20 @@ def requester_conversation(case: HelpRequest, token: str) -> list[Message]:
     """The messages of a case as its requester reads them: for a sealed case, opened with
     the key the secret link derives, in memory for this one request (the page works without
     JavaScript; docs/threat-model.md says what that means)."""
+    if not case.is_sealed and case.channel == HelpRequest.Channel.WEB and sealing_ready():
+        # A case from before sealing is sealed on its requester's first visit: only now is
+        # the link here to wrap its key for them.
+        seal_existing_case(case, token=token)
+        case.refresh_from_db()
     messages = list(case.messages.all())
     case_key = requester_case_key(case, token)
-    if case_key is None:
-        return messages
     info = sealing.content_info(str(case.public_id), "message")
     for message in messages:
-        if sealing.is_sealed(message.body):
+        if not sealing.is_sealed(message.body):
+            continue
+        if case_key is None:
+            message.plaintext = _("This message was sealed for the volunteers only.")
+        else:
             message.plaintext = sealing.open_sealed(message.body, case_key, info)
     return messages
 

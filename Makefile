@@ -43,6 +43,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bulletins
 	$(BIN)/python -m bench.rent_index
 	$(BIN)/python -m bench.images
+	$(BIN)/python -m bench.sealed_intake
+	$(BIN)/python -m bench.sealed_browser
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -70,8 +70,9 @@ def submit_request(
                     contact_handle=contact_handle,
                     contact_lookup=keyed_hash("contact", contact_handle) if contact_handle else "",
                 )
-                if channel == HelpRequest.Channel.WEB and keys.sealing_ready():
-                    keys.seal_new_case(request, token=token)
+                team = keys.current_team_key() if channel == HelpRequest.Channel.WEB else None
+                if team is not None:
+                    keys.seal_new_case(request, token=token, team=team)
                 else:
                     request.save(force_insert=True)
                 transaction.on_commit(partial(_tell_coordinators_new, request.pk))

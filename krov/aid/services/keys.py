@@ -283,10 +283,12 @@ SEALED_REQUEST_FIELDS = {
 }
 
 
-def _give_case_key(case: HelpRequest, token: str) -> tuple[TeamKey, bytes]:
+def _give_case_key(
+    case: HelpRequest, token: str, team: TeamKey | None = None
+) -> tuple[TeamKey, bytes]:
     """A new key pair for `case` (not saved yet): its public half on the case, the private
     half wrapped under the requester's link; the case's own texts are sealed to it."""
-    team = current_team_key()
+    team = team or current_team_key()
     if team is None:
         raise KeysNotReady(_("Krov cannot take requests yet: no coordinator has set up keys."))
     pair = sealing.KeyPair.generate()
@@ -307,11 +309,11 @@ def _wrap_for_team(case: HelpRequest, team: TeamKey, private: bytes) -> None:
     )
 
 
-def seal_new_case(case: HelpRequest, *, token: str = "") -> None:
+def seal_new_case(case: HelpRequest, *, token: str = "", team: TeamKey | None = None) -> None:
     """Store a new case sealed: it gets a key pair, its texts are sealed to the public half
     before the row is first written, and the private half is wrapped to the team key (and
     under the requester's link) and then forgotten. Call inside the intake transaction."""
-    team, private = _give_case_key(case, token)
+    team, private = _give_case_key(case, token, team)
     case.save(force_insert=True)
     _wrap_for_team(case, team, private)
 

@@ -10,7 +10,7 @@ class AidConfig(AppConfig):
     verbose_name = "Mutual aid"
 
     def ready(self) -> None:
-        from krov.aid import receivers  # noqa: F401 - connects signal receivers
+        from krov.aid import checks, receivers  # noqa: F401 - registers checks, receivers
         from krov.aid.seed import seed_after_migrate
 
         post_migrate.connect(seed_after_migrate, sender=self)

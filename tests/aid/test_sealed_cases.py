@@ -469,3 +469,16 @@ def test_seal_cases_refuses_without_a_team_key(db):
 
     with pytest.raises(CommandError):
         call_command("seal-cases")
+
+
+def test_deploy_check_says_when_cases_are_not_sealed(submit, coordinator):
+    from krov.aid.checks import check_sealing
+
+    assert [w.id for w in check_sealing()] == ["krov.W010"]
+    submit("from before sealing")
+    make_team(coordinator)
+    assert [w.id for w in check_sealing()] == ["krov.W011"]
+    from django.core.management import call_command
+
+    call_command("seal-cases", "--open")
+    assert check_sealing() == []

@@ -13,6 +13,12 @@ os.environ.setdefault("KROV_FIELD_KEYS", Fernet.generate_key().decode())
 os.environ.setdefault("KROV_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("KROV_SSL_REDIRECT", "0")
 os.environ.setdefault("KROV_DATA_DIR", tempfile.mkdtemp(prefix="krov-test-"))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Parallel test processes (pytest-xdist) each get their own data folder: database, queue,
+    # cache and mail of one never meet another's.
+    _worker_dir = os.path.join(os.environ["KROV_DATA_DIR"], os.environ["PYTEST_XDIST_WORKER"])
+    os.makedirs(_worker_dir, mode=0o700, exist_ok=True)
+    os.environ["KROV_DATA_DIR"] = _worker_dir
 os.environ["REDIS_URL"] = os.environ.get("KROV_TEST_REDIS_URL", "")
 if os.environ.get("KROV_TEST_DATABASE_URL"):
     os.environ["DATABASE_URL"] = os.environ["KROV_TEST_DATABASE_URL"]

@@ -412,6 +412,8 @@ class TeamKey(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     retired_at = models.DateTimeField(null=True, blank=True)
+    # Set when a coordinator leaves or presses panic: renew at once, not at the period's end.
+    renewal_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

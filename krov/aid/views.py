@@ -6,6 +6,7 @@ import json
 from functools import wraps
 from typing import cast
 
+from allauth.account.internal.flows.reauthentication import did_recently_reauthenticate
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -309,6 +310,7 @@ def _case_context(request: HttpRequest, case: HelpRequest) -> dict:
     if case.is_sealed:
         context["sealed_keys"] = {
             "case": str(case.public_id),
+            "offered": not services.can_write_case(user, case) and not coordinator,
             **(
                 services.wrapped_case_key_for(user, case)
                 or {"case_key": "", "team_key": "", "team_public": ""}
@@ -672,6 +674,25 @@ def _json_error(error: Exception | str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": str(error)}, status=status)
 
 
+def _recently_confirmed(view):
+    """Making a key, the team key, or sharing the team key takes a fresh sign-in (password
+    or second factor) on top of the session: a stolen session cookie alone gets no key."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method == "POST" and not did_recently_reauthenticate(request):
+            return JsonResponse(
+                {
+                    "error": _("Please confirm it is you first."),
+                    "reauthenticate": reverse("account_reauthenticate"),
+                },
+                status=401,
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 @requires(ANSWER)
 @require_safe
 @no_store
@@ -687,6 +708,7 @@ def keys_page(request: HttpRequest) -> HttpResponse:
         "team_key": team,
         "team_grant": services.team_key_grant_for(user) if coordinator else None,
         "retention_days": services.intake_terms()["retention_days"],
+        "fingerprint": services.fingerprint(reader.public_key) if reader else "",
     }
     return render(request, "aid/keys.html", context)
 
@@ -694,6 +716,7 @@ def keys_page(request: HttpRequest) -> HttpResponse:
 @requires(ANSWER)
 @require_POST
 @no_store
+@_recently_confirmed
 def keys_reader(request: HttpRequest) -> HttpResponse:
     try:
         key = services.register_reader_key(
@@ -726,6 +749,7 @@ def keys_mine(request: HttpRequest) -> HttpResponse:
 @requires(TRIAGE)
 @require_POST
 @no_store
+@_recently_confirmed
 def keys_team(request: HttpRequest) -> HttpResponse:
     try:
         team = services.create_team_key(
@@ -747,9 +771,10 @@ def keys_team_rotate(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if request.method == "GET":
         return JsonResponse({"cases": services.rotation_material(user)})
+    raw = request.POST.get("cases", "")
     try:
-        cases = json.loads(request.POST.get("cases", ""))
-    except ValueError:
+        cases = json.loads(raw) if len(raw) < 4_000_000 else None
+    except (ValueError, RecursionError):
         cases = None
     if not isinstance(cases, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in cases.items()
@@ -770,6 +795,7 @@ def keys_team_rotate(request: HttpRequest) -> HttpResponse:
 @requires(TRIAGE)
 @require_http_methods(["GET", "POST"])
 @no_store
+@_recently_confirmed
 def keys_team_grants(request: HttpRequest) -> HttpResponse:
     """GET: coordinators waiting for the team key; POST: share it with one of them."""
     user = _user(request)
@@ -778,7 +804,12 @@ def keys_team_grants(request: HttpRequest) -> HttpResponse:
         return JsonResponse(
             {
                 "waiting": [
-                    {"reader_key": str(key.public_id), "public_key": key.public_key}
+                    {
+                        "reader_key": str(key.public_id),
+                        "public_key": key.public_key,
+                        "pseudonym": key.user.pseudonym,
+                        "fingerprint": services.fingerprint(key.public_key),
+                    }
                     for key in waiting
                 ]
             }

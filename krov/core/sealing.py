@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
+import re
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -41,6 +43,7 @@ WRAPPED_PREFIX = "s1."
 KEY_LENGTH = 32
 ENC_LENGTH = 32
 TAG_LENGTH = 16
+CANONICAL_KEY = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 class SealingError(ValueError):
@@ -72,6 +75,27 @@ def is_public_key(text: str) -> bool:
     except SealingError:
         return False
     return True
+
+
+def is_usable_public_key(text: str) -> bool:
+    """A public key in its one canonical spelling (43 base64url characters, no padding) that
+    a value can really be sealed to: a low-order point (all zeros, say) fails the trial."""
+    if not isinstance(text, str) or not CANONICAL_KEY.fullmatch(text):
+        return False
+    try:
+        if b64encode(b64decode(text)) != text:
+            return False
+        SUITE.encrypt(b"", public_key(text), b"krov/v1/key-check")
+    except (SealingError, ValueError):
+        return False
+    return True
+
+
+def fingerprint(text: str) -> str:
+    """Four groups of four hex digits of the key's SHA-256: what two people read aloud to
+    check that a key is the one its owner made."""
+    digest = hashlib.sha256(b64decode(text)).hexdigest().upper()[:16]
+    return " ".join(digest[i : i + 4] for i in range(0, 16, 4))
 
 
 def is_sealed(value: str) -> bool:

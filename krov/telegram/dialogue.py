@@ -312,6 +312,9 @@ def _volunteer_message(chat: Chat, profile: VolunteerProfile, message: TelegramM
     if case is None:
         services.send_text(chat, _("To answer a case, reply to one of its messages."))
         return
+    if case.is_sealed:
+        services.send_text(chat, _("This case is sealed: read and answer it in Krov, not here."))
+        return
     try:
         aid.post_reply(case, actor=profile.user, body=_body(message))
     except aid.AidError as error:

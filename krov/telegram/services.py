@@ -185,9 +185,9 @@ def relay_to_volunteer(message) -> bool:
         header = _("New message") + "\n\n" + case.code + ":\n"
         hint = "\n\n" + _("Reply to this message to answer.")
         if case.is_sealed:
-            # A sealed case's text reaches no queue: the volunteer reads it in Krov.
-            sealed = _("This case is sealed: open it in Krov to read the message.")
-            send_text(chat, header + sealed + hint, case=case)
+            # A sealed case's text reaches no queue and no Telegram cloud: the volunteer
+            # reads and answers it in Krov (the requester chose the web for a reason).
+            send_text(chat, header + _sealed_notice())
             return True
     send_text(chat, header + message.body + hint, case=case)
     attachment = _attachment_call(message.attachment_ref or "")
@@ -240,9 +240,16 @@ def _offer_text(offer_id: str) -> str:
     return f"{case.code} · {case.skill.label} · {case.language} · {case.get_urgency_display()}"
 
 
+def _sealed_notice() -> str:
+    return _("This case is sealed: read and answer it in Krov, not here.")
+
+
 def send_case_to_volunteer(case, chat: Chat) -> None:
     """After accepting on Telegram: the request itself, as a message they can reply to."""
     with override(chat.language):
+        if case.is_sealed:
+            send_text(chat, _("The case is yours. Thank you.") + "\n\n" + _sealed_notice())
+            return
         text = (
             _("The case is yours. Thank you.")
             + "\n\n"

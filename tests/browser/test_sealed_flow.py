@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.conf import settings
 from playwright.sync_api import expect
 
 from krov.accounts import roles
@@ -21,6 +22,7 @@ from krov.aid.models import HelpRequest, Skill
 from krov.core import sealing
 from tests.browser.conftest import CHROMIUM
 from tests.conftest import PASSWORD
+from tests.helpers import reauthenticate_session
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,8 +34,16 @@ REPLY = "Маркер-52: я допоможу, де ви зараз?"
 PASSPHRASE = "correct horse battery staple"
 
 
-def make_key(page, base_url: str) -> dict:
+def confirm_it_is_me(page, user) -> None:
+    """The person has just confirmed their password (allauth's reauthentication), which
+    making a key asks for on top of the session."""
+    (session,) = [c for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME]
+    reauthenticate_session(session["value"], user)
+
+
+def make_key(page, base_url: str, user) -> dict:
     """Make a reader key on the "My key" page; returns the recovery file it downloaded."""
+    confirm_it_is_me(page, user)
     page.goto(f"{base_url}/en/aid/keys/")
     expect(page.locator("#keys-page")).to_have_attribute("data-ready", "1")
     page.fill("#create-pass", PASSPHRASE)
@@ -71,7 +81,7 @@ def test_coordinator_volunteer_and_requester_read_a_sealed_case_in_their_browser
 
     # 1. The coordinator makes their key (the recovery file holds no bare key) and the team key.
     desk = new_browser_page(coordinator)
-    recovery = make_key(desk, base)
+    recovery = make_key(desk, base, coordinator)
     assert recovery["krov"] == "reader-key" and recovery["kdf"] == "scrypt"
     assert recovery["public"] == services.reader_key_of(coordinator).public_key
     desk.click("button:has-text('Make the team key')")
@@ -80,7 +90,7 @@ def test_coordinator_volunteer_and_requester_read_a_sealed_case_in_their_browser
 
     # 2. The volunteer makes theirs.
     helper = new_browser_page(volunteer_user)
-    make_key(helper, base)
+    make_key(helper, base, volunteer_user)
 
     # 3. A requester asks on the web, without an account.
     requester = browser_page

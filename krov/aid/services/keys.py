@@ -19,6 +19,7 @@ it: nothing here can open what it seals.
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -39,7 +40,7 @@ from krov.aid.models import (
 )
 from krov.aid.services.access import is_coordinator, profile_of
 from krov.aid.services.base import AidError
-from krov.core import audit, inputs, sealing
+from krov.core import audit, inputs, notify, sealing
 from krov.core.models import AuditEvent
 
 OPEN_STATUSES = [status for status in HelpRequest.Status.values if status not in {"closed", "spam"}]
@@ -80,10 +81,17 @@ def reader_key_of(user) -> ReaderKey | None:
 
 
 def _check_public_key(public_key: str) -> str:
+    """A canonical base64url X25519 public key that something can really be sealed to (a
+    low-order point, such as all zeros, is refused)."""
     public_key = (public_key or "").strip()
-    if not sealing.is_public_key(public_key):
+    if not sealing.is_usable_public_key(public_key):
         raise AidError(_("This is not a public key Krov can use."))
     return public_key
+
+
+def fingerprint(public_key: str) -> str:
+    """A short form of a public key that two people compare out of band."""
+    return sealing.fingerprint(public_key)
 
 
 @transaction.atomic
@@ -104,6 +112,17 @@ def register_reader_key(user, *, public_key: str) -> ReaderKey:
     except IntegrityError:
         raise AidError(_("This key is already in use.")) from None
     audit.record(AuditEvent.Kind.READER_KEY_ADDED, actor=user, subject=user, key=str(key.public_id))
+    # The person hears of every new key: one they did not make means someone else holds
+    # their session and their second factor.
+    notify.notify(
+        user,
+        "aid_new_key",
+        subject=_("Krov: a new key for your account"),
+        body=_(
+            "A new key for reading cases was made for your Krov account. If it was not you, "
+            "press Panic in Krov now and tell a coordinator."
+        ),
+    )
     return key
 
 
@@ -129,6 +148,20 @@ def revoke_reader_keys(user, *, actor=None) -> int:
     if keys:
         _revoke(keys, actor=actor)
     return len(keys)
+
+
+DEVICE_KEY_SESSION = "krov_device_key"
+
+
+def device_key(session) -> str:
+    """A random key kept in the person's session on the server. The browser keeps its
+    unlocked reader key only encrypted under it: once the session ends (sign-out, expiry,
+    panic), what stays on the device opens nothing without the passphrase."""
+    key = session.get(DEVICE_KEY_SESSION)
+    if not key:
+        key = secrets.token_urlsafe(32)
+        session[DEVICE_KEY_SESSION] = key
+    return key
 
 
 # --- the team key -------------------------------------------------------------------------------
@@ -173,11 +206,20 @@ def create_team_key(*, actor, public_key: str, wrapped_for_self: str) -> TeamKey
 
 def team_key_rotation_due(now=None) -> bool:
     """A team key lives one retention period: after that its successor takes over and its
-    private half is destroyed, so a backup or WAL from before opens for nobody."""
+    private half is destroyed, so a backup or WAL from before opens for nobody. It is due at
+    once when a coordinator left or pressed panic."""
     team = current_team_key()
     now = now or timezone.now()
-    return team is not None and team.created_at <= now - timedelta(
-        days=settings.KROV_RETENTION_DAYS
+    return team is not None and (
+        team.renewal_requested_at is not None
+        or team.created_at <= now - timedelta(days=settings.KROV_RETENTION_DAYS)
+    )
+
+
+def request_team_key_renewal() -> None:
+    """A coordinator left (or pressed panic): the next coordinator's Krov renews the key."""
+    TeamKey.objects.filter(retired_at__isnull=True, renewal_requested_at__isnull=True).update(
+        renewal_requested_at=timezone.now()
     )
 
 
@@ -288,7 +330,10 @@ def _give_case_key(
 ) -> tuple[TeamKey, bytes]:
     """A new key pair for `case` (not saved yet): its public half on the case, the private
     half wrapped under the requester's link; the case's own texts are sealed to it."""
-    team = team or current_team_key()
+    # Locked, so that a renewal running now cannot retire it under this case.
+    current = TeamKey.objects.select_for_update().filter(retired_at__isnull=True)
+    team = current.filter(pk=team.pk).first() if team is not None else None
+    team = team or current.order_by("-created_at").first()
     if team is None:
         raise KeysNotReady(_("Krov cannot take requests yet: no coordinator has set up keys."))
     pair = sealing.KeyPair.generate()
@@ -377,15 +422,20 @@ def requester_conversation(case: HelpRequest, token: str) -> list[Message]:
         seal_existing_case(case, token=token)
         case.refresh_from_db()
     messages = list(case.messages.all())
-    case_key = requester_case_key(case, token)
+    try:
+        case_key = requester_case_key(case, token)
+    except sealing.SealingError:
+        case_key = None
     info = sealing.content_info(str(case.public_id), "message")
     for message in messages:
         if not sealing.is_sealed(message.body):
             continue
-        if case_key is None:
-            message.plaintext = _("This message was sealed for the volunteers only.")
-        else:
-            message.plaintext = sealing.open_sealed(message.body, case_key, info)
+        message.plaintext = _("This message was sealed for the volunteers only.")
+        if case_key is not None:
+            try:
+                message.plaintext = sealing.open_sealed(message.body, case_key, info)
+            except sealing.SealingError:
+                message.plaintext = _("This message cannot be opened.")
     return messages
 
 

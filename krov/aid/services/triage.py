@@ -74,6 +74,15 @@ def merge(duplicate: HelpRequest, into: HelpRequest, *, actor: User) -> None:
         raise AidError(_("Only open requests can be merged."))
     if duplicate.assignee_id:
         raise AidError(_("Hand the duplicate over first; it has a volunteer."))
+    if duplicate.is_sealed or into.is_sealed:
+        # Each is sealed to its own key, which the server does not hold: their texts cannot
+        # be moved into one conversation here.
+        raise AidError(
+            _(
+                "Sealed requests are not merged. Close the duplicate with the outcome "
+                "“Duplicate” and answer the other one."
+            )
+        )
     _withdraw_offers(duplicate)
     Message.objects.create(
         request=into,

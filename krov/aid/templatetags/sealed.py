@@ -16,6 +16,17 @@ from krov.core import sealing
 register = template.Library()
 
 
+@register.simple_tag(takes_context=True)
+def device_key(context) -> str:
+    """The session's device key for aid/keys.js (see services.device_key)."""
+    from krov.aid import services
+
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return ""
+    return services.device_key(request.session)
+
+
 @register.simple_tag
 def sealed(value: str, field: str):
     if not sealing.is_sealed(value or ""):

@@ -32,10 +32,41 @@ async function unlockedDo(mode, action) {
   }
 }
 
+// The unlocked key is kept on the device only encrypted under a key that lives in this
+// session on the server (data-device-key): once the session ends, it opens nothing.
+const DEVICE = "device";
+let crypto = null;
+let memo = null;
+
+async function deviceKey() {
+  if (!glue.dataset.deviceKey) throw new Error("no session");
+  return await crypto.requesterKey(glue.dataset.deviceKey, DEVICE);
+}
+
 const unlocked = {
-  get: () => unlockedDo("readonly", (store) => store.get("reader")).then((v) => v ?? null),
-  put: (pair) => unlockedDo("readwrite", (store) => store.put(pair, "reader")),
-  clear: () => unlockedDo("readwrite", (store) => store.clear()),
+  async get() {
+    if (memo) return memo;
+    const stored = await unlockedDo("readonly", (store) => store.get("reader"));
+    if (!stored || !stored.wrapped) return null;
+    try {
+      const raw = await crypto.unwrapSymmetric(stored.wrapped, await deviceKey(), DEVICE);
+      memo = await crypto.importReaderKey(raw);
+    } catch (_error) {
+      await unlocked.clear(); // another session's: useless now
+      return null;
+    }
+    return memo;
+  },
+  async put(raw) {
+    const wrapped = await crypto.wrapSymmetric(raw, await deviceKey(), DEVICE);
+    await unlockedDo("readwrite", (store) => store.put({ wrapped }, "reader"));
+    memo = await crypto.importReaderKey(raw);
+    return memo;
+  },
+  async clear() {
+    memo = null;
+    await unlockedDo("readwrite", (store) => store.clear());
+  },
 };
 
 // --- talking to the server ------------------------------------------------------------------
@@ -61,6 +92,10 @@ async function postJson(url, fields) {
     data = await response.json();
   } catch (_error) {
     data = {};
+  }
+  if (data.reauthenticate) {
+    const next = encodeURIComponent(window.location.pathname);
+    window.location.assign(`${data.reauthenticate}?next=${next}`);
   }
   if (!response.ok) throw new Error(data.error || String(response.status));
   return data;
@@ -129,7 +164,7 @@ async function openSealed(crypto) {
     return;
   }
   if (!keys.case_key) {
-    sealedNotice(glue.dataset.msgNoGrant, false);
+    sealedNotice(keys.offered ? glue.dataset.msgOffered : glue.dataset.msgNoGrant, false);
     return;
   }
   let caseKey;
@@ -170,11 +205,6 @@ async function shareOnce(crypto) {
     if (mine.public_key !== reader.publicB64) return;
     teamRaw = await teamKeyRaw(crypto, reader, mine);
     if (!teamRaw) return;
-    const waiting = (await getJson(glue.dataset.teamGrants)).waiting;
-    for (const other of waiting) {
-      const wrapped = await crypto.sealBytes(teamRaw, other.public_key, info.teamKey(mine.team_public));
-      await postJson(glue.dataset.teamGrants, { reader_key: other.reader_key, wrapped });
-    }
     if (mine.rotation_due) {
       await rotateTeamKey(crypto, reader, teamRaw);
       return; // the next round shares with the new key
@@ -183,16 +213,19 @@ async function shareOnce(crypto) {
     if (pending.length === 0) return;
     const team = await crypto.importReaderKey(teamRaw.slice());
     for (const grant of pending) {
-      const caseRaw = await crypto.openBytes(grant.case_key, team, info.caseKey(grant.case));
+      let caseRaw = null;
       try {
+        caseRaw = await crypto.openBytes(grant.case_key, team, info.caseKey(grant.case));
         const wrapped = await crypto.sealBytes(caseRaw, grant.reader_public, info.caseKey(grant.case));
         await postJson(glue.dataset.caseGrants, {
           case: grant.case,
           reader_key: grant.reader_key,
           wrapped,
         });
+      } catch (_error) {
+        // One case that cannot be shared must not stop the others.
       } finally {
-        crypto.zero(caseRaw);
+        if (caseRaw) crypto.zero(caseRaw);
       }
     }
   } catch (_error) {
@@ -270,7 +303,7 @@ async function keysPage(crypto, page) {
       sections.push("ready");
       if (page.dataset.teamUrl && !page.dataset.teamPublic) sections.push("team-create");
       else if (page.dataset.teamUrl && !page.dataset.hasTeamGrant) sections.push("team-wait");
-      else if (page.dataset.teamUrl) sections.push("team-rotate");
+      else if (page.dataset.teamUrl) sections.push("team-rotate", "team-share");
     } else if (locked && serverPublic && locked.public === serverPublic) {
       sections.push("unlock");
     } else if (serverPublic) {
@@ -280,6 +313,35 @@ async function keysPage(crypto, page) {
     }
     show(...sections);
     page.dataset.state = sections[0];
+    if (sections.includes("team-share")) await listWaiting();
+  }
+
+  // The team key is shared only by a coordinator's click, after comparing fingerprints.
+  async function listWaiting() {
+    const list = document.getElementById("team-waiting");
+    const waiting = (await getJson(glue.dataset.teamGrants)).waiting;
+    list.replaceChildren();
+    if (waiting.length === 0) {
+      const none = document.createElement("li");
+      none.className = "muted";
+      none.textContent = list.dataset.none;
+      list.append(none);
+    }
+    for (const other of waiting) {
+      const item = document.createElement("li");
+      const code = document.createElement("code");
+      code.className = "fingerprint";
+      code.textContent = other.fingerprint;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "secondary";
+      button.dataset.action = "team-share";
+      button.dataset.readerKey = other.reader_key;
+      button.dataset.publicKey = other.public_key;
+      button.textContent = list.dataset.shareLabel;
+      item.append(other.pseudonym + " · ", code, " ", button);
+      list.append(item);
+    }
   }
 
   async function act(work) {
@@ -298,7 +360,7 @@ async function keysPage(crypto, page) {
     const locked = await crypto.lockKey(made.privateKey, made.publicKey, passphrase, "Krov");
     await postJson(page.dataset.readerUrl, { public_key: made.publicKey });
     await crypto.saveLockedKey(locked);
-    await unlocked.put(await crypto.importReaderKey(made.privateKey));
+    await unlocked.put(made.privateKey);
     page.dataset.readerPublic = made.publicKey;
     downloadRecovery(locked);
     return page.dataset.msgMade;
@@ -325,14 +387,14 @@ async function keysPage(crypto, page) {
           throw new Error(page.dataset.msgWrongFile);
         }
         await crypto.saveLockedKey(JSON.parse(text));
-        await unlocked.put(await crypto.importReaderKey(raw));
+        await unlocked.put(raw);
         return page.dataset.msgUnlocked;
       }).then(() => form.reset());
     } else if (action === "unlock") {
       const pass = form.querySelector("#unlock-pass").value;
       act(async () => {
         const raw = await crypto.unlockKey(await crypto.loadLockedKey(), pass);
-        await unlocked.put(await crypto.importReaderKey(raw));
+        await unlocked.put(raw);
         return page.dataset.msgUnlocked;
       }).then(() => form.reset());
     }
@@ -345,6 +407,23 @@ async function keysPage(crypto, page) {
     if (action === "lock") {
       act(async () => {
         await unlocked.clear();
+        return "";
+      });
+    } else if (action === "team-share") {
+      act(async () => {
+        const reader = await unlocked.get();
+        const mine = await getJson(glue.dataset.mine);
+        const teamRaw = await teamKeyRaw(crypto, reader, mine);
+        try {
+          const wrapped = await crypto.sealBytes(
+            teamRaw,
+            button.dataset.publicKey,
+            info.teamKey(mine.team_public),
+          );
+          await postJson(glue.dataset.teamGrants, { reader_key: button.dataset.readerKey, wrapped });
+        } finally {
+          crypto.zero(teamRaw);
+        }
         return "";
       });
     } else if (action === "team-rotate") {
@@ -396,7 +475,7 @@ document.addEventListener("submit", (event) => {
 });
 
 async function main() {
-  const crypto = await import(glue.dataset.crypto);
+  crypto = await import(glue.dataset.crypto);
   const page = document.getElementById("keys-page");
   if (page) await keysPage(crypto, page);
   await openSealed(crypto);

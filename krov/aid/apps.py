@@ -22,3 +22,8 @@ class AidConfig(AppConfig):
             "closed cases and spam past KROV_RETENTION_DAYS / KROV_SPAM_RETENTION_DAYS",
             services.purge,
         )
+        retention.register(
+            "aid-pending-keys",
+            "case keys made for Telegram requests that never became a case, after a day",
+            services.purge_pending_keys,
+        )

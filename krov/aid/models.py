@@ -478,3 +478,18 @@ class CaseKeyGrant(models.Model):
 
     def __str__(self) -> str:
         return f"case key grant {self.pk}"
+
+
+class PendingCaseKey(models.Model):
+    """A case key made before its case exists: a Telegram requester's description is sealed
+    at the webhook, before the dialogue (in the worker) turns it into a case. The case takes
+    this key and id over (services.adopt_pending_key); unused ones go within a day."""
+
+    case_id = models.UUIDField(unique=True)
+    public_key = models.CharField(max_length=64)
+    team_key = models.ForeignKey(TeamKey, on_delete=models.CASCADE, related_name="+")
+    wrapped = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"pending case key {self.case_id}"

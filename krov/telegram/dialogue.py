@@ -26,7 +26,8 @@ LANGUAGE_BUTTONS = [
 ]
 
 
-def handle(update: Update) -> None:
+def handle(update: Update, *, sealed: dict | None = None) -> None:
+    """`sealed`: the parts of the update sealed at the webhook (telegram.sealed_intake)."""
     chat_obj = update.effective_chat
     if chat_obj is None or chat_obj.type != "private":
         return  # groups and channels are not a place for requests
@@ -38,7 +39,7 @@ def handle(update: Update) -> None:
         if update.callback_query is not None:
             _callback(chat, update.callback_query)
         elif update.message is not None:
-            _message(chat, update.message)
+            _message(chat, update.message, sealed or {})
 
 
 # --- callbacks (button presses) ----------------------------------------------------------------
@@ -134,7 +135,7 @@ def _offer_answer(chat: Chat, data: str) -> None:
 # --- messages --------------------------------------------------------------------------------
 
 
-def _message(chat: Chat, message: TelegramMessage) -> None:
+def _message(chat: Chat, message: TelegramMessage, sealed: dict) -> None:
     text = (message.text or message.caption or "").strip()
     command = text.split()[0].lower().split("@")[0] if text.startswith("/") else ""
     if command == "/link":
@@ -149,7 +150,9 @@ def _message(chat: Chat, message: TelegramMessage) -> None:
     elif chat.volunteer is not None:
         profile = _volunteer_or_unlink(chat)
         if profile is not None:
-            _volunteer_message(chat, profile, message)
+            _volunteer_message(chat, profile, message, sealed)
+    elif "too_long" in sealed:
+        services.send_text(chat, aid.too_long(sealed["too_long"]))
     elif command == "/start":
         _start(chat)
     elif command == "/help":
@@ -164,9 +167,9 @@ def _message(chat: Chat, message: TelegramMessage) -> None:
             buttons=[[(_("Yes, delete everything"), "forget:yes"), (_("No"), "forget:no")]],
         )
     elif chat.state == Chat.State.DESCRIBE:
-        _submit(chat, message)
+        _submit(chat, message, sealed)
     elif chat.state == Chat.State.CASE and chat.request is not None:
-        _add_to_case(chat, chat.request, message)
+        _add_to_case(chat, chat.request, message, sealed)
     else:
         services.send_text(chat, _("Write /start to ask for help."))
 
@@ -228,8 +231,13 @@ def _status(chat: Chat) -> None:
     )
 
 
-def _submit(chat: Chat, message: TelegramMessage) -> None:
-    body = _body(message)
+def _submit(chat: Chat, message: TelegramMessage, sealed: dict) -> None:
+    pending = aid.pending_key(sealed.get("case")) if sealed.get("kind") == "pending" else None
+    if sealed and pending is None:
+        # Sealed to a key that is gone (renewed away, or a day old): ask again, lose nothing.
+        services.send_text(chat, _("Please send your message again."))
+        return
+    body = sealed["description"] if pending is not None else _body(message)
     skill = Skill.objects.filter(slug=chat.skill_slug or "other").first() or Skill.objects.get(
         slug="other"
     )
@@ -240,13 +248,18 @@ def _submit(chat: Chat, message: TelegramMessage) -> None:
             skill=skill,
             description=body,
             contact_handle=str(chat.chat_id),
+            pending=pending,
         )
     except aid.AidError as error:
         services.send_text(chat, str(error))
         return
     case = submitted.request
-    attachment = _attachment_ref(message)
-    if attachment:
+    if pending is not None:
+        if sealed.get("attachment"):
+            aid.post_requester_message(
+                case, body=sealed["message"], attachment_ref=sealed["attachment"], presealed=True
+            )
+    elif attachment := _attachment_ref(message):
         aid.post_requester_message(case, body=body, attachment_ref=attachment)
     services.set_dialogue_state(chat, Chat.State.CASE, request=case)
     services.send_text(
@@ -259,11 +272,22 @@ def _submit(chat: Chat, message: TelegramMessage) -> None:
     )
 
 
-def _add_to_case(chat: Chat, case: HelpRequest, message: TelegramMessage) -> None:
+def _add_to_case(chat: Chat, case: HelpRequest, message: TelegramMessage, sealed: dict) -> None:
+    if sealed and (sealed.get("kind") != "case" or sealed.get("case") != str(case.public_id)):
+        services.send_text(chat, _("Please send your message again."))
+        return
     try:
-        aid.post_requester_message(
-            case, body=_body(message), attachment_ref=_attachment_ref(message)
-        )
+        if sealed:
+            aid.post_requester_message(
+                case,
+                body=sealed["message"],
+                attachment_ref=sealed.get("attachment", ""),
+                presealed=True,
+            )
+        else:
+            aid.post_requester_message(
+                case, body=_body(message), attachment_ref=_attachment_ref(message)
+            )
     except aid.CaseClosed:
         services.set_dialogue_state(chat, Chat.State.NEW, request=None)
         services.send_text(
@@ -306,13 +330,15 @@ def _link(chat: Chat, text: str, language: str) -> None:
     )
 
 
-def _volunteer_message(chat: Chat, profile: VolunteerProfile, message: TelegramMessage) -> None:
+def _volunteer_message(
+    chat: Chat, profile: VolunteerProfile, message: TelegramMessage, sealed: dict
+) -> None:
     replied = message.reply_to_message
     case = services.case_replied_to(chat, replied.message_id if replied is not None else None)
     if case is None:
         services.send_text(chat, _("To answer a case, reply to one of its messages."))
         return
-    if case.is_sealed:
+    if case.is_sealed or sealed.get("kind") == "dropped":
         services.send_text(chat, _("This case is sealed: read and answer it in Krov, not here."))
         return
     try:

@@ -97,12 +97,17 @@ def chat_id_of(data: dict[str, Any]) -> int | None:
 def store(data: dict[str, Any]) -> bool:
     """Store one update; False when this update_id was seen before."""
     from krov.telegram import services
+    from krov.telegram.sealed_intake import seal_update
 
     chat_id = chat_id_of(data)
     used = chat_id is not None and any(kind in data for kind in USED_KINDS)
     key = services.chat_key(chat_id) if used and chat_id is not None else ""
+    if Update.objects.filter(update_id=data["update_id"]).exists():
+        return False  # a retry: acknowledged, not sealed or stored again
     try:
         with transaction.atomic():
+            if used:
+                data = seal_update(data, key)
             Update.objects.create(
                 update_id=data["update_id"],
                 chat_key=key,
@@ -142,13 +147,15 @@ def process_chat(key: str) -> int:
         if update is None:
             return done
         try:
-            parsed = TelegramUpdate.de_json(json.loads(update.payload), None)
+            raw = json.loads(update.payload)
+            sealed = raw.pop("krov_sealed", None)
+            parsed = TelegramUpdate.de_json(raw, None)
         except Exception as exc:  # noqa: BLE001 - any parse error: the update is unusable
             _park(update, f"unparseable: {type(exc).__name__}")
             continue
         try:
             with transaction.atomic():
-                dialogue.handle(parsed)
+                dialogue.handle(parsed, sealed=sealed if isinstance(sealed, dict) else None)
                 Update.objects.filter(pk=update.pk).update(
                     status=Update.Status.DONE, payload="", processed_at=timezone.now()
                 )

@@ -57,6 +57,9 @@ class Chat(models.Model):
     language = models.CharField(max_length=8, default="uk")
     state = models.CharField(max_length=16, choices=State.choices, default=State.NEW)
     skill_slug = models.CharField(max_length=40, blank=True)
+    # The case to come (a requester describing their need): its key was made at the webhook
+    # and what they write is sealed to it (telegram.sealed_intake).
+    pending_case_id = models.UUIDField(null=True, blank=True)
     request = models.ForeignKey(
         "aid.HelpRequest", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

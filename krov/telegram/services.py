@@ -82,6 +82,10 @@ def forget_chat(chat: Chat, text: str) -> None:
     """The requester's /forget: the chat row goes; `text` (already in the chat's
     language) confirms it, sent to the chat id given directly."""
     outbox.enqueue("send_message", {"chat_id": int(chat.chat_id), "text": text})
+    if chat.pending_case_id:
+        from krov.aid import services as aid
+
+        aid.discard_pending_key(chat.pending_case_id)
     chat.delete()
 
 

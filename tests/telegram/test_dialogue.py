@@ -151,7 +151,7 @@ def test_updates_of_one_chat_are_handled_in_update_id_order(telegram_user, setti
 def test_an_update_that_keeps_failing_is_parked_not_dropped(telegram_user, monkeypatch):
     from krov.telegram import dialogue, intake
 
-    def boom(update):
+    def boom(update, **kwargs):
         raise RuntimeError("bug")
 
     monkeypatch.setattr(dialogue, "handle", boom)

@@ -100,11 +100,16 @@ def check_text(text: str, *, what: str | Promise) -> str:
     if not text:
         raise AidError(_("Please write %(what)s.") % {"what": what})
     if len(text) > settings.KROV_AID_MAX_TEXT:
-        raise AidError(
-            _("Please keep it under %(limit)s characters (you wrote %(length)s).")
-            % {"limit": settings.KROV_AID_MAX_TEXT, "length": len(text)}
-        )
+        raise AidError(too_long(len(text)))
     return text
+
+
+def too_long(length: int) -> str:
+    """What a person is told about a text over the limit (also when it was never stored)."""
+    return _("Please keep it under %(limit)s characters (you wrote %(length)s).") % {
+        "limit": settings.KROV_AID_MAX_TEXT,
+        "length": length,
+    }
 
 
 def intake_terms() -> dict[str, int]:

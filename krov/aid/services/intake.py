@@ -14,6 +14,7 @@ from krov.accounts import roles
 from krov.accounts.models import User
 from krov.aid.models import (
     HelpRequest,
+    PendingCaseKey,
     Skill,
 )
 from krov.aid.services import keys
@@ -25,7 +26,7 @@ from krov.aid.services.base import (
     keyed_hash,
     serving_language,
 )
-from krov.core import notify
+from krov.core import notify, sealing
 
 
 def submit_request(
@@ -38,10 +39,18 @@ def submit_request(
     region: str = "",
     contact_handle: str = "",
     submission_key: str = "",
+    pending: PendingCaseKey | None = None,
 ) -> Submitted:
     """Store a help request. The same `submission_key` twice gives the first request back,
-    with the same secret link (the link is derived from the key and never stored)."""
-    description = check_text(description, what=gettext_lazy("what you need"))
+    with the same secret link (the link is derived from the key and never stored).
+
+    With `pending` (a Telegram requester's key, keys.prepare_case_key), the description
+    arrives already sealed to it, its length checked before it was sealed; the case takes
+    the key and its id over."""
+    if pending is None:
+        description = check_text(description, what=gettext_lazy("what you need"))
+    elif not sealing.is_sealed(description):
+        raise AidError(_("The request could not be stored; please try again."))
     if len(region) > 200:
         raise AidError(_("Please keep the region short (200 characters at most)."))
     if urgency not in HelpRequest.Urgency.values:
@@ -71,7 +80,11 @@ def submit_request(
                     contact_lookup=keyed_hash("contact", contact_handle) if contact_handle else "",
                 )
                 team = keys.current_team_key() if channel == HelpRequest.Channel.WEB else None
-                if team is not None:
+                if pending is not None:
+                    request.public_id = pending.case_id
+                    request.save(force_insert=True)
+                    keys.adopt_pending_key(request, pending)
+                elif team is not None:
                     keys.seal_new_case(request, token=token, team=team)
                 else:
                     request.save(force_insert=True)

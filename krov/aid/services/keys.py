@@ -20,6 +20,7 @@ it: nothing here can open what it seals.
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -34,6 +35,7 @@ from krov.aid.models import (
     HelpRequest,
     Message,
     Note,
+    PendingCaseKey,
     ReaderKey,
     TeamKey,
     TeamKeyGrant,
@@ -229,7 +231,10 @@ def rotation_material(actor) -> list[dict]:
         return []
     team = current_team_key()
     grants = CaseKeyGrant.objects.filter(team_key=team).select_related("request")
-    return [{"case": str(grant.request.public_id), "case_key": grant.wrapped} for grant in grants]
+    pending = PendingCaseKey.objects.filter(team_key=team)
+    return [
+        {"case": str(grant.request.public_id), "case_key": grant.wrapped} for grant in grants
+    ] + [{"case": str(key.case_id), "case_key": key.wrapped} for key in pending]
 
 
 @transaction.atomic
@@ -251,7 +256,8 @@ def rotate_team_key(
             "request_id", "request__public_id"
         )
     }
-    if set(cases) != set(expected):
+    pending = {str(key.case_id): key for key in PendingCaseKey.objects.filter(team_key=old)}
+    if set(cases) != set(expected) | set(pending):
         raise AidError(_("Cases changed while the key was renewed; please try again."))
     if not sealing.is_sealed(wrapped_for_self) or not all(
         sealing.is_sealed(wrapped) for wrapped in cases.values()
@@ -264,7 +270,10 @@ def rotate_team_key(
     CaseKeyGrant.objects.bulk_create(
         CaseKeyGrant(request_id=expected[case_id], team_key=team, wrapped=wrapped)
         for case_id, wrapped in cases.items()
+        if case_id in expected
     )
+    for case_id, key in pending.items():
+        PendingCaseKey.objects.filter(pk=key.pk).update(team_key=team, wrapped=cases[case_id])
     CaseKeyGrant.objects.filter(team_key=old).delete()
     TeamKeyGrant.objects.filter(team_key=old).delete()
     TeamKey.objects.filter(pk=old.pk).update(retired_at=timezone.now())
@@ -318,10 +327,11 @@ def grant_team_key(*, actor, reader_key: ReaderKey, wrapped: str) -> TeamKeyGran
 # --- case keys ----------------------------------------------------------------------------------
 
 
+# What intake seals. The contact handle (a Telegram chat id) stays under the field keys: the
+# relay needs it to reach the requester (docs/threat-model.md).
 SEALED_REQUEST_FIELDS = {
     "description": "request.description",
     "region": "request.region",
-    "contact_handle": "request.contact",
 }
 
 
@@ -393,6 +403,55 @@ def sealable_cases(*, include_open: bool):
         seal_public="", purged_at__isnull=True, channel=HelpRequest.Channel.WEB
     )
     return found if include_open else found.exclude(status__in=OPEN_STATUSES)
+
+
+PENDING_KEY_HOURS = 24
+
+
+def prepare_case_key() -> PendingCaseKey | None:
+    """A key pair for a case that does not exist yet (a Telegram requester describing their
+    need): the private half wrapped to the team key at once. None without a team key."""
+    team = TeamKey.objects.select_for_update().filter(retired_at__isnull=True).first()
+    if team is None:
+        return None
+    pair = sealing.KeyPair.generate()
+    case_id = uuid.uuid4()
+    return PendingCaseKey.objects.create(
+        case_id=case_id,
+        public_key=pair.public,
+        team_key=team,
+        wrapped=sealing.seal_bytes(
+            pair.private, team.public_key, sealing.case_key_info(str(case_id))
+        ),
+    )
+
+
+def pending_key(case_id) -> PendingCaseKey | None:
+    return PendingCaseKey.objects.filter(case_id=case_id).first() if case_id else None
+
+
+def seal_pending(pending: PendingCaseKey, field: str, text: str) -> str:
+    return sealing.seal(text, pending.public_key, sealing.content_info(str(pending.case_id), field))
+
+
+def adopt_pending_key(case: HelpRequest, pending: PendingCaseKey) -> None:
+    """The new case takes the pending key over (its id is the pending key's case id)."""
+    HelpRequest.objects.filter(pk=case.pk).update(seal_public=pending.public_key)
+    case.seal_public = pending.public_key
+    CaseKeyGrant.objects.create(
+        request=case, team_key_id=pending.team_key_id, wrapped=pending.wrapped
+    )
+    pending.delete()
+
+
+def discard_pending_key(case_id) -> None:
+    PendingCaseKey.objects.filter(case_id=case_id).delete()
+
+
+def purge_pending_keys(now=None) -> int:
+    cutoff = (now or timezone.now()) - timedelta(hours=PENDING_KEY_HOURS)
+    deleted, _detail = PendingCaseKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def seal_text(case: HelpRequest, field: str, text: str) -> str:

@@ -24,7 +24,7 @@ from krov.aid.services.channels import _relay, _system_message, _volunteer_relay
 from krov.aid.services.intake import notify_coordinators
 from krov.aid.services.offers import _console_link, _withdraw_offers
 from krov.aid.services.triage import requester_may_write
-from krov.core import audit, notify
+from krov.core import audit, notify, sealing
 from krov.core.models import AuditEvent
 
 
@@ -58,8 +58,16 @@ def post_reply(case: HelpRequest, *, actor: User, body: str) -> Message:
 
 
 @transaction.atomic
-def post_requester_message(case: HelpRequest, *, body: str, attachment_ref: str = "") -> Message:
-    body = check_text(body, what=gettext_lazy("your message"))
+def post_requester_message(
+    case: HelpRequest, *, body: str, attachment_ref: str = "", presealed: bool = False
+) -> Message:
+    """A requester writes. `presealed`: the texts arrive sealed to this case's key already
+    (a Telegram update, sealed at the webhook after its length was checked)."""
+    if presealed:
+        if not (case.is_sealed and sealing.is_sealed(body)):
+            raise AidError(_("This message could not be stored; please send it again."))
+    else:
+        body = check_text(body, what=gettext_lazy("your message"))
     if not requester_may_write(case):
         raise RateLimited(_("Too many messages in the last hour. Please wait a little."))
     case = HelpRequest.objects.select_for_update().get(pk=case.pk)
@@ -74,8 +82,12 @@ def post_requester_message(case: HelpRequest, *, body: str, attachment_ref: str 
     message = Message.objects.create(
         request=case,
         direction=Message.Direction.IN,
-        body=keys.seal_text(case, "message", body),
-        attachment_ref=keys.seal_text(case, "message.attachment", attachment_ref),
+        body=body if presealed else keys.seal_text(case, "message", body),
+        attachment_ref=(
+            attachment_ref
+            if presealed
+            else keys.seal_text(case, "message.attachment", attachment_ref)
+        ),
         delivery=Message.Delivery.SENT,
         created_at=now,
     )

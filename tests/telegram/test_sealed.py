@@ -1,0 +1,164 @@
+"""Sealed Telegram cases: once the coordinators have a team key, what a requester writes to
+the bot is sealed at the webhook, before the update is stored, to the key of their case (or
+of the case to come); the coordinators read it with the team key; the web answer still
+reaches the requester's Telegram."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from krov.aid import services as aid
+from krov.aid.models import HelpRequest, Message, PendingCaseKey
+from krov.core import sealing
+from krov.telegram.models import Chat, Update
+from tests.aid.test_sealed_cases import Browser, make_team
+from tests.telegram.conftest import fixture
+
+pytestmark = pytest.mark.django_db
+
+DESCRIPTION = "Маркер-71: мама в Бердянську, треба виїхати через Василівку."
+
+
+@pytest.fixture
+def team(coordinator) -> Browser:
+    return make_team(coordinator)
+
+
+def stored_payloads() -> str:
+    """Every update as the database holds it (opened with the field keys)."""
+    return json.dumps([u.payload for u in Update.objects.all()], ensure_ascii=False)
+
+
+def describe(user, text=DESCRIPTION):
+    user.say("/start")
+    user.press("lang:uk")
+    user.press("cat:driving")
+    user.say(text)
+    return HelpRequest.objects.get(channel="telegram")
+
+
+def test_a_telegram_request_is_sealed_at_the_webhook_and_opens_with_the_team_key(
+    telegram_user, team, settings
+):
+    user = telegram_user()
+    # Look at what the webhook stores before the worker runs.
+    seen = []
+    from krov.telegram import intake
+
+    original = intake.store
+
+    def watching(data):
+        stored = original(data)
+        seen.append(stored_payloads())
+        return stored
+
+    intake.store = watching
+    try:
+        case = describe(user)
+    finally:
+        intake.store = original
+    assert len(seen) == 4, "the webhook's writes were not watched"
+    assert not any("Маркер-71" in payloads for payloads in seen)
+    assert case.is_sealed and sealing.is_sealed(case.description)
+    assert team.read(case, "request.description", case.description) == DESCRIPTION
+    assert case.code in user.last_text()  # the dialogue went on as before
+    assert case.contact_handle == str(user.chat_id)  # the relay still reaches them
+    assert not PendingCaseKey.objects.exists()  # the case took its key over
+
+
+def test_later_messages_and_photos_are_sealed_to_the_case(telegram_user, team):
+    user = telegram_user()
+    case = describe(user)
+    user.say("Маркер-72: ми вже в Запоріжжі")
+    photo = copy.deepcopy(fixture("message_photo"))
+    photo["message"]["chat"]["id"] = photo["message"]["from"]["id"] = user.chat_id
+    photo["message"]["caption"] = "Маркер-73: документ"
+    photo["update_id"] = 987654321
+    user.post(photo)
+    messages = list(Message.objects.filter(request=case, direction="in"))
+    assert len(messages) == 2
+    assert team.read(case, "message", messages[0].body) == "Маркер-72: ми вже в Запоріжжі"
+    assert team.read(case, "message", messages[1].body) == "Маркер-73: документ"
+    assert team.read(case, "message.attachment", messages[1].attachment_ref).startswith("photo:")
+    assert "Маркер" not in stored_payloads()
+
+
+def test_names_and_usernames_are_not_stored(telegram_user, team):
+    user = telegram_user()
+    update = copy.deepcopy(fixture("message_start"))
+    update["message"]["chat"]["id"] = update["message"]["from"]["id"] = user.chat_id
+    update["message"]["text"] = "hello"
+    update["message"]["from"]["first_name"] = "Olena"
+    update["message"]["from"]["username"] = "olena_k"
+    from krov.telegram import intake
+
+    intake.store(update)
+    payload = Update.objects.get(update_id=update["update_id"]).payload
+    assert "Olena" not in payload and "olena_k" not in payload and "hello" not in payload
+
+
+def test_a_text_over_the_limit_is_refused_without_being_stored(telegram_user, team, settings):
+    settings.KROV_AID_MAX_TEXT = 50
+    user = telegram_user()
+    user.say("/start")
+    user.press("lang:uk")
+    user.press("cat:driving")
+    user.say("Маркер-74 " + "x" * 80)
+    assert not HelpRequest.objects.exists()
+    assert "50" in user.last_text()
+    assert "Маркер-74" not in stored_payloads()
+
+
+def test_the_web_answer_reaches_the_requesters_telegram(
+    telegram_user, team, make_volunteer, coordinator
+):
+    user = telegram_user()
+    case = describe(user)
+    volunteer = make_volunteer("Veter")
+    aid.assign(case, volunteer, actor=coordinator)
+    aid.post_reply(case, actor=volunteer.user, body="Маркер-75: я допоможу")
+    assert "Маркер-75: я допоможу" in user.last_text()
+    reply = Message.objects.get(request=case, direction="out")
+    assert sealing.is_sealed(reply.body)
+
+
+def test_forget_deletes_the_key_made_for_the_case_to_come(telegram_user, team):
+    user = telegram_user()
+    user.say("/start")
+    user.press("lang:uk")
+    user.say("something before choosing a category")  # sealed to a key for the case to come
+    assert PendingCaseKey.objects.count() == 1
+    user.say("/forget")
+    user.press("forget:yes")
+    assert not PendingCaseKey.objects.exists() and not Chat.objects.exists()
+
+
+def test_an_open_case_from_before_sealing_is_sealed_by_its_next_message(telegram_user, coordinator):
+    user = telegram_user()
+    case = describe(user)
+    assert not case.is_sealed
+    browser = make_team(coordinator)
+    user.say("Маркер-76 after the team key")
+    case.refresh_from_db()
+    assert case.is_sealed
+    assert browser.read(case, "request.description", case.description) == DESCRIPTION
+    last = Message.objects.filter(request=case, direction="in").last()
+    assert browser.read(case, "message", last.body) == "Маркер-76 after the team key"
+
+
+def test_a_renewal_carries_the_key_of_the_case_to_come(telegram_user, team):
+    from tests.aid.test_sealed_cases import rotate
+
+    user = telegram_user()
+    user.say("/start")
+    user.press("lang:uk")
+    user.say("a word before the category")  # a key is made for the case to come
+    assert PendingCaseKey.objects.count() == 1
+    rotate(team)  # the team key is renewed before the request is described
+    user.press("cat:driving")
+    user.say(DESCRIPTION)
+    case = HelpRequest.objects.get(channel="telegram")
+    assert team.read(case, "request.description", case.description) == DESCRIPTION

@@ -28,7 +28,7 @@ def check_sealing(app_configs=None, **kwargs):
     if waiting:
         return [
             Warning(
-                f"{waiting} web case(s) from before sealing are not sealed yet.",
+                f"{waiting} case(s) from before sealing are not sealed yet.",
                 hint="Run `krov seal-cases` (closed cases; open ones are sealed on their "
                 "requester's next visit, or now with --open).",
                 id="krov.W011",

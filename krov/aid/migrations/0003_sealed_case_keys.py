@@ -8,104 +8,225 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('aid', '0002_seed_skills'),
+        ("aid", "0002_seed_skills"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='helprequest',
-            name='requester_wrap',
+            model_name="helprequest",
+            name="requester_wrap",
             field=models.TextField(blank=True, editable=False),
         ),
         migrations.AddField(
-            model_name='helprequest',
-            name='seal_public',
+            model_name="helprequest",
+            name="seal_public",
             field=models.CharField(blank=True, editable=False, max_length=64),
         ),
         migrations.CreateModel(
-            name='ReaderKey',
+            name="ReaderKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('public_key', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reader_keys', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("public_key", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reader_keys",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='TeamKey',
+            name="TeamKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('public_key', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
-                ('renewal_requested_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("public_key", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
+                ("renewal_requested_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PendingCaseKey',
+            name="PendingCaseKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('case_id', models.UUIDField(unique=True)),
-                ('public_key', models.CharField(max_length=64)),
-                ('wrapped', models.TextField()),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('team_key', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='aid.teamkey')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("case_id", models.UUIDField(unique=True)),
+                ("public_key", models.CharField(max_length=64)),
+                ("wrapped", models.TextField()),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "team_key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="aid.teamkey",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CaseKeyGrant',
+            name="CaseKeyGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('wrapped', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('granted_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='key_grants', to='aid.helprequest')),
-                ('reader_key', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='case_grants', to='aid.readerkey')),
-                ('team_key', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='case_grants', to='aid.teamkey')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("wrapped", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="key_grants",
+                        to="aid.helprequest",
+                    ),
+                ),
+                (
+                    "reader_key",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="case_grants",
+                        to="aid.readerkey",
+                    ),
+                ),
+                (
+                    "team_key",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="case_grants",
+                        to="aid.teamkey",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TeamKeyGrant',
+            name="TeamKeyGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('wrapped', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('granted_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reader_key', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='aid.readerkey')),
-                ('team_key', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grants', to='aid.teamkey')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("wrapped", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reader_key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="aid.readerkey",
+                    ),
+                ),
+                (
+                    "team_key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="grants",
+                        to="aid.teamkey",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='readerkey',
-            constraint=models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True)), fields=('user',), name='aid_readerkey_one_active_per_user'),
+            model_name="readerkey",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("revoked_at__isnull", True)),
+                fields=("user",),
+                name="aid_readerkey_one_active_per_user",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='casekeygrant',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('reader_key__isnull', False), ('team_key__isnull', True)), models.Q(('reader_key__isnull', True), ('team_key__isnull', False)), _connector='OR'), name='aid_casekeygrant_one_recipient'),
+            model_name="casekeygrant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("reader_key__isnull", False), ("team_key__isnull", True)),
+                    models.Q(("reader_key__isnull", True), ("team_key__isnull", False)),
+                    _connector="OR",
+                ),
+                name="aid_casekeygrant_one_recipient",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='casekeygrant',
-            constraint=models.UniqueConstraint(fields=('request', 'team_key'), name='aid_casekeygrant_team_unique'),
+            model_name="casekeygrant",
+            constraint=models.UniqueConstraint(
+                fields=("request", "team_key"), name="aid_casekeygrant_team_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='casekeygrant',
-            constraint=models.UniqueConstraint(fields=('request', 'reader_key'), name='aid_casekeygrant_reader_unique'),
+            model_name="casekeygrant",
+            constraint=models.UniqueConstraint(
+                fields=("request", "reader_key"), name="aid_casekeygrant_reader_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='teamkeygrant',
-            constraint=models.UniqueConstraint(fields=('team_key', 'reader_key'), name='aid_teamkeygrant_unique'),
+            model_name="teamkeygrant",
+            constraint=models.UniqueConstraint(
+                fields=("team_key", "reader_key"), name="aid_teamkeygrant_unique"
+            ),
         ),
     ]

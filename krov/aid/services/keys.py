@@ -397,11 +397,9 @@ def seal_existing_case(case: HelpRequest, *, token: str = "") -> bool:
 
 
 def sealable_cases(*, include_open: bool):
-    """Web cases from before sealing. Telegram cases stay under the field keys for now: their
-    relay needs the chat id (docs/threat-model.md, "What is not sealed yet")."""
-    found = HelpRequest.objects.filter(
-        seal_public="", purged_at__isnull=True, channel=HelpRequest.Channel.WEB
-    )
+    """Cases from before sealing (a Telegram case keeps its chat id under the field keys:
+    the relay needs it)."""
+    found = HelpRequest.objects.filter(seal_public="", purged_at__isnull=True)
     return found if include_open else found.exclude(status__in=OPEN_STATUSES)
 
 

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('telegram', '0003_chat_state_locked'),
+        ("telegram", "0003_chat_state_locked"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='chat',
-            name='pending_case_id',
+            model_name="chat",
+            name="pending_case_id",
             field=models.UUIDField(blank=True, null=True),
         ),
     ]

@@ -7,10 +7,11 @@ from krov.aid import services
 
 class Command(BaseCommand):
     help = (
-        "Seal web cases taken in before sealing was set up, to the team key (only its public "
+        "Seal cases taken in before sealing was set up, to the team key (only its public "
         "half is needed). Closed cases by default; open ones are sealed on their requester's "
-        "next visit, or now with --open (their requester then reads replies only by asking "
-        "again). Afterwards rotate the field keys (krov rotate-keys) and destroy the old one."
+        "next visit or message, or now with --open (a web requester then no longer reads "
+        "the replies on their page). Afterwards rotate the field keys (krov rotate-keys) "
+        "and destroy the old one."
     )
 
     def add_arguments(self, parser) -> None:
@@ -32,5 +33,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"sealed: {sealed} cases"))
         if waiting:
             self.stdout.write(
-                f"not sealed yet: {waiting} open web cases (sealed on their requester's next visit)"
+                f"not sealed yet: {waiting} open cases (sealed on their requester's next visit)"
             )

@@ -134,6 +134,11 @@ def _sync_observation(listing: Listing) -> None:
     index.schedule(months | {observation.month})
 
 
+def listing_days() -> int:
+    """How long a listing stays on the board before it must be renewed."""
+    return settings.KROV_HOUSING_LISTING_DAYS
+
+
 @transaction.atomic
 def post_listing(*, actor, data: dict, photos: list | None = None) -> Listing:
     _check_not_banned(actor)

@@ -14,6 +14,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from krov.accounts.models import User
@@ -160,11 +161,21 @@ def new(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, str(error))
                 status = 400
             else:
-                messages.success(request, _("Your listing is on the board for 30 days."))
+                days = services.listing_days()
+                messages.success(
+                    request,
+                    ngettext(
+                        "Your listing is on the board for %(days)s day.",
+                        "Your listing is on the board for %(days)s days.",
+                        days,
+                    )
+                    % {"days": days},
+                )
                 return redirect(item.get_absolute_url())
         else:
             status = 400
-    return render(request, "housing/edit.html", {"form": form}, status=status)
+    context = {"form": form, "listing_days": services.listing_days()}
+    return render(request, "housing/edit.html", context, status=status)
 
 
 @requires(MEMBER)
@@ -200,7 +211,12 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(item.get_absolute_url())
         else:
             status = 400
-    context = {"form": form, "listing": item, "photos": item.photos.all()}
+    context = {
+        "form": form,
+        "listing": item,
+        "photos": item.photos.all(),
+        "listing_days": services.listing_days(),
+    }
     return render(request, "housing/edit.html", context, status=status)
 
 
@@ -213,7 +229,14 @@ def poster_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         if action == "renew":
             services.renew(item, actor=_user(request))
-            messages.success(request, _("Renewed for another 30 days."))
+            days = services.listing_days()
+            messages.success(
+                request,
+                ngettext(
+                    "Renewed for another %(days)s day.", "Renewed for another %(days)s days.", days
+                )
+                % {"days": days},
+            )
         elif action in ("rented", "withdrawn"):
             services.close(item, actor=_user(request), status=action)
             messages.success(request, _("The listing has left the board."))

@@ -708,7 +708,6 @@ def keys_page(request: HttpRequest) -> HttpResponse:
         "team_key": team,
         "team_grant": services.team_key_grant_for(user) if coordinator else None,
         "retention_days": services.intake_terms()["retention_days"],
-        "fingerprint": services.fingerprint(reader.public_key) if reader else "",
     }
     return render(request, "aid/keys.html", context)
 
@@ -765,6 +764,7 @@ def keys_team(request: HttpRequest) -> HttpResponse:
 @requires(TRIAGE)
 @require_http_methods(["GET", "POST"])
 @no_store
+@_recently_confirmed
 def keys_team_rotate(request: HttpRequest) -> HttpResponse:
     """GET: the case keys to re-wrap; POST: the new team key with every case key re-wrapped
     (`cases`: a JSON object, case id → wrapped key)."""
@@ -808,7 +808,6 @@ def keys_team_grants(request: HttpRequest) -> HttpResponse:
                         "reader_key": str(key.public_id),
                         "public_key": key.public_key,
                         "pseudonym": key.user.pseudonym,
-                        "fingerprint": services.fingerprint(key.public_key),
                     }
                     for key in waiting
                 ]

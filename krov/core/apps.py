@@ -22,3 +22,4 @@ class CoreConfig(AppConfig):
         retention.register(
             "mail", "development mail files (after a day)", retention.prune_mail_folder
         )
+        retention.register("sessions", "expired sessions", retention.prune_sessions)

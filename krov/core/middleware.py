@@ -22,6 +22,11 @@ class SecurityHeadersMiddleware:
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         response.setdefault("X-Permitted-Cross-Domain-Policies", "none")
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            # Nothing a signed-in person sees is kept in the browser's cache on disk (desk
+            # pages carry case ciphertext and the session's device key).
+            response.setdefault("Cache-Control", "no-store")
         return response
 
 

@@ -78,3 +78,12 @@ def prune_mail_folder(now: datetime | None = None) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def prune_sessions(now=None) -> int:
+    """Expired sessions go: they hold what only a live session should (a device key)."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    deleted, _detail = Session.objects.filter(expire_date__lt=now or timezone.now()).delete()
+    return deleted

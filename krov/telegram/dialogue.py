@@ -273,10 +273,14 @@ def _submit(chat: Chat, message: TelegramMessage, sealed: dict) -> None:
 
 
 def _add_to_case(chat: Chat, case: HelpRequest, message: TelegramMessage, sealed: dict) -> None:
-    if sealed and (sealed.get("kind") != "case" or sealed.get("case") != str(case.public_id)):
+    # A message sealed to the key made for the case to come belongs to this case once the
+    # case took that key over (quick follow-ups, albums): its case id is the case's.
+    if case.is_open and sealed and sealed.get("case") != str(case.public_id):
         services.send_text(chat, _("Please send your message again."))
         return
     try:
+        if not case.is_open:
+            raise aid.CaseClosed(_("This case is closed."))
         if sealed:
             aid.post_requester_message(
                 case,

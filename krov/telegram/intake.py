@@ -24,6 +24,10 @@ MAX_BODY = 256 * 1024
 MAX_ATTEMPTS = 3
 
 
+class TryAgain(RuntimeError):
+    """The update could not be sealed just now; answered 503 so that Telegram retries."""
+
+
 class BadUpdate(ValueError):
     """The body is not a Telegram Update; the message says why, for the 400."""
 
@@ -97,7 +101,7 @@ def chat_id_of(data: dict[str, Any]) -> int | None:
 def store(data: dict[str, Any]) -> bool:
     """Store one update; False when this update_id was seen before."""
     from krov.telegram import services
-    from krov.telegram.sealed_intake import seal_update
+    from krov.telegram.sealed_intake import SealingUnavailable, seal_update
 
     chat_id = chat_id_of(data)
     used = chat_id is not None and any(kind in data for kind in USED_KINDS)
@@ -116,6 +120,8 @@ def store(data: dict[str, Any]) -> bool:
             )
     except IntegrityError:
         return False
+    except SealingUnavailable:
+        raise TryAgain from None
     if used:
         nudge(key)
     return True

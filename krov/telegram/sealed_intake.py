@@ -22,8 +22,11 @@ from krov.aid import services as aid
 from krov.telegram.models import Chat, Outbound
 
 SEALED = "krov_sealed"
-CONTENT_KEYS = ("text", "caption", "entities", "caption_entities", "photo", "voice", "document")
-ECHO_KEYS = (*CONTENT_KEYS, "reply_markup")
+# Commands the dialogue reads in the clear: only the command word is kept (and /link's code,
+# a one-time code of a volunteer's); anything else that starts with "/" is content.
+COMMANDS = {"/start", "/help", "/status", "/forget", "/link", "/unlink"}
+# Attachments sealed as references (the file stays with Telegram).
+ATTACHMENT_KINDS = ("photo", "voice", "document", "video", "video_note", "audio", "animation")
 NAME_KEYS = ("first_name", "last_name", "username")
 
 
@@ -38,25 +41,70 @@ def _blank_names(obj: Any) -> None:
                 obj[key] = ""
 
 
-def _strip_echo(message: Any) -> None:
-    """A message of the bot's that Telegram repeats (in a callback, in a reply): only its
-    id and chat are needed."""
-    if isinstance(message, dict):
-        for key in ECHO_KEYS:
-            message.pop(key, None)
-        _blank_names(message.get("chat"))
-        _blank_names(message.get("from"))
+def _bare(message: Any) -> dict[str, Any] | None:
+    """Only what identifies a message and its chat: no text, media, names or quotes."""
+    if not isinstance(message, dict):
+        return None
+    bare: dict[str, Any] = {"message_id": message.get("message_id"), "date": message.get("date")}
+    chat = message.get("chat")
+    if isinstance(chat, dict):
+        bare["chat"] = {"id": chat.get("id"), "type": chat.get("type")}
+    sender = message.get("from")
+    if isinstance(sender, dict):
+        bare["from"] = {
+            "id": sender.get("id"),
+            "is_bot": bool(sender.get("is_bot")),
+            "first_name": "",
+            "language_code": _string(sender.get("language_code")),
+        }
+    return bare
 
 
 def _attachment(message: dict[str, Any]) -> str:
     photo = message.get("photo")
     if isinstance(photo, list) and photo and isinstance(photo[-1], dict):
-        return "photo:" + str(photo[-1].get("file_id", ""))
-    for kind in ("voice", "document"):
+        return "photo:" + _string(photo[-1].get("file_id"))
+    for kind in ATTACHMENT_KINDS[1:]:
         part = message.get(kind)
         if isinstance(part, dict) and part.get("file_id"):
             return f"{kind}:{part['file_id']}"
     return ""
+
+
+def _described(message: dict[str, Any], language: str) -> list[str]:
+    """Content that is neither text nor a file, written out so that nothing is lost."""
+    lines = []
+    with override(language):
+        location = message.get("location")
+        if isinstance(location, dict):
+            lines.append(
+                _("[location: %(lat)s, %(lon)s]")
+                % {"lat": location.get("latitude"), "lon": location.get("longitude")}
+            )
+        venue = message.get("venue")
+        if isinstance(venue, dict):
+            lines.append(
+                _("[place: %(title)s, %(address)s]")
+                % {"title": _string(venue.get("title")), "address": _string(venue.get("address"))}
+            )
+        contact = message.get("contact")
+        if isinstance(contact, dict):
+            lines.append(
+                _("[contact: %(name)s, %(phone)s]")
+                % {
+                    "name": " ".join(
+                        _string(contact.get(k)) for k in ("first_name", "last_name")
+                    ).strip(),
+                    "phone": _string(contact.get("phone_number")),
+                }
+            )
+        poll = message.get("poll")
+        if isinstance(poll, dict):
+            lines.append(_("[poll: %(question)s]") % {"question": _string(poll.get("question"))})
+        quote = message.get("quote")
+        if isinstance(quote, dict) and _string(quote.get("text")):
+            lines.append(_("[quoting: %(text)s]") % {"text": _string(quote.get("text"))})
+    return lines
 
 
 def _placeholder(attachment: str, language: str) -> str:
@@ -69,44 +117,68 @@ def _placeholder(attachment: str, language: str) -> str:
 
 
 def seal_update(data: dict[str, Any], chat_key: str) -> dict[str, Any]:
-    """The update as it may be stored: sealed where it carries case content."""
+    """The update as it may be stored. Once a team key exists, a private message is rebuilt
+    from an allow-list (ids, the command word, the language code) and everything else it
+    carries is sealed; names are blanked everywhere and the bot's own texts dropped."""
     callback = data.get("callback_query")
     if isinstance(callback, dict):
         _blank_names(callback.get("from"))
-        _strip_echo(callback.get("message"))
+        echoed = _bare(callback.get("message"))
+        if echoed is not None:
+            callback["message"] = echoed
     message = data.get("message")
     if not isinstance(message, dict):
         return data
-    _blank_names(message.get("from"))
-    _blank_names(message.get("chat"))
-    replied = message.get("reply_to_message")
-    _strip_echo(replied)
     if not aid.sealing_ready():
+        _blank_names(message.get("from"))
+        _blank_names(message.get("chat"))
         return data
+    chat_obj = message.get("chat")
+    if not isinstance(chat_obj, dict) or chat_obj.get("type") != "private":
+        # Groups and channels are no place for requests: nothing of them is kept.
+        data["message"] = _bare(message)
+        return data
+    stored = _bare(message) or {}
+    replied = _bare(message.get("reply_to_message"))
+    if replied is not None:
+        stored["reply_to_message"] = replied
     text = _string(message.get("text"))
-    if text.startswith("/"):
-        return data  # a command: not case content, the dialogue reads it
-    caption = _string(message.get("caption"))
+    words = text.split(maxsplit=1)
+    command = words[0].lower().split("@")[0] if words and words[0].startswith("/") else ""
+    if command in COMMANDS:
+        stored["text"] = text.strip() if command == "/link" else words[0]
+        rest = words[1] if len(words) > 1 and command != "/link" else ""
+    else:
+        rest = text
+    data["message"] = stored
+    chat = _chat(data, message, chat_key)
+    language = chat.language if chat is not None else "uk"
     attachment = _attachment(message)
-    body = (text or caption).strip()
+    body = "\n".join(
+        part for part in [rest.strip(), _string(message.get("caption")).strip()] if part
+    )
+    body = "\n".join([body, *_described(message, language)]).strip()
     if not body and not attachment:
         return data
-    chat = _chat(data, message, chat_key)
+    if command in COMMANDS and not rest:
+        return data
+    if "text" not in stored:
+        stored["text"] = "…"  # the dialogue sees a message; its content is under SEALED
     if chat is not None and chat.volunteer_id:
-        if _volunteer_reply_is_sealed(chat, replied):
-            for key in CONTENT_KEYS:
-                message.pop(key, None)
-            message["text"] = "…"
+        if not _volunteer_reply_is_sealed(chat, message.get("reply_to_message")):
+            stored["text"] = text  # answers a case from before sealing: as before
+        else:
             data[SEALED] = {"kind": "dropped"}
         return data
     sealed = _seal_for_requester(chat, body, attachment)
     if sealed is None:
-        return data  # nothing to seal to (no team key any more): kept as before sealing
-    for key in CONTENT_KEYS:
-        message.pop(key, None)
-    message["text"] = "…"  # the dialogue sees a message; its content is under SEALED
+        raise SealingUnavailable
     data[SEALED] = sealed
     return data
+
+
+class SealingUnavailable(RuntimeError):
+    """A team key exists but nothing could be sealed to just now: Telegram retries."""
 
 
 def _seal_for_requester(chat: Chat | None, body: str, attachment: str) -> dict | None:
@@ -167,9 +239,11 @@ def _volunteer_reply_is_sealed(chat: Chat, replied: Any) -> bool:
 
 
 def _pending_key(chat: Chat | None):
-    """The key made for this chat's case to come (made now if there is none yet)."""
+    """The key made for this chat's case to come (made now if there is none yet); the chat
+    row is locked, so two updates arriving together share one key."""
     if chat is None:
         return None
+    chat = Chat.objects.select_for_update().get(pk=chat.pk)
     pending = aid.pending_key(chat.pending_case_id)
     if pending is None:
         pending = aid.prepare_case_key()

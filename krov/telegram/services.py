@@ -86,6 +86,9 @@ def forget_chat(chat: Chat, text: str) -> None:
         from krov.aid import services as aid
 
         aid.discard_pending_key(chat.pending_case_id)
+    from krov.telegram.models import Update
+
+    Update.objects.filter(chat_key=chat.key).exclude(status=Update.Status.PENDING).delete()
     chat.delete()
 
 
@@ -390,6 +393,12 @@ def purge_old(now=None) -> dict[str, int]:
         status__in=[Update.Status.DONE, Update.Status.IGNORED],
         received_at__lt=now - timedelta(days=7),
     ).delete()
+    # Parked updates wait for an administrator for one retention period, not for ever.
+    parked, _detail = Update.objects.filter(
+        status=Update.Status.PARKED,
+        received_at__lt=now - timedelta(days=settings.KROV_RETENTION_DAYS),
+    ).delete()
+    updates += parked
     return {"calls": calls + routed, "updates": updates}
 
 

@@ -44,7 +44,12 @@ def webhook(request: HttpRequest) -> HttpResponse:
         data = intake.parse(request.body)
     except intake.BadUpdate as error:
         return JsonResponse({"ok": False, "description": str(error)}, status=400)
-    intake.store(data)
+    try:
+        intake.store(data)
+    except intake.TryAgain:
+        # Nothing could be sealed to just now (a team-key renewal at this very moment): not
+        # stored, so Telegram sends the update again shortly.
+        return JsonResponse({"ok": False, "description": "try again"}, status=503)
     return JsonResponse({"ok": True})
 
 

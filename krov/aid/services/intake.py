@@ -79,7 +79,7 @@ def submit_request(
                     contact_handle=contact_handle,
                     contact_lookup=keyed_hash("contact", contact_handle) if contact_handle else "",
                 )
-                team = keys.current_team_key() if channel == HelpRequest.Channel.WEB else None
+                team = keys.current_team_key()
                 if pending is not None:
                     request.public_id = pending.case_id
                     request.save(force_insert=True)

@@ -256,7 +256,10 @@ def rotate_team_key(
             "request_id", "request__public_id"
         )
     }
-    pending = {str(key.case_id): key for key in PendingCaseKey.objects.filter(team_key=old)}
+    pending = {
+        str(key.case_id): key
+        for key in PendingCaseKey.objects.select_for_update().filter(team_key=old)
+    }
     if set(cases) != set(expected) | set(pending):
         raise AidError(_("Cases changed while the key was renewed; please try again."))
     if not sealing.is_sealed(wrapped_for_self) or not all(
@@ -409,7 +412,11 @@ PENDING_KEY_HOURS = 24
 def prepare_case_key() -> PendingCaseKey | None:
     """A key pair for a case that does not exist yet (a Telegram requester describing their
     need): the private half wrapped to the team key at once. None without a team key."""
-    team = TeamKey.objects.select_for_update().filter(retired_at__isnull=True).first()
+    team = None
+    for _attempt in range(3):  # a renewal may commit while we wait for its lock: look again
+        team = TeamKey.objects.select_for_update().filter(retired_at__isnull=True).first()
+        if team is not None:
+            break
     if team is None:
         return None
     pair = sealing.KeyPair.generate()
@@ -433,7 +440,11 @@ def seal_pending(pending: PendingCaseKey, field: str, text: str) -> str:
 
 
 def adopt_pending_key(case: HelpRequest, pending: PendingCaseKey) -> None:
-    """The new case takes the pending key over (its id is the pending key's case id)."""
+    """The new case takes the pending key over (its id is the pending key's case id). The
+    pending row is read again under a lock: a renewal may have re-wrapped it meanwhile."""
+    pending = PendingCaseKey.objects.select_for_update().get(pk=pending.pk)
+    if not TeamKey.objects.filter(pk=pending.team_key_id, retired_at__isnull=True).exists():
+        raise AidError(_("The request could not be stored; please try again."))
     HelpRequest.objects.filter(pk=case.pk).update(seal_public=pending.public_key)
     case.seal_public = pending.public_key
     CaseKeyGrant.objects.create(

@@ -109,11 +109,28 @@ const info = {
   teamKey: (teamPublic) => `krov/v1/team-key/${teamPublic}`,
 };
 
+// Fingerprints are computed here, from the very key that is shown or sealed to: a server
+// that altered the list could not make a wrong key pass the comparison (same as sealing.py).
+async function fingerprint(publicB64) {
+  const digest = new Uint8Array(
+    await globalThis.crypto.subtle.digest("SHA-256", crypto.b64urlDecode(publicB64)),
+  );
+  const hex = Array.from(digest.slice(0, 8), (b) => b.toString(16).padStart(2, "0"))
+    .join("")
+    .toUpperCase();
+  return hex.match(/.{4}/g).join(" ");
+}
+
 // --- the team key, opened with this coordinator's key (raw bytes only while sharing) ----------
 
 async function teamKeyRaw(crypto, reader, mine) {
   if (!mine.team_wrapped) return null;
-  return await crypto.openBytes(mine.team_wrapped, reader, info.teamKey(mine.team_public));
+  const raw = await crypto.openBytes(mine.team_wrapped, reader, info.teamKey(mine.team_public));
+  if ((await crypto.publicKeyOf(raw)) !== mine.team_public) {
+    crypto.zero(raw);
+    throw new Error("The team key does not match its public half: tell the other coordinators.");
+  }
+  return raw;
 }
 
 // --- case pages: open every sealed text the page holds -------------------------------------
@@ -206,8 +223,8 @@ async function shareOnce(crypto) {
     teamRaw = await teamKeyRaw(crypto, reader, mine);
     if (!teamRaw) return;
     if (mine.rotation_due) {
-      await rotateTeamKey(crypto, reader, teamRaw);
-      return; // the next round shares with the new key
+      // Renewing takes a fresh sign-in, so it is never done in the background: say so.
+      sealedNotice(glue.dataset.msgRenewDue, true);
     }
     const pending = (await getJson(glue.dataset.caseGrants)).pending;
     if (pending.length === 0) return;
@@ -313,6 +330,9 @@ async function keysPage(crypto, page) {
     }
     show(...sections);
     page.dataset.state = sections[0];
+    if (reader && sections[0] === "ready") {
+      document.getElementById("own-fingerprint").textContent = await fingerprint(reader.publicB64);
+    }
     if (sections.includes("team-share")) await listWaiting();
   }
 
@@ -331,7 +351,7 @@ async function keysPage(crypto, page) {
       const item = document.createElement("li");
       const code = document.createElement("code");
       code.className = "fingerprint";
-      code.textContent = other.fingerprint;
+      code.textContent = await fingerprint(other.public_key);
       const button = document.createElement("button");
       button.type = "button";
       button.className = "secondary";

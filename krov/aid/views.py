@@ -351,6 +351,19 @@ def case_detail(request: HttpRequest, public_id) -> HttpResponse:
 @requires(ANSWER)
 @require_safe
 @no_store
+def case_keys(request: HttpRequest, public_id) -> HttpResponse:
+    """The wrapped keys this reader's browser opens the case with, once they are shared
+    (a volunteer's page asks again until a coordinator's browser has shared them)."""
+    case = services.get_case_for_user(request.user, public_id, audited=False)
+    if case is None:
+        raise Http404
+    keys = services.wrapped_case_key_for(_user(request), case) or {}
+    return JsonResponse({"case": str(case.public_id), **keys})
+
+
+@requires(ANSWER)
+@require_safe
+@no_store
 def case_messages(request: HttpRequest, public_id) -> HttpResponse:
     # Polling re-reads the conversation; the audit entry was written when the page opened.
     case = services.get_case_for_user(request.user, public_id, audited=False)
@@ -674,6 +687,19 @@ def _json_error(error: Exception | str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": str(error)}, status=status)
 
 
+def _string_map(raw: str) -> dict[str, str] | None:
+    """A JSON object of strings from a form field, or None (bad, deep or huge input)."""
+    try:
+        value = json.loads(raw) if len(raw) < 4_000_000 else None
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        return None
+    return value
+
+
 def _recently_confirmed(view):
     """Making a key, the team key, or sharing the team key takes a fresh sign-in (password
     or second factor) on top of the session: a stolen session cookie alone gets no key."""
@@ -708,6 +734,7 @@ def keys_page(request: HttpRequest) -> HttpResponse:
         "team_key": team,
         "team_grant": services.team_key_grant_for(user) if coordinator else None,
         "retention_days": services.intake_terms()["retention_days"],
+        "confirmed": did_recently_reauthenticate(request),
     }
     return render(request, "aid/keys.html", context)
 
@@ -770,15 +797,15 @@ def keys_team_rotate(request: HttpRequest) -> HttpResponse:
     (`cases`: a JSON object, case id → wrapped key)."""
     user = _user(request)
     if request.method == "GET":
-        return JsonResponse({"cases": services.rotation_material(user)})
-    raw = request.POST.get("cases", "")
-    try:
-        cases = json.loads(raw) if len(raw) < 4_000_000 else None
-    except (ValueError, RecursionError):
-        cases = None
-    if not isinstance(cases, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in cases.items()
-    ):
+        return JsonResponse(
+            {
+                "cases": services.rotation_material(user),
+                "holders": services.rotation_holders(user),
+            }
+        )
+    cases = _string_map(request.POST.get("cases", ""))
+    holders = _string_map(request.POST.get("holders", "{}"))
+    if cases is None or holders is None:
         return _json_error(_("The re-wrapped case keys are missing."))
     try:
         team = services.rotate_team_key(
@@ -786,6 +813,7 @@ def keys_team_rotate(request: HttpRequest) -> HttpResponse:
             public_key=request.POST.get("public_key", ""),
             wrapped_for_self=request.POST.get("wrapped", ""),
             cases=cases,
+            holders=holders,
         )
     except services.AidError as error:
         return _json_error(error, status=409)

@@ -67,6 +67,7 @@ TABLE = [
     ("post", "/en/aid/shift/", DESK),
     ("get", "/en/aid/cases/{case}/", CASE),
     ("get", "/en/aid/cases/{case}/messages/", CASE),
+    ("get", "/en/aid/cases/{case}/keys/", CASE),
     ("get", "/en/aid/cases/{offered}/", CASE_READ | {"volunteer_assigned": "hidden"}),
     ("post", "/en/aid/cases/{case}/reply/", CASE),
     ("post", "/en/aid/cases/{case}/note/", CASE),

@@ -347,6 +347,12 @@ def rotate(browser: Browser, *, cases: dict[str, str] | None = None):
         info = sealing.case_key_info(item["case"])
         case_private = sealing.open_bytes(item["case_key"], old_team, info)
         rewrapped[item["case"]] = sealing.seal_bytes(case_private, fresh.public, info)
+    holders = {
+        holder["reader_key"]: sealing.seal_bytes(
+            fresh.private, holder["public_key"], sealing.team_key_info(fresh.public)
+        )
+        for holder in services.rotation_holders(browser.user)
+    }
     services.rotate_team_key(
         actor=browser.user,
         public_key=fresh.public,
@@ -354,6 +360,7 @@ def rotate(browser: Browser, *, cases: dict[str, str] | None = None):
             fresh.private, browser.pair.public, sealing.team_key_info(fresh.public)
         ),
         cases=rewrapped if cases is None else cases,
+        holders=holders,
     )
     return old_team
 
@@ -403,7 +410,7 @@ def test_only_a_coordinator_holding_the_team_key_renews_it(sealed_case):
 
 
 def test_rotate_endpoint_answers_bad_input_with_a_message(coordinator_browser):
-    client = signed_in(coordinator_browser.user)
+    client = reauthenticated(signed_in(coordinator_browser.user), coordinator_browser.user)
     deep = "[" * 100_000 + "]" * 100_000
     for data in [
         {},
@@ -580,3 +587,76 @@ def test_telegram_gets_no_ciphertext_and_no_reply_path_for_a_sealed_case(sealed_
     texts = [json.dumps(row.params) for row in Outbound.objects.filter(chat=chat)]
     assert texts and not any("k1." in text or "Marker" in text for text in texts)
     assert not Outbound.objects.filter(chat=chat, case=case).exists()
+
+
+def test_a_renewal_keeps_every_coordinator_who_held_the_team_key(coordinator_browser, submit):
+    second = account_services.create_account(
+        email="second@example.org", pseudonym="Second", password="x" * 16, roles=[roles.MEMBER]
+    )
+    account_services.set_roles(second, [roles.COORDINATOR], actor=None)
+    TOTP.activate(second, generate_totp_secret())
+    second_browser = Browser(second)
+    (waiting,) = services.coordinators_waiting_for_team_key()
+    team_public = services.current_team_key().public_key
+    services.grant_team_key(
+        actor=coordinator_browser.user,
+        reader_key=waiting,
+        wrapped=sealing.seal_bytes(
+            coordinator_browser.team_private(),
+            second_browser.pair.public,
+            sealing.team_key_info(team_public),
+        ),
+    )
+    case, _token = submit(MARKER)
+    rotate(coordinator_browser)
+    case = HelpRequest.objects.get(pk=case.pk)
+    assert second_browser.read(case, "request.description", case.description) == MARKER
+    assert services.coordinators_waiting_for_team_key() == []
+
+
+def test_a_renewal_that_leaves_out_a_coordinator_is_refused(coordinator_browser, submit):
+    second = account_services.create_account(
+        email="third@example.org", pseudonym="Third", password="x" * 16, roles=[roles.MEMBER]
+    )
+    account_services.set_roles(second, [roles.COORDINATOR], actor=None)
+    TOTP.activate(second, generate_totp_secret())
+    third = Browser(second)
+    (waiting,) = services.coordinators_waiting_for_team_key()
+    services.grant_team_key(
+        actor=coordinator_browser.user,
+        reader_key=waiting,
+        wrapped=sealing.seal_bytes(
+            coordinator_browser.team_private(),
+            third.pair.public,
+            sealing.team_key_info(services.current_team_key().public_key),
+        ),
+    )
+    fresh = sealing.KeyPair.generate()
+    with pytest.raises(services.AidError):
+        services.rotate_team_key(
+            actor=coordinator_browser.user,
+            public_key=fresh.public,
+            wrapped_for_self=sealing.seal_bytes(
+                fresh.private, coordinator_browser.pair.public, sealing.team_key_info(fresh.public)
+            ),
+            cases={},
+            holders={},
+        )
+
+
+def test_a_volunteers_page_can_ask_for_its_case_key_once_shared(sealed_case, coordinator_browser):
+    case, _token, volunteer, _browser = sealed_case
+    client = signed_in(volunteer.user)
+    url = f"/en/aid/cases/{case.public_id}/keys/"
+    assert "case_key" not in client.get(url).json()
+    coordinator_browser.share_pending_case_keys()
+    assert sealing.is_sealed(client.get(url).json()["case_key"])
+
+
+def test_the_keys_page_asks_to_confirm_before_making_keys(sealed_case):
+    _case, _token, volunteer, _browser = sealed_case
+    page = soup(signed_in(volunteer.user).get("/en/aid/keys/"))
+    assert page.select_one("form[data-action=create]") is None
+    assert page.select_one("a[href*='reauthenticate']") is not None
+    confirmed = reauthenticated(signed_in(volunteer.user), volunteer.user)
+    assert soup(confirmed.get("/en/aid/keys/")).select_one("form[data-action=create]")

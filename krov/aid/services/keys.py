@@ -225,6 +225,25 @@ def request_team_key_renewal() -> None:
     )
 
 
+def rotation_holders(actor) -> list[dict]:
+    """The other coordinators who hold the current team key: the renewing browser wraps the
+    new one to their keys at once (they were trusted with the old one), so nobody is cut
+    off by a renewal."""
+    own = team_key_grant_for(actor)
+    if own is None:
+        return []
+    grants = (
+        TeamKeyGrant.objects.filter(team_key=own.team_key, reader_key__revoked_at__isnull=True)
+        .exclude(pk=own.pk)
+        .select_related("reader_key__user")
+    )
+    return [
+        {"reader_key": str(g.reader_key.public_id), "public_key": g.reader_key.public_key}
+        for g in grants
+        if is_coordinator(g.reader_key.user)
+    ]
+
+
 def rotation_material(actor) -> list[dict]:
     """Every case key wrapped to the current team key, for the rotating browser to re-wrap."""
     if team_key_grant_for(actor) is None:
@@ -239,7 +258,12 @@ def rotation_material(actor) -> list[dict]:
 
 @transaction.atomic
 def rotate_team_key(
-    *, actor, public_key: str, wrapped_for_self: str, cases: dict[str, str]
+    *,
+    actor,
+    public_key: str,
+    wrapped_for_self: str,
+    cases: dict[str, str],
+    holders: dict[str, str] | None = None,
 ) -> TeamKey:
     """A coordinator's browser made a new team key and re-wrapped every case key to it
     (`cases`: case id → wrapped key). The old team key's every wrapped copy is deleted:
@@ -262,14 +286,25 @@ def rotate_team_key(
     }
     if set(cases) != set(expected) | set(pending):
         raise AidError(_("Cases changed while the key was renewed; please try again."))
+    holders = holders or {}
+    expected_holders = {item["reader_key"] for item in rotation_holders(actor)}
+    if set(holders) != expected_holders:
+        raise AidError(_("Coordinators changed while the key was renewed; please try again."))
     if not sealing.is_sealed(wrapped_for_self) or not all(
-        sealing.is_sealed(wrapped) for wrapped in cases.values()
+        sealing.is_sealed(wrapped) for wrapped in [*cases.values(), *holders.values()]
     ):
         raise AidError(_("The wrapped keys are missing."))
     team = TeamKey.objects.create(public_key=_check_public_key(public_key), created_by=actor)
     TeamKeyGrant.objects.create(
         team_key=team, reader_key=own.reader_key, wrapped=wrapped_for_self, granted_by=actor
     )
+    for reader_id, wrapped in holders.items():
+        TeamKeyGrant.objects.create(
+            team_key=team,
+            reader_key=ReaderKey.objects.get(public_id=reader_id),
+            wrapped=wrapped,
+            granted_by=actor,
+        )
     CaseKeyGrant.objects.bulk_create(
         CaseKeyGrant(request_id=expected[case_id], team_key=team, wrapped=wrapped)
         for case_id, wrapped in cases.items()

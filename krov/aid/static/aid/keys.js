@@ -163,10 +163,31 @@ function sealedNotice(text, withLink) {
   notice.textContent = text + " ";
   if (withLink) {
     const link = document.createElement("a");
-    link.href = glue.dataset.keysPage;
+    link.href = `${glue.dataset.keysPage}?next=${encodeURIComponent(window.location.pathname)}`;
     link.textContent = glue.dataset.msgOpenKeys;
     notice.append(link);
   }
+}
+
+// A volunteer's page asks again until a coordinator's browser has shared the case key.
+let waiting = false;
+
+function waitForCaseKey(crypto, data) {
+  const source = document.getElementById("sealed-case-keys-url");
+  if (waiting || !source) return;
+  waiting = true;
+  const timer = setInterval(async () => {
+    try {
+      const keys = await getJson(source.dataset.url);
+      if (!keys.case_key) return;
+      clearInterval(timer);
+      data.textContent = JSON.stringify({ ...JSON.parse(data.textContent), ...keys });
+      document.getElementById("sealed-notice")?.remove();
+      await openSealed(crypto);
+    } catch (_error) {
+      // The next round asks again.
+    }
+  }, 10000);
 }
 
 async function openSealed(crypto) {
@@ -182,6 +203,7 @@ async function openSealed(crypto) {
   }
   if (!keys.case_key) {
     sealedNotice(keys.offered ? glue.dataset.msgOffered : glue.dataset.msgNoGrant, false);
+    if (!keys.offered) waitForCaseKey(crypto, data);
     return;
   }
   let caseKey;
@@ -274,10 +296,20 @@ async function rotateTeamKey(crypto, reader, teamRaw) {
       reader.publicB64,
       info.teamKey(fresh.publicKey),
     );
+    // The coordinators who hold the old key get the new one at once.
+    const holders = {};
+    for (const holder of material.holders) {
+      holders[holder.reader_key] = await crypto.sealBytes(
+        fresh.privateKey,
+        holder.public_key,
+        info.teamKey(fresh.publicKey),
+      );
+    }
     await postJson(glue.dataset.teamRotate, {
       public_key: fresh.publicKey,
       wrapped,
       cases: JSON.stringify(cases),
+      holders: JSON.stringify(holders),
     });
     caseKeys.clear();
     return fresh.publicKey;
@@ -297,6 +329,12 @@ function downloadRecovery(locked) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+// "Open my key" on a case page links here with ?next=<that page>: go back once unlocked.
+function returnToCase() {
+  const next = new URLSearchParams(window.location.search).get("next") || "";
+  if (next.startsWith("/") && !next.startsWith("//")) window.location.assign(next);
 }
 
 async function keysPage(crypto, page) {
@@ -331,7 +369,11 @@ async function keysPage(crypto, page) {
     show(...sections);
     page.dataset.state = sections[0];
     if (reader && sections[0] === "ready") {
-      document.getElementById("own-fingerprint").textContent = await fingerprint(reader.publicB64);
+      const own = await fingerprint(reader.publicB64);
+      for (const id of ["own-fingerprint", "own-fingerprint-waiting"]) {
+        const element = document.getElementById(id);
+        if (element) element.textContent = own;
+      }
     }
     if (sections.includes("team-share")) await listWaiting();
   }
@@ -415,6 +457,7 @@ async function keysPage(crypto, page) {
       act(async () => {
         const raw = await crypto.unlockKey(await crypto.loadLockedKey(), pass);
         await unlocked.put(raw);
+        returnToCase();
         return page.dataset.msgUnlocked;
       }).then(() => form.reset());
     }
@@ -444,7 +487,7 @@ async function keysPage(crypto, page) {
         } finally {
           crypto.zero(teamRaw);
         }
-        return "";
+        return page.dataset.msgTeamShared;
       });
     } else if (action === "team-rotate") {
       act(async () => {

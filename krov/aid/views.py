@@ -349,14 +349,17 @@ def case_detail(request: HttpRequest, public_id) -> HttpResponse:
 
 
 @requires(ANSWER)
-@require_safe
+@require_http_methods(["GET", "POST"])
 @no_store
 def case_keys(request: HttpRequest, public_id) -> HttpResponse:
-    """The wrapped keys this reader's browser opens the case with, once they are shared
-    (a volunteer's page asks again until a coordinator's browser has shared them)."""
+    """GET: the wrapped keys this reader's browser opens the case with, once they are shared
+    (a volunteer's page asks again until a coordinator's browser has shared them). POST: the
+    browser could not open its copy; it goes and is shared again."""
     case = services.get_case_for_user(request.user, public_id, audited=False)
     if case is None:
         raise Http404
+    if request.method == "POST":
+        services.report_unopenable_case_key(case, _user(request))
     keys = services.wrapped_case_key_for(_user(request), case) or {}
     return JsonResponse({"case": str(case.public_id), **keys})
 

@@ -68,6 +68,7 @@ TABLE = [
     ("get", "/en/aid/cases/{case}/", CASE),
     ("get", "/en/aid/cases/{case}/messages/", CASE),
     ("get", "/en/aid/cases/{case}/keys/", CASE),
+    ("post", "/en/aid/cases/{case}/keys/", CASE),
     ("get", "/en/aid/cases/{offered}/", CASE_READ | {"volunteer_assigned": "hidden"}),
     ("post", "/en/aid/cases/{case}/reply/", CASE),
     ("post", "/en/aid/cases/{case}/note/", CASE),

@@ -660,3 +660,17 @@ def test_the_keys_page_asks_to_confirm_before_making_keys(sealed_case):
     assert page.select_one("a[href*='reauthenticate']") is not None
     confirmed = reauthenticated(signed_in(volunteer.user), volunteer.user)
     assert soup(confirmed.get("/en/aid/keys/")).select_one("form[data-action=create]")
+
+
+def test_a_copy_of_a_case_key_that_does_not_open_is_shared_again(sealed_case, coordinator_browser):
+    case, _token, volunteer, _browser = sealed_case
+    services.grant_case_key(
+        case,
+        actor=coordinator_browser.user,
+        reader_key=services.reader_key_of(volunteer.user),
+        wrapped=sealing.seal_bytes(b"x" * 32, sealing.KeyPair.generate().public, "x"),
+    )
+    assert services.pending_case_grants(coordinator_browser.user) == []
+    client = signed_in(volunteer.user)
+    assert client.post(f"/en/aid/cases/{case.public_id}/keys/").status_code == 200
+    assert coordinator_browser.share_pending_case_keys() == 1

@@ -624,6 +624,16 @@ def grant_case_key(
     return grant
 
 
+def report_unopenable_case_key(case: HelpRequest, user) -> bool:
+    """A volunteer's browser could not open the copy of the case key made for it (damaged,
+    or made for another key): it goes, so a coordinator's browser shares it again."""
+    reader = reader_key_of(user)
+    if reader is None:
+        return False
+    deleted, _detail = CaseKeyGrant.objects.filter(request=case, reader_key=reader).delete()
+    return bool(deleted)
+
+
 def withdraw_case_keys(case: HelpRequest) -> int:
     """The case left its volunteer (hand-over, release, close): their copy of its key goes."""
     deleted, _detail = CaseKeyGrant.objects.filter(request=case, reader_key__isnull=False).delete()

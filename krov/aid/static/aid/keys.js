@@ -211,6 +211,13 @@ async function openSealed(crypto) {
     caseKey = await caseKeyFor(crypto, reader, keys);
   } catch (_error) {
     sealedNotice(glue.dataset.msgFailed, true);
+    const source = document.getElementById("sealed-case-keys-url");
+    if (!keys.team_key && source) {
+      // A copy made for this volunteer that does not open: have it shared again.
+      await postJson(source.dataset.url, {}).catch(() => {});
+      data.textContent = JSON.stringify({ ...keys, case_key: "" });
+      waitForCaseKey(crypto, data);
+    }
     return;
   }
   for (const span of spans) {

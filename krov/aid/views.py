@@ -117,11 +117,15 @@ def _requester_case(token: str) -> HelpRequest:
     return case
 
 
-def _requester_context(case: HelpRequest, token: str) -> dict:
+def _requester_context(request: HttpRequest, case: HelpRequest, token: str) -> dict:
+    # A sealed conversation is opened in the requester's browser; `?open=server` (the link
+    # the page offers without JavaScript) has the server open it for this one request.
+    open_here = not case.is_sealed or request.GET.get("open") == "server"
     return {
         "case": case,
         "token": token,
-        "conversation": services.requester_conversation(case, token),
+        "open_here": open_here,
+        "conversation": services.requester_conversation(case, token, open_here=open_here),
         "form": forms.MessageForm(),
     }
 
@@ -132,7 +136,7 @@ def _requester_context(case: HelpRequest, token: str) -> dict:
 @no_store
 def requester_case(request: HttpRequest, token: str) -> HttpResponse:
     case = _requester_case(token)
-    context = _requester_context(case, token)
+    context = _requester_context(request, case, token)
     status = 200
     if request.method == "POST":
         form = forms.MessageForm(request.POST)
@@ -163,7 +167,9 @@ def requester_messages(request: HttpRequest, token: str) -> HttpResponse:
     case = _requester_case(token)
     services.mark_seen_by_requester(case)
     return render(
-        request, "aid/partials/_requester_conversation.html", _requester_context(case, token)
+        request,
+        "aid/partials/_requester_conversation.html",
+        _requester_context(request, case, token),
     )
 
 

@@ -140,9 +140,13 @@ def test_coordinator_volunteer_and_requester_read_a_sealed_case_in_their_browser
     expect(desk.locator(".request-text")).to_contain_text(REQUEST)
     expect(desk.locator("#conversation")).to_contain_text(REPLY)
 
-    # 8. The requester reads the reply through their secret link.
+    # 8. The requester reads the reply through their secret link: the page the server sends
+    #    holds it sealed, and their browser opens it with the key the link derives.
+    served = requester.context.request.get(case_link).text()
+    assert REPLY not in served and "data-sealed" in served
     requester.goto(case_link)
     expect(requester.locator("#conversation")).to_contain_text(REPLY)
+    expect(requester.locator("#requester-keys")).to_have_attribute("data-ready", "1")
 
     for page in (requester, desk, helper):
         assert page.csp_violations == []

@@ -515,16 +515,21 @@ def requester_case_key(case: HelpRequest, token: str) -> bytes | None:
     return sealing.unwrap(case.requester_wrap, sealing.requester_key(token, case_id), case_id)
 
 
-def requester_conversation(case: HelpRequest, token: str) -> list[Message]:
-    """The messages of a case as its requester reads them: for a sealed case, opened with
-    the key the secret link derives, in memory for this one request (the page works without
-    JavaScript; docs/threat-model.md says what that means)."""
+def requester_conversation(
+    case: HelpRequest, token: str, *, open_here: bool = True
+) -> list[Message]:
+    """The messages of a case as its requester reads them. For a sealed case the requester's
+    browser opens them with the key its link derives (aid/requester.js); with `open_here`
+    (the page without JavaScript) the server opens them with that key, in memory, for this
+    one request (docs/threat-model.md says what that means)."""
     if not case.is_sealed and case.channel == HelpRequest.Channel.WEB and sealing_ready():
         # A case from before sealing is sealed on its requester's first visit: only now is
         # the link here to wrap its key for them.
         seal_existing_case(case, token=token)
         case.refresh_from_db()
     messages = list(case.messages.all())
+    if not open_here:
+        return messages
     try:
         case_key = requester_case_key(case, token)
     except sealing.SealingError:

@@ -865,6 +865,30 @@ def keys_team_grants(request: HttpRequest) -> HttpResponse:
 @requires(TRIAGE)
 @require_http_methods(["GET", "POST"])
 @no_store
+def keys_relays(request: HttpRequest) -> HttpResponse:
+    """GET: answers waiting for a worker that lost its key; POST: one of them sealed again
+    (`message`, and `sender`/`sealed` pairs: a worker's public key and the text sealed to it)."""
+    user = _user(request)
+    if request.method == "GET":
+        return JsonResponse({"waiting": services.relays_waiting(user)})
+    senders = request.POST.getlist("sender")
+    sealed = request.POST.getlist("sealed")
+    if len(senders) != len(sealed) or not 0 < len(senders) <= 16:
+        return _json_error(_("Send each sealed answer with the key it is sealed to."))
+    try:
+        services.reseal_relay(
+            user,
+            message_id=request.POST.get("message", ""),
+            sealed=dict(zip(senders, sealed, strict=True)),
+        )
+    except services.AidError as error:
+        return _json_error(error, status=409)
+    return JsonResponse({"ok": True})
+
+
+@requires(TRIAGE)
+@require_http_methods(["GET", "POST"])
+@no_store
 def keys_case_grants(request: HttpRequest) -> HttpResponse:
     """GET: cases whose volunteer cannot open them yet; POST: share one case's key."""
     user = _user(request)

@@ -101,12 +101,19 @@ class Outbound(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # Its text was sealed to a worker that is gone (or none was running): a reader's
+        # browser seals it again to a running worker (krov.telegram.outbox_keys).
+        WAITING = "waiting", _("Waiting for a reader")
 
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, null=True, blank=True)
     # For channel posts (no Chat row): the channel, e.g. "@krov_news".
     channel = models.CharField(max_length=100, blank=True)
     method = models.CharField(max_length=32, default="sendMessage")
     params = EncryptedTextField()
+    # A requester's answer never waits here in a form the server's keys open: its text is
+    # sealed to each running worker's outbox key, {outbox public key: sealed text}, and the
+    # worker composes the message when it sends it.
+    sealed = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
@@ -134,3 +141,17 @@ class Outbound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.pk}"
+
+
+class OutboxKey(models.Model):
+    """A worker's outbox key: its private half lives only in that worker's memory
+    (krov.telegram.outbox_keys), so an answer waiting to be sent is unreadable once the
+    worker stops. The worker renews `seen_at` while it runs; a key not seen for a few
+    minutes is gone, and what was sealed to it waits for a reader's browser."""
+
+    public = models.CharField(max_length=43, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"outbox key {self.public[:8]}"

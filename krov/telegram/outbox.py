@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from krov.telegram import client as client_module
+from krov.telegram import outbox_keys
 from krov.telegram.models import Chat, Outbound
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,11 @@ def enqueue(
     channel: str = "",
     aid_message=None,
     case=None,
+    sealed: dict[str, str] | None = None,
 ) -> Outbound:
-    """Store a call to make; the worker is nudged when the transaction commits."""
+    """Store a call to make; the worker is nudged when the transaction commits. With
+    `sealed` (an answer's text sealed to the workers, see outbox_keys) the worker composes
+    the text; an empty `sealed` means no worker runs, and the row waits for a reader."""
     row = Outbound.objects.create(
         chat=chat,
         channel=channel,
@@ -49,6 +53,8 @@ def enqueue(
         params=json.dumps(params, ensure_ascii=False),
         aid_message=aid_message,
         case=case,
+        sealed=sealed or {},
+        status=Outbound.Status.WAITING if sealed == {} else Outbound.Status.QUEUED,
     )
     from krov.telegram import tasks
 
@@ -66,7 +72,10 @@ def _claim(now: datetime) -> Outbound | None:
         Q(status=Outbound.Status.QUEUED, next_try_at__lte=now)
         | Q(status=Outbound.Status.SENDING, next_try_at__lte=now)  # lease ran out: crashed
     ).order_by("next_try_at", "id")
+    held = outbox_keys.held_publics()
     for row in candidates.select_related("chat")[:20]:
+        if row.sealed and not held.intersection(row.sealed):
+            continue  # sealed to another worker: that one sends it
         spacing = chat_spacing()
         chat = row.chat
         if chat is not None and chat.last_sent_at and chat.last_sent_at + spacing > now:
@@ -97,6 +106,7 @@ def _finish(row: Outbound, *, now: datetime, result: Any) -> None:
         error="",
         telegram_message_id=message_id,
         params="{}",
+        sealed={},
     )
     if row.chat_id:
         Chat.objects.filter(pk=row.chat_id).update(last_sent_at=now)
@@ -119,6 +129,26 @@ def _fail(row: Outbound, error: str, *, blocked: bool) -> None:
         services.chat_blocked(row)
 
 
+def _open_answer(row: Outbound) -> str | None:
+    """The text of a sealed answer, composed in the requester's language; None (and the
+    row waits for a reader) when this worker cannot open it or its message is gone."""
+    from krov.telegram import services
+
+    message = row.aid_message
+    if message is None or row.chat is None:  # purged or forgotten meanwhile
+        Outbound.objects.filter(pk=row.pk).update(
+            sealed={}, status=Outbound.Status.FAILED, error="its message is gone"
+        )
+        return None
+    body = outbox_keys.open_held(row, str(message.public_id))
+    if body is None:
+        Outbound.objects.filter(pk=row.pk).update(
+            sealed={}, status=Outbound.Status.WAITING, error="could not be opened here"
+        )
+        return None
+    return services.relay_text(message, body, row.chat.language)
+
+
 def send_due(
     *,
     budget_seconds: float = 20.0,
@@ -130,6 +160,7 @@ def send_due(
     started = clock()
     sent = 0
     window: deque[float] = deque()
+    outbox_keys.hold()
     with client_factory() as api:
         while clock() - started < budget_seconds:
             now = timezone.now()
@@ -147,6 +178,11 @@ def send_due(
             while window and clock() - window[0] >= 1.0:
                 window.popleft()
             params = json.loads(row.params)
+            if row.sealed:
+                text = _open_answer(row)
+                if text is None:
+                    continue
+                params["text"] = text
             if row.channel:
                 params.setdefault("chat_id", row.channel)
             elif row.chat is not None:

@@ -6,10 +6,11 @@ def connect() -> None:
     from krov.accounts.services import panic_pressed, second_factor_lost
     from krov.aid import services as aid
     from krov.core import notify
-    from krov.telegram import services
+    from krov.telegram import outbox_keys, services
 
     aid.register_relay("telegram", services.relay_to_requester)
     aid.register_volunteer_relay(services.relay_to_volunteer)
+    aid.register_resealer("telegram", outbox_keys.waiting_for_readers, outbox_keys.reseal)
     notify.register_channel("telegram", services.notification_wants, services.send_notification)
     panic_pressed.connect(_lock_on_panic, dispatch_uid="telegram-unlink-on-panic")
     second_factor_lost.connect(_unlink_on_panic, dispatch_uid="telegram-unlink-without-mfa")

@@ -19,7 +19,7 @@ from django.utils.translation import override
 
 from krov.accounts import services as account_services
 from krov.core import notify, ratelimit
-from krov.telegram import outbox
+from krov.telegram import outbox, outbox_keys
 from krov.telegram.models import Chat, LinkCode, Outbound
 
 LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -146,28 +146,38 @@ def _attachment_call(ref: str) -> tuple[str, str] | None:
     return None
 
 
+def relay_text(message, body: str, language: str) -> str:
+    """What the requester reads in Telegram for an aid message: signed with the case alias
+    only, in the requester's language. Composed by the worker as it sends."""
+    with override(language):
+        if message.direction == "system":
+            return _("Message for you") + "\n\n" + body
+        return (
+            _("Message for you")
+            + "\n\n"
+            + _("Krov volunteer %(alias)s:") % {"alias": message.author_alias}
+            + "\n"
+            + body
+        )
+
+
 def relay_to_requester(message) -> None:
-    """aid → requester on Telegram: signed with the case alias only."""
+    """aid → requester on Telegram. The text waits for the worker sealed to its outbox
+    key (outbox_keys), never under keys the server holds."""
     case = message.request
     chat = chat_for(case.contact_handle) if case.contact_handle else None
-    if chat is None or chat.blocked:
+    if chat is None or chat.blocked or message.plaintext is None:
         from krov.aid import services as aid
 
         aid.mark_delivery(message.pk, delivered=False)
         return
-    body = message.plaintext if message.plaintext is not None else message.body
-    with override(chat.language):
-        if message.direction == "system":
-            text = _("Message for you") + "\n\n" + body
-        else:
-            text = (
-                _("Message for you")
-                + "\n\n"
-                + _("Krov volunteer %(alias)s:") % {"alias": message.author_alias}
-                + "\n"
-                + body
-            )
-    send_text(chat, text, aid_message=message)
+    outbox.enqueue(
+        "send_message",
+        {},
+        chat=chat,
+        aid_message=message,
+        sealed=outbox_keys.seal_for_workers(str(message.public_id), message.plaintext),
+    )
 
 
 def volunteer_may_use_chat(profile) -> bool:

@@ -4,7 +4,7 @@ from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 from huey.exceptions import TaskLockedException
 
-from krov.telegram import client, intake, outbox, services
+from krov.telegram import client, intake, outbox, outbox_keys, services
 
 
 @db_task(retries=5, retry_delay=2)
@@ -17,6 +17,20 @@ def process_chat(key: str) -> int:
         # Another worker holds this chat; if it finished before our update was visible,
         # the retry (or the sweep) picks it up.
         raise
+
+
+@HUEY.on_startup()
+def announce_outbox_key() -> None:
+    """A starting worker makes its outbox key at once, so answers are sealed to it."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+    outbox_keys.hold()
+
+
+@HUEY.on_shutdown()
+def drop_outbox_key() -> None:
+    outbox_keys.forget()
 
 
 @db_task(retries=3, retry_delay=5)
@@ -36,6 +50,8 @@ def sweep() -> None:
     crashed worker left (pending updates, queued or stuck outbound calls)."""
     for key in intake.pending_chats():
         process_chat(key)
+    outbox_keys.hold()  # the heartbeat: this worker still holds its key
+    outbox_keys.retire_stale()
     send_outbox()
 
 

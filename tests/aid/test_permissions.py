@@ -98,6 +98,8 @@ TABLE = [
     ("get", "/en/aid/keys/team/rotate/", COORDINATION),
     ("post", "/en/aid/keys/team/rotate/", COORDINATION),
     ("post", "/en/aid/keys/cases/grants/", COORDINATION),
+    ("get", "/en/aid/keys/relays/", COORDINATION),
+    ("post", "/en/aid/keys/relays/", COORDINATION),
 ]
 
 

@@ -26,8 +26,19 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.db import connection
 
 from krov.core import sealing
+from krov.telegram import outbox_keys
 
-MARKERS = ["Маркер-91", "Marker-92", "Marker-93", "Marker-94", "Marker-95"]
+MARKERS = [
+    "Маркер-91",
+    "Marker-92",
+    "Marker-93",
+    "Marker-94",
+    "Marker-95",
+    "Marker-96",
+    "Marker-97",
+    "Marker98",
+    "Marker-99",
+]
 FERNET_TOKEN = re.compile(rb"gAAAAA[A-Za-z0-9_\-]+=*")
 SEALED_VALUE = re.compile(r"[ks]1\.[A-Za-z0-9_\-]+")
 
@@ -64,7 +75,62 @@ services.post_reply(case, actor=volunteer_user, body="Marker-93 reply")
 services.post_requester_message(case, body="Marker-94 from the requester")
 services.add_note(case, actor=volunteer_user, body="Marker-95 a note")
 services.hand_over(case, actor=volunteer_user, reason="Marker-95 handing over")
-print(json.dumps({"reader": sealing.b64encode(reader.private), "case": str(case.public_id)}))
+
+# A Telegram requester writes to the bot, sends a photo with a caption, and is answered.
+from pathlib import Path
+from django.test import Client
+from krov.telegram import intake, outbox_keys
+from krov.telegram.views import SECRET_HEADER
+outbox_keys.hold()  # as the worker does when it starts: the key lives in this memory only
+import os
+fixtures = Path(os.environ["PYTHONPATH"]) / "tests" / "telegram" / "fixtures"
+webhook = Client(HTTP_HOST="localhost")
+chat_id, sequence = 555000777, iter(range(100, 200))
+def post(update):
+    update["update_id"] = 910000000 + next(sequence)
+    response = webhook.post("/telegram/webhook", json.dumps(update),
+                            content_type="application/json",
+                            **{SECRET_HEADER: "seized-server-webhook-secret"})
+    assert response.status_code == 200, response.content
+    for key in intake.pending_chats(older_than_seconds=0):
+        intake.process_chat(key)
+def say(text=None, photo=None, caption=None):
+    update = json.loads((fixtures / "message_start.json").read_text())
+    message = update["message"]
+    message["message_id"] = next(sequence)
+    message["chat"]["id"] = message["from"]["id"] = chat_id
+    message.pop("entities", None)
+    message.pop("text", None)
+    if text:
+        message["text"] = text
+    if photo:
+        message["photo"] = [{"file_id": photo, "file_unique_id": "u" + photo,
+                             "width": 1280, "height": 960}]
+        message["caption"] = caption
+    post(update)
+def press(data):
+    update = json.loads((fixtures / "callback_language.json").read_text())
+    query = update["callback_query"]
+    query["id"] = str(next(sequence))
+    query["from"]["id"] = query["message"]["chat"]["id"] = chat_id
+    query["data"] = data
+    post(update)
+say("/start")
+press("lang:uk")
+press("cat:legal")
+say("Marker-96 from Telegram: we are in Vasylivka")
+say(photo="AgACAgMarker98photo", caption="Marker-97 the evacuation paper")
+tg_case = HelpRequest.objects.get(channel="telegram")
+assert tg_case.is_sealed and tg_case.messages.count() >= 1
+services.assign(tg_case, volunteer, actor=coordinator)
+services.post_reply(tg_case, actor=volunteer_user, body="Marker-99 answer on its way to Telegram")
+print(json.dumps({
+    "reader": sealing.b64encode(reader.private),
+    "case": str(case.public_id),
+    "telegram_case": str(tg_case.public_id),
+    "outbox": [[public, str(message)] for public in outbox_keys.held_publics()
+               for message in tg_case.messages.values_list("public_id", flat=True)],
+}))
 """
 
 
@@ -101,11 +167,19 @@ def candidate_private_keys(secrets: list[bytes]) -> list[bytes]:
     return candidates
 
 
-def assert_nothing_opens(texts: list[str], candidates: list[bytes], case_id: str) -> None:
+def assert_nothing_opens(
+    texts: list[str], candidates: list[bytes], case_id: str, extra_infos: tuple[str, ...] = ()
+) -> None:
     infos = [
         sealing.content_info(case_id, field)
-        for field in ("request.description", "request.region", "message", "note")
-    ] + [sealing.case_key_info(case_id)]
+        for field in (
+            "request.description",
+            "request.region",
+            "message",
+            "message.attachment",
+            "note",
+        )
+    ] + [sealing.case_key_info(case_id), *extra_infos]
     sealed = {value for text in texts for value in SEALED_VALUE.findall(text)}
     assert sealed, "the flow left no sealed values to try"
     for value in sealed:
@@ -133,6 +207,10 @@ def test_a_seized_sqlite_server_with_every_key_on_it_yields_no_case_text(tmp_pat
         "DJANGO_SETTINGS_MODULE": "krov.settings",
         "REDIS_URL": "",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        # Telegram, with an API address where nothing answers: answers stay in the outbox.
+        "TELEGRAM_BOT_TOKEN": "123:seized",
+        "TELEGRAM_WEBHOOK_SECRET": "seized-server-webhook-secret",
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9",
     }
     with log.open("w") as out:
         result = subprocess.run(  # noqa: S603 - our own interpreter and script
@@ -166,7 +244,11 @@ def test_a_seized_sqlite_server_with_every_key_on_it_yields_no_case_text(tmp_pat
     secrets = [key.encode() for key in field_keys] + [
         (data / "secret-key.txt").read_bytes().strip()
     ]
-    assert_nothing_opens(opened, candidate_private_keys(secrets), outside["case"])
+    candidates = candidate_private_keys(secrets)
+    assert_nothing_opens(opened, candidates, outside["case"])
+    outbox_infos = tuple(outbox_keys.info(public, message) for public, message in outside["outbox"])
+    assert outbox_infos, "the flow sealed no answer to the worker"
+    assert_nothing_opens(opened, candidates, outside["telegram_case"], outbox_infos)
 
     # The content is there: a coordinator's browser key, from outside the server, opens it.
     script = f"""
@@ -182,13 +264,28 @@ reader = sealing.b64decode({outside["reader"]!r})
 team = sealing.open_bytes(grant.wrapped, reader, sealing.team_key_info(grant.team_key.public_key))
 wrapped = case.key_grants.get(team_key=grant.team_key).wrapped
 private = sealing.open_bytes(wrapped, team, sealing.case_key_info(str(case.public_id)))
-print(sealing.open_sealed(case.description, private,
-      sealing.content_info(str(case.public_id), "request.description")))
+opened = [sealing.open_sealed(case.description, private,
+          sealing.content_info(str(case.public_id), "request.description"))]
+tg = HelpRequest.objects.get(public_id={outside["telegram_case"]!r})
+wrapped = tg.key_grants.get(team_key=grant.team_key).wrapped
+private = sealing.open_bytes(wrapped, team, sealing.case_key_info(str(tg.public_id)))
+opened.append(sealing.open_sealed(tg.description, private,
+              sealing.content_info(str(tg.public_id), "request.description")))
+for message in tg.messages.order_by("id"):
+    info = sealing.content_info(str(tg.public_id), "message")
+    opened.append(sealing.open_sealed(message.body, private, info))
+    if message.attachment_ref:
+        opened.append(sealing.open_sealed(message.attachment_ref, private, info + ".attachment"))
+print(json.dumps(opened, ensure_ascii=False))
 """
     check = subprocess.run(  # noqa: S603
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
     )
-    assert check.stdout.strip() == "Маркер-91 мама в Бердянську", check.stderr[-2000:]
+    assert check.returncode == 0, check.stderr[-2000:]
+    readable = "\n".join(json.loads(check.stdout.strip().splitlines()[-1]))
+    # The web request, and every text of the Telegram case, the photo's reference included.
+    for marker in ("Маркер-91", "Marker-96", "Marker-97", "Marker98", "Marker-99"):
+        assert marker in readable, marker
 
 
 @pytest.mark.django_db(transaction=True)

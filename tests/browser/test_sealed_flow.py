@@ -31,6 +31,7 @@ pytestmark = [
 
 REQUEST = "Маркер-51: мама не може вести авто, ми в Бердянську."
 REPLY = "Маркер-52: я допоможу, де ви зараз?"
+TG_REPLY = "Маркер-54: я вже їду."
 PASSPHRASE = "correct horse battery staple"
 
 
@@ -147,6 +148,38 @@ def test_coordinator_volunteer_and_requester_read_a_sealed_case_in_their_browser
     requester.goto(case_link)
     expect(requester.locator("#conversation")).to_contain_text(REPLY)
     expect(requester.locator("#requester-keys")).to_have_attribute("data-ready", "1")
+
+    # 9. An answer to a Telegram requester waits after the worker that held its key stopped;
+    #    the coordinator's open Krov opens it and seals it again to the running worker.
+    from krov.telegram import outbox_keys
+    from krov.telegram import services as telegram
+    from krov.telegram.models import Outbound
+
+    chat = telegram.get_or_create_chat(555000999)
+    tg_case = services.submit_request(
+        channel="telegram",
+        language="uk",
+        skill=Skill.objects.get(slug="driving"),
+        description="Маркер-53: потрібна машина.",
+        contact_handle=str(chat.chat_id),
+    ).request
+    services.assign(tg_case, volunteer, actor=coordinator)
+    services.post_reply(tg_case, actor=volunteer_user, body=TG_REPLY)
+    answer = tg_case.messages.get(direction="out")
+    outbox_keys.forget()  # the worker stopped, and its key with it
+    Outbound.objects.filter(aid_message__request=tg_case).update(
+        status=Outbound.Status.WAITING, sealed={}
+    )
+    outbox_keys.hold()  # a worker runs again
+    desk.goto(f"{base}/en/aid/")
+    row = Outbound.objects.get(aid_message=answer)
+    for _ in range(100):  # wait on the condition: the browser's round reaching the server
+        row.refresh_from_db()
+        if row.status != Outbound.Status.WAITING:
+            break
+        desk.wait_for_timeout(100)
+    assert row.status == Outbound.Status.QUEUED and TG_REPLY not in row.params
+    assert outbox_keys.open_held(row, str(answer.public_id)) == TG_REPLY
 
     for page in (requester, desk, helper):
         assert page.csp_violations == []

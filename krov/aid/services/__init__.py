@@ -35,7 +35,13 @@ from krov.aid.services.base import (
     too_long,
 )
 from krov.aid.services.catalogue import save_canned_reply, save_skill
-from krov.aid.services.channels import register_relay, register_volunteer_relay
+from krov.aid.services.channels import (
+    register_relay,
+    register_resealer,
+    register_volunteer_relay,
+    relays_waiting,
+    reseal_relay,
+)
 from krov.aid.services.intake import (
     case_for_token,
     coordinators,
@@ -195,7 +201,10 @@ __all__ = [
     "profile_of",
     "purge",
     "register_relay",
+    "register_resealer",
     "register_volunteer_relay",
+    "relays_waiting",
+    "reseal_relay",
     "release_after_panic",
     "requester_may_write",
     "save_canned_reply",

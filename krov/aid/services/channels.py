@@ -6,12 +6,15 @@ from collections.abc import Callable
 
 from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from krov.aid.models import (
     HelpRequest,
     Message,
 )
-from krov.aid.services.keys import seal_text
+from krov.aid.services.base import AidError
+from krov.aid.services.keys import seal_text, team_key_grant_for, wrapped_case_key_for
+from krov.core import inputs
 
 # channel name -> function(message) that sends it to the requester. The Telegram app
 # registers its own; the web channel shows messages on the requester's page.
@@ -56,3 +59,65 @@ def _system_message(case: HelpRequest, text: str | Promise) -> Message:
     message.plaintext = body  # in memory only: a channel relays it on its way out
     _relay(message)
     return message
+
+
+# channel name -> (waiting, reseal): answers a channel holds for a reader's browser to seal
+# again to the channel's senders (Telegram's outbox keys; see keys.relays_waiting).
+# waiting() -> [(message id, the senders' public keys)]; reseal(message id, {key: sealed}).
+_resealers: dict[
+    str,
+    tuple[Callable[[], list[tuple[int, list[str]]]], Callable[[int, dict[str, str]], bool]],
+] = {}
+
+
+def register_resealer(
+    channel: str,
+    waiting: Callable[[], list[tuple[int, list[str]]]],
+    reseal: Callable[[int, dict[str, str]], bool],
+) -> None:
+    _resealers[channel] = (waiting, reseal)
+
+
+def relays_waiting(actor) -> list[dict]:
+    """Answers whose channel lost the key they waited under (a restarted worker), for a
+    coordinator's browser: it opens each with the case key and seals it again to the
+    channel's running senders. Only a coordinator who holds the team key is asked."""
+    if team_key_grant_for(actor) is None:
+        return []
+    found = []
+    for waiting, _reseal in _resealers.values():
+        items = dict(waiting())
+        if not items:
+            continue
+        messages = Message.objects.filter(pk__in=list(items)).select_related("request")
+        for message in messages:
+            keys = wrapped_case_key_for(actor, message.request)
+            if keys is None:
+                continue
+            found.append(
+                {
+                    "message": str(message.public_id),
+                    "case": str(message.request.public_id),
+                    "body": message.body,
+                    "senders": items[message.pk],
+                    **keys,
+                }
+            )
+    return found
+
+
+def reseal_relay(actor, *, message_id: str, sealed: dict) -> None:
+    """A coordinator's browser hands back a waiting answer sealed to the senders' keys."""
+    if team_key_grant_for(actor) is None:
+        raise AidError(_("Only a coordinator who holds the team key can send answers again."))
+    message_uuid = inputs.uuid_or_none(message_id)
+    message = (
+        Message.objects.filter(public_id=message_uuid).select_related("request").first()
+        if message_uuid
+        else None
+    )
+    if message is None or not isinstance(sealed, dict):
+        raise AidError(_("This answer is not known."))
+    reseal = _resealers.get(message.request.channel, (None, None))[1]
+    if reseal is None or not reseal(message.pk, sealed):
+        raise AidError(_("This answer no longer waits to be sent."))

@@ -85,7 +85,9 @@ async function getJson(url) {
 async function postJson(url, fields) {
   const body = new FormData();
   body.append("csrfmiddlewaretoken", csrf());
-  for (const [name, value] of Object.entries(fields)) body.append(name, value);
+  for (const [name, value] of Object.entries(fields)) {
+    for (const one of Array.isArray(value) ? value : [value]) body.append(name, one);
+  }
   const response = await fetch(url, { method: "POST", body, credentials: "same-origin" });
   let data = {};
   try {
@@ -107,6 +109,7 @@ const info = {
   content: (caseId, field) => `krov/v1/content/${caseId}/${field}`,
   caseKey: (caseId) => `krov/v1/case-key/${caseId}`,
   teamKey: (teamPublic) => `krov/v1/team-key/${teamPublic}`,
+  outbox: (senderPublic, messageId) => `krov/v1/outbox/${senderPublic}/${messageId}`,
 };
 
 // Fingerprints are computed here, from the very key that is shown or sealed to: a server
@@ -256,8 +259,7 @@ async function shareOnce(crypto) {
       sealedNotice(glue.dataset.msgRenewDue, true);
     }
     const pending = (await getJson(glue.dataset.caseGrants)).pending;
-    if (pending.length === 0) return;
-    const team = await crypto.importReaderKey(teamRaw.slice());
+    const team = pending.length ? await crypto.importReaderKey(teamRaw.slice()) : null;
     for (const grant of pending) {
       let caseRaw = null;
       try {
@@ -274,11 +276,33 @@ async function shareOnce(crypto) {
         if (caseRaw) crypto.zero(caseRaw);
       }
     }
+    await resendWaiting(crypto, reader);
   } catch (_error) {
     // Nothing to show: the next round tries again.
   } finally {
     if (teamRaw) crypto.zero(teamRaw);
     sharing = false;
+  }
+}
+
+// Answers to Telegram requesters wait for the worker sealed to a key only it holds, in
+// memory; when that worker stopped, they wait here: open each and seal it again to the
+// running workers' keys (the server composes and sends it, as it does every answer).
+async function resendWaiting(crypto, reader) {
+  if (!glue.dataset.relays) return;
+  const waiting = (await getJson(glue.dataset.relays)).waiting;
+  for (const item of waiting) {
+    try {
+      const caseKey = await caseKeyFor(crypto, reader, item);
+      const text = await crypto.open(item.body, caseKey, info.content(item.case, "message"));
+      const sealed = [];
+      for (const sender of item.senders) {
+        sealed.push(await crypto.seal(text, sender, info.outbox(sender, item.message)));
+      }
+      await postJson(glue.dataset.relays, { message: item.message, sender: item.senders, sealed });
+    } catch (_error) {
+      // One answer that cannot be sent again must not stop the others.
+    }
   }
 }
 

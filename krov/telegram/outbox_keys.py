@@ -1,0 +1,178 @@
+"""Outbox keys: an answer to a Telegram requester waits for the Bot API sealed to a key
+whose private half only a running worker holds, in memory.
+
+A requester's answer must reach Telegram in the clear, so the server sees it while it
+passes through; it must not wait in the database in a form the server's own keys open
+(the field keys sit beside the data). Each worker process makes an X25519 key pair when
+it starts (or first sends), keeps the private half in this module's memory and publishes
+the public half as an `OutboxKey`, renewing `seen_at` every minute. An answer is sealed to
+every worker key seen lately; the worker that sends it opens it, composes the message in
+the requester's language and sends it; a sent row keeps no text.
+
+A worker that stops takes its key with it. A key not seen for `STALE` is deleted, and
+answers sealed only to such keys (or queued while no worker ran) wait, text-less, until a
+coordinator's browser, which can open the case, seals them again to a running worker
+(`waiting_for_readers`, `reseal`). So a restart loses no answer, and a seized server,
+switched off, holds none that any key opens.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from krov.core import sealing
+from krov.telegram.models import Outbound, OutboxKey
+
+log = logging.getLogger(__name__)
+
+STALE = timedelta(minutes=3)
+
+# public half -> private half, for the keys this process made. Never written anywhere.
+_held: dict[str, bytes] = {}
+
+
+def info(outbox_public: str, message_id: str) -> str:
+    """HPKE context: the text of one aid message, sealed to one worker's outbox key."""
+    return f"krov/v1/outbox/{outbox_public}/{message_id}"
+
+
+def runs_tasks_here() -> bool:
+    """Whether this process is a worker: the Huey consumer, or any process when tasks run
+    inline (the embedded immediate mode the tests use)."""
+    return bool(getattr(settings, "HUEY", {}).get("immediate"))
+
+
+def hold() -> str:
+    """This process's outbox key, made on first use and announced while it lives; returns
+    its public half. A key whose row is gone (deleted as stale, or the database was
+    replaced) is dropped from memory and a new one made."""
+    now = timezone.now()
+    for public in list(_held):
+        if OutboxKey.objects.filter(public=public).update(seen_at=now):
+            return public
+        forget(public)
+    pair = sealing.KeyPair.generate()
+    OutboxKey.objects.create(public=pair.public, created_at=now, seen_at=now)
+    _held[pair.public] = pair.private
+    return pair.public
+
+
+def forget(public: str | None = None) -> None:
+    """Drop a held key (or all of them) from memory, as a stopping worker does."""
+    for key in [public] if public else list(_held):
+        _held.pop(key, None)
+
+
+def live_keys() -> list[str]:
+    if runs_tasks_here():
+        hold()
+    since = timezone.now() - STALE
+    return list(OutboxKey.objects.filter(seen_at__gte=since).values_list("public", flat=True))
+
+
+def seal_for_workers(message_id: str, text: str) -> dict[str, str]:
+    """`text` sealed to every running worker; empty when none runs (the answer then waits
+    for a reader's browser)."""
+    return {public: sealing.seal(text, public, info(public, message_id)) for public in live_keys()}
+
+
+def open_held(row: Outbound, message_id: str) -> str | None:
+    """The text of a sealed row, if this process holds one of the keys it was sealed to."""
+    for public, sealed in (row.sealed or {}).items():
+        private = _held.get(public)
+        if private is None:
+            continue
+        try:
+            return sealing.open_sealed(sealed, private, info(public, message_id))
+        except sealing.SealingError:
+            log.warning("an outbox row does not open with the key it names: %s", row.pk)
+    return None
+
+
+def held_publics() -> set[str]:
+    return set(_held)
+
+
+@transaction.atomic
+def retire_stale() -> int:
+    """Delete keys no worker has announced lately; answers sealed only to them lose their
+    ciphertext and wait for a reader's browser. Returns how many rows now wait."""
+    since = timezone.now() - STALE
+    stale = set(OutboxKey.objects.filter(seen_at__lt=since).values_list("public", flat=True))
+    if stale:
+        OutboxKey.objects.filter(public__in=stale).delete()
+    live = set(OutboxKey.objects.values_list("public", flat=True))
+    waiting = 0
+    rows = Outbound.objects.select_for_update().filter(
+        status__in=[Outbound.Status.QUEUED, Outbound.Status.SENDING], aid_message__isnull=False
+    )
+    for row in rows:
+        if not row.sealed:
+            continue
+        keep = {public: sealed for public, sealed in row.sealed.items() if public in live}
+        if keep == row.sealed:
+            continue
+        if keep:
+            Outbound.objects.filter(pk=row.pk).update(sealed=keep)
+        else:
+            Outbound.objects.filter(pk=row.pk).update(
+                sealed={}, status=Outbound.Status.WAITING, error="its worker stopped"
+            )
+            waiting += 1
+    return waiting
+
+
+# --- answers that wait for a reader ---------------------------------------------------------
+
+
+def waiting_for_readers() -> list[tuple[int, list[str]]]:
+    """(aid message id, running workers' keys) for each answer that waits to be sealed again
+    by a reader's browser; answers the server can read itself (a case from before sealing)
+    are sealed again here and do not wait."""
+    rows = list(
+        Outbound.objects.filter(status=Outbound.Status.WAITING, aid_message__isnull=False)
+        .select_related("aid_message")
+        .order_by("id")[:50]
+    )
+    if not rows:
+        return []
+    live = live_keys()
+    if not live:
+        return []
+    found = []
+    for row in rows:
+        message = row.aid_message
+        if message is None:
+            continue
+        if not sealing.is_sealed(message.body):
+            reseal(message.pk, seal_for_workers(str(message.public_id), message.body))
+            continue
+        found.append((message.pk, live))
+    return found
+
+
+@transaction.atomic
+def reseal(message_pk: int, sealed: dict[str, str]) -> bool:
+    """A reader's browser sealed a waiting answer again to running workers: queue it.
+    False when nothing waits for that message or none of the keys is a running worker's."""
+    live = set(live_keys())
+    keep = {
+        public: value
+        for public, value in sealed.items()
+        if public in live and isinstance(value, str) and sealing.is_sealed(value)
+    }
+    if not keep:
+        return False
+    updated = Outbound.objects.filter(
+        aid_message_id=message_pk, status=Outbound.Status.WAITING
+    ).update(sealed=keep, status=Outbound.Status.QUEUED, next_try_at=timezone.now(), error="")
+    if updated:
+        from krov.telegram import tasks
+
+        transaction.on_commit(tasks.send_outbox)
+    return bool(updated)

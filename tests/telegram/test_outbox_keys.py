@@ -1,0 +1,185 @@
+"""Answers to Telegram requesters wait for the worker sealed to a key only the worker holds,
+in memory: no key on the server opens a queued answer, a restarted worker loses none (a
+coordinator's browser seals it again), and a sent row keeps no text."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.utils import timezone
+
+from krov.aid import services as aid
+from krov.aid.models import Message
+from krov.core import sealing
+from krov.telegram import outbox, outbox_keys, tasks
+from krov.telegram.models import Outbound, OutboxKey
+from tests.aid.test_sealed_cases import Browser, make_team
+from tests.helpers import signed_in
+from tests.telegram.test_sealed import describe
+
+pytestmark = pytest.mark.django_db
+
+ANSWER = "Маркер-81: я допоможу, де ви зараз?"
+
+
+@pytest.fixture
+def team(coordinator) -> Browser:
+    return make_team(coordinator)
+
+
+@pytest.fixture(autouse=True)
+def fresh_worker():
+    """Each test starts as a worker that holds no key yet."""
+    outbox_keys.forget()
+    yield
+    outbox_keys.forget()
+
+
+@pytest.fixture
+def held_back(monkeypatch):
+    """The worker is not nudged: answers stay queued for the test to look at."""
+    monkeypatch.setattr(tasks, "send_outbox", lambda: 0)
+
+
+def raw_rows() -> str:
+    """The outbox table as it lies on disk (field-key encryption not undone)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM telegram_outbound")
+        return repr(cursor.fetchall())
+
+
+def received(user, text: str) -> bool:
+    return any(text in (message.get("text") or "") for message in user.inbox())
+
+
+def answered_case(telegram_user, make_volunteer, coordinator):
+    user = telegram_user()
+    case = describe(user)
+    volunteer = make_volunteer("Veter")
+    aid.assign(case, volunteer, actor=coordinator)
+    aid.post_reply(case, actor=volunteer.user, body=ANSWER)
+    return user, case, Message.objects.get(request=case, direction="out")
+
+
+def test_a_queued_answer_is_sealed_to_the_worker_and_no_server_key_opens_it(
+    telegram_user, team, make_volunteer, coordinator, held_back
+):
+    user, case, reply = answered_case(telegram_user, make_volunteer, coordinator)
+    row = Outbound.objects.get(aid_message=reply)
+    # Opened with every key the server holds (the field keys), the row has no text ...
+    assert ANSWER not in row.params and ANSWER not in json.dumps(row.sealed, ensure_ascii=False)
+    assert ANSWER not in raw_rows()
+    assert list(row.sealed) == [OutboxKey.objects.get().public]
+    assert sealing.is_sealed(next(iter(row.sealed.values())))
+    # ... and the worker, which holds its key in memory only, sends it.
+    outbox.send_due()
+    assert ANSWER in user.last_text() and "Veter" not in user.last_text()
+    row.refresh_from_db()
+    assert row.status == Outbound.Status.SENT and row.sealed == {} and row.params == "{}"
+    reply.refresh_from_db()
+    assert reply.delivery == Message.Delivery.SENT
+
+
+def test_a_stopped_worker_leaves_the_answer_waiting_without_text_and_a_coordinator_sends_it(
+    telegram_user, team, make_volunteer, coordinator, held_back
+):
+    user, case, reply = answered_case(telegram_user, make_volunteer, coordinator)
+    outbox_keys.forget()  # the worker stops: its key is gone with its memory
+    with time_machine.travel(timezone.now() + outbox_keys.STALE + timedelta(seconds=1)):
+        # The answer and the notice that a volunteer took the case both wait, text-less.
+        assert outbox_keys.retire_stale() == 2
+        row = Outbound.objects.get(aid_message=reply)
+        assert row.status == Outbound.Status.WAITING and row.sealed == {}
+        assert not OutboxKey.objects.exists()
+        # A new worker starts; nothing it holds opens the old answer, so nothing is sent.
+        outbox.send_due()
+        assert not received(user, ANSWER)
+        # A coordinator's open Krov opens the answers and seals them again to the new worker.
+        desk = signed_in(coordinator)
+        waiting = desk.get("/en/aid/keys/relays/").json()["waiting"]
+        assert str(reply.public_id) in [item["message"] for item in waiting]
+        assert all(ANSWER not in item["body"] for item in waiting)
+        for item in waiting:
+            text = team.read(case, "message", item["body"])
+            sealed = [
+                sealing.seal(text, sender, outbox_keys.info(sender, item["message"]))
+                for sender in item["senders"]
+            ]
+            response = desk.post(
+                "/en/aid/keys/relays/",
+                {"message": item["message"], "sender": item["senders"], "sealed": sealed},
+            )
+            assert response.status_code == 200, response.content
+        assert Outbound.objects.get(aid_message=reply).status == Outbound.Status.QUEUED
+        outbox.send_due()
+    assert ANSWER in user.last_text()
+    assert desk.get("/en/aid/keys/relays/").json()["waiting"] == []
+
+
+def test_with_no_worker_running_an_answer_is_stored_without_text(
+    telegram_user, team, make_volunteer, coordinator, held_back, monkeypatch
+):
+    monkeypatch.setattr(outbox_keys, "runs_tasks_here", lambda: False)  # a web process
+    user, case, reply = answered_case(telegram_user, make_volunteer, coordinator)
+    row = Outbound.objects.get(aid_message=reply)
+    assert row.status == Outbound.Status.WAITING and row.sealed == {}
+    assert ANSWER not in raw_rows()
+    outbox_keys.hold()  # a worker starts
+    waiting = signed_in(coordinator).get("/en/aid/keys/relays/").json()["waiting"]
+    assert str(reply.public_id) in [item["message"] for item in waiting]
+
+
+def test_resending_refuses_what_does_not_wait_or_keys_no_worker_holds(
+    telegram_user, team, make_volunteer, coordinator, held_back
+):
+    _user, case, reply = answered_case(telegram_user, make_volunteer, coordinator)
+    desk = signed_in(coordinator)
+    live = OutboxKey.objects.get().public
+    stranger = sealing.KeyPair.generate().public
+    sealed = sealing.seal("forged", stranger, outbox_keys.info(stranger, str(reply.public_id)))
+
+    # Not waiting (still queued for its worker): refused, the queued row is untouched.
+    answer = desk.post(
+        "/en/aid/keys/relays/", {"message": reply.public_id, "sender": live, "sealed": sealed}
+    )
+    assert answer.status_code == 409 and "no longer waits" in answer.json()["error"]
+    Outbound.objects.filter(aid_message=reply).update(status=Outbound.Status.WAITING, sealed={})
+    # Sealed to a key no worker holds: refused, it keeps waiting.
+    answer = desk.post(
+        "/en/aid/keys/relays/", {"message": reply.public_id, "sender": stranger, "sealed": sealed}
+    )
+    assert answer.status_code == 409
+    assert Outbound.objects.get(aid_message=reply).status == Outbound.Status.WAITING
+    # Malformed: an unknown answer, keys and texts that do not pair up, nothing at all.
+    for fields in (
+        {"message": "not-a-uuid", "sender": live, "sealed": sealed},
+        {"message": reply.public_id, "sender": [live, stranger], "sealed": sealed},
+        {"message": reply.public_id},
+    ):
+        answer = desk.post("/en/aid/keys/relays/", fields)
+        assert answer.status_code in (400, 409) and answer.json()["error"]
+
+
+def test_a_coordinator_without_the_team_key_is_asked_for_nothing(
+    telegram_user, team, make_volunteer, coordinator, held_back, personas
+):
+    from tests.conftest import make_persona
+
+    _user, _case, reply = answered_case(telegram_user, make_volunteer, coordinator)
+    Outbound.objects.filter(aid_message=reply).update(status=Outbound.Status.WAITING, sealed={})
+    other = make_persona("coordinator", email="second-coordinator@example.org").user
+    assert signed_in(other).get("/en/aid/keys/relays/").json()["waiting"] == []
+
+
+def test_an_answer_for_a_purged_message_is_dropped_not_sent(
+    telegram_user, team, make_volunteer, coordinator, held_back
+):
+    user, case, reply = answered_case(telegram_user, make_volunteer, coordinator)
+    Message.objects.filter(pk=reply.pk).delete()
+    outbox.send_due()
+    assert not received(user, ANSWER)
+    assert Outbound.objects.filter(status=Outbound.Status.FAILED, sealed={}).count() == 1

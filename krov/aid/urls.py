@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("aid/cases/<uuid:public_id>/", views.case_detail, name="case"),
     path("aid/cases/<uuid:public_id>/messages/", views.case_messages, name="case_messages"),
+    path("aid/cases/<uuid:public_id>/attachment/", views.case_attachment, name="case_attachment"),
     path("aid/cases/<uuid:public_id>/keys/", views.case_keys, name="case_keys"),
     path("aid/cases/<uuid:public_id>/reply/", views.case_reply, name="case_reply"),
     path("aid/cases/<uuid:public_id>/note/", views.case_note, name="case_note"),

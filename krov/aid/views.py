@@ -385,6 +385,29 @@ def case_messages(request: HttpRequest, public_id) -> HttpResponse:
     )
 
 
+@requires(ANSWER)
+@require_POST
+@no_store
+def case_attachment(request: HttpRequest, public_id) -> HttpResponse:
+    """A file a requester sent: the reader's browser opened its sealed reference and posts
+    it (`ref`); the file comes from the channel into memory for this response only."""
+    user = _user(request)
+    case = services.get_case_for_user(user, public_id, audited=False)
+    if case is None or not services.may_see_files(user, case):
+        raise Http404
+    try:
+        content, content_type = services.fetch_attachment(
+            case, actor=user, ref=request.POST.get("ref", "")
+        )
+    except services.AidError as error:
+        return _json_error(error, status=409)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = (
+        "inline" if content_type.startswith("image/") else "attachment"
+    )
+    return response
+
+
 def _case_action(view):
     """POST on a case: 404 unless the user may see it; domain errors become messages."""
 

@@ -32,6 +32,7 @@ ALLOWED_METHODS = {
     "get_webhook_info",
     "delete_webhook",
     "get_me",
+    "get_file",
     "set_my_name",
     "set_my_description",
     "set_my_short_description",
@@ -82,6 +83,7 @@ class Client:
         self.bot = Bot(
             settings.TELEGRAM_BOT_TOKEN or "0:unset",
             base_url=api_base_url(),
+            base_file_url=settings.TELEGRAM_API_BASE_URL.rstrip("/") + "/file/bot",
             request=request,
             get_updates_request=HTTPXRequest(),
         )
@@ -94,6 +96,22 @@ class Client:
             self.loop.run_until_complete(self.bot.shutdown())
         finally:
             self.loop.close()
+
+    def download(self, file_id: str, *, max_bytes: int) -> bytes:
+        """A file a chat sent the bot, fetched from Telegram into memory (never to disk);
+        Permanent when it is larger than `max_bytes`."""
+        file = self.call("get_file", {"file_id": file_id})
+        if file.file_size and file.file_size > max_bytes:
+            raise Permanent("the file is too large to show")
+        try:
+            data = self.loop.run_until_complete(file.download_as_bytearray())
+        except NetworkError as exc:
+            raise Transient(str(exc)[:200]) from exc
+        except TelegramError as exc:
+            raise Permanent(str(exc)[:200]) from exc
+        if len(data) > max_bytes:
+            raise Permanent("the file is too large to show")
+        return bytes(data)
 
     def call(self, method: str, params: dict[str, Any]) -> Any:
         if method not in ALLOWED_METHODS:

@@ -19,7 +19,7 @@ from email.policy import default as email_policy
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 BOT_USER = {
     "id": 7000000001,
@@ -49,6 +49,8 @@ class FakeState:
     chats: dict[str, list[dict]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     webhook: dict[str, Any] = field(default_factory=dict)
+    # file_id -> the file's bytes, for getFile and the file download (`add_file`).
+    files: dict[str, bytes] = field(default_factory=dict)
     next_message_id: int = 1000
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -174,6 +176,23 @@ def answer(state: FakeState, method: str, params: dict) -> tuple[int, dict]:
                 "description": "Bad Request: chat_id is empty",
             }
         return 200, {"ok": True, "result": _message_json(state, method, params)}
+    if method == "getFile":
+        with state.lock:
+            content = state.files.get(str(params.get("file_id", "")))
+        if content is None:
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: invalid file_id",
+            }
+        file_id = str(params["file_id"])
+        result = {
+            "file_id": file_id,
+            "file_unique_id": "u" + file_id[-8:],
+            "file_size": len(content),
+            "file_path": f"files/{file_id}",
+        }
+        return 200, {"ok": True, "result": result}
     if method == "editMessageText":
         return 200, {"ok": True, "result": _message_json(state, "sendMessage", params)}
     if method in {
@@ -216,6 +235,17 @@ class _Handler(BaseHTTPRequestHandler):
             chat_id = path.rsplit("/", 1)[-1]
             with self.state.lock:
                 self._send(200, list(self.state.chats.get(chat_id, [])))
+        elif unquote(path).startswith(f"/file/bot{self.state.token}/files/"):
+            with self.state.lock:
+                content = self.state.files.get(path.rsplit("/", 1)[-1])
+            if content is None:
+                self._send(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
         else:
             self._bot(path, {})
 
@@ -287,6 +317,11 @@ class FakeBotAPI:
     def calls(self) -> list[tuple[str, dict]]:
         with self.state.lock:
             return list(self.state.calls)
+
+    def add_file(self, file_id: str, content: bytes) -> None:
+        """A file a chat sent: getFile knows it and the file URL serves it."""
+        with self.state.lock:
+            self.state.files[file_id] = content
 
     def sent_to(self, chat_id: int | str) -> list[dict]:
         with self.state.lock:

@@ -11,6 +11,7 @@ def connect() -> None:
     aid.register_relay("telegram", services.relay_to_requester)
     aid.register_volunteer_relay(services.relay_to_volunteer)
     aid.register_resealer("telegram", outbox_keys.waiting_for_readers, outbox_keys.reseal)
+    aid.register_attachment_fetcher("telegram", services.fetch_attachment)
     notify.register_channel("telegram", services.notification_wants, services.send_notification)
     panic_pressed.connect(_lock_on_panic, dispatch_uid="telegram-unlink-on-panic")
     second_factor_lost.connect(_unlink_on_panic, dispatch_uid="telegram-unlink-without-mfa")

@@ -19,7 +19,7 @@ from django.utils.translation import override
 
 from krov.accounts import services as account_services
 from krov.core import notify, ratelimit
-from krov.telegram import outbox, outbox_keys
+from krov.telegram import client, outbox, outbox_keys
 from krov.telegram.models import Chat, LinkCode, Outbound
 
 LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -144,6 +144,41 @@ def _attachment_call(ref: str) -> tuple[str, str] | None:
     if kind in method and file_id:
         return method[kind], file_id
     return None
+
+
+# What a reader's browser may show of each kind a requester sends (Telegram's photos are
+# JPEG; voice messages Ogg Opus); the rest is offered as a file to save.
+ATTACHMENT_TYPES = {
+    "photo": "image/jpeg",
+    "voice": "audio/ogg",
+    "document": "application/octet-stream",
+    "video": "application/octet-stream",
+    "video_note": "application/octet-stream",
+    "audio": "application/octet-stream",
+    "animation": "application/octet-stream",
+}
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024  # the most the Bot API lets a bot download
+
+
+def fetch_attachment(ref: str) -> tuple[bytes, str]:
+    """A requester's file, for a reader's browser that opened its sealed reference
+    ("photo:<file_id>"): fetched from Telegram into memory for this one response, never
+    stored. Returns (content, content type); aid.AidError when it cannot be had."""
+    from krov.aid import services as aid
+
+    kind, _sep, file_id = ref.partition(":")
+    if kind not in ATTACHMENT_TYPES or not 0 < len(file_id) <= 256 or not file_id.isascii():
+        raise aid.AidError(_("This is not a file a requester sent."))
+    if not client.configured():
+        raise aid.AidError(_("Telegram is not set up on this server."))
+    try:
+        with client.Client(timeout=15.0) as api:
+            content = api.download(file_id, max_bytes=ATTACHMENT_MAX_BYTES)
+    except client.Transient as error:
+        raise aid.AidError(_("Telegram did not answer; try again in a moment.")) from error
+    except client.Permanent as error:
+        raise aid.AidError(_("Telegram no longer has this file.")) from error
+    return content, ATTACHMENT_TYPES[kind]
 
 
 def relay_text(message, body: str, language: str) -> str:

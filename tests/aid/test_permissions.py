@@ -67,6 +67,7 @@ TABLE = [
     ("post", "/en/aid/shift/", DESK),
     ("get", "/en/aid/cases/{case}/", CASE),
     ("get", "/en/aid/cases/{case}/messages/", CASE),
+    ("post", "/en/aid/cases/{case}/attachment/", CASE),
     ("get", "/en/aid/cases/{case}/keys/", CASE),
     ("post", "/en/aid/cases/{case}/keys/", CASE),
     ("get", "/en/aid/cases/{offered}/", CASE_READ | {"volunteer_assigned": "hidden"}),

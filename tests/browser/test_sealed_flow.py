@@ -181,5 +181,32 @@ def test_coordinator_volunteer_and_requester_read_a_sealed_case_in_their_browser
     assert row.status == Outbound.Status.QUEUED and TG_REPLY not in row.params
     assert outbox_keys.open_held(row, str(answer.public_id)) == TG_REPLY
 
+    # 10. The Telegram requester sent a photo: the coordinator's browser opens its sealed
+    #     reference, and the photo comes from Telegram for that one response.
+    import io
+
+    from django.test import override_settings
+    from PIL import Image
+
+    from krov.telegram.fake import FakeBotAPI
+
+    picture = io.BytesIO()
+    Image.new("RGB", (24, 16), (200, 40, 40)).save(picture, format="JPEG")
+    fake = FakeBotAPI().start()
+    try:
+        fake.add_file("AgACAgIAAxkBAAIBphoto55", picture.getvalue())
+        services.post_requester_message(
+            tg_case, body="Маркер-55: фото", attachment_ref="photo:AgACAgIAAxkBAAIBphoto55"
+        )
+        with override_settings(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_BASE_URL=fake.base_url):
+            desk.goto(f"{base}/en/aid/cases/{tg_case.public_id}/")
+            desk.click(".attachment button")
+            expect(desk.locator("img.attachment-photo")).to_be_visible()
+            desk.wait_for_function(
+                "document.querySelector('img.attachment-photo').naturalWidth === 24"
+            )
+    finally:
+        fake.stop()
+
     for page in (requester, desk, helper):
         assert page.csp_violations == []

@@ -36,6 +36,9 @@ from krov.aid.services.base import (
 )
 from krov.aid.services.catalogue import save_canned_reply, save_skill
 from krov.aid.services.channels import (
+    fetch_attachment,
+    may_see_files,
+    register_attachment_fetcher,
     register_relay,
     register_resealer,
     register_volunteer_relay,
@@ -201,6 +204,9 @@ __all__ = [
     "profile_of",
     "purge",
     "register_relay",
+    "register_attachment_fetcher",
+    "fetch_attachment",
+    "may_see_files",
     "register_resealer",
     "register_volunteer_relay",
     "relays_waiting",

@@ -121,3 +121,42 @@ def reseal_relay(actor, *, message_id: str, sealed: dict) -> None:
     reseal = _resealers.get(message.request.channel, (None, None))[1]
     if reseal is None or not reseal(message.pk, sealed):
         raise AidError(_("This answer no longer waits to be sent."))
+
+
+# channel name -> function(reference) -> (content, content type): the file a requester sent,
+# fetched for a reader's browser (which opened the sealed reference) and never stored.
+_attachment_fetchers: dict[str, Callable[[str], tuple[bytes, str]]] = {}
+
+
+def register_attachment_fetcher(channel: str, fetch: Callable[[str], tuple[bytes, str]]) -> None:
+    _attachment_fetchers[channel] = fetch
+
+
+ATTACHMENT_VIEWS_PER_HOUR = 120
+
+
+def may_see_files(actor, case: HelpRequest) -> bool:
+    """The files of a case are for those who read it: its volunteer and coordinators (a
+    volunteer to whom it is only offered cannot open its sealed references either)."""
+    from krov.aid.services.access import can_write_case, is_coordinator
+
+    return is_coordinator(actor) or can_write_case(actor, case)
+
+
+def fetch_attachment(case: HelpRequest, *, actor, ref: str) -> tuple[bytes, str]:
+    """A file a requester sent with a message of this case, for the volunteer on the case or
+    a coordinator, whose browser opened its sealed reference and sends it here. The server
+    cannot tell that the reference belongs to the case (it is sealed); it serves only those
+    who may read the case, only what the channel's bot received, and counts the fetches."""
+    from krov.core import ratelimit
+
+    if not may_see_files(actor, case):
+        raise AidError(_("Only the volunteer on this case and coordinators can see its files."))
+    fetch = _attachment_fetchers.get(case.channel)
+    if fetch is None:
+        raise AidError(_("This case has no files."))
+    if not ratelimit.hit(
+        "aid-attachment", str(actor.pk), limit=ATTACHMENT_VIEWS_PER_HOUR, window=3600
+    ):
+        raise AidError(_("Too many files opened in the last hour; try again later."))
+    return fetch(ref)

@@ -239,6 +239,78 @@ async function openSealed(crypto) {
   }
 }
 
+// --- files a requester sent: the opened reference is posted, the file comes back --------
+
+const ATTACHMENT_REF = /^(photo|voice|document|video|video_note|audio|animation):(\S+)$/;
+const fetchedFiles = new Map(); // reference -> object URL, kept while the page lives
+
+function showAttachment(holder, kind, url) {
+  if (kind === "photo") {
+    const img = document.createElement("img");
+    img.src = url;
+    img.alt = glue.dataset.msgPhotoAlt;
+    img.className = "attachment-photo";
+    holder.replaceChildren(img);
+  } else {
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = kind;
+    link.textContent = glue.dataset.msgSaveFile;
+    holder.replaceChildren(link);
+  }
+}
+
+function attachmentButtons() {
+  for (const holder of document.querySelectorAll(".attachment[data-url]:not([data-ready])")) {
+    if (holder.querySelector("[data-sealed]:not([data-opened])")) continue;
+    const ref = holder.textContent.trim();
+    const match = ATTACHMENT_REF.exec(ref);
+    if (!match) continue;
+    holder.dataset.ready = "1";
+    const kind = match[1];
+    if (fetchedFiles.has(ref)) {
+      showAttachment(holder, kind, fetchedFiles.get(ref));
+      continue;
+    }
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary";
+    button.textContent = kind === "photo" ? glue.dataset.msgShowPhoto : glue.dataset.msgFetchFile;
+    holder.replaceChildren(button);
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      const body = new FormData();
+      body.append("csrfmiddlewaretoken", csrf());
+      body.append("ref", ref);
+      try {
+        const response = await fetch(holder.dataset.url, {
+          method: "POST",
+          body,
+          credentials: "same-origin",
+        });
+        if (!response.ok) {
+          const data = await response.json().catch(() => ({}));
+          throw new Error(data.error || glue.dataset.msgFailed);
+        }
+        const url = URL.createObjectURL(await response.blob());
+        fetchedFiles.set(ref, url);
+        showAttachment(holder, kind, url);
+      } catch (error) {
+        button.disabled = false;
+        button.title = error.message;
+        let note = holder.querySelector(".error");
+        if (!note) {
+          note = document.createElement("span");
+          note.className = "error";
+          note.setAttribute("role", "alert");
+          holder.append(" ", note);
+        }
+        note.textContent = error.message;
+      }
+    });
+  }
+}
+
 // --- a coordinator's browser shares keys with those who wait --------------------------------
 
 let sharing = false;
@@ -573,7 +645,11 @@ async function main() {
   const page = document.getElementById("keys-page");
   if (page) await keysPage(crypto, page);
   await openSealed(crypto);
-  document.body.addEventListener("htmx:afterSwap", () => openSealed(crypto));
+  attachmentButtons();
+  document.body.addEventListener("htmx:afterSwap", async () => {
+    await openSealed(crypto);
+    attachmentButtons();
+  });
   if (glue.dataset.teamGrants) {
     shareOnce(crypto);
     setInterval(() => shareOnce(crypto), SHARE_EVERY_MS);

@@ -4,12 +4,46 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
+import time
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LOCK_PATIENCE_SECONDS = 10.0
+
+
+@pytest.fixture(autouse=True)
+def patient_sqlite(monkeypatch):
+    """Browser tests run a live server in a thread beside the test, both on the in-memory
+    SQLite test database, whose shared cache locks whole tables: a statement that meets the
+    other thread's lock fails at once with "database table is locked" (SQLite's busy timeout
+    does not apply to it). Pages poll and a coordinator's page works in the background, so
+    such a meeting can happen at any moment; here a statement waits for the lock to pass, as
+    it would on the file database production uses. Nothing else changes."""
+    from django.db import OperationalError as DjangoOperationalError
+    from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+
+    def patient(method):
+        def run(self, *args, **kwargs):
+            deadline = time.monotonic() + LOCK_PATIENCE_SECONDS
+            while True:
+                try:
+                    return method(self, *args, **kwargs)
+                except (sqlite3.OperationalError, DjangoOperationalError) as error:
+                    if "locked" not in str(error) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.01)
+
+        return run
+
+    monkeypatch.setattr(SQLiteCursorWrapper, "execute", patient(SQLiteCursorWrapper.execute))
+    monkeypatch.setattr(
+        SQLiteCursorWrapper, "executemany", patient(SQLiteCursorWrapper.executemany)
+    )
+
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

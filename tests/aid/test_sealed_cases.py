@@ -75,6 +75,31 @@ class Browser:
             shared += 1
         return shared
 
+    def share_team_key_with(self, other: Browser) -> None:
+        """A coordinator's click on "Share the team key" for `other`, the one waiting."""
+        (waiting,) = [
+            key for key in services.coordinators_waiting_for_team_key() if key.user == other.user
+        ]
+        services.grant_team_key(
+            actor=self.user,
+            reader_key=waiting,
+            wrapped=sealing.seal_bytes(
+                self.team_private(),
+                other.pair.public,
+                sealing.team_key_info(services.current_team_key().public_key),
+            ),
+        )
+
+
+def new_coordinator(email: str) -> Browser:
+    """Another coordinator, with a second factor and a key made in their browser."""
+    user = account_services.create_account(
+        email=email, pseudonym=email.split("@")[0].title(), password="x" * 16, roles=[roles.MEMBER]
+    )
+    account_services.set_roles(user, [roles.COORDINATOR], actor=None)
+    TOTP.activate(user, generate_totp_secret())
+    return Browser(user)
+
 
 @pytest.fixture
 def coordinator_browser(coordinator):
@@ -229,12 +254,8 @@ def test_only_a_coordinator_holding_the_team_key_shares_keys(sealed_case, make_v
 def test_the_team_key_is_made_once_and_shared_coordinator_to_coordinator(
     coordinator_browser, make_volunteer
 ):
-    second = account_services.create_account(
-        email="second@example.org", pseudonym="Second", password="x" * 16, roles=[roles.MEMBER]
-    )
-    account_services.set_roles(second, [roles.COORDINATOR], actor=None)
-    TOTP.activate(second, generate_totp_secret())
-    second_browser = Browser(second)
+    second_browser = new_coordinator("second@example.org")
+    second = second_browser.user
     other_team = sealing.KeyPair.generate()
     with pytest.raises(services.AidError):
         services.create_team_key(
@@ -244,16 +265,8 @@ def test_the_team_key_is_made_once_and_shared_coordinator_to_coordinator(
         )
     waiting = services.coordinators_waiting_for_team_key()
     assert [key.user for key in waiting] == [second]
-    team = coordinator_browser.team_private()
-    team_public = services.current_team_key().public_key
-    services.grant_team_key(
-        actor=coordinator_browser.user,
-        reader_key=waiting[0],
-        wrapped=sealing.seal_bytes(
-            team, second_browser.pair.public, sealing.team_key_info(team_public)
-        ),
-    )
-    assert second_browser.team_private() == team
+    coordinator_browser.share_team_key_with(second_browser)
+    assert second_browser.team_private() == coordinator_browser.team_private()
     assert services.coordinators_waiting_for_team_key() == []
 
 
@@ -594,23 +607,8 @@ def test_telegram_gets_no_ciphertext_and_no_reply_path_for_a_sealed_case(sealed_
 
 
 def test_a_renewal_keeps_every_coordinator_who_held_the_team_key(coordinator_browser, submit):
-    second = account_services.create_account(
-        email="second@example.org", pseudonym="Second", password="x" * 16, roles=[roles.MEMBER]
-    )
-    account_services.set_roles(second, [roles.COORDINATOR], actor=None)
-    TOTP.activate(second, generate_totp_secret())
-    second_browser = Browser(second)
-    (waiting,) = services.coordinators_waiting_for_team_key()
-    team_public = services.current_team_key().public_key
-    services.grant_team_key(
-        actor=coordinator_browser.user,
-        reader_key=waiting,
-        wrapped=sealing.seal_bytes(
-            coordinator_browser.team_private(),
-            second_browser.pair.public,
-            sealing.team_key_info(team_public),
-        ),
-    )
+    second_browser = new_coordinator("second@example.org")
+    coordinator_browser.share_team_key_with(second_browser)
     case, _token = submit(MARKER)
     rotate(coordinator_browser)
     case = HelpRequest.objects.get(pk=case.pk)
@@ -619,22 +617,7 @@ def test_a_renewal_keeps_every_coordinator_who_held_the_team_key(coordinator_bro
 
 
 def test_a_renewal_that_leaves_out_a_coordinator_is_refused(coordinator_browser, submit):
-    second = account_services.create_account(
-        email="third@example.org", pseudonym="Third", password="x" * 16, roles=[roles.MEMBER]
-    )
-    account_services.set_roles(second, [roles.COORDINATOR], actor=None)
-    TOTP.activate(second, generate_totp_secret())
-    third = Browser(second)
-    (waiting,) = services.coordinators_waiting_for_team_key()
-    services.grant_team_key(
-        actor=coordinator_browser.user,
-        reader_key=waiting,
-        wrapped=sealing.seal_bytes(
-            coordinator_browser.team_private(),
-            third.pair.public,
-            sealing.team_key_info(services.current_team_key().public_key),
-        ),
-    )
+    coordinator_browser.share_team_key_with(new_coordinator("third@example.org"))
     fresh = sealing.KeyPair.generate()
     with pytest.raises(services.AidError):
         services.rotate_team_key(

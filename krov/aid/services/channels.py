@@ -12,9 +12,10 @@ from krov.aid.models import (
     HelpRequest,
     Message,
 )
+from krov.aid.services.access import can_write_case, is_coordinator
 from krov.aid.services.base import AidError
 from krov.aid.services.keys import seal_text, team_key_grant_for, wrapped_case_key_for
-from krov.core import inputs
+from krov.core import inputs, ratelimit
 
 # channel name -> function(message) that sends it to the requester. The Telegram app
 # registers its own; the web channel shows messages on the requester's page.
@@ -138,8 +139,6 @@ ATTACHMENT_VIEWS_PER_HOUR = 120
 def may_see_files(actor, case: HelpRequest) -> bool:
     """The files of a case are for those who read it: its volunteer and coordinators (a
     volunteer to whom it is only offered cannot open its sealed references either)."""
-    from krov.aid.services.access import can_write_case, is_coordinator
-
     return is_coordinator(actor) or can_write_case(actor, case)
 
 
@@ -148,8 +147,6 @@ def fetch_attachment(case: HelpRequest, *, actor, ref: str) -> tuple[bytes, str]
     a coordinator, whose browser opened its sealed reference and sends it here. The server
     cannot tell that the reference belongs to the case (it is sealed); it serves only those
     who may read the case, only what the channel's bot received, and counts the fetches."""
-    from krov.core import ratelimit
-
     if not may_see_files(actor, case):
         raise AidError(_("Only the volunteer on this case and coordinators can see its files."))
     fetch = _attachment_fetchers.get(case.channel)

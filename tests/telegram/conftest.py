@@ -270,3 +270,12 @@ def live_telegram_user(live_webhook, fake_api):
         return TelegramUser(live_webhook, fake_api, chat_id)
 
     return _user
+
+
+@pytest.fixture
+def team(coordinator):
+    """The coordinators' team key, made in the coordinator's (simulated) browser: from here
+    on, what requesters write is sealed."""
+    from tests.aid.test_sealed_cases import make_team
+
+    return make_team(coordinator)

@@ -14,7 +14,6 @@ from krov.aid import services as aid
 from krov.aid.models import HelpRequest, Message
 from krov.aid.services import channels
 from krov.core import sealing
-from tests.aid.test_sealed_cases import Browser, make_team
 from tests.helpers import signed_in
 from tests.telegram.conftest import fixture
 from tests.telegram.test_sealed import describe
@@ -24,11 +23,6 @@ pytestmark = pytest.mark.django_db
 PHOTO_ID = "AgACAgIAAxkBAAIBMarker61"
 PHOTO = b"\xff\xd8\xff\xe0" + b"Marker-61 a photo of a document" + b"\xff\xd9"
 _ids = itertools.count(1)
-
-
-@pytest.fixture
-def team(coordinator) -> Browser:
-    return make_team(coordinator)
 
 
 def send_photo(user, file_id: str, caption: str) -> None:

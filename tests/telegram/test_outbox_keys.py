@@ -17,18 +17,12 @@ from krov.aid.models import Message
 from krov.core import sealing
 from krov.telegram import outbox, outbox_keys, tasks
 from krov.telegram.models import Outbound, OutboxKey
-from tests.aid.test_sealed_cases import Browser, make_team
 from tests.helpers import signed_in
 from tests.telegram.test_sealed import describe
 
 pytestmark = pytest.mark.django_db
 
 ANSWER = "Маркер-81: я допоможу, де ви зараз?"
-
-
-@pytest.fixture
-def team(coordinator) -> Browser:
-    return make_team(coordinator)
 
 
 @pytest.fixture(autouse=True)

@@ -14,17 +14,12 @@ from krov.aid import services as aid
 from krov.aid.models import HelpRequest, Message, PendingCaseKey
 from krov.core import sealing
 from krov.telegram.models import Chat, Update
-from tests.aid.test_sealed_cases import Browser, make_team
+from tests.aid.test_sealed_cases import make_team
 from tests.telegram.conftest import fixture
 
 pytestmark = pytest.mark.django_db
 
 DESCRIPTION = "Маркер-71: мама в Бердянську, треба виїхати через Василівку."
-
-
-@pytest.fixture
-def team(coordinator) -> Browser:
-    return make_team(coordinator)
 
 
 def stored_payloads() -> str:
@@ -125,12 +120,18 @@ def test_the_web_answer_reaches_the_requesters_telegram(
     assert sealing.is_sealed(reply.body)
 
 
-def test_forget_deletes_the_key_made_for_the_case_to_come(telegram_user, team):
-    user = telegram_user()
+def write_before_the_category(user, text: str) -> None:
+    """A requester writes before choosing a category: sealed to a key made for the case to
+    come."""
     user.say("/start")
     user.press("lang:uk")
-    user.say("something before choosing a category")  # sealed to a key for the case to come
+    user.say(text)
     assert PendingCaseKey.objects.count() == 1
+
+
+def test_forget_deletes_the_key_made_for_the_case_to_come(telegram_user, team):
+    user = telegram_user()
+    write_before_the_category(user, "something before choosing a category")
     user.say("/forget")
     user.press("forget:yes")
     assert not PendingCaseKey.objects.exists() and not Chat.objects.exists()
@@ -153,10 +154,7 @@ def test_a_renewal_carries_the_key_of_the_case_to_come(telegram_user, team):
     from tests.aid.test_sealed_cases import rotate
 
     user = telegram_user()
-    user.say("/start")
-    user.press("lang:uk")
-    user.say("a word before the category")  # a key is made for the case to come
-    assert PendingCaseKey.objects.count() == 1
+    write_before_the_category(user, "a word before the category")
     rotate(team)  # the team key is renewed before the request is described
     user.press("cat:driving")
     user.say(DESCRIPTION)

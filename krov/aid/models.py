@@ -324,6 +324,10 @@ class Message(models.Model):
     # Not a column: the text of a message just written, in memory while a channel relays it
     # (the body of a sealed case holds only ciphertext).
     plaintext: str | None = None
+    # Not a column either: a message that arrived through Telegram, its text sealed at the
+    # webhook to the running workers' outbox keys ({worker key: sealed}), for the channel
+    # that relays it on (krov.telegram.outbox_keys).
+    relay_sealed: dict[str, str] | None = None
 
     class Meta:
         ordering = ["created_at", "id"]

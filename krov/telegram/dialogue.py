@@ -287,6 +287,8 @@ def _add_to_case(chat: Chat, case: HelpRequest, message: TelegramMessage, sealed
                 body=sealed["message"],
                 attachment_ref=sealed.get("attachment", ""),
                 presealed=True,
+                public_id=inputs.uuid_or_none(sealed.get("message_id", "")),
+                relay_sealed=sealed.get("relay"),
             )
         else:
             aid.post_requester_message(
@@ -342,10 +344,21 @@ def _volunteer_message(
     if case is None:
         services.send_text(chat, _("To answer a case, reply to one of its messages."))
         return
-    if case.is_sealed or sealed.get("kind") == "dropped":
-        services.send_text(chat, _("This case is sealed: read and answer it in Krov, not here."))
-        return
     try:
-        aid.post_reply(case, actor=profile.user, body=_body(message))
+        if sealed.get("kind") == "volunteer_reply" and sealed.get("case") == str(case.public_id):
+            aid.post_reply(
+                case,
+                actor=profile.user,
+                body=sealed["message"],
+                presealed=True,
+                public_id=inputs.uuid_or_none(sealed.get("message_id", "")),
+                relay_sealed=sealed.get("relay"),
+            )
+        elif "too_long" in sealed:
+            services.send_text(chat, aid.too_long(sealed["too_long"]))
+        elif case.is_sealed or sealed:
+            services.send_text(chat, _("To answer a case, reply to one of its messages."))
+        else:
+            aid.post_reply(case, actor=profile.user, body=_body(message))
     except aid.AidError as error:
         services.send_text(chat, str(error))

@@ -129,11 +129,11 @@ def _fail(row: Outbound, error: str, *, blocked: bool) -> None:
         services.chat_blocked(row)
 
 
-def _open_answer(row: Outbound) -> str | None:
-    """The text of a sealed answer, composed in the requester's language; None (and the
-    row waits for a reader) when this worker cannot open it or its message is gone."""
-    from krov.telegram import services
-
+def _open_sealed_text(row: Outbound, params: dict[str, Any]) -> str | None:
+    """The text of a sealed row: its opened body between the frame stored in the clear
+    (`before`, `after`: the header and hint in the reader's language, no case content).
+    None (and the row waits for a reader) when this worker cannot open it; None (and the
+    row fails) when its message is gone."""
     message = row.aid_message
     if message is None or row.chat is None:  # purged or forgotten meanwhile
         Outbound.objects.filter(pk=row.pk).update(
@@ -146,7 +146,7 @@ def _open_answer(row: Outbound) -> str | None:
             sealed={}, status=Outbound.Status.WAITING, error="could not be opened here"
         )
         return None
-    return services.relay_text(message, body, row.chat.language)
+    return str(params.pop("before", "")) + body + str(params.pop("after", ""))
 
 
 def send_due(
@@ -179,7 +179,7 @@ def send_due(
                 window.popleft()
             params = json.loads(row.params)
             if row.sealed:
-                text = _open_answer(row)
+                text = _open_sealed_text(row, params)
                 if text is None:
                     continue
                 params["text"] = text

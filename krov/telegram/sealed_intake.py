@@ -5,13 +5,17 @@ the references of photos, voice messages and files) is sealed to the key of thei
 while they are still describing their need, to a key made for the case to come
 (aid.services.prepare_case_key). The stored update keeps only what the dialogue needs in the
 clear: commands, button data, ids, the language code. Names and usernames are blanked. A
-volunteer's reply to a sealed case is dropped here (sealed cases are answered in Krov), and
-the texts Telegram repeats inside callbacks and replies (the bot's own messages) are
-removed. The dialogue finds the sealed parts under "krov_sealed".
+linked volunteer's answer to a sealed case is sealed to that case's key; text that answers
+no case is dropped. Where the words go on to another chat (a requester's to their
+volunteer's Telegram, a volunteer's answer to a Telegram requester), they are also sealed to
+the running workers' outbox keys, never kept where the server's own keys open them. The
+texts Telegram repeats inside callbacks and replies (the bot's own messages) are removed.
+The dialogue finds the sealed parts under "krov_sealed".
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from krov.aid import services as aid
-from krov.telegram.models import Chat, Outbound
+from krov.aid.models import HelpRequest
+from krov.telegram import outbox_keys
+from krov.telegram.models import Chat
 
 SEALED = "krov_sealed"
 # Commands the dialogue reads in the clear: only the command word is kept (and /link's code,
@@ -165,10 +171,13 @@ def seal_update(data: dict[str, Any], chat_key: str) -> dict[str, Any]:
     if "text" not in stored:
         stored["text"] = "…"  # the dialogue sees a message; its content is under SEALED
     if chat is not None and chat.volunteer_id:
-        if not _volunteer_reply_is_sealed(chat, message.get("reply_to_message")):
+        case = _case_answered(chat, message.get("reply_to_message"))
+        if case is not None and not case.is_sealed:
             stored["text"] = text  # answers a case from before sealing: as before
+        elif case is None or not case.is_open or not body:
+            data[SEALED] = {"kind": "dropped"}  # answers nothing: not kept
         else:
-            data[SEALED] = {"kind": "dropped"}
+            data[SEALED] = _seal_volunteer_reply(case, body)
         return data
     sealed = _seal_for_requester(chat, body, attachment)
     if sealed is None:
@@ -181,6 +190,38 @@ class SealingUnavailable(RuntimeError):
     """A team key exists but nothing could be sealed to just now: Telegram retries."""
 
 
+def _seal_volunteer_reply(case, body: str) -> dict:
+    """A volunteer answers a sealed case from Telegram: sealed to the case's key, and for a
+    Telegram requester also to the running workers, who send it on."""
+    if len(body) > settings.KROV_AID_MAX_TEXT:
+        return {"too_long": len(body)}
+    message_id = str(uuid.uuid4())
+    relay = (
+        outbox_keys.seal_for_workers(message_id, body)
+        if case.channel == HelpRequest.Channel.TELEGRAM
+        else {}
+    )
+    return {
+        "kind": "volunteer_reply",
+        "case": str(case.public_id),
+        "message_id": message_id,
+        "message": aid.seal_text(case, "message", body),
+        "relay": relay,
+    }
+
+
+def _relay_to_volunteer(case, message_id: str, body: str) -> dict[str, str] | None:
+    """A requester's words sealed to the workers, when the case's volunteer reads their
+    cases in Telegram (the words are in Telegram's cloud already)."""
+    from krov.telegram import services
+
+    volunteer = case.assignee
+    chat = getattr(volunteer, "telegram_chat", None) if volunteer else None
+    if chat is None or chat.blocked or not services.volunteer_may_use_chat(volunteer):
+        return None
+    return outbox_keys.seal_for_workers(message_id, body)
+
+
 def _seal_for_requester(chat: Chat | None, body: str, attachment: str) -> dict | None:
     if len(body) > settings.KROV_AID_MAX_TEXT:
         return {"too_long": len(body)}
@@ -190,11 +231,14 @@ def _seal_for_requester(chat: Chat | None, body: str, attachment: str) -> dict |
         if not case.is_sealed:
             aid.seal_existing_case(case)
             case.refresh_from_db()
+        message_id = str(uuid.uuid4())
         return {
             "kind": "case",
             "case": str(case.public_id),
+            "message_id": message_id,
             "message": aid.seal_text(case, "message", body),
             "attachment": aid.seal_text(case, "message.attachment", attachment),
+            "relay": _relay_to_volunteer(case, message_id, body),
         }
     pending = _pending_key(chat)
     if pending is None:
@@ -223,19 +267,12 @@ def _chat(data: dict[str, Any], message: dict[str, Any], chat_key: str) -> Chat 
     return chat
 
 
-def _volunteer_reply_is_sealed(chat: Chat, replied: Any) -> bool:
-    """A linked volunteer's text is dropped here unless it answers a case from before
-    sealing: replies to a sealed case are refused by the dialogue (answered in Krov), and
-    text that answers nothing is not kept either."""
+def _case_answered(chat: Chat, replied: Any):
+    """The case a linked volunteer's message answers (by the message it replies to)."""
+    from krov.telegram import services
+
     message_id = replied.get("message_id") if isinstance(replied, dict) else None
-    routed = (
-        Outbound.objects.filter(chat=chat, telegram_message_id=message_id, case__isnull=False)
-        .select_related("case")
-        .first()
-        if isinstance(message_id, int)
-        else None
-    )
-    return routed is None or routed.case is None or routed.case.is_sealed
+    return services.case_replied_to(chat, message_id if isinstance(message_id, int) else None)
 
 
 def _pending_key(chat: Chat | None):

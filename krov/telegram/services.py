@@ -181,18 +181,33 @@ def fetch_attachment(ref: str) -> tuple[bytes, str]:
     return content, ATTACHMENT_TYPES[kind]
 
 
-def relay_text(message, body: str, language: str) -> str:
-    """What the requester reads in Telegram for an aid message: signed with the case alias
-    only, in the requester's language. Composed by the worker as it sends."""
+def send_sealed_text(
+    chat: Chat, message, sealed: dict[str, str], *, before: str, after: str = "", case=None
+) -> Outbound:
+    """Queue the text of an aid message for `chat`, sealed to the running workers
+    (outbox_keys); `before` and `after` frame it and hold no case content. An empty
+    `sealed` (no worker ran) leaves the row waiting for a reader's browser."""
+    return outbox.enqueue(
+        "send_message",
+        {"before": before, "after": after},
+        chat=chat,
+        aid_message=message,
+        case=case,
+        sealed=sealed,
+    )
+
+
+def requester_frame(message, language: str) -> str:
+    """What precedes an aid message in the requester's Telegram: signed with the case alias
+    only, in the requester's language."""
     with override(language):
         if message.direction == "system":
-            return _("Message for you") + "\n\n" + body
+            return _("Message for you") + "\n\n"
         return (
             _("Message for you")
             + "\n\n"
             + _("Krov volunteer %(alias)s:") % {"alias": message.author_alias}
             + "\n"
-            + body
         )
 
 
@@ -201,18 +216,16 @@ def relay_to_requester(message) -> None:
     key (outbox_keys), never under keys the server holds."""
     case = message.request
     chat = chat_for(case.contact_handle) if case.contact_handle else None
-    if chat is None or chat.blocked or message.plaintext is None:
+    if message.plaintext is not None:
+        sealed = outbox_keys.seal_for_workers(str(message.public_id), message.plaintext)
+    else:  # a volunteer's answer from Telegram, sealed to the workers at the webhook
+        sealed = message.relay_sealed
+    if chat is None or chat.blocked or sealed is None:
         from krov.aid import services as aid
 
         aid.mark_delivery(message.pk, delivered=False)
         return
-    outbox.enqueue(
-        "send_message",
-        {},
-        chat=chat,
-        aid_message=message,
-        sealed=outbox_keys.seal_for_workers(str(message.public_id), message.plaintext),
-    )
+    send_sealed_text(chat, message, sealed, before=requester_frame(message, chat.language))
 
 
 def volunteer_may_use_chat(profile) -> bool:
@@ -236,10 +249,17 @@ def relay_to_volunteer(message) -> bool:
     with override(chat.language):
         header = _("New message") + "\n\n" + case.code + ":\n"
         hint = "\n\n" + _("Reply to this message to answer.")
+        if case.is_sealed and message.relay_sealed is not None:
+            # A Telegram requester's words, sealed at the webhook to the workers: they are
+            # in Telegram's cloud already, and reach the volunteer's chat the same way.
+            send_sealed_text(
+                chat, message, message.relay_sealed, before=header, after=hint, case=case
+            )
+            return True
         if case.is_sealed:
-            # A sealed case's text reaches no queue and no Telegram cloud: the volunteer
-            # reads and answers it in Krov (the requester chose the web for a reason).
-            send_text(chat, header + _sealed_notice())
+            # A web requester's words reach no Telegram cloud (they chose the web): the
+            # volunteer reads them in Krov, and may answer here by replying to the notice.
+            send_text(chat, header + _sealed_notice(), case=case)
             return True
     send_text(chat, header + message.body + hint, case=case)
     attachment = _attachment_call(message.attachment_ref or "")
@@ -293,14 +313,16 @@ def _offer_text(offer_id: str) -> str:
 
 
 def _sealed_notice() -> str:
-    return _("This case is sealed: read and answer it in Krov, not here.")
+    return _("This case is sealed: read it in Krov. Reply to this message to answer it here.")
 
 
 def send_case_to_volunteer(case, chat: Chat) -> None:
     """After accepting on Telegram: the request itself, as a message they can reply to."""
     with override(chat.language):
         if case.is_sealed:
-            send_text(chat, _("The case is yours. Thank you.") + "\n\n" + _sealed_notice())
+            send_text(
+                chat, _("The case is yours. Thank you.") + "\n\n" + _sealed_notice(), case=case
+            )
             return
         text = (
             _("The case is yours. Thank you.")
@@ -315,6 +337,8 @@ def send_case_to_volunteer(case, chat: Chat) -> None:
 def chat_blocked(row: Outbound) -> None:
     """403 from Telegram: the person blocked the bot. Tell the volunteer of the case."""
     case = row.aid_message.request if row.aid_message is not None else None
+    if row.chat is not None and row.chat.volunteer_id:
+        return  # a volunteer's own chat: they will notice
     if case is not None and case.assignee is not None:
         notify.notify(
             case.assignee.user,

@@ -160,3 +160,77 @@ def test_a_renewal_carries_the_key_of_the_case_to_come(telegram_user, team):
     user.say(DESCRIPTION)
     case = HelpRequest.objects.get(channel="telegram")
     assert team.read(case, "request.description", case.description) == DESCRIPTION
+
+
+# --- volunteers who read their cases in Telegram ---------------------------------------------
+
+
+def raw_outbox() -> str:
+    """The outbox table as it lies on disk, and opened with the field keys."""
+    from django.db import connection
+
+    from krov.telegram.models import Outbound
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM telegram_outbound")
+        raw = repr(cursor.fetchall())
+    return raw + json.dumps([r.params for r in Outbound.objects.all()], ensure_ascii=False)
+
+
+def test_a_sealed_telegram_case_is_read_and_answered_in_the_volunteers_telegram(
+    telegram_user, team, make_volunteer, coordinator
+):
+    from tests.telegram.test_volunteers import linked_volunteer
+
+    volunteer, helper = linked_volunteer(telegram_user, make_volunteer)
+    requester = telegram_user(555000111)
+    case = describe(requester)
+    assert case.is_sealed
+    aid.offer(case, actor=coordinator, volunteer=volunteer)
+    helper.press(helper.buttons()[0])  # accept: the text is sealed, a notice to reply to
+    requester.say("Маркер-77: ми в Харкові")
+    incoming = helper.inbox()[-1]
+    assert "Маркер-77: ми в Харкові" in incoming["text"]  # forwarded as it passed
+    helper.say("Маркер-78: я приїду о дев'ятій", reply_to=incoming["message_id"])
+    assert "Маркер-78: я приїду о дев'ятій" in requester.last_text()
+    assert "Veter" not in requester.last_text()
+    answer = Message.objects.get(request=case, direction="out")
+    assert team.read(case, "message", answer.body) == "Маркер-78: я приїду о дев'ятій"
+    assert answer.delivery == Message.Delivery.SENT
+    # Neither text is stored where the server's keys open it: updates and outbox.
+    for stored in (stored_payloads(), raw_outbox()):
+        assert "Маркер-77" not in stored and "Маркер-78" not in stored
+
+
+def test_a_volunteer_answers_a_sealed_web_case_by_replying_to_its_notice(
+    telegram_user, team, make_volunteer, coordinator, submit
+):
+    from tests.telegram.test_volunteers import linked_volunteer
+
+    volunteer, helper = linked_volunteer(telegram_user, make_volunteer)
+    case, _token = submit("Маркер-79: потрібна машина")
+    aid.assign(case, volunteer, actor=coordinator)
+    aid.post_requester_message(case, body="Маркер-80 from the web")
+    notice = helper.inbox()[-1]
+    assert "Маркер" not in notice["text"]  # the web requester's words stay out of Telegram
+    helper.say("Маркер-81: я допоможу", reply_to=notice["message_id"])
+    answer = Message.objects.get(request=case, direction="out")
+    assert team.read(case, "message", answer.body) == "Маркер-81: я допоможу"
+    assert "Маркер-81" not in stored_payloads()
+
+
+def test_a_volunteers_text_that_answers_no_case_or_is_too_long_is_not_kept(
+    telegram_user, team, make_volunteer, coordinator, submit, settings
+):
+    from tests.telegram.test_volunteers import linked_volunteer
+
+    volunteer, helper = linked_volunteer(telegram_user, make_volunteer)
+    helper.say("Маркер-82 to nobody")
+    assert "Маркер-82" not in stored_payloads() and not Message.objects.exists()
+    case, _token = submit("A web request")
+    aid.assign(case, volunteer, actor=coordinator)
+    aid.post_requester_message(case, body="Are you there?")
+    notice = helper.inbox()[-1]
+    helper.say("x" * (settings.KROV_AID_MAX_TEXT + 1), reply_to=notice["message_id"])
+    assert str(settings.KROV_AID_MAX_TEXT) in helper.last_text()
+    assert not Message.objects.filter(direction="out").exists()

@@ -28,10 +28,32 @@ from krov.core import audit, notify, sealing
 from krov.core.models import AuditEvent
 
 
+def _presealed_message(case: HelpRequest, body: str, public_id) -> dict:
+    """The fields of a message that arrived sealed to this case's key already (a Telegram
+    update, sealed at the webhook after its length was checked)."""
+    if not (case.is_sealed and sealing.is_sealed(body)):
+        raise AidError(_("This message could not be stored; please send it again."))
+    return {"body": body, **({"public_id": public_id} if public_id else {})}
+
+
 @transaction.atomic
-def post_reply(case: HelpRequest, *, actor: User, body: str) -> Message:
-    """A volunteer answers; the requester sees only the case alias."""
-    body = check_text(body, what=gettext_lazy("your answer"))
+def post_reply(
+    case: HelpRequest,
+    *,
+    actor: User,
+    body: str,
+    presealed: bool = False,
+    public_id=None,
+    relay_sealed: dict[str, str] | None = None,
+) -> Message:
+    """A volunteer answers; the requester sees only the case alias. `presealed`: an answer
+    from the volunteer's Telegram, sealed at the webhook to the case's key (`body`, for the
+    message `public_id`) and to the workers (`relay_sealed`, for a Telegram requester)."""
+    if presealed:
+        fields = _presealed_message(case, body, public_id)
+    else:
+        body = check_text(body, what=gettext_lazy("your answer"))
+        fields = {"body": keys.seal_text(case, "message", body)}
     case = HelpRequest.objects.select_for_update().get(pk=case.pk)
     if not case.is_open:
         raise CaseClosed(_("This case is closed."))
@@ -43,31 +65,45 @@ def post_reply(case: HelpRequest, *, actor: User, body: str) -> Message:
         direction=Message.Direction.OUT,
         author=actor,
         author_alias=case.alias,
-        body=keys.seal_text(case, "message", body),
         created_at=now,
+        **fields,
     )
-    message.plaintext = body  # in memory only: a channel relays it on its way out
-    fields = ["status", "last_activity_at"]
+    if presealed:
+        message.relay_sealed = relay_sealed
+    else:
+        message.plaintext = body  # in memory only: a channel relays it on its way out
+    updated = ["status", "last_activity_at"]
     if case.first_response_at is None:
         case.first_response_at = now
-        fields.append("first_response_at")
+        updated.append("first_response_at")
     case.status, case.last_activity_at = Status.WAITING, now
-    case.save(update_fields=fields)
+    case.save(update_fields=updated)
     _relay(message)
     return message
 
 
 @transaction.atomic
 def post_requester_message(
-    case: HelpRequest, *, body: str, attachment_ref: str = "", presealed: bool = False
+    case: HelpRequest,
+    *,
+    body: str,
+    attachment_ref: str = "",
+    presealed: bool = False,
+    public_id=None,
+    relay_sealed: dict[str, str] | None = None,
 ) -> Message:
     """A requester writes. `presealed`: the texts arrive sealed to this case's key already
-    (a Telegram update, sealed at the webhook after its length was checked)."""
+    (a Telegram update, sealed at the webhook after its length was checked), as the message
+    `public_id`, and sealed to the workers (`relay_sealed`) for the volunteer's Telegram."""
     if presealed:
-        if not (case.is_sealed and sealing.is_sealed(body)):
-            raise AidError(_("This message could not be stored; please send it again."))
+        fields = _presealed_message(case, body, public_id)
+        fields["attachment_ref"] = attachment_ref
     else:
         body = check_text(body, what=gettext_lazy("your message"))
+        fields = {
+            "body": keys.seal_text(case, "message", body),
+            "attachment_ref": keys.seal_text(case, "message.attachment", attachment_ref),
+        }
     if not requester_may_write(case):
         raise RateLimited(_("Too many messages in the last hour. Please wait a little."))
     case = HelpRequest.objects.select_for_update().get(pk=case.pk)
@@ -82,21 +118,20 @@ def post_requester_message(
     message = Message.objects.create(
         request=case,
         direction=Message.Direction.IN,
-        body=body if presealed else keys.seal_text(case, "message", body),
-        attachment_ref=(
-            attachment_ref
-            if presealed
-            else keys.seal_text(case, "message.attachment", attachment_ref)
-        ),
         delivery=Message.Delivery.SENT,
         created_at=now,
+        **fields,
     )
-    fields = ["last_activity_at"]
+    if presealed:
+        message.relay_sealed = relay_sealed
+    else:
+        message.plaintext = body  # in memory only: a channel relays it on its way out
+    updated = ["last_activity_at"]
     if case.status == Status.WAITING:
         case.status = Status.ACTIVE
-        fields.append("status")
+        updated.append("status")
     case.last_activity_at = now
-    case.save(update_fields=fields)
+    case.save(update_fields=updated)
     if case.assignee is not None and not any(send(message) for send in _volunteer_relays):
         notify.notify(
             case.assignee.user,
@@ -111,7 +146,10 @@ def post_requester_message(
 def mark_delivery(message_id: int, *, delivered: bool) -> None:
     """A channel reports whether a relayed message arrived (aid owns the Message rows)."""
     status = Message.Delivery.SENT if delivered else Message.Delivery.FAILED
-    Message.objects.filter(pk=message_id).update(delivery=status)
+    # A requester's message forwarded to a volunteer's chat has no delivery to report.
+    Message.objects.filter(pk=message_id).exclude(direction=Message.Direction.IN).update(
+        delivery=status
+    )
 
 
 def mark_seen_by_requester(case: HelpRequest) -> None:

@@ -70,3 +70,29 @@ def test_dashboard_queries_do_not_grow_with_requests(submit, coordinator):
     for index in range(30):
         submit(f"more {index}", skill=["driving", "legal", "medical"][index % 3])
     assert queries_for(client, "/en/aid/dashboard/") == few
+
+
+def test_the_background_key_sharing_round_does_not_grow_with_cases(
+    submit, make_volunteer, coordinator
+):
+    """A coordinator's open Krov asks every 20 seconds which case keys wait to be shared."""
+    from tests.aid.test_sealed_cases import Browser, make_team
+
+    make_team(coordinator)
+
+    def add(count):
+        for index in range(count):
+            volunteer = make_volunteer(f"Veter{index}{count}")
+            Browser(volunteer.user)  # their key: each case waits to be shared with them
+            case, _t = submit(f"case {index}")
+            services.assign(case, volunteer, actor=coordinator)
+
+    def queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            pending = services.pending_case_grants(coordinator)
+        return len(pending), len(captured)
+
+    add(1)
+    waiting, few = queries()
+    add(6)
+    assert queries() == (waiting + 6, few)

@@ -16,7 +16,7 @@ from krov.accounts import roles as role_defs
 from krov.accounts import services
 from krov.accounts.forms import DuressForm
 from krov.accounts.models import RoleGrant, UnlockRequest, User
-from krov.core import inputs
+from krov.core import home, inputs
 from krov.core.access import authenticated, requires
 from krov.core.models import AuditEvent
 
@@ -31,8 +31,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
         "has_mfa": services.has_mfa(user),
         "requires_mfa": services.requires_mfa(user),
+        "panels": home.panels_for(user),
     }
-    return render(request, "accounts/dashboard.html", context)
+    response = render(request, "accounts/dashboard.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @requires("accounts.view_audit_log")

@@ -27,3 +27,8 @@ class AidConfig(AppConfig):
             "case keys made for Telegram requests that never became a case, after a day",
             services.purge_pending_keys,
         )
+        from krov.aid import home as aid_home
+        from krov.core import home
+
+        home.register("aid-volunteer", aid_home.volunteer_panel)
+        home.register("aid-coordinator", aid_home.coordinator_panel)

@@ -93,6 +93,7 @@ from krov.aid.services.offers import (
     expire_offers,
     offer,
     offer_next,
+    volunteer_waiting,
 )
 from krov.aid.services.relay import (
     add_note,
@@ -106,6 +107,7 @@ from krov.aid.services.relay import (
 )
 from krov.aid.services.retention import forget, purge
 from krov.aid.services.triage import (
+    desk_waiting,
     mark_spam,
     merge,
     open_questions,
@@ -204,6 +206,8 @@ __all__ = [
     "profile_of",
     "purge",
     "register_relay",
+    "desk_waiting",
+    "volunteer_waiting",
     "register_attachment_fetcher",
     "fetch_attachment",
     "may_see_files",

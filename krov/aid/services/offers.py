@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -227,3 +227,12 @@ def assign(case: HelpRequest, volunteer: VolunteerProfile, *, actor: User) -> He
             case, gettext_lazy("A Krov volunteer has taken your request and will write soon.")
         )
     return case
+
+
+def volunteer_waiting(profile: VolunteerProfile) -> dict:
+    """What waits for a volunteer, for their home: offers to answer (and the soonest to
+    expire) and their open cases, in one query each."""
+    offers = Offer.objects.filter(volunteer=profile, status=Offer.Status.PENDING).aggregate(
+        offers=Count("pk"), expires=Min("expires_at")
+    )
+    return {**offers, "cases": HelpRequest.objects.filter(assignee=profile).open().count()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -144,3 +145,21 @@ def triage_queue(
             created_at__lte=timezone.now() - timedelta(hours=older_than_hours)
         )
     return queryset.order_by("-urgency", "created_at")
+
+
+def desk_waiting() -> dict:
+    """What waits on the desk, for a coordinator's home: counts and the oldest of each, in
+    one query. Untriaged: new requests. Unanswered: taken or offered, no first answer yet.
+    Life or safety: open, the highest urgency, not answered yet."""
+    unanswered = Q(first_response_at__isnull=True)
+    new = Q(status=Status.NEW)
+    waiting = Q(status__in=[Status.TRIAGED, Status.OFFERED, Status.ACTIVE]) & unanswered
+    critical = Q(urgency=HelpRequest.Urgency.CRITICAL) & unanswered
+    return HelpRequest.objects.open().aggregate(
+        new=Count("pk", filter=new),
+        new_since=Min("created_at", filter=new),
+        unanswered=Count("pk", filter=waiting),
+        unanswered_since=Min("created_at", filter=waiting),
+        critical=Count("pk", filter=critical),
+        critical_since=Min("created_at", filter=critical),
+    )

@@ -1,0 +1,49 @@
+"""A person's home (`/<lang>/dashboard/`): what waits for them, with counts, and every tool
+of their roles within two clicks.
+
+Each app registers a provider (in its AppConfig.ready): a function of the signed-in person
+that returns a `Panel` for a role they hold, or None. A provider answers with a fixed
+number of queries, however much data there is (tests/core/test_home.py counts them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils.functional import Promise
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of a panel: a tool, or something waiting (`count`), linked."""
+
+    label: str | Promise
+    url: str
+    count: int | None = None  # shown as a badge when not None
+    urgent: bool = False  # something that must not wait (shown first and marked)
+    since: datetime | None = None  # how long the oldest of `count` has waited
+
+
+@dataclass(frozen=True)
+class Panel:
+    key: str  # stable: the section's id, e.g. "aid-coordinator"
+    title: str | Promise
+    items: list[Item] = field(default_factory=list)
+    order: int = 50  # smaller first
+
+
+Provider = Callable[[object], "Panel | None"]
+
+_providers: dict[str, Provider] = {}
+
+
+def register(key: str, provider: Provider) -> None:
+    """`provider(user)` -> Panel or None; registering a key twice replaces it."""
+    _providers[key] = provider
+
+
+def panels_for(user) -> list[Panel]:
+    panels = [panel for provide in _providers.values() if (panel := provide(user)) is not None]
+    return sorted(panels, key=lambda panel: (panel.order, panel.key))

@@ -9,8 +9,9 @@ class BulletinsConfig(AppConfig):
     verbose_name = "Bulletins"
 
     def ready(self) -> None:
+        from krov.bulletins import home as bulletins_home
         from krov.bulletins import services, views
-        from krov.core import search, sitemap
+        from krov.core import home, search, sitemap
 
         search.register(
             "bulletins",
@@ -20,3 +21,4 @@ class BulletinsConfig(AppConfig):
             position=30,
         )
         sitemap.register("bulletins", views.sitemap_pages)
+        home.register("bulletins-editor", bulletins_home.editor_panel)

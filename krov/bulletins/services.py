@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -190,6 +190,37 @@ def may_approve(post: Post, actor) -> bool:
         return True
     writers = {post.author_id, post.last_writer_id or post.author_id}
     return actor.pk not in writers
+
+
+def newsroom_waiting(user) -> dict:
+    """What waits for an editor, for their home, in one query (after their permissions):
+    `drafts`, the drafts they wrote or last wrote; `waiting`, the bulletins they may approve
+    (the rules of `may_approve` and `approve_edit`: in review, or with an edit pending, and
+    none of it theirs), each counted once whatever its languages; `since`, the oldest of
+    those: a bulletin in review since its last change (its submission, or a rewrite), an
+    edit since it was written. `waiting` and `since` are None when they may not publish."""
+    mine = Q(author=user) | Q(last_writer=user)
+    drafts = Q(status=Post.Status.DRAFT) & mine
+    if not can_publish(user):
+        return {"drafts": Post.objects.filter(drafts).count(), "waiting": None, "since": None}
+    in_review = Q(status=Post.Status.REVIEW)
+    edited = Q(revisions__isnull=False)  # an edit waits (one row per language)
+    if not settings.KROV_BULLETINS_SELF_APPROVAL:
+        theirs = PostRevision.objects.filter(post=OuterRef("pk"), written_by=user)
+        in_review &= ~Q(author=user) & ~Q(last_writer=user)
+        edited &= ~Q(last_writer=user) & ~Q(Exists(theirs))
+    found = Post.objects.filter(drafts | in_review | edited).aggregate(
+        drafts=Count("pk", filter=drafts, distinct=True),
+        waiting=Count("pk", filter=in_review | edited, distinct=True),
+        review_since=Min("updated_at", filter=in_review),
+        edit_since=Min("revisions__written_at", filter=edited),
+    )
+    times = [when for when in (found["review_since"], found["edit_since"]) if when]
+    return {
+        "drafts": found["drafts"],
+        "waiting": found["waiting"],
+        "since": min(times, default=None),
+    }
 
 
 def _require_second_editor(post: Post, actor) -> None:

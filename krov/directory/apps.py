@@ -9,7 +9,8 @@ class DirectoryConfig(AppConfig):
     verbose_name = "Directory and guides"
 
     def ready(self) -> None:
-        from krov.core import search
+        from krov.core import home, search
+        from krov.directory import home as directory_home
         from krov.directory import services
 
         search.register(
@@ -26,3 +27,4 @@ class DirectoryConfig(AppConfig):
             limit=20,
             position=20,
         )
+        home.register("directory-review", directory_home.panel)

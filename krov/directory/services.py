@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -199,6 +199,19 @@ def propose(*, actor, data: dict[str, Any], organisation: Organisation | None = 
                 existing,
             )
     return Proposal.objects.create(organisation=organisation, data=cleaned, proposer=actor)
+
+
+def pending_proposals() -> QuerySet[Proposal]:
+    """The proposals waiting for a reviewer, oldest first: what the review page lists."""
+    return Proposal.objects.filter(status=Proposal.Status.PENDING).order_by("created_at", "id")
+
+
+def review_waiting() -> dict:
+    """What waits for a reviewer, for their home, in two queries: `proposals`, how many
+    proposals wait, and `since`, when the oldest came; `stale`, how many guides are past
+    their verify-by date (`stale_guides`)."""
+    found = pending_proposals().aggregate(proposals=Count("pk"), since=Min("created_at"))
+    return {**found, "stale": stale_guides().count()}
 
 
 @transaction.atomic

@@ -175,9 +175,7 @@ def review(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(error))
         return redirect("directory:review")
     context = {
-        "proposals": Proposal.objects.filter(status=Proposal.Status.PENDING).select_related(
-            "proposer", "organisation"
-        )[:100],
+        "proposals": services.pending_proposals().select_related("proposer", "organisation")[:100],
         "stale": services.stale_guides()[:100],
     }
     response = render(request, "directory/review.html", context)

@@ -9,7 +9,8 @@ class EventsConfig(AppConfig):
     verbose_name = "Events"
 
     def ready(self) -> None:
-        from krov.core import retention, sitemap
+        from krov.core import home, retention, sitemap
+        from krov.events import home as events_home
         from krov.events import services, views
 
         retention.register(
@@ -18,3 +19,4 @@ class EventsConfig(AppConfig):
             services.purge_attendees,
         )
         sitemap.register("events", views.sitemap_pages)
+        home.register("events-organiser", events_home.panel)

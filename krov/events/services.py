@@ -13,7 +13,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, F, Max
+from django.db.models import CharField, F, Max, Prefetch, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
@@ -55,6 +55,27 @@ def can_manage(user, event: Event) -> bool:
 def check_can_manage(user, event: Event) -> None:
     if not can_manage(user, event):
         raise EventError(_("Only the organisers of this event can do this."))
+
+
+def organised_by(user) -> QuerySet[Event]:
+    """The events `user` organises, with their venue and texts (one query each)."""
+    return (
+        Event.objects.filter(organisers=user)
+        .select_related("venue")
+        .prefetch_related(Prefetch("texts", queryset=EventText.objects.all()))
+    )
+
+
+def next_organised(user, limit: int = 3) -> list[Event]:
+    """For the organiser's home: the next `limit` events `user` organises that are neither
+    over nor cancelled, soonest first; drafts too (they wait to be published). Two queries
+    however many events there are; each event's `going_count` is who is coming."""
+    return list(
+        organised_by(user)
+        .filter(ends_at__gt=timezone.now())
+        .exclude(status=Event.Status.CANCELLED)
+        .order_by("starts_at", "id")[:limit]
+    )
 
 
 def visible_to(user, event: Event) -> bool:

@@ -12,7 +12,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -389,8 +389,7 @@ def manage_list(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     events = (
-        _events()
-        .filter(Q(organisers=request.user))
+        services.organised_by(request.user)
         .filter(ends_at__gte=timezone.now() - timedelta(days=30))
         .distinct()[:100]
     )

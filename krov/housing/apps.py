@@ -9,7 +9,8 @@ class HousingConfig(AppConfig):
     verbose_name = "Housing"
 
     def ready(self) -> None:
-        from krov.core import retention
+        from krov.core import home, retention
+        from krov.housing import home as housing_home
         from krov.housing import services
 
         retention.register(
@@ -22,3 +23,5 @@ class HousingConfig(AppConfig):
             "photos of listings that left the board, after KROV_HOUSING_RETENTION_DAYS",
             services.purge_photos,
         )
+        home.register("housing-member", housing_home.member_panel)
+        home.register("housing-moderation", housing_home.moderation_panel)

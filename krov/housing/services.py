@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -336,6 +336,14 @@ def flagged_listings() -> QuerySet[Listing]:
     )
 
 
+def moderation_waiting() -> dict:
+    """For a moderator's home, in one query: `flagged`, the listings with an open report
+    (those `flagged_listings` lists), and `since`, when the oldest open report came."""
+    return Flag.objects.filter(resolved_at__isnull=True).aggregate(
+        flagged=Count("listing", distinct=True), since=Min("created_at")
+    )
+
+
 def _resolve_flags(listing: Listing, actor) -> None:
     listing.flags.filter(resolved_at__isnull=True).update(
         resolved_at=timezone.now(), resolved_by=actor
@@ -510,6 +518,18 @@ def conversations_of(user) -> QuerySet[Conversation]:
         .annotate(message_count=Count("messages"))
         .order_by("-updated_at")
     )
+
+
+def member_waiting(user) -> dict:
+    """For a member's home, one query each: `listings`, theirs on the board now;
+    `conversations`, those they are part of (as in `conversations_of`; reading is not
+    tracked, so there is no "unread")."""
+    return {
+        "listings": Listing.objects.visible().filter(poster=user).count(),
+        "conversations": Conversation.objects.filter(
+            Q(member=user) | Q(listing__poster=user)
+        ).count(),
+    }
 
 
 # --- expiry ------------------------------------------------------------------------------

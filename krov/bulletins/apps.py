@@ -22,3 +22,4 @@ class BulletinsConfig(AppConfig):
         )
         sitemap.register("bulletins", views.sitemap_pages)
         home.register("bulletins-editor", bulletins_home.editor_panel)
+        home.register_section("bulletins", bulletins_home.latest_section, namespace="bulletins")

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from krov.bulletins import services
-from krov.core.home import Item, Panel
+from krov.core.home import Item, Panel, Section
 
 
 def editor_panel(user) -> Panel | None:
@@ -28,3 +28,17 @@ def editor_panel(user) -> Panel | None:
     # The newsroom page starts a new bulletin in its "New bulletin" section.
     items.append(Item(_("Write a bulletin"), f"{newsroom}#new-heading"))
     return Panel(key="bulletins-editor", title=_("Newsroom"), order=50, items=items)
+
+
+def latest_section() -> Section:
+    """The home page's newest bulletins, with the bulletins list's cards."""
+    return Section(
+        key="bulletins",
+        title=_("Latest bulletins"),
+        template="bulletins/partials/_card.html",
+        objects=services.latest_published(3),
+        more_url=reverse("bulletins:list"),
+        more_label=_("All bulletins"),
+        order=20,
+        empty=_("No bulletins yet."),
+    )

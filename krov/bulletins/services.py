@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -27,6 +27,20 @@ def invalidate() -> None:
 
 
 normalise = site_search.normalise
+
+
+def with_versions(posts: QuerySet[Post] | None = None) -> QuerySet[Post]:
+    """Posts (all, or `posts`) with their author, versions and tags (one query each,
+    however many posts)."""
+    posts = Post.objects.all() if posts is None else posts
+    return posts.select_related("author").prefetch_related(
+        Prefetch("versions", queryset=PostVersion.objects.all()), "tags"
+    )
+
+
+def latest_published(limit: int) -> list[Post]:
+    """The newest published posts (the home page's)."""
+    return list(with_versions(Post.objects.published()).order_by("-published_at")[:limit])
 
 
 def can_edit(user) -> bool:

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from krov.accounts.models import User
 from krov.bulletins import forms, services
-from krov.bulletins.models import Post, PostVersion, Tag
+from krov.bulletins.models import Post, Tag
 from krov.core import markdown
 from krov.core.access import public, requires
 from krov.core.pagecache import cache_public_page
@@ -33,9 +32,7 @@ EDIT = "accounts.edit_bulletins"
 
 
 def _posts():
-    return Post.objects.select_related("author").prefetch_related(
-        Prefetch("versions", queryset=PostVersion.objects.all()), "tags"
-    )
+    return services.with_versions()
 
 
 @public

@@ -47,3 +47,40 @@ def register(key: str, provider: Provider) -> None:
 def panels_for(user) -> list[Panel]:
     panels = [panel for provide in _providers.values() if (panel := provide(user)) is not None]
     return sorted(panels, key=lambda panel: (panel.order, panel.key))
+
+
+# --- the site's home page: what is happening ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the public home page: a few of an app's newest things, shown with the
+    app's own card template (`template`, given `object` for each), and a link to all."""
+
+    key: str
+    title: str | Promise
+    template: str
+    objects: list = field(default_factory=list)
+    more_url: str = ""
+    more_label: str | Promise = ""
+    order: int = 50
+    empty: str | Promise = ""
+
+
+SectionProvider = Callable[[], "Section | None"]
+
+_sections: dict[str, SectionProvider] = {}
+# The page-cache namespaces whose changes the home page shows (krov.core.pagecache).
+section_namespaces: list[str] = []
+
+
+def register_section(key: str, provider: SectionProvider, *, namespace: str) -> None:
+    """`provider()` -> Section or None; the home page is cached until `namespace` changes."""
+    _sections[key] = provider
+    if namespace not in section_namespaces:
+        section_namespaces.append(namespace)
+
+
+def sections() -> list[Section]:
+    found = [section for provide in _sections.values() if (section := provide()) is not None]
+    return sorted(found, key=lambda section: (section.order, section.key))

@@ -70,14 +70,21 @@ def _is_cacheable_response(request: HttpRequest, response: HttpResponse) -> bool
     )
 
 
-def cache_public_page(namespace: str, timeout: int = DEFAULT_TIMEOUT) -> Callable:
+def cache_public_page(
+    namespace: str | Callable[[], list[str]], timeout: int = DEFAULT_TIMEOUT
+) -> Callable:
+    """Cache the view's page until `namespace` changes; a page that shows several apps'
+    content passes a function giving their namespaces, and changes to any of them count."""
+
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if not is_cacheable_request(request):
                 return view(request, *args, **kwargs)
             digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-            key = f"krov:page:{namespace}:{version(namespace)}:{get_language()}:{digest}"
+            names = namespace() if callable(namespace) else [namespace]
+            versions = "-".join(f"{name}.{version(name)}" for name in names)
+            key = f"krov:page:{versions}:{get_language()}:{digest}"
             hit = cache.get(key)
             if hit is not None:
                 content, content_type = hit

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from krov.core import health, sitemap
+from krov.core import home as home_sections
 from krov.core import search as site_search
 from krov.core.access import public
 from krov.core.pagecache import cache_public_page
@@ -22,9 +23,11 @@ MAX_QUERY = 200
 
 @public
 @require_safe
-@cache_public_page("home")
+@cache_public_page(lambda: ["home", *home_sections.section_namespaces])
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    """What the site is, what is happening (each app's newest: krov.core.home), and the
+    way to ask for help."""
+    return render(request, "core/home.html", {"sections": home_sections.sections()})
 
 
 @public

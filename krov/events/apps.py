@@ -20,3 +20,4 @@ class EventsConfig(AppConfig):
         )
         sitemap.register("events", views.sitemap_pages)
         home.register("events-organiser", events_home.panel)
+        home.register_section("events", events_home.upcoming_section, namespace="events")

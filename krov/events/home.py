@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from krov.core.home import Item, Panel
+from krov.core.home import Item, Panel, Section
 from krov.events import services
 from krov.events.models import Event
 
@@ -53,3 +53,17 @@ def panel(user) -> Panel | None:
     # The list of one's events starts a new one in its "New event" section.
     items.append(Item(_("New event"), f"{manage_list}#new-heading"))
     return Panel(key="events-organiser", title=_("Events you organise"), order=40, items=items)
+
+
+def upcoming_section() -> Section:
+    """The home page's next events, with the events list's cards."""
+    return Section(
+        key="events",
+        title=_("Coming up"),
+        template="events/partials/_card.html",
+        objects=services.upcoming_public(3),
+        more_url=reverse("events:list"),
+        more_label=_("All events"),
+        order=10,
+        empty=_("No events planned yet."),
+    )

@@ -57,12 +57,26 @@ def check_can_manage(user, event: Event) -> None:
         raise EventError(_("Only the organisers of this event can do this."))
 
 
+def with_texts(events: QuerySet[Event] | None = None) -> QuerySet[Event]:
+    """Events (all, or `events`) with their venue and texts (one query each, however many
+    events)."""
+    events = Event.objects.all() if events is None else events
+    return events.select_related("venue").prefetch_related(
+        Prefetch("texts", queryset=EventText.objects.all())
+    )
+
+
 def organised_by(user) -> QuerySet[Event]:
-    """The events `user` organises, with their venue and texts (one query each)."""
-    return (
-        Event.objects.filter(organisers=user)
-        .select_related("venue")
-        .prefetch_related(Prefetch("texts", queryset=EventText.objects.all()))
+    """The events `user` organises, with their venue and texts."""
+    return with_texts().filter(organisers=user)
+
+
+def upcoming_public(limit: int) -> list[Event]:
+    """The next public events not over yet, soonest first (the home page's)."""
+    return list(
+        with_texts(Event.objects.public())
+        .filter(ends_at__gte=timezone.now())
+        .order_by("starts_at")[:limit]
     )
 
 

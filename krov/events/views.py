@@ -12,7 +12,6 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,9 +33,7 @@ PERFORMER_COOKIE = "krov_performer"
 
 
 def _events():
-    return Event.objects.select_related("venue").prefetch_related(
-        Prefetch("texts", queryset=EventText.objects.all())
-    )
+    return services.with_texts()
 
 
 def _event_or_404(request: HttpRequest, slug: str) -> Event:

@@ -174,3 +174,14 @@ def test_the_newsroom_panel_takes_the_same_queries_however_many_bulletins(
     assert queries() == few
     counts = services.newsroom_waiting(editor)
     assert (counts["drafts"], counts["waiting"]) == (6, 12)
+
+
+def test_the_home_page_shows_the_latest_bulletins_in_the_visitors_script(client, publish):
+    publish("Ratni zločini i istina")
+    page = soup(client.get("/sr/"))
+    titles = [h.get_text(strip=True) for h in page.select("#home-bulletins .card h2")]
+    assert titles == ["Ратни злочини и истина"]  # Cyrillic on /sr/
+    latin = soup(client.get("/sr-latn/"))
+    assert [h.get_text(strip=True) for h in latin.select("#home-bulletins .card h2")] == [
+        "Ratni zločini i istina"
+    ]

@@ -161,3 +161,23 @@ def test_the_organiser_panel_takes_the_same_queries_however_many_events(make_eve
     few = queries()
     add(6, start=2)
     assert queries() == few
+
+
+def test_the_home_page_shows_the_next_public_events_and_is_refreshed_when_one_is_published(
+    client, make_event, django_capture_on_commit_callbacks
+):
+    make_event("Први догађај", days=2)
+    make_event("Нацрт", days=1, publish=False)
+    make_event("Само за чланове", days=1, visibility=Event.Visibility.MEMBERS)
+    first = client.get("/sr/")
+    section = soup(first).select_one("#home-events")
+    titles = [h.get_text(strip=True) for h in section.select(".card h2")]
+    assert titles == ["Први догађај"]
+    assert section.select_one('a[href="/sr/events/"]') is not None
+    assert client.get("/sr/")["X-Krov-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        make_event("Други догађај", days=1)
+    titles = [
+        h.get_text(strip=True) for h in soup(client.get("/sr/")).select("#home-events .card h2")
+    ]
+    assert titles == ["Други догађај", "Први догађај"]

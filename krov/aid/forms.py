@@ -26,7 +26,11 @@ class HelpRequestForm(forms.Form):
     language = forms.CharField(
         label=_("Language you want to talk in"), max_length=16, widget=forms.Select()
     )
-    skill = forms.TypedChoiceField(label=_("What kind of help"), coerce=int, choices=())
+    # Nothing is chosen for the requester: one who skips this must not file a request for
+    # something they never asked for. Left empty, it is "something else".
+    skill = forms.TypedChoiceField(
+        label=_("What kind of help"), coerce=int, choices=(), required=False, empty_value=None
+    )
     description = forms.CharField(
         label=_("What do you need?"),
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -64,7 +68,10 @@ class HelpRequestForm(forms.Form):
         ) % {"limit": limit}
         self.fields["language"].widget.choices = language_choices()  # type: ignore[attr-defined]
         self.fields["language"].initial = language
-        cast(forms.ChoiceField, self.fields["skill"]).choices = skill_choices()
+        cast(forms.ChoiceField, self.fields["skill"]).choices = [
+            ("", _("Not sure, or something else")),
+            *skill_choices(),
+        ]
         if not self.is_bound:
             self.initial["submission_key"] = secrets.token_urlsafe(24)
 

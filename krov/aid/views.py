@@ -67,7 +67,7 @@ def request_help(request: HttpRequest) -> HttpResponse:
             return render(request, "aid/request_received_bot.html", status=200)
         if form.is_valid():
             data = form.cleaned_data
-            skill = Skill.objects.filter(pk=data["skill"]).first()
+            skill = services.requested_skill(data["skill"])
             if not services.intake_allowed(client_address(request)):
                 form.add_error(
                     None,
@@ -126,6 +126,7 @@ def _requester_context(request: HttpRequest, case: HelpRequest, token: str) -> d
         "token": token,
         "open_here": open_here,
         "conversation": services.requester_conversation(case, token, open_here=open_here),
+        "request_text": services.requester_request_text(case, token, open_here=open_here),
         "form": forms.MessageForm(),
     }
 

@@ -197,6 +197,7 @@ def test_the_requester_link_opens_the_conversation_for_one_request(sealed_case, 
     # ... without it, the page's link has the server open it for that one request.
     page = soup(client.get(f"/uk/help/c/{token}/?open=server"))
     assert MARKER in page.select_one("#conversation").get_text()
+    assert page.select_one(".request-text").get_text() == MARKER  # what they asked
     # Another link opens nothing: the wrap is bound to the link.
     wrong = services.requester_conversation(case, token + "x")
     assert wrong and not any(MARKER in (m.plaintext or "") for m in wrong)

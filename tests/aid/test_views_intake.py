@@ -226,3 +226,24 @@ def test_htmx_reply_to_a_case_closed_meanwhile_answers_409_with_the_reason(activ
     # The volunteer still sees the closed case, so the answer says why the reply was refused.
     assert response.status_code == 409
     assert "closed" in response.content.decode()
+
+
+def test_no_kind_of_help_is_chosen_for_the_requester_and_none_files_something_else():
+    client = Client()
+    url, soup = form_page(client, "en")
+    options = soup.select("select[name=skill] option")
+    assert options[0]["value"] == ""
+    assert [o["value"] for o in options if o.has_attr("selected")] in ([], [""])
+    response = client.post(url, form_data(soup, skill=""))
+    assert response.status_code == 302
+    assert HelpRequest.objects.get().skill.slug == "other"
+
+
+def test_the_requester_sees_what_they_asked_on_their_page():
+    client = Client()
+    url, soup = form_page(client)
+    response = client.post(url, form_data(soup))
+    page = BeautifulSoup(client.get(response["Location"]).content, "html.parser")
+    asked = page.select_one("details.your-request")
+    assert asked.has_attr("open")  # shown at once on the first visit
+    assert asked.select_one(".request-text").get_text().startswith("Мамі погано")

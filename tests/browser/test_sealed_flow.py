@@ -148,6 +148,7 @@ def test_coordinator_volunteer_and_requester_read_a_sealed_case_in_their_browser
     requester.goto(case_link)
     expect(requester.locator("#conversation")).to_contain_text(REPLY)
     expect(requester.locator("#requester-keys")).to_have_attribute("data-ready", "1")
+    expect(requester.locator(".request-text")).to_have_text(REQUEST)  # what they asked
 
     # 9. An answer to a Telegram requester waits after the worker that held its key stopped;
     #    the coordinator's open Krov opens it and seals it again to the running worker.

@@ -34,7 +34,7 @@ from krov.aid.services.base import (
     serving_language,
     too_long,
 )
-from krov.aid.services.catalogue import save_canned_reply, save_skill
+from krov.aid.services.catalogue import requested_skill, save_canned_reply, save_skill
 from krov.aid.services.channels import (
     fetch_attachment,
     may_see_files,
@@ -73,6 +73,7 @@ from krov.aid.services.keys import (
     request_team_key_renewal,
     requester_case_key,
     requester_conversation,
+    requester_request_text,
     revoke_reader_keys,
     rotate_team_key,
     rotation_holders,
@@ -206,6 +207,8 @@ __all__ = [
     "profile_of",
     "purge",
     "register_relay",
+    "requested_skill",
+    "requester_request_text",
     "desk_waiting",
     "volunteer_waiting",
     "register_attachment_fetcher",

@@ -60,3 +60,14 @@ def save_canned_reply(
     reply.language, reply.title, reply.body = language, title, body
     reply.save(update_fields=["language", "title", "body"])
     return reply
+
+
+OTHER_SKILL = "other"
+
+
+def requested_skill(pk: int | None) -> Skill | None:
+    """The kind of help a requester chose: an active one, or "something else" when they
+    chose none; None for one that does not exist (any more)."""
+    if pk is None:
+        return Skill.objects.filter(slug=OTHER_SKILL).first()
+    return Skill.objects.filter(pk=pk, active=True).first()

@@ -547,6 +547,24 @@ def requester_conversation(
     return messages
 
 
+def requester_request_text(case: HelpRequest, token: str, *, open_here: bool) -> str | None:
+    """What the requester asked, as their page shows it: the text of a case from before
+    sealing; for a sealed one, opened here only with `open_here` (as the conversation), or
+    None: their browser opens it."""
+    if not sealing.is_sealed(case.description):
+        return case.description
+    if not open_here:
+        return None
+    try:
+        case_key = requester_case_key(case, token)
+        if case_key is not None:
+            info = sealing.content_info(str(case.public_id), "request.description")
+            return sealing.open_sealed(case.description, case_key, info)
+    except sealing.SealingError:
+        pass
+    return _("Your request was sealed for the volunteers only.")
+
+
 def wrapped_case_key_for(user, case: HelpRequest) -> dict | None:
     """What the reader's browser needs to open this case: the case key wrapped to a key it
     holds, and for a coordinator the team key wrapped to their reader key."""

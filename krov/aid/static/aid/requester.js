@@ -11,8 +11,8 @@ async function caseKey(crypto) {
 }
 
 async function openAll(crypto, key) {
-  const info = `krov/v1/content/${holder.dataset.case}/message`;
   for (const span of document.querySelectorAll("[data-sealed]:not([data-opened])")) {
+    const info = `krov/v1/content/${holder.dataset.case}/${span.dataset.field}`;
     try {
       span.textContent = await crypto.open(span.dataset.sealed, key, info);
       span.dataset.opened = "1";

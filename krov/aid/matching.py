@@ -1,8 +1,10 @@
 """Ranking volunteers for a help request: deterministic, and explained in one line.
 
-Order of importance: on shift now, a language shared with the requester, skill level,
-available now (weekly windows in the volunteer's own time zone), free capacity, recent
-response time; the volunteer's id breaks ties so the same data always gives the same list.
+Order of importance: a language shared with the requester (a volunteer without one is never
+a best match: the desk lists them apart, and offers in turn never reach them), on shift now,
+skill level, available now (weekly windows in the volunteer's own time zone), free capacity,
+recent response time; the volunteer's id breaks ties so the same data always gives the same
+list.
 """
 
 from __future__ import annotations
@@ -111,7 +113,13 @@ class _Window:
     end: time
 
 
-def rank(request: HelpRequest, *, limit: int = 5, now: datetime | None = None) -> list[Match]:
+def rank(
+    request: HelpRequest,
+    *,
+    limit: int = 5,
+    now: datetime | None = None,
+    shared_language_only: bool = False,
+) -> list[Match]:
     """The best `limit` volunteers for `request`, best first. Four queries whatever the
     number of volunteers: candidates and their windows and shifts as plain rows, then
     the winners as objects. Rows, not model instances, keep thousands of candidates cheap."""
@@ -148,12 +156,14 @@ def rank(request: HelpRequest, *, limit: int = 5, now: datetime | None = None) -
     scored = []
     for pk, languages, zone, max_cases, open_cases, response, level in rows:
         shared = request.language in (languages or [])
+        if shared_language_only and not shared:
+            continue
         until = available_until(windows.get(pk, ()), zone, now)
         shift_end = shifts.get(pk)
         free = (max_cases - open_cases) / max_cases if max_cases else 0
         sort_key = (
-            0 if shift_end else 1,
             0 if shared else 1,
+            0 if shift_end else 1,
             -(level or 0),
             0 if until else 1,
             -free,

@@ -331,7 +331,7 @@ def _case_context(request: HttpRequest, case: HelpRequest) -> dict:
     if coordinator:
         context.update(
             {
-                "matches": matching.rank(case) if case.is_open and not case.assignee_id else [],
+                **_matches(case),
                 "offers": case.offers.select_related("volunteer__user").all(),
                 "access_log": services.access_log(case),
                 "triage_form": forms.TriageForm(
@@ -407,6 +407,17 @@ def case_attachment(request: HttpRequest, public_id) -> HttpResponse:
         "inline" if content_type.startswith("image/") else "attachment"
     )
     return response
+
+
+def _matches(case: HelpRequest) -> dict:
+    """The best matches, and apart from them those who share no language with the
+    requester (never presented as a best match)."""
+    ranked = matching.rank(case, limit=8) if case.is_open and not case.assignee_id else []
+    return {
+        "matches": [match for match in ranked if match.shared_language][:5],
+        "without_language": [match for match in ranked if not match.shared_language][:3],
+        "case_language": AID_LANGUAGES.get(case.language, case.language),
+    }
 
 
 def _case_action(view):

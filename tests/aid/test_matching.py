@@ -71,15 +71,37 @@ def test_available_now_in_their_own_time_zone_comes_first(submit, make_volunteer
     assert ranked[1].available_until is None  # 03:30 on Thursday in Tokyo
 
 
-def test_on_shift_beats_everything_else(submit, make_volunteer):
+def test_on_shift_beats_everything_but_the_language(submit, make_volunteer):
     make_volunteer("Expert", skill_levels={"driving": 3}, windows=[(2, "00:00", "23:59")])
-    shifted = make_volunteer("OnShift", languages=["en"], skill_levels={"driving": 1})
+    shifted = make_volunteer("OnShift", skill_levels={"driving": 1})
+    foreign = make_volunteer("Foreign", languages=["en"], skill_levels={"driving": 3})
     with time_machine.travel(WEDNESDAY_EVENING, tick=False):
         services.start_shift(shifted, actor=shifted.user, hours=4)
+        services.start_shift(foreign, actor=foreign.user, hours=4)
         case, _token = submit()
         ranked = matching.rank(case)
-    assert names(ranked) == ["OnShift", "Expert"]
+        shared_only = matching.rank(case, shared_language_only=True)
+    assert names(ranked) == ["OnShift", "Expert", "Foreign"]
     assert "on shift" in ranked[0].explanation
+    assert names(shared_only) == ["OnShift", "Expert"]
+
+
+def test_a_volunteer_without_the_language_is_listed_apart_and_never_offered_in_turn(
+    submit, make_volunteer, coordinator
+):
+    from tests.helpers import signed_in, soup
+
+    foreign = make_volunteer("Foreign", languages=["en"], skill_levels={"driving": 3})
+    with time_machine.travel(WEDNESDAY_EVENING, tick=False):
+        services.start_shift(foreign, actor=foreign.user, hours=4)
+        case, _token = submit(language="uk")
+        services.triage(case, actor=coordinator)
+        page = soup(signed_in(coordinator).get(f"/en/aid/cases/{case.public_id}/"))
+        assert [li.strong.get_text() for li in page.select("ol.matches li.match")] == []
+        apart = page.select("ul.without-language li.match")
+        assert [li.strong.get_text() for li in apart] == ["Foreign"]
+        assert "Ukrainian" in page.select_one("ul.without-language").find_previous("p").get_text()
+        assert services.offer(case, actor=coordinator) is None  # nobody to offer it to in turn
 
 
 def test_explanation_says_language_level_load_and_hours(submit, make_volunteer):

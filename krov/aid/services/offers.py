@@ -48,7 +48,7 @@ def offer(
         raise AidError(_("Only a request waiting for a volunteer can be offered."))
     explanation, rank = "", 1
     if volunteer is None:
-        ranked = matching.rank(case, limit=1)
+        ranked = matching.rank(case, limit=1, shared_language_only=True)
         if not ranked:
             _back_to_triage(case, _("No volunteer is left to offer this request to."))
             return None

@@ -8,6 +8,10 @@ from __future__ import annotations
 import os
 import sys
 
+# `krov custodian init|run|fingerprint` run on the custodian's machine (krov.aid.custodian);
+# `krov custodian add|list|revoke` are the server's management command.
+CUSTODIAN_CLIENT = {"init", "run", "fingerprint", "-h", "--help"}
+
 
 def load_settings() -> None:
     """Import the settings now, so a configuration error surfaces as one clear line."""
@@ -23,11 +27,17 @@ def load_settings() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = argv if argv is not None else sys.argv
+    if argv[1:2] == ["custodian"] and argv[2:3] and argv[2] in CUSTODIAN_CLIENT:
+        # The custodian's own machine has Krov's package but no settings and no database.
+        from krov.aid import custodian
+
+        raise SystemExit(custodian.main(argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "krov.settings")
     load_settings()
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(argv if argv is not None else sys.argv)
+    execute_from_command_line(argv)
 
 
 if __name__ == "__main__":

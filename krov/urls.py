@@ -11,7 +11,7 @@ from krov.api.api import api
 from krov.core import views as core_views
 
 # The admin signs in through allauth (rate limits, MFA), never through its own form.
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 # allauth's pages for email addresses and second factors would let an administrator add an
 # address to someone's account or remove their TOTP: people manage their own, nobody else.
 for _model in (EmailAddress, EmailConfirmation, Authenticator):
@@ -23,6 +23,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("krov.telegram.urls")),
+    path("", include("krov.aid.urls_custodian")),
     path("", include("krov.events.urls_feeds")),
     path("", include("krov.core.urls_site")),
     path("api/v1/", api.urls),

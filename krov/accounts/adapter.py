@@ -57,7 +57,24 @@ class AccountAdapter(DefaultAccountAdapter):
             if locked is not None:
                 template_prefix = "account/email/password_reset_key"
                 context = {**context, **self._decoy_reset(locked)}
-        super().send_mail(template_prefix, email, context)
+        # Written in the language the person chose (krov.core.notify.language_of), whatever
+        # the language of the page that caused it; to an unknown address, in the page's.
+        from django.utils import translation
+
+        from krov.core.notify import language_of
+
+        user = self._owner_of(email, context)
+        language = language_of(user) if user is not None else translation.get_language()
+        with translation.override(language):
+            super().send_mail(template_prefix, email, context)
+
+    def _owner_of(self, email: str, context: dict):
+        from krov.accounts.models import User
+
+        user = context.get("user")
+        if isinstance(user, User):
+            return user
+        return User.objects.filter(email__iexact=email).first()
 
     def _decoy_reset(self, user) -> dict:
         import secrets
@@ -78,8 +95,15 @@ class AccountAdapter(DefaultAccountAdapter):
         return settings.KROV_OPEN_SIGNUP
 
     def save_user(self, request, user, form, commit=True):
+        from django.utils import translation
+
+        from krov.accounts.services import supported_language
+
         user = super().save_user(request, user, form, commit=False)
         user.pseudonym = form.cleaned_data["pseudonym"]
+        # What Krov sends them is written in the language they signed up in (until they
+        # choose another in their settings).
+        user.language = supported_language(translation.get_language())
         if commit:
             user.save()
         return user

@@ -3,17 +3,28 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
 def new_security_stamp() -> str:
     return secrets.token_hex(16)
+
+
+def language_choices() -> list[tuple[str, str | Promise]]:
+    """The site's languages, read when asked (never at import)."""
+    return [(code, name) for code, name in settings.LANGUAGES]
+
+
+def default_language() -> str:
+    return settings.LANGUAGE_CODE
 
 
 class UserManager(BaseUserManager):
@@ -57,6 +68,15 @@ class User(AbstractUser):
     # A second password that, typed at sign-in, locks the account instead (see panic).
     duress_password = models.CharField(max_length=128, blank=True, editable=False)
     locked_by_panic_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Every email, Telegram message and notification to this person is written in it.
+    language = models.CharField(
+        _("language"), max_length=16, choices=language_choices, default=default_language
+    )
+    # How notifications reach them: a channel's name (krov.core.notify), "none", or empty
+    # for not chosen yet (their Telegram chat once they linked one, else email).
+    notification_channel = models.CharField(
+        _("notifications"), max_length=16, blank=True, default=""
+    )
 
     objects = UserManager()  # type: ignore[assignment,misc]
 

@@ -48,6 +48,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {"accounts.edit_bulletins", "accounts.publish_bulletins", "accounts.review_directory"}
     ),
     # Admins run the server and the accounts; they do not see cases unless also coordinators.
+    # Parked Telegram updates: their ids and errors, never what they hold.
     ADMIN: frozenset(
         _MEMBER_PERMS
         | {
@@ -56,6 +57,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "accounts.view_user",
             "accounts.change_user",
             "auth.view_group",
+            "telegram.view_update",
+            "telegram.process_parked_updates",
         }
     ),
 }

@@ -66,10 +66,16 @@ def create_account(
     roles: Iterable[str] = (role_defs.MEMBER,),
     email_verified: bool = False,
     actor: User | None = None,
+    language: str | None = None,
 ) -> User:
     if User.objects.filter(pseudonym__iexact=pseudonym).exists():
         raise AccountError("This pseudonym is taken.")
-    user = User.objects.create_user(email=email, password=password, pseudonym=pseudonym)
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        pseudonym=pseudonym,
+        language=supported_language(language or settings.LANGUAGE_CODE),
+    )
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=email_verified)
     set_roles(user, roles, actor=actor)
     return user
@@ -125,21 +131,17 @@ def _announce_case_roles(
     user: User, added: set[str], *, actor: User | None, confirmed_by: User | None
 ) -> None:
     """Every coordinator hears of a new volunteer or coordinator: a wrong grant is seen."""
+    from krov.accounts import notices
     from krov.core import notify
 
-    names = ", ".join(str(role_defs.ROLE_LABELS[r]) for r in sorted(added))
-    subject = _("New case access: %(pseudonym)s") % {"pseudonym": user.pseudonym}
-    body = _(
-        "%(pseudonym)s can now open cases (%(roles)s). Asked by %(actor)s, confirmed by "
-        "%(confirmer)s. If this is wrong, take the role away and tell the other coordinators."
-    ) % {
+    params = {
         "pseudonym": user.pseudonym,
-        "roles": names,
-        "actor": actor.pseudonym if actor else _("the server operator"),
-        "confirmer": confirmed_by.pseudonym if confirmed_by else _("the server operator"),
+        "roles": sorted(added),
+        "actor": actor.pseudonym if actor else "",  # nobody: the server operator
+        "confirmer": confirmed_by.pseudonym if confirmed_by else "",
     }
     for coordinator in active_coordinators().exclude(pk=user.pk):
-        notify.notify(coordinator, "case_role_granted", subject=subject, body=body)
+        notify.notify(coordinator, notices.CASE_ROLE_GRANTED, params=params)
 
 
 def change_roles(user: User, roles: Iterable[str], *, actor: User) -> list[RoleGrant]:
@@ -407,3 +409,104 @@ def set_duress_password(user: User, raw: str, *, actor: User) -> None:
     user.duress_password = make_password(raw) if raw else ""
     user.save(update_fields=["duress_password"])
     audit.record(AuditEvent.Kind.DURESS_SET, actor=actor, subject=user, removed=not raw)
+
+
+# --- a person's own settings ---------------------------------------------------------------
+
+
+def supported_language(code: str | None) -> str:
+    """`code` if Krov speaks it (or its base language: "ru-ru" -> "ru"), else the default."""
+    from krov.core.services import interface_languages
+
+    code = (code or "").lower()
+    languages = interface_languages()
+    if code in languages:
+        return code
+    base = code.split("-")[0]
+    return base if base in languages else settings.LANGUAGE_CODE
+
+
+def clean_pseudonym(raw: str, *, user: User | None = None) -> str:
+    """The pseudonym as kept (spaces collapsed), or AccountError: too short or long, or
+    someone else's in any letter case."""
+    pseudonym = " ".join((raw or "").split())
+    if not 2 <= len(pseudonym) <= 40:
+        raise AccountError(_("A pseudonym has between 2 and 40 characters."))
+    taken = User.objects.filter(pseudonym__iexact=pseudonym)
+    if user is not None:
+        taken = taken.exclude(pk=user.pk)
+    if taken.exists():
+        raise AccountError(_("This pseudonym is taken. Please choose another."))
+    return pseudonym
+
+
+def notification_choices(user: User) -> list[tuple[str, str]]:
+    """The ways notifications may reach `user`: every channel that can reach them now
+    (email; Telegram once they linked a chat), and none."""
+    from krov.core import notify
+
+    return [
+        *((name, str(label)) for name, label in notify.available_channels(user)),
+        (notify.NONE, str(_("None: send me nothing"))),
+    ]
+
+
+def current_notification_channel(user: User) -> str:
+    """Where notifications to `user` go now (what their settings show as chosen)."""
+    from krov.core import notify
+
+    found = notify.route(user)
+    return notify.NONE if found is None else found[0]
+
+
+@transaction.atomic
+def update_settings(
+    user: User, *, pseudonym: str, language: str, notification_channel: str, actor: User
+) -> list[str]:
+    """A person changes their own pseudonym, language and notification channel. Returns
+    the names of the fields that changed."""
+    if actor.pk != user.pk:
+        raise AccountError(_("Only you can change your settings."))
+    pseudonym = clean_pseudonym(pseudonym, user=user)
+    from krov.core.services import interface_languages
+
+    if language not in interface_languages():
+        raise AccountError(_("Please choose one of the languages Krov speaks."))
+    if notification_channel not in {name for name, _label in notification_choices(user)}:
+        raise AccountError(_("Notifications cannot reach you this way."))
+    if notification_channel == current_notification_channel(user):
+        # Not a change: a person who never chose keeps "not chosen" (Telegram once linked).
+        notification_channel = user.notification_channel
+    wanted = {
+        "pseudonym": pseudonym,
+        "language": language,
+        "notification_channel": notification_channel,
+    }
+    changed = [name for name, value in wanted.items() if getattr(user, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(user, name, wanted[name])
+    try:
+        with transaction.atomic():
+            user.save(update_fields=changed)
+    except IntegrityError:  # the same pseudonym taken at the same moment
+        raise AccountError(_("This pseudonym is taken. Please choose another.")) from None
+    return changed
+
+
+def second_factors(user: User) -> dict[str, int]:
+    """How many of each second factor `user` has, for their safety page (one query)."""
+    from django.db.models import Count
+
+    counts = dict(
+        Authenticator.objects.filter(user=user)
+        .values("type")
+        .annotate(n=Count("pk"))
+        .values_list("type", "n")
+    )
+    return {
+        "totp": counts.get(Authenticator.Type.TOTP, 0),
+        "webauthn": counts.get(Authenticator.Type.WEBAUTHN, 0),
+        "recovery_codes": counts.get(Authenticator.Type.RECOVERY_CODES, 0),
+    }

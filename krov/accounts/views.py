@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from krov.accounts import roles as role_defs
 from krov.accounts import services
-from krov.accounts.forms import DuressForm
+from krov.accounts.forms import DuressForm, SettingsForm
 from krov.accounts.models import RoleGrant, UnlockRequest, User
 from krov.core import home, inputs
 from krov.core.access import authenticated, requires
@@ -56,6 +56,52 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 @authenticated
 @require_http_methods(["GET", "POST"])
+def account_settings(request: HttpRequest) -> HttpResponse:
+    """A person's own settings: pseudonym, the language Krov writes to them in, and where
+    notifications go."""
+    user = cast(User, request.user)
+    form = SettingsForm(request.POST if request.method == "POST" else None, user=user)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                changed = services.update_settings(user, **form.cleaned_data, actor=user)
+            except services.AccountError as error:
+                form.add_error(None, str(error))
+                status = 400
+            else:
+                if changed:
+                    messages.success(request, _("Your settings are saved."))
+                else:
+                    messages.info(request, _("Nothing was changed."))
+                return redirect("accounts:settings")
+        else:
+            status = 400
+    offered = {name for name, _label in services.notification_choices(user)}
+    context = {"form": form, "telegram_offered": "telegram" in offered}
+    response = render(request, "accounts/settings.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@authenticated
+@require_safe
+def safety(request: HttpRequest) -> HttpResponse:
+    """Password, second factors, duress and panic in one place (each on its own page)."""
+    user = cast(User, request.user)
+    context = {
+        "factors": services.second_factors(user),
+        "has_mfa": services.has_mfa(user),
+        "has_password": user.has_usable_password(),
+        "has_duress": bool(user.duress_password),
+    }
+    response = render(request, "accounts/safety.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@authenticated
+@require_http_methods(["GET", "POST"])
 def panic(request: HttpRequest) -> HttpResponse:
     """One press locks the account: every session ends, cases go back to triage."""
     if request.method == "POST":
@@ -85,7 +131,7 @@ def duress(request: HttpRequest) -> HttpResponse:
                     messages.success(request, _("Your duress password is set."))
                 else:
                     messages.success(request, _("Your duress password is removed."))
-                return redirect("accounts:dashboard")
+                return redirect("accounts:safety")
         else:
             if form.is_valid():
                 form.add_error("password", _("This is not your current password."))

@@ -40,6 +40,9 @@ def coordinator_panel(user) -> Panel | None:
         return None
     waiting = services.desk_waiting()
     triage = reverse("aid:triage")
+    silent = [
+        custodian for custodian, _key in services.custodians() if services.is_silent(custodian)
+    ]
     return Panel(
         key="aid-coordinator",
         title=_("Coordination"),
@@ -58,6 +61,18 @@ def coordinator_panel(user) -> Panel | None:
                 triage,
                 waiting["unanswered"],
                 since=waiting["unanswered_since"],
+            ),
+            *(
+                [
+                    Item(
+                        _("Key custodians not heard from"),
+                        reverse("aid:keys"),
+                        len(silent),
+                        urgent=True,
+                    )
+                ]
+                if silent
+                else []
             ),
             Item(_("Volunteers"), reverse("aid:volunteers")),
             Item(_("Skills and canned replies"), reverse("aid:catalogue")),

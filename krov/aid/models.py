@@ -404,6 +404,35 @@ class ReaderKey(models.Model):
         return f"reader key {self.public_id}"
 
 
+class Custodian(models.Model):
+    """A key custodian: a small process on another machine (`krov custodian run`) that holds
+    its own reader key and, once a coordinator shared it, the team key. It shares case keys
+    with the volunteers who took cases, and seals waiting answers again, when no
+    coordinator's Krov is open. It reaches the server with a token (only its keyed hash is
+    stored), for those tasks only; it signs in as nobody and opens no page."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=30, unique=True)
+    # A service account that is never signed in to: it names the custodian in the audit log
+    # and holds its reader key like a person's.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="custodian"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"custodian {self.name}"
+
+
 class TeamKey(models.Model):
     """The coordinators' shared key pair, one generation at a time. Every case key is
     wrapped to the current one; rotation re-wraps them and destroys the old private half

@@ -53,6 +53,11 @@ urlpatterns = [
     path("aid/keys/team/rotate/", views.keys_team_rotate, name="keys_team_rotate"),
     path("aid/keys/cases/grants/", views.keys_case_grants, name="keys_case_grants"),
     path("aid/keys/relays/", views.keys_relays, name="keys_relays"),
+    path(
+        "aid/keys/custodians/<uuid:public_id>/revoke/",
+        views.keys_custodian_revoke,
+        name="keys_custodian_revoke",
+    ),
     path("aid/volunteers/", views.volunteers, name="volunteers"),
     path("aid/catalogue/", views.catalogue, name="catalogue"),
     path("aid/volunteers/<uuid:public_id>/trust/", views.volunteer_trust, name="volunteer_trust"),

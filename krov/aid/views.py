@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -29,7 +30,7 @@ from krov.aid.models import (
     VolunteerProfile,
 )
 from krov.core import inputs
-from krov.core.access import public, requires
+from krov.core.access import public, requires, token
 from krov.core.clientip import client_address
 
 ANSWER = "accounts.answer_help_requests"
@@ -779,8 +780,43 @@ def keys_page(request: HttpRequest) -> HttpResponse:
         "team_grant": services.team_key_grant_for(user) if coordinator else None,
         "retention_days": services.intake_terms()["retention_days"],
         "confirmed": did_recently_reauthenticate(request),
+        "custodians": _custodians_shown() if coordinator else [],
     }
     return render(request, "aid/keys.html", context)
+
+
+def _custodians_shown() -> list[dict]:
+    return [
+        {
+            "custodian": custodian,
+            "fingerprint": services.fingerprint(key.public_key) if key else "",
+            "silent": services.is_silent(custodian),
+        }
+        for custodian, key in services.custodians()
+    ]
+
+
+@requires(TRIAGE)
+@require_POST
+@no_store
+def keys_custodian_revoke(request: HttpRequest, public_id) -> HttpResponse:
+    """A coordinator revokes a key custodian (its machine may be lost): after a fresh
+    sign-in, and with "I am sure" ticked."""
+    page = reverse("aid:keys")
+    if not did_recently_reauthenticate(request):
+        return redirect(f"{reverse('account_reauthenticate')}?next={page}")
+    custodian = services.custodian_by_id(public_id)
+    if custodian is None:
+        raise Http404
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Tick “I am sure” to revoke the custodian."))
+        return redirect(page)
+    services.revoke_custodian(custodian, actor=_user(request))
+    messages.success(
+        request,
+        _("The custodian %(name)s is revoked. Renew the team key now.") % {"name": custodian.name},
+    )
+    return redirect(page)
 
 
 @requires(ANSWER)
@@ -903,7 +939,10 @@ def keys_team_grants(request: HttpRequest) -> HttpResponse:
 def keys_relays(request: HttpRequest) -> HttpResponse:
     """GET: answers waiting for a worker that lost its key; POST: one of them sealed again
     (`message`, and `sender`/`sealed` pairs: a worker's public key and the text sealed to it)."""
-    user = _user(request)
+    return _relays(request, _user(request))
+
+
+def _relays(request: HttpRequest, user) -> HttpResponse:
     if request.method == "GET":
         return JsonResponse({"waiting": services.relays_waiting(user)})
     senders = request.POST.getlist("sender")
@@ -941,3 +980,87 @@ def keys_case_grants(request: HttpRequest) -> HttpResponse:
     except services.AidError as error:
         return _json_error(error, status=409)
     return JsonResponse({"ok": True})
+
+
+# --- the key custodian's calls (`krov custodian run`): a token, no session, JSON only -------
+
+
+def _custodian_call(view):
+    """Checks the custodian's token first; the view gets the custodian. No cookie is read or
+    set, so there is no CSRF to check; answers are never cached."""
+
+    @csrf_exempt
+    @no_store
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
+        custodian = (
+            services.custodian_for_token(token.strip()) if scheme.lower() == "bearer" else None
+        )
+        if custodian is None:
+            response = _json_error(
+                _("This custodian token is not known or was revoked."), status=401
+            )
+            response["WWW-Authenticate"] = 'Bearer realm="krov-custodian"'
+            return response
+        services.custodian_seen(custodian)
+        return view(request, custodian, *args, **kwargs)
+
+    return token("key custodian")(wrapper)
+
+
+@_custodian_call
+@require_POST
+def custodian_key(request: HttpRequest, custodian) -> HttpResponse:
+    """The public half of the key the custodian made on its machine (once)."""
+    try:
+        key = services.register_custodian_key(
+            custodian, public_key=request.POST.get("public_key", "")
+        )
+    except services.AidError as error:
+        return _json_error(error, status=409)
+    return JsonResponse(
+        {"reader_key": str(key.public_id), "fingerprint": services.fingerprint(key.public_key)}
+    )
+
+
+@_custodian_call
+@require_safe
+def custodian_mine(request: HttpRequest, custodian) -> HttpResponse:
+    """As keys_mine: the custodian's public key and the team key wrapped to it, once shared."""
+    reader = services.reader_key_of(custodian.user)
+    grant = services.team_key_grant_for(custodian.user)
+    return JsonResponse(
+        {
+            "name": custodian.name,
+            "public_key": reader.public_key if reader else "",
+            "team_public": grant.team_key.public_key if grant else "",
+            "team_wrapped": grant.wrapped if grant else "",
+            "rotation_due": bool(grant) and services.team_key_rotation_due(),
+        }
+    )
+
+
+@_custodian_call
+@require_http_methods(["GET", "POST"])
+def custodian_case_grants(request: HttpRequest, custodian) -> HttpResponse:
+    """As keys_case_grants, for the custodian."""
+    if request.method == "GET":
+        return JsonResponse({"pending": services.pending_case_grants(custodian.user)})
+    try:
+        services.custodian_grant_case_key(
+            custodian,
+            case_id=request.POST.get("case", ""),
+            reader_key_id=request.POST.get("reader_key", ""),
+            wrapped=request.POST.get("wrapped", ""),
+        )
+    except services.AidError as error:
+        return _json_error(error, status=409)
+    return JsonResponse({"ok": True})
+
+
+@_custodian_call
+@require_http_methods(["GET", "POST"])
+def custodian_relays(request: HttpRequest, custodian) -> HttpResponse:
+    """As keys_relays, for the custodian."""
+    return _relays(request, custodian.user)

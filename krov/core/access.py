@@ -53,3 +53,14 @@ def requires(*perms: str) -> Callable[[View], View]:
         return wrapper
 
     return decorator
+
+
+def token(label: str) -> Callable[[View], View]:
+    """A machine that presents a token (`Authorization: Bearer ...`), no session: the view
+    checks the token itself, as the first thing it does. `label` names who holds such tokens."""
+
+    def decorator(view: View) -> View:
+        view.krov_access = ("token", label)  # type: ignore[attr-defined]
+        return view
+
+    return decorator

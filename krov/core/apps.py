@@ -10,9 +10,13 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
+        from django.utils.module_loading import autodiscover_modules
 
         from krov.core import checks, files, notify, retention  # noqa: F401 - checks register
 
+        # Each app declares the notifications it sends in its `notices.py` (krov.core.notify);
+        # the worker, which delivers them, must know every kind.
+        autodiscover_modules("notices")
         connection_created.connect(files.owner_only_sqlite, dispatch_uid="krov-owner-only-sqlite")
 
         retention.register(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from django.db import connection
 from huey.constants import EmptyData
@@ -40,7 +41,23 @@ def record_heartbeat() -> None:
     HUEY.storage.put_data(HEARTBEAT_KEY, str(time.time()).encode())
 
 
-CHECKS = {"database": check_database, "queue": check_queue}
+CHECKS: dict[str, Callable[[], dict]] = {"database": check_database, "queue": check_queue}
+
+
+# An app's figures shown beside the checks (e.g. Telegram updates parked for an
+# administrator): they say what waits, not whether the server lives.
+DETAILS: dict[str, Callable[[], dict]] = {}
+
+
+def register(name: str, check: Callable[[], dict], *, vital: bool = True) -> None:
+    """An app's own part of /healthz (in its AppConfig.ready): `check()` returns a dict
+    with a "status" ("ok" or "error") and figures. A vital check that raises makes the
+    server unhealthy (503); a detail that raises is reported "unknown" and does not
+    (before `migrate`, say, or while the database check already fails). Registering a name
+    twice replaces it."""
+    DETAILS.pop(name, None)
+    CHECKS.pop(name, None)
+    (CHECKS if vital else DETAILS)[name] = check
 
 
 def run_checks() -> tuple[bool, dict]:
@@ -53,4 +70,10 @@ def run_checks() -> tuple[bool, dict]:
             healthy = False
             log.warning("health check %s failed: %s", name, type(exc).__name__)
             report[name] = {"status": "error", "error": type(exc).__name__}
+    for name, detail in DETAILS.items():
+        try:
+            report[name] = detail()
+        except Exception as exc:  # noqa: BLE001 - a figure that cannot be had is unknown
+            log.warning("health detail %s unknown: %s", name, type(exc).__name__)
+            report[name] = {"status": "unknown", "error": type(exc).__name__}
     return healthy, report

@@ -42,6 +42,8 @@ class AuditEvent(models.Model):
         TEAM_KEY_CREATED = "team_key_created", _("Team key created")
         TEAM_KEY_GRANTED = "team_key_granted", _("Team key shared with a coordinator")
         CASE_KEY_GRANTED = "case_key_granted", _("Case key shared with a volunteer")
+        CUSTODIAN_ADDED = "custodian_added", _("Key custodian added")
+        CUSTODIAN_REVOKED = "custodian_revoked", _("Key custodian revoked")
         PANIC = "panic", _("Panic: account locked")
         ACCOUNT_UNLOCKED = "account_unlocked", _("Account unlocked")
         UNLOCK_REQUESTED = "unlock_requested", _("Unlock requested, waiting for a second person")
@@ -96,21 +98,27 @@ class AuditEvent(models.Model):
 class Notification(models.Model):
     """The channel-neutral outbox: one message to one person, delivered by a task.
 
-    Bodies say only that something is waiting and where; never what a case is about. The
-    row is the truth and the queue a nudge: a periodic sweep delivers what a lost nudge left.
+    A row holds its kind and the values the kind's text needs (`params`); the text is made
+    when it is delivered, in the recipient's language (krov.core.notify). Texts say only
+    that something is waiting and where; never what a case is about. The row is the truth
+    and the queue a nudge: a periodic sweep delivers what a lost nudge left.
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Not sent: the person wants no notifications")
 
     recipient = models.ForeignKey(
         "accounts.User", on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(max_length=32)
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
+    params = models.JSONField(default=dict, blank=True)
+    # Rows made before texts were rendered at delivery carry their text here; new rows leave
+    # both empty.
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
     link = models.CharField(max_length=300, blank=True)
     # What it is about, for channels that add buttons (e.g. "offer:<uuid>").
     ref = models.CharField(max_length=80, blank=True)

@@ -194,3 +194,85 @@ def team_key_info(team_public: str) -> str:
     """For the team's private key wrapped to one coordinator's reader key; the team key is
     named by its public half, which its maker knows before the server stores it."""
     return f"krov/v1/team-key/{team_public}"
+
+
+# --- a reader key locked under a passphrase (the browser's recovery file, the custodian's key) --
+
+READER_KEY_AAD = "krov/v1/reader-key/"
+# What sealed.js writes into new recovery files (N = 2^17, r = 8, p = 1: 128 MiB), and the
+# limits it accepts when reading one.
+SCRYPT_PARAMS = {"N": 2**17, "r": 8, "p": 1}
+SCRYPT_LIMITS = {"min_log_n": 14, "max_log_n": 18, "max_r": 8, "max_p": 4}
+NONCE_LENGTH = 12
+
+
+def public_of(private: bytes) -> str:
+    """The base64url public half of a raw X25519 private key."""
+    key = X25519PrivateKey.from_private_bytes(private)
+    return b64encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+def _passphrase_key(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    import unicodedata
+
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    secret = unicodedata.normalize("NFKC", passphrase).encode("utf-8")
+    return Scrypt(salt=salt, length=KEY_LENGTH, n=n, r=r, p=p).derive(secret)
+
+
+def lock_key(private: bytes, passphrase: str, *, label: str = "", params=None) -> dict:
+    """A raw private key locked under a passphrase, in the recovery-file format sealed.js
+    reads and writes (scrypt, then AES-256-GCM with the public key as associated data)."""
+    if len(private) != KEY_LENGTH:
+        raise SealingError("a private key has 32 bytes")
+    if not passphrase:
+        raise SealingError("a passphrase is needed")
+    params = params or SCRYPT_PARAMS
+    public = public_of(private)
+    salt, nonce = os.urandom(16), os.urandom(NONCE_LENGTH)
+    key = _passphrase_key(passphrase, salt, params["N"], params["r"], params["p"])
+    ct = AESGCM(key).encrypt(nonce, private, (READER_KEY_AAD + public).encode())
+    return {
+        "krov": "reader-key",
+        "v": 1,
+        "kdf": "scrypt",
+        "N": params["N"],
+        "r": params["r"],
+        "p": params["p"],
+        "salt": b64encode(salt),
+        "nonce": b64encode(nonce),
+        "ct": b64encode(ct),
+        "public": public,
+        "label": str(label),
+    }
+
+
+def unlock_key(locked: dict, passphrase: str) -> bytes:
+    """The raw private key from a recovery file (its parsed JSON) and its passphrase."""
+    try:
+        n, r, p = int(locked["N"]), int(locked["r"]), int(locked["p"])
+        valid = (
+            locked.get("krov") == "reader-key"
+            and locked.get("v") == 1
+            and locked.get("kdf") == "scrypt"
+            and n > 0
+            and n & (n - 1) == 0
+            and SCRYPT_LIMITS["min_log_n"] <= n.bit_length() - 1 <= SCRYPT_LIMITS["max_log_n"]
+            and 1 <= r <= SCRYPT_LIMITS["max_r"]
+            and 1 <= p <= SCRYPT_LIMITS["max_p"]
+            and isinstance(locked.get("public"), str)
+        )
+        salt, nonce, ct = (b64decode(locked[name]) for name in ("salt", "nonce", "ct"))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise SealingError("this is not a Krov key file") from None
+    if not valid or len(salt) < 16 or len(nonce) != NONCE_LENGTH or len(ct) != KEY_LENGTH + 16:
+        raise SealingError("this is not a Krov key file")
+    key = _passphrase_key(passphrase or "", salt, n, r, p)
+    try:
+        private = AESGCM(key).decrypt(nonce, ct, (READER_KEY_AAD + locked["public"]).encode())
+    except InvalidTag:
+        raise SealingError("wrong passphrase (or a damaged key file)") from None
+    if public_of(private) != locked["public"]:
+        raise SealingError("this key file's public key does not belong to its private key")
+    return private

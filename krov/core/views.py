@@ -35,7 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     healthy, report = health.run_checks()
-    failing = [name for name, item in report.items() if item["status"] != "ok"]
+    failing = [name for name, item in report.items() if item["status"] == "error"]
     body: dict[str, object] = {"status": "ok" if healthy else "error", "checks": report}
     if failing:
         body["failing"] = failing

@@ -11,12 +11,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.db.models import Count, Min, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from krov.core import notify, pagecache
 from krov.core import search as site_search
 from krov.core.services import interface_languages, serbian_twin, unique_slug
+from krov.directory import notices
 from krov.directory.models import (
     AREAS,
     LANGUAGES_SPOKEN,
@@ -231,13 +233,7 @@ def approve(proposal: Proposal, *, actor, edits: dict[str, Any] | None = None) -
         reviewed_at=timezone.now(),
         organisation=org,
     )
-    notify.notify(
-        proposal.proposer,
-        "directory_approved",
-        subject=_("Krov: your proposal for the directory was approved"),
-        body=_("Thank you. Your proposal is now in the directory."),
-        link=org.get_absolute_url(),
-    )
+    notify.notify(proposal.proposer, notices.APPROVED, link=org.get_absolute_url())
     return org
 
 
@@ -255,13 +251,7 @@ def reject(proposal: Proposal, *, actor, reason: str) -> None:
     )
     if not updated:
         raise DirectoryError(_("This proposal was already reviewed."))
-    notify.notify(
-        proposal.proposer,
-        "directory_rejected",
-        subject=_("Krov: your proposal for the directory"),
-        body=_("Your proposal was not taken into the directory. The reviewer wrote: %(reason)s")
-        % {"reason": reason[:300]},
-    )
+    notify.notify(proposal.proposer, notices.REJECTED, params={"reason": reason[:300]})
 
 
 @transaction.atomic
@@ -410,10 +400,9 @@ def tell_reviewers_about_stale_guides() -> int:
     for reviewer in reviewers:
         notify.notify(
             reviewer,
-            "guides_stale",
-            subject=_("Krov: guides to verify"),
-            body=_("%(count)s guides are past their verification date.") % {"count": len(stale)},
-            link="/en/directory/review/",
+            notices.GUIDES_STALE,
+            params={"count": len(stale)},
+            link=reverse("directory:review"),
         )
     return len(stale)
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from krov.core import audit, images, pagecache, ratelimit
 from krov.core.models import AuditEvent
 from krov.core.notify import notify
-from krov.housing import index
+from krov.housing import index, notices
 from krov.housing.importer import plausible
 from krov.housing.models import (
     Ban,
@@ -317,13 +317,7 @@ def _tell_moderators(listing: Listing) -> None:
         is_active=True, groups__permissions__codename="moderate_housing"
     ).distinct()
     for moderator in moderators:
-        notify(
-            moderator,
-            AuditEvent.Kind.HOUSING_FLAGGED,
-            subject=_("A housing listing was reported"),
-            body=_("A member reported a listing. Look at it on the moderation page."),
-            link=reverse("housing:moderation"),
-        )
+        notify(moderator, notices.FLAGGED, link=reverse("housing:moderation"))
 
 
 def flagged_listings() -> QuerySet[Listing]:
@@ -370,10 +364,8 @@ def hide(listing: Listing, *, actor, reason: str) -> Listing:
     _sync_observation(listing)
     notify(
         listing.poster,
-        AuditEvent.Kind.HOUSING_HIDDEN,
-        subject=_("Your listing was hidden"),
-        body=_("The moderators hid your listing. Their reason: %(reason)s")
-        % {"reason": listing.hidden_reason},
+        notices.HIDDEN,
+        params={"reason": listing.hidden_reason},
         link=listing.get_absolute_url(),
     )
     audit.record(
@@ -502,10 +494,8 @@ def _add_message(conversation: Conversation, author, body: str, recipient) -> Co
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
     notify(
         recipient,
-        "housing_message",
-        subject=_("A message about a housing listing"),
-        body=_("%(who)s wrote to you about “%(title)s”. Read and answer on Krov.")
-        % {"who": author.pseudonym, "title": conversation.listing.title},
+        notices.MESSAGE,
+        params={"who": author.pseudonym, "title": conversation.listing.title},
         link=reverse("housing:conversation", args=[conversation.pk]),
     )
     return message
@@ -554,10 +544,11 @@ def remind_expiring(now=None) -> int:
                 continue
             notify(
                 listing.poster,
-                "housing_expiring",
-                subject=_("Your listing expires soon"),
-                body=_("“%(title)s” leaves the board on %(date)s unless you renew it.")
-                % {"title": listing.title, "date": timezone.localdate(listing.expires_at)},
+                notices.EXPIRING,
+                params={
+                    "title": listing.title,
+                    "date": timezone.localdate(listing.expires_at).isoformat(),
+                },
                 link=reverse("housing:mine"),
             )
             count += 1

@@ -1,12 +1,16 @@
 """Parked updates and failed calls, for the administrator. Payloads stay hidden: they hold
-what people wrote; the error class says what went wrong."""
+what people wrote; the error class says what went wrong.
+
+The admin role sees updates (telegram.view_update) and may queue parked ones again
+(telegram.process_parked_updates); nobody changes or deletes one here."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from krov.telegram import intake
+from krov.telegram import services
 from krov.telegram.models import Outbound, Update
 
 
@@ -21,13 +25,28 @@ class UpdateAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description=_("Process the selected parked updates again"))
+    def has_process_permission(self, request) -> bool:
+        return request.user.has_perm(services.PROCESS_PARKED)
+
+    @admin.action(
+        description=_("Process the selected parked updates again"), permissions=["process"]
+    )
     def process_again(self, request, queryset):
-        parked = queryset.filter(status=Update.Status.PARKED)
-        keys = set(parked.values_list("chat_key", flat=True))
-        parked.update(status=Update.Status.PENDING, attempts=0, error="")
-        for key in keys:
-            intake.nudge(key)
+        try:
+            count = services.process_parked_again(queryset, actor=request.user)
+        except services.TelegramError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d parked update is queued again.",
+                "%(count)d parked updates are queued again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Outbound)

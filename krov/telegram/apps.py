@@ -20,3 +20,8 @@ class TelegramConfig(AppConfig):
             "sent calls (after a day) and processed updates (after a week)",
             services.purge_old,
         )
+        from krov.core import health, home
+        from krov.telegram import home as telegram_home
+
+        home.register("telegram-admin", telegram_home.admin_panel)
+        health.register("telegram", services.health, vital=False)

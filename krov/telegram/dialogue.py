@@ -15,7 +15,7 @@ from telegram import Message as TelegramMessage
 from krov.aid import services as aid
 from krov.aid.models import HelpRequest, Offer, Skill, VolunteerProfile
 from krov.core import inputs
-from krov.telegram import services
+from krov.telegram import sealed_intake, services
 from krov.telegram.models import Chat
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ def handle(update: Update, *, sealed: dict | None = None) -> None:
     """`sealed`: the parts of the update sealed at the webhook (telegram.sealed_intake)."""
     chat_obj = update.effective_chat
     if chat_obj is None or chat_obj.type != "private":
+        if update.callback_query is not None:
+            services.answer_callback(update.callback_query.id)  # never left spinning
         return  # groups and channels are not a place for requests
     sender = update.effective_user
     chat = services.get_or_create_chat(
@@ -45,6 +47,17 @@ def handle(update: Update, *, sealed: dict | None = None) -> None:
 # --- callbacks (button presses) ----------------------------------------------------------------
 
 
+# Where a language button still means something: before a request is described. Pressed
+# anywhere else (an old message's button), it is answered and ignored.
+LANGUAGE_STATES = frozenset({Chat.State.NEW, Chat.State.LANGUAGE, Chat.State.CATEGORY})
+
+
+def _open_case(chat: Chat) -> HelpRequest | None:
+    """The requester's request while it is open: what they write belongs to it."""
+    case = chat.request
+    return case if case is not None and case.is_open and not case.purged_at else None
+
+
 def _callback(chat: Chat, query: CallbackQuery) -> None:
     data = query.data or ""
     services.answer_callback(query.id)
@@ -52,7 +65,11 @@ def _callback(chat: Chat, query: CallbackQuery) -> None:
         _offer_answer(chat, data)
     elif chat.state == Chat.State.LOCKED:
         services.send_text(chat, _("This offer is no longer open."))
-    elif data.startswith("lang:"):
+    elif data.startswith(("lang:", "cat:")) and (chat.volunteer_id or _open_case(chat)):
+        # An old language or category button, pressed while a request is open (or in a
+        # volunteer's chat): answered above and ignored, so the chat stays with its case.
+        return
+    elif data.startswith("lang:") and chat.state in LANGUAGE_STATES:
         services.set_dialogue_state(chat, Chat.State.CATEGORY, language=data.split(":", 1)[1])
         with override(chat.language):
             services.send_text(chat, _notice())
@@ -166,6 +183,10 @@ def _message(chat: Chat, message: TelegramMessage, sealed: dict) -> None:
             _("Delete your request and this conversation now? This cannot be undone."),
             buttons=[[(_("Yes, delete everything"), "forget:yes"), (_("No"), "forget:no")]],
         )
+    elif (case := _open_case(chat)) is not None:
+        # Whatever state the chat is in (an old button may have moved it), a chat with an
+        # open request adds to it: nothing it writes is lost.
+        _add_to_case(chat, case, message, sealed)
     elif chat.state == Chat.State.DESCRIBE:
         _submit(chat, message, sealed)
     elif chat.state == Chat.State.CASE and chat.request is not None:
@@ -175,26 +196,27 @@ def _message(chat: Chat, message: TelegramMessage, sealed: dict) -> None:
 
 
 def _attachment_ref(message: TelegramMessage) -> str:
+    """The file it carries as "photo:<file_id>" and the like (the kinds the sealed intake
+    keeps too); empty when none."""
     if message.photo:
         return "photo:" + message.photo[-1].file_id
-    if message.voice:
-        return "voice:" + message.voice.file_id
-    if message.document:
-        return "document:" + message.document.file_id
+    for kind in sealed_intake.ATTACHMENT_KINDS[1:]:
+        part = getattr(message, kind, None)
+        if part is not None and part.file_id:
+            return f"{kind}:{part.file_id}"
     return ""
 
 
-def _body(message: TelegramMessage) -> str:
+def _body(chat: Chat, message: TelegramMessage) -> str:
+    """What a message says, as the sealed intake writes it: the text (or caption), then
+    what is neither text nor a file (a location, a contact, a quote) written out; a file
+    alone is named."""
     text = (message.text or message.caption or "").strip()
-    if text:
-        return text
-    if message.photo:
-        return _("[photo]")
-    if message.voice:
-        return _("[voice message]")
-    if message.document:
-        return _("[file]")
-    return ""
+    body = "\n".join([text, *sealed_intake.described(message.to_dict(), chat.language)]).strip()
+    if body:
+        return body
+    attachment = _attachment_ref(message)
+    return sealed_intake.placeholder(attachment, chat.language) if attachment else ""
 
 
 def _start(chat: Chat) -> None:
@@ -237,7 +259,7 @@ def _submit(chat: Chat, message: TelegramMessage, sealed: dict) -> None:
         # Sealed to a key that is gone (renewed away, or a day old): ask again, lose nothing.
         services.send_text(chat, _("Please send your message again."))
         return
-    body = sealed["description"] if pending is not None else _body(message)
+    body = sealed["description"] if pending is not None else _body(chat, message)
     skill = Skill.objects.filter(slug=chat.skill_slug or "other").first() or Skill.objects.get(
         slug="other"
     )
@@ -292,8 +314,10 @@ def _add_to_case(chat: Chat, case: HelpRequest, message: TelegramMessage, sealed
             )
         else:
             aid.post_requester_message(
-                case, body=_body(message), attachment_ref=_attachment_ref(message)
+                case, body=_body(chat, message), attachment_ref=_attachment_ref(message)
             )
+        if chat.state not in (Chat.State.CASE, Chat.State.FORGET):
+            services.set_dialogue_state(chat, Chat.State.CASE)  # back with its case
     except aid.CaseClosed:
         services.set_dialogue_state(chat, Chat.State.NEW, request=None)
         services.send_text(
@@ -359,6 +383,6 @@ def _volunteer_message(
         elif case.is_sealed or sealed:
             services.send_text(chat, _("To answer a case, reply to one of its messages."))
         else:
-            aid.post_reply(case, actor=profile.user, body=_body(message))
+            aid.post_reply(case, actor=profile.user, body=_body(chat, message))
     except aid.AidError as error:
         services.send_text(chat, str(error))

@@ -138,9 +138,7 @@ def nudge(key: str) -> None:
 def process_chat(key: str) -> int:
     """Process this chat's pending updates in update_id order; returns how many were done.
     The caller holds the chat's lock, so one worker at a time works on a chat."""
-    from telegram import Update as TelegramUpdate
-
-    from krov.telegram import dialogue
+    from krov.telegram import dialogue, parser
 
     cache.delete(f"tg-nudge:{key}")
     done = 0
@@ -155,8 +153,12 @@ def process_chat(key: str) -> int:
         try:
             raw = json.loads(update.payload)
             sealed = raw.pop("krov_sealed", None)
-            parsed = TelegramUpdate.de_json(raw, None)
-        except Exception as exc:  # noqa: BLE001 - any parse error: the update is unusable
+            # Lenient: malformed optional parts are dropped, the message still goes on.
+            parsed = parser.parse(raw)
+        except parser.Unusable as exc:
+            _park(update, f"unparseable: {exc}")
+            continue
+        except Exception as exc:  # noqa: BLE001 - any other parse error: unusable too
             _park(update, f"unparseable: {type(exc).__name__}")
             continue
         try:

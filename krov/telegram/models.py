@@ -34,6 +34,8 @@ class Update(models.Model):
     class Meta:
         ordering = ["update_id"]
         indexes = [models.Index(fields=["chat_key", "status", "update_id"])]
+        # The admin role's: see parked updates (never their payload) and queue them again.
+        permissions = [("process_parked_updates", "Can process parked updates again")]
 
     def __str__(self) -> str:
         return f"update {self.update_id}"

@@ -77,8 +77,9 @@ def _attachment(message: dict[str, Any]) -> str:
     return ""
 
 
-def _described(message: dict[str, Any], language: str) -> list[str]:
-    """Content that is neither text nor a file, written out so that nothing is lost."""
+def described(message: dict[str, Any], language: str) -> list[str]:
+    """Content that is neither text nor a file, written out so that nothing is lost (the
+    dialogue writes out what arrived unsealed the same way)."""
     lines = []
     with override(language):
         location = message.get("location")
@@ -113,7 +114,7 @@ def _described(message: dict[str, Any], language: str) -> list[str]:
     return lines
 
 
-def _placeholder(attachment: str, language: str) -> str:
+def placeholder(attachment: str, language: str) -> str:
     with override(language):
         if attachment.startswith("photo:"):
             return _("[photo]")
@@ -163,7 +164,7 @@ def seal_update(data: dict[str, Any], chat_key: str) -> dict[str, Any]:
     body = "\n".join(
         part for part in [rest.strip(), _string(message.get("caption")).strip()] if part
     )
-    body = "\n".join([body, *_described(message, language)]).strip()
+    body = "\n".join([body, *described(message, language)]).strip()
     if not body and not attachment:
         return data
     if command in COMMANDS and not rest:
@@ -225,7 +226,7 @@ def _relay_to_volunteer(case, message_id: str, body: str) -> dict[str, str] | No
 def _seal_for_requester(chat: Chat | None, body: str, attachment: str) -> dict | None:
     if len(body) > settings.KROV_AID_MAX_TEXT:
         return {"too_long": len(body)}
-    body = body or _placeholder(attachment, chat.language if chat is not None else "uk")
+    body = body or placeholder(attachment, chat.language if chat is not None else "uk")
     case = chat.request if chat is not None else None
     if case is not None and case.is_open and not case.purged_at:
         if not case.is_sealed:

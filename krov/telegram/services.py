@@ -1,17 +1,19 @@
 """The Telegram channel's services: chats, sending, the relay in both directions, volunteer
-linking and channel posts. Other apps call these; the aid app is reached only through its
-services and the hooks it offers (register_relay, register_volunteer_relay, notify)."""
+linking, channel posts and parked updates. Other apps call these; the aid app is reached
+only through its services and the hooks it offers (register_relay, register_volunteer_relay,
+notify)."""
 
 from __future__ import annotations
 
 import html
+import logging
 import secrets
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -20,7 +22,9 @@ from django.utils.translation import override
 from krov.accounts import services as account_services
 from krov.core import notify, ratelimit
 from krov.telegram import client, outbox, outbox_keys
-from krov.telegram.models import Chat, LinkCode, Outbound
+from krov.telegram.models import Chat, LinkCode, Outbound, Update
+
+log = logging.getLogger(__name__)
 
 LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 LINK_MINUTES = 10
@@ -278,26 +282,26 @@ def notification_wants(user) -> bool:
 
 
 def send_notification(notification) -> None:
-    """The outbox's Telegram channel: offers come with Accept / Decline buttons."""
+    """The outbox's Telegram channel: offers come with Accept / Decline buttons. Written in
+    the recipient's language, which the outbox has made the active one."""
     chat = Chat.objects.filter(volunteer__user=notification.recipient, blocked=False).first()
     if chat is None:
         raise TelegramError("no linked chat")
-    with override(chat.language):
-        if notification.kind == "aid_offer" and notification.ref.startswith("offer:"):
-            offer_id = notification.ref.split(":", 1)[1]
-            offer_text = _offer_text(offer_id)
-            send_text(
-                chat,
-                _("Something new is waiting for you") + "\n\n" + offer_text,
-                buttons=[
-                    [
-                        (_("Accept"), f"offer:{offer_id}:accept"),
-                        (_("Decline"), f"offer:{offer_id}:decline"),
-                    ]
-                ],
-            )
-        else:
-            send_text(chat, notification.body)
+    if notification.kind == "aid_offer" and notification.ref.startswith("offer:"):
+        offer_id = notification.ref.split(":", 1)[1]
+        offer_text = _offer_text(offer_id)
+        send_text(
+            chat,
+            _("Something new is waiting for you") + "\n\n" + offer_text,
+            buttons=[
+                [
+                    (_("Accept"), f"offer:{offer_id}:accept"),
+                    (_("Decline"), f"offer:{offer_id}:decline"),
+                ]
+            ],
+        )
+    else:
+        send_text(chat, notification.body)
 
 
 def _offer_text(offer_id: str) -> str:
@@ -340,12 +344,9 @@ def chat_blocked(row: Outbound) -> None:
     if row.chat is not None and row.chat.volunteer_id:
         return  # a volunteer's own chat: they will notice
     if case is not None and case.assignee is not None:
-        notify.notify(
-            case.assignee.user,
-            "aid_undeliverable",
-            subject=_("Krov: a message could not be delivered"),
-            body=_("The requester has blocked the bot; your message did not arrive."),
-        )
+        from krov.aid import notices
+
+        notify.notify(case.assignee.user, notices.UNDELIVERABLE)
 
 
 # --- volunteers -------------------------------------------------------------------------------
@@ -437,6 +438,43 @@ def post_to_channel(*, title: str, text: str = "", url: str = "") -> Outbound | 
         parts.append(f'<a href="{html.escape(url, quote=True)}">{html.escape(url)}</a>')
     params = {"text": "\n\n".join(parts), "parse_mode": "HTML"}
     return outbox.enqueue("send_message", params, channel=channel)
+
+
+# --- parked updates: for an administrator ---------------------------------------------------
+
+PROCESS_PARKED = "telegram.process_parked_updates"
+
+
+def parked_updates() -> dict[str, Any]:
+    """How many updates wait for an administrator, and since when (one query)."""
+    found = Update.objects.filter(status=Update.Status.PARKED).aggregate(
+        count=Count("pk"), since=Min("received_at")
+    )
+    return {"count": found["count"], "since": found["since"]}
+
+
+def health() -> dict[str, Any]:
+    """The Telegram part of /healthz: parked updates are reported, not a failure (the
+    webhook still takes updates; an administrator processes these again)."""
+    return {"status": "ok", "parked": parked_updates()["count"]}
+
+
+def process_parked_again(updates, *, actor) -> int:
+    """Put the parked ones among `updates` (a queryset of Update) back in their chats'
+    queues, in update_id order with the rest; returns how many. What they hold stays as
+    it was stored (sealed where a team key existed)."""
+    from krov.telegram import intake
+
+    if not actor.has_perm(PROCESS_PARKED):
+        raise TelegramError(_("You may not process parked updates."))
+    with transaction.atomic():
+        parked = updates.filter(status=Update.Status.PARKED)
+        keys = set(parked.values_list("chat_key", flat=True))
+        count = parked.update(status=Update.Status.PENDING, attempts=0, error="")
+        for key in keys:
+            intake.nudge(key)
+    log.info("telegram: %s parked updates queued again by account %s", count, actor.pk)
+    return count
 
 
 # --- housekeeping ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.test import Client
 
 from krov.accounts import roles, services
 from krov.accounts.models import RoleGrant, User
+from krov.core import notify
 from krov.core.models import AuditEvent, Notification
 from tests.conftest import PASSWORD, make_persona
 
@@ -104,7 +105,8 @@ def test_second_admin_confirms_and_every_coordinator_is_told(personas, login_as)
     assert member.has_perm("accounts.answer_help_requests")
     told = Notification.objects.filter(kind="case_role_granted")
     assert set(told.values_list("recipient", flat=True)) == {personas["coordinator"].user.pk}
-    assert member.pseudonym in told.get().body
+    _subject, body = notify.render(told.get())
+    assert member.pseudonym in body and "Volunteer" in body and second.user.pseudonym in body
 
 
 def test_coordinator_may_confirm_and_refuse(personas, login_as):

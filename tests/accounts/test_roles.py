@@ -35,6 +35,8 @@ EXPECTED = {
         "accounts.view_user",
         "accounts.change_user",
         "auth.view_group",
+        "telegram.view_update",
+        "telegram.process_parked_updates",
     },
 }
 

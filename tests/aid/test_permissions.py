@@ -53,6 +53,8 @@ COORDINATION = {
     "volunteer_offered": "forbidden",
 }
 EVERYONE = dict.fromkeys(WHO, "ok")
+# The key custodian's calls take its token, never a session: every signed-in role is refused.
+CUSTODIAN_ONLY = dict.fromkeys(WHO, "token")
 
 # (method, url template, expected). {case} is the assigned case, {offered} a case offered to
 # volunteer_offered, {offer} that offer, {token} the requester link of {case}.
@@ -101,12 +103,21 @@ TABLE = [
     ("post", "/en/aid/keys/cases/grants/", COORDINATION),
     ("get", "/en/aid/keys/relays/", COORDINATION),
     ("post", "/en/aid/keys/relays/", COORDINATION),
+    ("post", "/en/aid/keys/custodians/{custodian}/revoke/", COORDINATION),
+    ("post", "/custodian/v1/key", CUSTODIAN_ONLY),
+    ("get", "/custodian/v1/mine", CUSTODIAN_ONLY),
+    ("get", "/custodian/v1/case-grants", CUSTODIAN_ONLY),
+    ("post", "/custodian/v1/case-grants", CUSTODIAN_ONLY),
+    ("get", "/custodian/v1/relays", CUSTODIAN_ONLY),
+    ("post", "/custodian/v1/relays", CUSTODIAN_ONLY),
 ]
 
 
 def outcome(response) -> str:
     if response.status_code == 302 and "/accounts/login/" in response["Location"]:
         return "login"
+    if response.status_code == 401 and response.get("WWW-Authenticate", "").startswith("Bearer"):
+        return "token"
     if response.status_code == 403:
         return "forbidden"
     if response.status_code == 404:
@@ -140,6 +151,7 @@ def world(personas, make_volunteer, submit, coordinator):
         "offer": offer.public_id,
         "token": token,
         "volunteer": other.public_id,
+        "custodian": services.add_custodian("night-desk")[0].public_id,
     }
     return users, values
 
@@ -156,7 +168,9 @@ def test_the_table_covers_every_aid_url():
         for _route, view in iter_patterns(get_resolver().url_patterns)
         if view.__module__ == "krov.aid.views"
     }
-    fake = dict.fromkeys(["case", "offered", "offer", "volunteer"], uuid4()) | {"token": "t"}
+    fake = dict.fromkeys(["case", "offered", "offer", "volunteer", "custodian"], uuid4()) | {
+        "token": "t"
+    }
     covered = {resolve(url.format(**fake)).func.__name__ for _m, url, _e in TABLE}
     assert aid_views and aid_views <= covered, aid_views - covered
 

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from django.conf import settings
 
+from krov.core import sealing
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
@@ -500,6 +501,10 @@ def test_locked_key_unlocks_with_its_passphrase_and_refuses_another(page):
     # A Python custodian opens the same recovery file with cryptography's Scrypt + AESGCM.
     raw = py_unlock(locked, PASSPHRASE_TYPED)
     assert b64u(raw) == result["privateB64"]
+    # ... and so does Krov's own reader of key files (the custodian's: krov.core.sealing).
+    assert sealing.unlock_key(locked, PASSPHRASE_TYPED) == raw
+    with pytest.raises(sealing.SealingError):
+        sealing.unlock_key(locked, PASSPHRASE + "!")
     assert py_public_b64(X25519PrivateKey.from_private_bytes(raw)) == locked["public"]
     with pytest.raises(InvalidTag):
         py_unlock(locked, PASSPHRASE + "!")
@@ -541,6 +546,20 @@ def test_python_made_recovery_file_unlocks_in_the_browser(page):
           return await s.open(v, key, info);
         }""",
         [locked, PASSPHRASE_TYPED, sealed, INFO],
+    )
+    assert opened == MESSAGE
+    # A key file `krov custodian init` writes (krov.core.sealing.lock_key) opens there too.
+    custodian = sealing.KeyPair.generate()
+    custodian_file = sealing.lock_key(
+        custodian.private, PASSPHRASE_TYPED, label="custodian", params={"N": 2**14, "r": 8, "p": 1}
+    )
+    opened = page.evaluate(
+        """async ([locked, passphrase, v, info]) => {
+          const s = window.sealed;
+          const key = await s.importReaderKey(await s.unlockKey(locked, passphrase));
+          return await s.open(v, key, info);
+        }""",
+        [custodian_file, PASSPHRASE, py_seal(MESSAGE.encode(), custodian.public, INFO), INFO],
     )
     assert opened == MESSAGE
     # A file asking for an absurd scrypt cost is refused before any work.

@@ -4,6 +4,7 @@ process, the bot's answers out to the fake Bot API; the dialogue once over real 
 from __future__ import annotations
 
 import pytest
+from django.utils.translation import gettext, override
 
 from krov.aid import services as aid
 from krov.aid.models import HelpRequest, Message, Skill
@@ -180,3 +181,150 @@ def test_the_category_keyboard_lists_the_active_skills(telegram_user):
     user.press("lang:ru")
     buttons = user.buttons()
     assert "cat:driving" in buttons and "cat:money" not in buttons
+
+
+# --- old buttons never take a chat away from its open request ---------------------------------
+
+
+def answered_callbacks(fake_api) -> list[str]:
+    return [p["callback_query_id"] for m, p in fake_api.calls if m == "answerCallbackQuery"]
+
+
+@pytest.mark.parametrize("stale", [["lang:ru"], ["lang:uk", "cat:money"], ["cat:driving"]])
+def test_old_language_and_category_buttons_are_answered_and_ignored_while_a_request_is_open(
+    telegram_user, fake_api, stale
+):
+    user = telegram_user()
+    case = run_dialogue(user)
+    before, answered = len(user.inbox()), len(answered_callbacks(fake_api))
+    for data in stale:
+        user.press(data)
+    assert len(answered_callbacks(fake_api)) == answered + len(stale)  # no spinner left
+    assert len(user.inbox()) == before  # no category keyboard, no notice again
+    chat = Chat.objects.get()
+    assert (chat.state, chat.request_id, chat.language) == (Chat.State.CASE, case.pk, "uk")
+    user.say("Ми вже у Львові.")
+    assert "Ми вже у Львові." in [m.body for m in case.messages.filter(direction="in")]
+    assert "/start" not in user.last_text()
+    assert HelpRequest.objects.count() == 1
+
+
+def test_a_chat_an_old_button_moved_off_its_case_still_adds_to_it(telegram_user):
+    """Chats that an old button sent back to choosing a category before this was fixed:
+    whatever they write joins their open request, and the chat is back with its case."""
+    user = telegram_user()
+    case = run_dialogue(user)
+    for state in (Chat.State.CATEGORY, Chat.State.DESCRIBE, Chat.State.LANGUAGE):
+        services.set_dialogue_state(Chat.objects.get(), state)
+        user.say(f"ще одне ({state})")
+        assert Chat.objects.get().state == Chat.State.CASE
+    bodies = [m.body for m in case.messages.filter(direction="in")]
+    assert bodies == ["ще одне (category)", "ще одне (describe)", "ще одне (language)"]
+    assert HelpRequest.objects.count() == 1
+
+
+def test_text_written_while_confirming_forget_joins_the_case(telegram_user):
+    user = telegram_user()
+    case = run_dialogue(user)
+    user.say("/forget")
+    user.say("Ні, зачекайте, ось адреса притулку.")
+    assert "Ні, зачекайте, ось адреса притулку." in [m.body for m in case.messages.all()]
+    assert Chat.objects.get().state == Chat.State.FORGET  # the question still stands
+    user.press("forget:no")
+    assert HelpRequest.objects.get(pk=case.pk).purged_at is None
+
+
+def test_language_buttons_still_work_before_a_request_and_after_it_closed(
+    telegram_user, coordinator
+):
+    user = telegram_user()
+    user.say("/start")
+    user.press("lang:ru")
+    user.press("lang:en")  # changed their mind: the categories again, in English
+    assert Chat.objects.get().language == "en" and "cat:driving" in user.buttons()
+    user.press("cat:driving")
+    user.press("lang:uk")  # an old button while describing: ignored, nothing lost
+    assert Chat.objects.get().state == Chat.State.DESCRIBE
+    user.say("I need to learn to drive.")
+    case = HelpRequest.objects.get()
+    aid.close_case(case, actor=coordinator, outcome="helped")
+    user.say("/start")
+    user.press("lang:uk")
+    assert Chat.objects.get().state == Chat.State.CATEGORY
+
+
+def test_a_volunteers_chat_ignores_old_language_buttons(telegram_user, make_volunteer):
+    volunteer = make_volunteer("Veter")
+    chat = services.get_or_create_chat(555000222)
+    services.set_dialogue_state(chat, Chat.State.NEW, volunteer=volunteer)
+    user = telegram_user(555000222)
+    user.press("lang:ru")
+    chat.refresh_from_db()
+    assert chat.state == Chat.State.NEW and chat.language != "ru"
+    assert user.inbox() == []
+
+
+def test_a_button_press_without_its_message_is_still_answered(webhook, fake_api):
+    update = fixture("callback_language")
+    del update["callback_query"]["message"]
+    assert webhook(update)[0] == 200
+    assert answered_callbacks(fake_api) == [update["callback_query"]["id"]]
+    assert Update.objects.get().status == Update.Status.DONE
+
+
+# --- updates shaped oddly still reach the case -----------------------------------------------
+
+ODD = {
+    "document_empty_thumbnail": ("Довідка з місця проживання", "document:BQACAgIAAxkBAAIBdocument"),
+    "document_older_client": (
+        "Скан паспорта, старий клієнт",
+        "document:BQADAgAEBQACwmeJSHVa-olderclient",
+    ),
+    "video_forwarded_odd_origin": ("Відео з блокпоста", "video:BAACAgIAAxkBAAMCZCh-video"),
+    "text_odd_parts": ("Ми вже в Запоріжжі, https://example.org/mapa", ""),
+    # Written out in the requester's language, as the sealed intake writes them.
+    "location_live": ("[location: %(lat)s, %(lon)s]", {"lat": 47.8388, "lon": 35.1396}),
+    "contact_without_name": (
+        "[contact: %(name)s, %(phone)s]",
+        {"name": "", "phone": "+380501234567"},
+    ),
+}
+
+
+def expected(name: str) -> tuple[str, str]:
+    body, second = ODD[name]
+    if isinstance(second, dict):
+        with override("uk"):
+            return gettext(body) % second, ""
+    return body, second
+
+
+def post_odd(user, name: str) -> dict:
+    update = fixture(f"odd/{name}")
+    message = update["message"]
+    message["chat"]["id"] = message["from"]["id"] = user.chat_id
+    assert user.post(update) == (200, {"ok": True})
+    return update
+
+
+@pytest.mark.parametrize("name", sorted(ODD))
+def test_an_update_with_odd_optional_parts_reaches_the_case(telegram_user, name):
+    user = telegram_user()
+    case = run_dialogue(user)
+    update = post_odd(user, name)
+    stored = Update.objects.get(update_id=update["update_id"])
+    assert (stored.status, stored.error) == (Update.Status.DONE, "")
+    message = case.messages.filter(direction="in").last()
+    assert (message.body, message.attachment_ref) == expected(name)
+
+
+def test_an_odd_button_press_is_answered_and_the_dialogue_goes_on(telegram_user, fake_api):
+    user = telegram_user()
+    user.say("/start")
+    update = fixture("odd/callback_odd")
+    update["callback_query"]["from"]["id"] = user.chat_id
+    update["callback_query"]["message"]["chat"]["id"] = user.chat_id
+    assert user.post(update)[0] == 200
+    assert Update.objects.get(update_id=update["update_id"]).status == Update.Status.DONE
+    assert answered_callbacks(fake_api) == [update["callback_query"]["id"]]
+    assert Chat.objects.get().language == "ru" and "cat:driving" in user.buttons()

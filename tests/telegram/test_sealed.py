@@ -5,6 +5,7 @@ reaches the requester's Telegram."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 
@@ -234,3 +235,74 @@ def test_a_volunteers_text_that_answers_no_case_or_is_too_long_is_not_kept(
     helper.say("x" * (settings.KROV_AID_MAX_TEXT + 1), reply_to=notice["message_id"])
     assert str(settings.KROV_AID_MAX_TEXT) in helper.last_text()
     assert not Message.objects.filter(direction="out").exists()
+
+
+# --- old buttons and odd updates: nothing lost, nothing kept in the clear ---------------------
+
+
+def test_old_buttons_while_a_sealed_case_is_open_lose_nothing(telegram_user, team):
+    user = telegram_user()
+    case = describe(user)
+    user.press("lang:ru")
+    user.press("cat:money")
+    assert Chat.objects.get().state == Chat.State.CASE
+    user.say("Маркер-83: ми вже у Львові")
+    last = Message.objects.filter(request=case, direction="in").last()
+    assert team.read(case, "message", last.body) == "Маркер-83: ми вже у Львові"
+    assert HelpRequest.objects.count() == 1
+    assert "Маркер-83" not in stored_payloads()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "document_empty_thumbnail",
+        "document_older_client",
+        "video_forwarded_odd_origin",
+        "text_odd_parts",
+        "location_live",
+        "contact_without_name",
+    ],
+)
+def test_an_update_with_odd_optional_parts_reaches_the_sealed_case(telegram_user, team, name):
+    from tests.telegram.test_dialogue import expected, post_odd
+
+    user = telegram_user()
+    case = describe(user)
+    update = post_odd(user, name)
+    assert Update.objects.get(update_id=update["update_id"]).status == Update.Status.DONE
+    last = Message.objects.filter(request=case, direction="in").last()
+    body, attachment = expected(name)
+    assert team.read(case, "message", last.body) == body
+    if attachment:
+        assert team.read(case, "message.attachment", last.attachment_ref) == attachment
+    else:
+        assert last.attachment_ref == ""
+
+
+def test_a_parked_update_holds_no_case_text_and_reaches_the_case_when_processed_again(
+    telegram_user, team, monkeypatch, personas
+):
+    """What waits for an administrator was sealed at the webhook like any other update:
+    ids, the command word and sealed parts, never what the requester wrote. Processed
+    again once the fault is gone, it reaches the case."""
+    from krov.telegram import dialogue, intake, services
+
+    user = telegram_user()
+    case = describe(user)
+
+    def broken(update, **kwargs):
+        raise RuntimeError("a bug in the dialogue")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(dialogue, "handle", broken)
+        user.say("Маркер-84: адреса притулку")
+        for _attempt in range(intake.MAX_ATTEMPTS):
+            with contextlib.suppress(RuntimeError):
+                intake.process_chat(services.chat_key(user.chat_id))
+    parked = Update.objects.get(status=Update.Status.PARKED)
+    assert parked.payload and "Маркер-84" not in stored_payloads()
+    assert services.process_parked_again(Update.objects.all(), actor=personas["admin"].user) == 1
+    assert Update.objects.get(pk=parked.pk).status == Update.Status.DONE
+    last = Message.objects.filter(request=case, direction="in").last()
+    assert team.read(case, "message", last.body) == "Маркер-84: адреса притулку"

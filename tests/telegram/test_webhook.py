@@ -3,6 +3,7 @@ test client; one test over real HTTP (END_TO_END)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -135,3 +136,75 @@ def test_a_lone_surrogate_is_replaced_and_the_message_still_arrives(webhook, tel
     stored = Update.objects.get(update_id=update["update_id"])
     assert stored.status == Update.Status.DONE
     assert "Language" in telegram_user().last_text()
+
+
+# --- odd optional parts: the message still reaches the case ------------------------------------
+
+_odd_ids = itertools.count(930000000)
+odd_parts = st.dictionaries(
+    st.sampled_from(
+        ["document", "photo", "voice", "video", "location", "contact", "venue", "quote"]
+        + ["entities", "reply_to_message", "forward_origin", "link_preview_options", "sticker"]
+        + ["message_id", "date", "from", "reply_markup", "thumbnail", "new_chat_photo"]
+    )
+    | st.text(min_size=1, max_size=10),
+    json_values,
+    max_size=5,
+).map(lambda parts: {k: v for k, v in parts.items() if k not in {"text", "chat", "caption"}})
+request_texts = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=120
+).filter(lambda text: text.strip() and not text.lstrip().startswith("/"))
+
+
+@pytest.fixture
+def open_case(telegram_user):
+    from tests.telegram.test_dialogue import run_dialogue
+
+    user = telegram_user()
+    return user, run_dialogue(user)
+
+
+def post_with_odd_parts(user, text: str, parts: dict) -> Update:
+    from django.core.cache import cache
+
+    cache.clear()  # each example is one more message: the hourly limit is not under test
+    update = fixture("message_start")
+    update["update_id"] = next(_odd_ids)
+    message = update["message"]
+    message.pop("entities")
+    message.update(parts)
+    message["text"] = text
+    message["chat"]["id"] = user.chat_id
+    assert user.post(update) == (200, {"ok": True})
+    return Update.objects.get(update_id=update["update_id"])
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(text=request_texts, parts=odd_parts)
+def test_a_message_with_arbitrary_optional_parts_reaches_the_open_case(open_case, text, parts):
+    user, case = open_case
+    stored = post_with_odd_parts(user, text, parts)
+    assert (stored.status, stored.error) == (Update.Status.DONE, "")
+    last = case.messages.filter(direction="in").order_by("pk").last()
+    assert last is not None and last.body.startswith(text.strip())
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(text=request_texts, parts=odd_parts)
+def test_a_sealed_message_with_arbitrary_optional_parts_reaches_the_open_case(
+    team, open_case, text, parts
+):
+    user, case = open_case
+    stored = post_with_odd_parts(user, text, parts)
+    assert (stored.status, stored.error) == (Update.Status.DONE, "")
+    case.refresh_from_db()
+    last = case.messages.filter(direction="in").order_by("pk").last()
+    assert last is not None and team.read(case, "message", last.body).startswith(text.strip())

@@ -45,6 +45,18 @@ from krov.aid.services.channels import (
     relays_waiting,
     reseal_relay,
 )
+from krov.aid.services.custodians import (
+    add_custodian,
+    custodian_by_id,
+    custodian_by_name,
+    custodian_for_token,
+    custodian_grant_case_key,
+    custodian_seen,
+    custodians,
+    is_silent,
+    register_custodian_key,
+    revoke_custodian,
+)
 from krov.aid.services.intake import (
     case_for_token,
     coordinators,
@@ -129,6 +141,16 @@ from krov.aid.services.volunteers import (
 )
 
 __all__ = [
+    "add_custodian",
+    "custodian_by_id",
+    "custodian_by_name",
+    "custodian_for_token",
+    "custodian_grant_case_key",
+    "custodian_seen",
+    "custodians",
+    "is_silent",
+    "register_custodian_key",
+    "revoke_custodian",
     "KeysNotReady",
     "create_team_key",
     "coordinators_waiting_for_team_key",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 
 from krov.aid.models import (
@@ -16,6 +17,23 @@ from krov.core.models import AuditEvent
 
 def is_coordinator(user) -> bool:
     return user.is_authenticated and user.has_perm("accounts.triage_help_requests")
+
+
+def is_custodian(user) -> bool:
+    """The service account of a key custodian that is not revoked (it acts only through its
+    token: see services.custodians)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    try:
+        custodian = user.custodian
+    except ObjectDoesNotExist:
+        return False
+    return custodian.revoked_at is None and user.is_active
+
+
+def holds_team_key_role(user) -> bool:
+    """Who may hold the team key: coordinators, and key custodians."""
+    return is_coordinator(user) or is_custodian(user)
 
 
 def profile_of(user) -> VolunteerProfile | None:

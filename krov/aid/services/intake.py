@@ -109,9 +109,9 @@ def coordinators():
     return User.objects.filter(is_active=True, groups__name=roles.COORDINATOR).distinct()
 
 
-def notify_coordinators(kind: str, *, subject: str, body: str, link: str = "") -> None:
+def notify_coordinators(notice: notify.Notice, *, link: str = "") -> None:
     for user in coordinators():
-        notify.notify(user, kind, subject=subject, body=body, link=link)
+        notify.notify(user, notice, link=link)
 
 
 def case_for_token(token: str) -> HelpRequest | None:

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from krov.accounts import services as account_services
+from krov.aid import notices
 from krov.aid.models import (
     CaseKeyGrant,
     HelpRequest,
@@ -40,7 +41,7 @@ from krov.aid.models import (
     TeamKey,
     TeamKeyGrant,
 )
-from krov.aid.services.access import is_coordinator, profile_of
+from krov.aid.services.access import holds_team_key_role, is_coordinator, profile_of
 from krov.aid.services.base import AidError
 from krov.core import audit, inputs, notify, sealing
 from krov.core.models import AuditEvent
@@ -116,15 +117,7 @@ def register_reader_key(user, *, public_key: str) -> ReaderKey:
     audit.record(AuditEvent.Kind.READER_KEY_ADDED, actor=user, subject=user, key=str(key.public_id))
     # The person hears of every new key: one they did not make means someone else holds
     # their session and their second factor.
-    notify.notify(
-        user,
-        "aid_new_key",
-        subject=_("Krov: a new key for your account"),
-        body=_(
-            "A new key for reading cases was made for your Krov account. If it was not you, "
-            "press Panic in Krov now and tell a coordinator."
-        ),
-    )
+    notify.notify(user, notices.NEW_KEY)
     return key
 
 
@@ -181,7 +174,7 @@ def team_key_grant_for(user) -> TeamKeyGrant | None:
     """The current team key, wrapped to this coordinator's reader key, if shared with them."""
     key = reader_key_of(user)
     team = current_team_key()
-    if key is None or team is None or not is_coordinator(user):
+    if key is None or team is None or not holds_team_key_role(user):
         return None
     return TeamKeyGrant.objects.filter(team_key=team, reader_key=key).first()
 
@@ -235,12 +228,12 @@ def rotation_holders(actor) -> list[dict]:
     grants = (
         TeamKeyGrant.objects.filter(team_key=own.team_key, reader_key__revoked_at__isnull=True)
         .exclude(pk=own.pk)
-        .select_related("reader_key__user")
+        .select_related("reader_key__user__custodian")
     )
     return [
         {"reader_key": str(g.reader_key.public_id), "public_key": g.reader_key.public_key}
         for g in grants
-        if is_coordinator(g.reader_key.user)
+        if holds_team_key_role(g.reader_key.user)
     ]
 
 
@@ -326,7 +319,8 @@ def rotate_team_key(
 
 
 def coordinators_waiting_for_team_key() -> list[ReaderKey]:
-    """Coordinators' reader keys the current team key is not yet shared with."""
+    """Coordinators' (and key custodians') reader keys the current team key is not yet
+    shared with."""
     team = current_team_key()
     if team is None:
         return []
@@ -334,9 +328,9 @@ def coordinators_waiting_for_team_key() -> list[ReaderKey]:
     keys = (
         ReaderKey.objects.filter(revoked_at__isnull=True, user__is_active=True)
         .exclude(Exists(granted))
-        .select_related("user")
+        .select_related("user__custodian")
     )
-    return [key for key in keys if is_coordinator(key.user)]
+    return [key for key in keys if holds_team_key_role(key.user)]
 
 
 @transaction.atomic
@@ -345,7 +339,7 @@ def grant_team_key(*, actor, reader_key: ReaderKey, wrapped: str) -> TeamKeyGran
     own = team_key_grant_for(actor)
     if own is None:
         raise AidError(_("Only a coordinator who holds the team key can share it."))
-    if reader_key.revoked_at is not None or not is_coordinator(reader_key.user):
+    if reader_key.revoked_at is not None or not holds_team_key_role(reader_key.user):
         raise AidError(_("The team key is shared only with coordinators."))
     if not sealing.is_sealed(wrapped):
         raise AidError(_("The wrapped team key is missing."))

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from krov.accounts import services as account_services
 from krov.accounts.models import User
-from krov.aid import matching
+from krov.aid import matching, notices
 from krov.aid.models import (
     HelpRequest,
     Note,
@@ -73,12 +73,7 @@ def offer(
     case.status, case.last_activity_at = Status.OFFERED, now
     case.save(update_fields=fields)
     notify.notify(
-        volunteer.user,
-        "aid_offer",
-        subject=_("Krov: something new is waiting for you"),
-        body=_("A request for help may suit you. Please open your console to answer it."),
-        link=_console_link(),
-        ref=f"offer:{made.public_id}",
+        volunteer.user, notices.OFFER, link=_console_link(), ref=f"offer:{made.public_id}"
     )
     return made
 
@@ -216,13 +211,7 @@ def assign(case: HelpRequest, volunteer: VolunteerProfile, *, actor: User) -> He
             raise AidError(_("This case already has a volunteer."))
         _withdraw_offers(case)
         case.refresh_from_db()
-        notify.notify(
-            volunteer.user,
-            "aid_assigned",
-            subject=_("Krov: something new is waiting for you"),
-            body=_("A coordinator has given you a case. Please open your console."),
-            link=_console_link(),
-        )
+        notify.notify(volunteer.user, notices.ASSIGNED, link=_console_link())
         _system_message(
             case, gettext_lazy("A Krov volunteer has taken your request and will write soon.")
         )

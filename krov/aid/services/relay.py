@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from krov.accounts.models import User
+from krov.aid import notices
 from krov.aid.models import (
     HelpRequest,
     Message,
@@ -133,13 +134,7 @@ def post_requester_message(
     case.last_activity_at = now
     case.save(update_fields=updated)
     if case.assignee is not None and not any(send(message) for send in _volunteer_relays):
-        notify.notify(
-            case.assignee.user,
-            "aid_message",
-            subject=_("Krov: something new is waiting for you"),
-            body=_("There is a new message in one of your cases."),
-            link=_console_link(),
-        )
+        notify.notify(case.assignee.user, notices.MESSAGE, link=_console_link())
     return message
 
 
@@ -176,12 +171,7 @@ def add_note(case: HelpRequest, *, actor: User, body: str, question: bool = Fals
             resolved=True
         )
     if question:
-        notify_coordinators(
-            "aid_question",
-            subject=_("Krov: a volunteer asks the coordinators"),
-            body=_("A volunteer has a question about one of their cases."),
-            link=case_link(case),
-        )
+        notify_coordinators(notices.QUESTION, link=case_link(case))
     return note
 
 
@@ -212,12 +202,7 @@ def _release(case: HelpRequest, kind: str, why: str, *, author: User | None) -> 
     HelpRequest.objects.filter(pk=case.pk).update(
         status=Status.TRIAGED, assignee=None, alias="", last_activity_at=timezone.now()
     )
-    notify_coordinators(
-        "aid_returned",
-        subject=_("Krov: a case needs a new volunteer"),
-        body=_("A case has come back to triage and needs a new volunteer."),
-        link=case_link(case),
-    )
+    notify_coordinators(notices.RETURNED, link=case_link(case))
     case.refresh_from_db()
 
 

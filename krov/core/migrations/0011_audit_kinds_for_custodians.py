@@ -4,15 +4,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0010_audit_kinds_for_keys'),
+        ("core", "0010_audit_kinds_for_keys"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='kind',
-            field=models.CharField(choices=[('login', 'Signed in'), ('login_failed', 'Failed sign-in'), ('logout', 'Signed out'), ('password_changed', 'Password changed'), ('password_reset', 'Password reset'), ('mfa_added', 'Second factor added'), ('mfa_removed', 'Second factor removed'), ('role_added', 'Role granted'), ('role_removed', 'Role taken away'), ('role_requested', 'Role requested, waiting for a second person'), ('role_refused', 'Role request refused'), ('role_confirmed', 'Role request confirmed'), ('account_changed', 'Account changed by an administrator'), ('email_changed', 'Email address changed'), ('keys_rotated', 'Encryption keys rotated'), ('case_accessed', 'Case opened'), ('reader_key_added', 'Reader key added'), ('reader_key_revoked', 'Reader key revoked'), ('team_key_created', 'Team key created'), ('team_key_granted', 'Team key shared with a coordinator'), ('case_key_granted', 'Case key shared with a volunteer'), ('custodian_added', 'Key custodian added'), ('custodian_revoked', 'Key custodian revoked'), ('panic', 'Panic: account locked'), ('account_unlocked', 'Account unlocked'), ('unlock_requested', 'Unlock requested, waiting for a second person'), ('unlock_refused', 'Unlock refused'), ('duress_set', 'Duress password set'), ('trust_changed', 'Volunteer trust changed'), ('volunteer_vouched', 'Volunteer vouched for'), ('data_purged', 'Data purged'), ('housing_listing_posted', 'Housing: listing posted'), ('housing_flagged', 'Housing: listing reported'), ('housing_hidden', 'Housing: listing hidden'), ('housing_restored', 'Housing: listing restored'), ('housing_flags_dismissed', 'Housing: reports dismissed'), ('housing_banned', 'Housing: member banned'), ('housing_ban_lifted', 'Housing: ban lifted'), ('housing_rents_imported', 'Housing: rents imported')], db_index=True, max_length=32),
+            model_name="auditevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("login", "Signed in"),
+                    ("login_failed", "Failed sign-in"),
+                    ("logout", "Signed out"),
+                    ("password_changed", "Password changed"),
+                    ("password_reset", "Password reset"),
+                    ("mfa_added", "Second factor added"),
+                    ("mfa_removed", "Second factor removed"),
+                    ("role_added", "Role granted"),
+                    ("role_removed", "Role taken away"),
+                    ("role_requested", "Role requested, waiting for a second person"),
+                    ("role_refused", "Role request refused"),
+                    ("role_confirmed", "Role request confirmed"),
+                    ("account_changed", "Account changed by an administrator"),
+                    ("email_changed", "Email address changed"),
+                    ("keys_rotated", "Encryption keys rotated"),
+                    ("case_accessed", "Case opened"),
+                    ("reader_key_added", "Reader key added"),
+                    ("reader_key_revoked", "Reader key revoked"),
+                    ("team_key_created", "Team key created"),
+                    ("team_key_granted", "Team key shared with a coordinator"),
+                    ("case_key_granted", "Case key shared with a volunteer"),
+                    ("custodian_added", "Key custodian added"),
+                    ("custodian_revoked", "Key custodian revoked"),
+                    ("panic", "Panic: account locked"),
+                    ("account_unlocked", "Account unlocked"),
+                    ("unlock_requested", "Unlock requested, waiting for a second person"),
+                    ("unlock_refused", "Unlock refused"),
+                    ("duress_set", "Duress password set"),
+                    ("trust_changed", "Volunteer trust changed"),
+                    ("volunteer_vouched", "Volunteer vouched for"),
+                    ("data_purged", "Data purged"),
+                    ("housing_listing_posted", "Housing: listing posted"),
+                    ("housing_flagged", "Housing: listing reported"),
+                    ("housing_hidden", "Housing: listing hidden"),
+                    ("housing_restored", "Housing: listing restored"),
+                    ("housing_flags_dismissed", "Housing: reports dismissed"),
+                    ("housing_banned", "Housing: member banned"),
+                    ("housing_ban_lifted", "Housing: ban lifted"),
+                    ("housing_rents_imported", "Housing: rents imported"),
+                ],
+                db_index=True,
+                max_length=32,
+            ),
         ),
     ]

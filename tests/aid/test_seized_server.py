@@ -28,6 +28,9 @@ from django.db import connection
 from krov.core import sealing
 from krov.telegram import outbox_keys
 
+# No other test may write these: the PostgreSQL carving reads the WAL of the whole run, and
+# another test's text kept under the field keys (a parked update from before sealing) would be
+# found there.
 MARKERS = [
     "Маркер-91",
     "Marker-92",

@@ -40,7 +40,7 @@ def park(user, monkeypatch, text: str) -> Update:
 def parked(telegram_user, monkeypatch):
     user = telegram_user()
     case = run_dialogue(user)
-    return user, case, park(user, monkeypatch, "Маркер-91: нам треба ліки")
+    return user, case, park(user, monkeypatch, "Маркер-A17: нам треба ліки")
 
 
 def test_the_admin_role_sees_parked_updates_but_not_what_they_hold(parked, personas):
@@ -51,9 +51,9 @@ def test_the_admin_role_sees_parked_updates_but_not_what_they_hold(parked, perso
     rows = page.select("#result_list tbody tr")
     assert len(rows) == 1
     assert str(update.update_id) in rows[0].get_text() and "RuntimeError" in rows[0].get_text()
-    assert "Маркер-91" not in response.content.decode()
+    assert "Маркер-A17" not in response.content.decode()
     detail = signed_in(personas[roles.ADMIN].user).get(f"{CHANGELIST}{update.pk}/change/")
-    assert detail.status_code == 200 and "Маркер-91" not in detail.content.decode()
+    assert detail.status_code == 200 and "Маркер-A17" not in detail.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def test_the_admin_role_sees_parked_updates_but_not_what_they_hold(parked, perso
 def test_other_roles_cannot_see_parked_updates(parked, personas, role):
     response = signed_in(personas[role].user).get(CHANGELIST)
     assert response.status_code in {302, 403}  # not staff: the admin's sign-in; else refused
-    assert "Маркер-91" not in response.content.decode()
+    assert "Маркер-A17" not in response.content.decode()
 
 
 def test_the_admin_role_processes_parked_updates_again_and_the_message_reaches_the_case(
@@ -82,7 +82,7 @@ def test_the_admin_role_processes_parked_updates_again_and_the_message_reaches_t
     assert "1 parked update is queued again." in response.content.decode()
     update.refresh_from_db()
     assert (update.status, update.error, update.payload) == (Update.Status.DONE, "", "")
-    assert "Маркер-91: нам треба ліки" in [m.body for m in case.messages.filter(direction="in")]
+    assert "Маркер-A17: нам треба ліки" in [m.body for m in case.messages.filter(direction="in")]
 
 
 def test_the_admin_role_can_neither_change_nor_delete_an_update(parked, personas):

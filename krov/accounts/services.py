@@ -485,11 +485,18 @@ def update_settings(
     changed = [name for name, value in wanted.items() if getattr(user, name) != value]
     if not changed:
         return []
+    previous = user.pseudonym
     for name in changed:
         setattr(user, name, wanted[name])
     try:
         with transaction.atomic():
             user.save(update_fields=changed)
+        if "pseudonym" in changed:
+            # Others know the person by it: a change is on the record (the names, as the
+            # audit log names people by pseudonym anyway).
+            audit.record(
+                AuditEvent.Kind.PSEUDONYM_CHANGED, actor=actor, subject=user, previous=previous
+            )
     except IntegrityError:  # the same pseudonym taken at the same moment
         raise AccountError(_("This pseudonym is taken. Please choose another.")) from None
     return changed

@@ -44,6 +44,8 @@ class AuditEvent(models.Model):
         CASE_KEY_GRANTED = "case_key_granted", _("Case key shared with a volunteer")
         CUSTODIAN_ADDED = "custodian_added", _("Key custodian added")
         CUSTODIAN_REVOKED = "custodian_revoked", _("Key custodian revoked")
+        PSEUDONYM_CHANGED = "pseudonym_changed", _("Pseudonym changed")
+        TELEGRAM_REPROCESSED = "telegram_reprocessed", _("Parked Telegram updates processed again")
         PANIC = "panic", _("Panic: account locked")
         ACCOUNT_UNLOCKED = "account_unlocked", _("Account unlocked")
         UNLOCK_REQUESTED = "unlock_requested", _("Unlock requested, waiting for a second person")

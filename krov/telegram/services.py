@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from krov.accounts import services as account_services
-from krov.core import notify, ratelimit
+from krov.core import audit, notify, ratelimit
+from krov.core.models import AuditEvent
 from krov.telegram import client, outbox, outbox_keys
 from krov.telegram.models import Chat, LinkCode, Outbound, Update
 
@@ -473,6 +474,8 @@ def process_parked_again(updates, *, actor) -> int:
         count = parked.update(status=Update.Status.PENDING, attempts=0, error="")
         for key in keys:
             intake.nudge(key)
+        if count:
+            audit.record(AuditEvent.Kind.TELEGRAM_REPROCESSED, actor=actor, count=count)
     log.info("telegram: %s parked updates queued again by account %s", count, actor.pk)
     return count
 

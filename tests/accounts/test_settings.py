@@ -76,6 +76,11 @@ def test_pseudonym_language_and_channel_are_saved(personas, login_as):
         "ru",
         "none",
     )
+    # A new pseudonym is on the record, with the old one (others knew the person by it).
+    from krov.core.models import AuditEvent
+
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.PSEUDONYM_CHANGED)
+    assert event.subject_pseudonym == "Nova Zorya" and event.detail["previous"] != "Nova Zorya"
     page = soup(client.get(SETTINGS))
     assert page.select_one("option[value=ru]").has_attr("selected")
     assert page.select_one("input[name=notification_channel][value=none]").has_attr("checked")

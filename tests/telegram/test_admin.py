@@ -83,6 +83,11 @@ def test_the_admin_role_processes_parked_updates_again_and_the_message_reaches_t
     update.refresh_from_db()
     assert (update.status, update.error, update.payload) == (Update.Status.DONE, "", "")
     assert "Маркер-A17: нам треба ліки" in [m.body for m in case.messages.filter(direction="in")]
+    from krov.core.models import AuditEvent
+
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.TELEGRAM_REPROCESSED)
+    assert event.actor_pseudonym == personas[roles.ADMIN].user.pseudonym
+    assert event.detail == {"count": 1}
 
 
 def test_the_admin_role_can_neither_change_nor_delete_an_update(parked, personas):

@@ -180,7 +180,7 @@ def requester_messages(request: HttpRequest, token: str) -> HttpResponse:
 @no_store
 def requester_forget(request: HttpRequest, token: str) -> HttpResponse:
     case = _requester_case(token)
-    if request.POST.get("confirm") != "yes":
+    if not inputs.confirmed(request):
         messages.error(request, _("Please tick the box to confirm the deletion."))
         return redirect(reverse("aid:requester_case", args=[token]))
     services.forget(case)
@@ -495,6 +495,8 @@ def case_close(request: HttpRequest, case: HelpRequest):
     form = forms.CloseForm(request.POST)
     if not form.is_valid():
         raise services.AidError(_("Please choose how the case ended."))
+    if not inputs.confirmed(request):
+        raise services.AidError(_("Tick “I am sure” first: nothing was done."))
     services.close_case(case, actor=_user(request), outcome=form.cleaned_data["outcome"])
     messages.success(request, _("The case is closed."))
 
@@ -583,6 +585,8 @@ def case_assign(request: HttpRequest, case: HelpRequest):
 @require_POST
 @_case_action
 def case_spam(request: HttpRequest, case: HelpRequest):
+    if not inputs.confirmed(request):
+        raise services.AidError(_("Tick “I am sure” first: nothing was done."))
     services.mark_spam(case, actor=_user(request))
     messages.success(request, _("Marked as spam."))
     return redirect("aid:triage")

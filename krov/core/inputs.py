@@ -30,3 +30,9 @@ def db_id_or_none(raw: object) -> int | None:
 def db_ids(values: Iterable[object]) -> list[int]:
     """The values that are database ids; the others are dropped (they match no row)."""
     return [v for v in (db_id_or_none(raw) for raw in values) if v is not None]
+
+
+def confirmed(request) -> bool:
+    """Whether a destructive action was confirmed ("I am sure" ticked: partials/_confirm.html).
+    The browser asks for it; this check keeps a form posted without it from doing anything."""
+    return request.POST.get("confirm") == "yes"

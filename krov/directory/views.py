@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from krov.accounts.models import User
-from krov.core import markdown
+from krov.core import inputs, markdown
 from krov.core.access import public, requires
 from krov.core.pagecache import cache_public_page
 from krov.directory import forms, services
@@ -166,6 +166,8 @@ def review(request: HttpRequest) -> HttpResponse:
             if request.POST.get("decision") == "approve":
                 services.approve(proposal, actor=_user(request))
                 messages.success(request, _("Approved."))
+            elif not inputs.confirmed(request):
+                messages.error(request, _("Tick “I am sure” first: nothing was done."))
             else:
                 services.reject(
                     proposal, actor=_user(request), reason=request.POST.get("reason", "")

@@ -465,6 +465,8 @@ def _publish(request, event, actor):
 
 
 def _cancel(request, event, actor):
+    if not inputs.confirmed(request):
+        raise services.EventError(_("Tick “I am sure” first: nothing was done."))
     told = services.cancel(event, actor=actor, notice=request.POST.get("notice", "")[:500])
     messages.success(request, _("Cancelled; %(count)s people were told.") % {"count": told})
 

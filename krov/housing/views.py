@@ -377,6 +377,8 @@ def moderate(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "dismiss":
             services.dismiss_flags(item, actor=actor)
         elif action == "ban":
+            if not inputs.confirmed(request):
+                raise services.HousingError(_("Tick “I am sure” first: nothing was done."))
             services.ban(item.poster, actor=actor, reason=reason)
         else:
             raise Http404

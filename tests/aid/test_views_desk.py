@@ -126,3 +126,31 @@ def test_an_offered_volunteer_reads_the_request_but_not_the_notes(
     text = BeautifulSoup(page.content, "html.parser").get_text()
     assert "Please help with the route" in text
     assert "caller sounded scared" not in text
+
+
+def test_closing_a_case_and_marking_spam_ask_i_am_sure_first(active_case, coordinator):
+    from krov.aid.models import HelpRequest
+    from tests.helpers import signed_in
+
+    case, _token, volunteer = active_case
+    desk = signed_in(volunteer.user)
+    url = f"/en/aid/cases/{case.public_id}/"
+    response = desk.post(url + "close/", {"outcome": "helped"}, follow=True)
+    assert "I am sure" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status != HelpRequest.Status.CLOSED
+    desk.post(url + "close/", {"outcome": "helped", "confirm": "yes"})
+    case.refresh_from_db()
+    assert case.status == HelpRequest.Status.CLOSED
+
+    other = services.submit_request(
+        channel="web", language="uk", skill=case.skill, description="spam spam"
+    ).request
+    coordinator_desk = signed_in(coordinator)
+    spam_url = f"/en/aid/cases/{other.public_id}/spam/"
+    coordinator_desk.post(spam_url)
+    other.refresh_from_db()
+    assert other.status != HelpRequest.Status.SPAM
+    coordinator_desk.post(spam_url, {"confirm": "yes"})
+    other.refresh_from_db()
+    assert other.status == HelpRequest.Status.SPAM

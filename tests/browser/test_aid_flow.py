@@ -95,6 +95,7 @@ def test_request_answer_close_in_a_real_browser(
 
     # 6. The volunteer closes the case; the requester sees it closed.
     helper.select_option("select[name=outcome]", "helped")
+    helper.check("form[action$='/close/'] input[name=confirm]")
     helper.click("button:has-text('Close the case')")
     for _ in range(150):  # wait on the condition (the POST reaching the server), 15 s at most
         case.refresh_from_db()

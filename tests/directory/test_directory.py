@@ -258,3 +258,14 @@ def test_history_and_verification_name_people_to_reviewers_only(member, reviewer
         assert reviewer.pseudonym not in page
     reviewer_page = soup(signed_in(reviewer).get(url)).select_one("ul.revisions").get_text()
     assert member.pseudonym in reviewer_page or reviewer.pseudonym in reviewer_page
+
+
+def test_rejecting_a_proposal_over_http_asks_i_am_sure_first(member, reviewer):
+    proposal = services.propose(actor=member, data=LEGAL)
+    client = signed_in(reviewer)
+    form = {"proposal": proposal.pk, "decision": "reject", "reason": "Not in Serbia"}
+    response = client.post("/en/directory/review/", form, follow=True)
+    assert "I am sure" in soup(response).select_one(".messages").get_text()
+    assert Proposal.objects.get().status == "pending"
+    client.post("/en/directory/review/", {**form, "confirm": "yes"})
+    assert Proposal.objects.get().status == "rejected"

@@ -408,3 +408,17 @@ def test_the_mailed_link_confirms_with_a_button_not_by_being_opened(
     assert soup(Client().get(path)).select_one(".rsvp-status").get_text() == "Going"
     event.refresh_from_db()
     assert event.going_count == 1
+
+
+def test_cancelling_an_event_asks_i_am_sure_first(make_event, organiser):
+    event = make_event()
+    client = signed_in(organiser)
+    page = soup(client.get(f"/en/events/manage/{event.slug}/"))
+    assert page.select_one("form[action$='/cancel/'] input[name=confirm][required]")
+    response = client.post(f"/en/events/manage/{event.slug}/cancel/", follow=True)
+    assert "I am sure" in soup(response).select_one(".messages").get_text()
+    event.refresh_from_db()
+    assert event.status != Event.Status.CANCELLED
+    client.post(f"/en/events/manage/{event.slug}/cancel/", {"confirm": "yes"})
+    event.refresh_from_db()
+    assert event.status == Event.Status.CANCELLED

@@ -419,8 +419,15 @@ def test_a_ban_hides_everything_and_stops_posting_and_writing(
     listing, member, other_member, moderator
 ):
     other = services.post_listing(actor=other_member, data=listing_data(title="Other"))
+    # Banning is destructive: without "I am sure" nothing happens, and the page says why.
     response = signed_in(moderator).post(
         f"/en/housing/{listing.pk}/moderate/ban/", {"reason": "serial scammer"}
+    )
+    assert response.status_code == 409 and "I am sure" in response.content.decode()
+    listing.refresh_from_db()
+    assert listing.status != "hidden"
+    response = signed_in(moderator).post(
+        f"/en/housing/{listing.pk}/moderate/ban/", {"reason": "serial scammer", "confirm": "yes"}
     )
     assert response.status_code == 302
     listing.refresh_from_db()

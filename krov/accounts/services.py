@@ -432,6 +432,9 @@ def clean_pseudonym(raw: str, *, user: User | None = None) -> str:
     pseudonym = " ".join((raw or "").split())
     if not 2 <= len(pseudonym) <= 40:
         raise AccountError(_("A pseudonym has between 2 and 40 characters."))
+    if pseudonym.lower().startswith("custodian:"):
+        # Reserved for key custodians' service accounts (krov.aid.services.custodians).
+        raise AccountError(_("This pseudonym is taken. Please choose another."))
     taken = User.objects.filter(pseudonym__iexact=pseudonym)
     if user is not None:
         taken = taken.exclude(pk=user.pk)

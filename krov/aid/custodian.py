@@ -39,6 +39,10 @@ class CustodianError(Exception):
     """Something the operator has to fix; the message says what."""
 
 
+class ServerTrouble(CustodianError):
+    """The server answered 5xx (or not as expected): a later round tries again."""
+
+
 @dataclass
 class Round:
     """What one round did (counts only: a custodian's log names no case and no person)."""
@@ -56,7 +60,10 @@ class Server:
     def __init__(
         self, url: str, token: str, *, verify: bool | str = True, transport=None, timeout=15.0
     ):
-        if not url.startswith(("https://", "http://")):
+        parsed = httpx.URL(url)
+        loopback = parsed.host in {"localhost", "127.0.0.1", "::1", "testserver"}
+        if not (parsed.scheme == "https" or (parsed.scheme == "http" and loopback)):
+            # The token would travel in the clear.
             raise CustodianError("The server's address starts with https://.")
         self.client = httpx.Client(
             base_url=url.rstrip("/") + "/custodian/v1/",
@@ -79,8 +86,10 @@ class Server:
             raise CustodianError(
                 data.get("error") or "The server does not know this token (revoked?)."
             )
-        if response.status_code >= 400:
-            status = response.status_code
+        status = response.status_code
+        if status >= 500:
+            raise ServerTrouble(f"The server answered {status}.")
+        if not 200 <= status < 300:
             raise CustodianError(data.get("error") or f"The server answered {status}.")
         return data
 
@@ -185,6 +194,8 @@ def run_round(server: Server, private: bytes, public: str) -> Round:
                 {"case": grant["case"], "reader_key": grant["reader_key"], "wrapped": wrapped},
             )
             done.shared += 1
+        except ServerTrouble:
+            raise
         except (KeyError, TypeError, sealing.SealingError, CustodianError):
             done.failed += 1  # one case that cannot be shared must not stop the others
     for item in server.get("relays").get("waiting", []):
@@ -208,6 +219,8 @@ def run_round(server: Server, private: bytes, public: str) -> Round:
             del text
             server.post("relays", {"message": item["message"], "sender": senders, "sealed": sealed})
             done.resent += 1
+        except ServerTrouble:
+            raise
         except (KeyError, TypeError, sealing.SealingError, CustodianError):
             done.failed += 1
     return done
@@ -229,8 +242,9 @@ def command_init(args) -> int:
         public = make_key_file(path, passphrase)
         try:
             answer = server.post("key", {"public_key": public})
-        except (CustodianError, httpx.HTTPError):
-            path.unlink()  # a key the server never took is of no use
+        except CustodianError as error:
+            if not isinstance(error, ServerTrouble):
+                path.unlink()  # a key the server refused is of no use
             raise
     finally:
         server.close()
@@ -271,6 +285,8 @@ def command_run(args) -> int:
                 done = run_round(server, private, public)
             except httpx.HTTPError as error:
                 logger.warning("the server cannot be reached (%s)", type(error).__name__)
+            except ServerTrouble as error:
+                logger.warning("%s Trying again.", error)
             else:
                 if done.waiting_for_team_key and not told_waiting:
                     logger.info("waiting for a coordinator to share the team key")

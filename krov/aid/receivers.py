@@ -31,6 +31,8 @@ def keys_follow_roles(sender, instance, action, reverse, pk_set, **kwargs) -> No
     users = list(User.objects.filter(pk__in=pk_set)) if reverse else [instance]
     for user in users:
         user.__dict__.pop("_krov_roles", None)
+        if services.is_custodian(user):
+            continue  # a custodian holds no role: its key goes only when it is revoked
         team_holder = TeamKeyGrant.objects.filter(reader_key__user=user).exists()
         if team_holder and not services.is_coordinator(user):
             services.request_team_key_renewal()

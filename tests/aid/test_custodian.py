@@ -287,3 +287,31 @@ def test_the_custodian_runs_without_settings_or_database(tmp_path):
         [*run, str(tmp_path / "bad.json")], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2 and "not a Krov key file" in done.stderr
+
+
+def test_a_custodians_key_is_never_replaced_even_after_a_role_change_revoked_it(db, personas):
+    """Found in review: giving and taking a role on the service account revoked its key, and
+    the token could then register another one."""
+    from krov.accounts import roles
+    from krov.accounts import services as account_services
+
+    custodian, _token = services.add_custodian("night-desk")
+    first = sealing.KeyPair.generate().public
+    services.register_custodian_key(custodian, public_key=first)
+    admin = personas[roles.ADMIN].user
+    account_services.set_roles(custodian.user, [roles.ORGANISER], actor=admin)
+    account_services.set_roles(custodian.user, [], actor=admin)
+    assert services.reader_key_of(custodian.user).public_key == first
+    services.revoke_reader_keys(custodian.user)  # however it was revoked ...
+    with pytest.raises(services.AidError, match="Revoke"):  # ... no second key
+        services.register_custodian_key(custodian, public_key=sealing.KeyPair.generate().public)
+
+
+def test_the_custodian_prefix_is_reserved_and_the_client_refuses_plain_http(db):
+    from krov.accounts import services as account_services
+
+    with pytest.raises(account_services.AccountError):
+        account_services.clean_pseudonym("Custodian:night-desk")
+    with pytest.raises(client.CustodianError, match="https"):
+        client.Server("http://krov.example", "krovc_x")
+    client.Server("http://127.0.0.1:8000", "krovc_x").close()  # loopback only

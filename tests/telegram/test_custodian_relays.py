@@ -70,14 +70,6 @@ def test_a_custodian_seals_a_waiting_answer_again_for_the_running_worker(
         assert Outbound.objects.get(aid_message=reply).status == Outbound.Status.WAITING
         outbox.send_due()  # a new worker: nothing it holds opens the old answer
         assert not received(user, ANSWER)
-        from django.db import connection
-
-        print(
-            "BEFORE",
-            connection.connection,
-            getattr(connection.connection, "closed", None),
-            connection.close_at,
-        )
         server = client.Server("http://testserver", token, transport=in_process_server)
         done = client.run_round(server, pair.private, pair.public)
         assert done.resent >= 1 and done.failed == 0

@@ -10,6 +10,7 @@ A package along its sections (Zulip's actions layout); every name stays importab
 from __future__ import annotations
 
 from krov.aid.services.access import (
+    is_custodian,
     access_log,
     can_view_case,
     can_write_case,
@@ -141,6 +142,7 @@ from krov.aid.services.volunteers import (
 )
 
 __all__ = [
+    "is_custodian",
     "add_custodian",
     "custodian_by_id",
     "custodian_by_name",

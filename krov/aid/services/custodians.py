@@ -59,13 +59,13 @@ def add_custodian(name: str, *, actor=None) -> tuple[Custodian, str]:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     # A service account nobody signs in to: no usable password, an address that cannot
     # receive mail, no role. It names the custodian in the audit log and holds its key.
-    user = get_user_model().objects.create_user(
-        email=f"custodian-{uuid.uuid4().hex}@custodian.invalid",
-        password=None,
-        pseudonym=f"custodian:{name}",
-    )
     try:
         with transaction.atomic():
+            user = get_user_model().objects.create_user(
+                email=f"custodian-{uuid.uuid4().hex}@custodian.invalid",
+                password=None,
+                pseudonym=f"custodian:{name}",
+            )
             custodian = Custodian.objects.create(
                 name=name, user=user, token_hash=_token_hash(token), created_by=actor
             )
@@ -129,9 +129,11 @@ def register_custodian_key(custodian: Custodian, *, public_key: str) -> ReaderKe
     whoever holds the token)."""
     public_key = _check_public_key(public_key)
     existing = reader_key_of(custodian.user)
-    if existing is not None:
-        if existing.public_key == public_key:
-            return existing
+    if existing is not None and existing.public_key == public_key:
+        return existing
+    # Once, ever: a key revoked by any path (a role change on the service account, say) is
+    # never replaced by whoever holds the token.
+    if ReaderKey.objects.filter(user=custodian.user).exists():
         raise AidError(
             _("This custodian has a key already. Revoke it and add a new custodian instead.")
         )

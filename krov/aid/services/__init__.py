@@ -10,12 +10,12 @@ A package along its sections (Zulip's actions layout); every name stays importab
 from __future__ import annotations
 
 from krov.aid.services.access import (
-    is_custodian,
     access_log,
     can_view_case,
     can_write_case,
     get_case_for_user,
     is_coordinator,
+    is_custodian,
     profile_of,
 )
 from krov.aid.services.base import (

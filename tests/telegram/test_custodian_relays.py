@@ -17,16 +17,15 @@ from krov.core import sealing
 from krov.telegram import outbox, outbox_keys
 from krov.telegram.models import Outbound
 from tests.aid.test_custodian import share_team_key_with_custodian
-from tests.telegram.test_outbox_keys import ANSWER, answered_case, received
+from tests.telegram.test_outbox_keys import (  # noqa: F401 - the fixtures are used
+    ANSWER,
+    answered_case,
+    fresh_worker,
+    held_back,
+    received,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_worker():
-    outbox_keys.forget()
-    yield
-    outbox_keys.forget()
 
 
 @pytest.fixture
@@ -49,15 +48,9 @@ def in_process_server():
     return httpx.MockTransport(answer)
 
 
-@pytest.fixture
-def held_back(monkeypatch):
-    from krov.telegram import tasks
-
-    monkeypatch.setattr(tasks, "send_outbox", lambda: 0)
-
-
+@pytest.mark.usefixtures("held_back")
 def test_a_custodian_seals_a_waiting_answer_again_for_the_running_worker(
-    telegram_user, team, make_volunteer, coordinator, held_back, in_process_server
+    telegram_user, team, make_volunteer, coordinator, in_process_server
 ):
     custodian, token = services.add_custodian("night-desk")
     pair = sealing.KeyPair.generate()

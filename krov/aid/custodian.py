@@ -208,15 +208,17 @@ def run_round(server: Server, private: bytes, public: str) -> Round:
             case_private = sealing.open_bytes(
                 item["case_key"], holder, sealing.case_key_info(item["case"])
             )
-            text = sealing.open_sealed(
+            # The answer must open with this key: a key that does not is not handed on.
+            sealing.open_sealed(
                 item["body"], case_private, sealing.content_info(item["case"], "message")
             )
             senders = list(item["senders"])
             sealed = [
-                sealing.seal(text, sender, f"krov/v1/outbox/{sender}/{item['message']}")
+                sealing.seal_bytes(
+                    case_private, sender, sealing.outbox_case_key_info(sender, item["message"])
+                )
                 for sender in senders
             ]
-            del text
             server.post("relays", {"message": item["message"], "sender": senders, "sealed": sealed})
             done.resent += 1
         except ServerTrouble:

@@ -407,7 +407,7 @@ class ReaderKey(models.Model):
 class Custodian(models.Model):
     """A key custodian: a small process on another machine (`krov custodian run`) that holds
     its own reader key and, once a coordinator shared it, the team key. It shares case keys
-    with the volunteers who took cases, and seals waiting answers again, when no
+    with the volunteers who took cases, and lets waiting answers go out again, when no
     coordinator's Krov is open. It reaches the server with a token (only its keyed hash is
     stored), for those tasks only; it signs in as nobody and opens no page."""
 

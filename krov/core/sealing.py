@@ -190,6 +190,12 @@ def case_key_info(case_id: str) -> str:
     return f"krov/v1/case-key/{case_id}"
 
 
+def outbox_case_key_info(outbox_public: str, message_id: str) -> str:
+    """For a case's private key handed to one running worker so that it can open one waiting
+    answer itself (krov/telegram/outbox_keys.py): bound to that worker key and that answer."""
+    return f"krov/v1/outbox-case-key/{outbox_public}/{message_id}"
+
+
 def team_key_info(team_public: str) -> str:
     """For the team's private key wrapped to one coordinator's reader key; the team key is
     named by its public half, which its maker knows before the server stores it."""

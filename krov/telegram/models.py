@@ -103,8 +103,8 @@ class Outbound(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
-        # Its text was sealed to a worker that is gone (or none was running): a reader's
-        # browser seals it again to a running worker (krov.telegram.outbox_keys).
+        # Its text was sealed to a worker that is gone (or none was running): a reader hands
+        # the case's key to a running worker (krov.telegram.outbox_keys).
         WAITING = "waiting", _("Waiting for a reader")
 
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, null=True, blank=True)
@@ -116,6 +116,10 @@ class Outbound(models.Model):
     # sealed to each running worker's outbox key, {outbox public key: sealed text}, and the
     # worker composes the message when it sends it.
     sealed = models.JSONField(default=dict, blank=True)
+    # When a reader sent a waiting answer again, `sealed` holds the case's key instead, sealed
+    # to each worker: the worker opens the stored answer itself, so whoever sent it again
+    # cannot change what the requester receives.
+    sealed_case_key = models.BooleanField(default=False)
     status = models.CharField(
         max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True
     )

@@ -107,6 +107,7 @@ def _finish(row: Outbound, *, now: datetime, result: Any) -> None:
         telegram_message_id=message_id,
         params="{}",
         sealed={},
+        sealed_case_key=False,
     )
     if row.chat_id:
         Chat.objects.filter(pk=row.chat_id).update(last_sent_at=now)
@@ -140,10 +141,13 @@ def _open_sealed_text(row: Outbound, params: dict[str, Any]) -> str | None:
             sealed={}, status=Outbound.Status.FAILED, error="its message is gone"
         )
         return None
-    body = outbox_keys.open_held(row, str(message.public_id))
+    body = outbox_keys.open_held(row, message)
     if body is None:
         Outbound.objects.filter(pk=row.pk).update(
-            sealed={}, status=Outbound.Status.WAITING, error="could not be opened here"
+            sealed={},
+            sealed_case_key=False,
+            status=Outbound.Status.WAITING,
+            error="could not be opened here",
         )
         return None
     return str(params.pop("before", "")) + body + str(params.pop("after", ""))

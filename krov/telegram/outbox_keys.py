@@ -11,9 +11,11 @@ the requester's language and sends it; a sent row keeps no text.
 
 A worker that stops takes its key with it. A key not seen for `STALE` is deleted, and
 answers sealed only to such keys (or queued while no worker ran) wait, text-less, until a
-coordinator's browser, which can open the case, seals them again to a running worker
-(`waiting_for_readers`, `reseal`). So a restart loses no answer, and a seized server,
-switched off, holds none that any key opens.
+reader who can open the case (a coordinator's browser, the key custodian) hands the case's
+key to a running worker, sealed to that worker's key (`waiting_for_readers`, `reseal`). The
+worker then opens the stored answer itself: whoever sent it again cannot change a word of
+what the requester receives; a key that does not open the answer sends nothing. So a
+restart loses no answer, and a seized server, switched off, holds none that any key opens.
 """
 
 from __future__ import annotations
@@ -81,15 +83,28 @@ def seal_for_workers(message_id: str, text: str) -> dict[str, str]:
     return {public: sealing.seal(text, public, info(public, message_id)) for public in live_keys()}
 
 
-def open_held(row: Outbound, message_id: str) -> str | None:
-    """The text of a sealed row, if this process holds one of the keys it was sealed to."""
+def open_held(row: Outbound, message) -> str | None:
+    """The text of a sealed row's answer (`message`, the aid message it sends), if this
+    process holds one of the keys it was sealed to. A row sent again by a reader holds the
+    case's key: the answer is opened from the stored message with it, so only the text the
+    case holds can go out."""
+    message_id = str(message.public_id)
     for public, sealed in (row.sealed or {}).items():
         private = _held.get(public)
         if private is None:
             continue
         try:
-            return sealing.open_sealed(sealed, private, info(public, message_id))
-        except sealing.SealingError:
+            if not row.sealed_case_key:
+                return sealing.open_sealed(sealed, private, info(public, message_id))
+            case_private = sealing.open_bytes(
+                sealed, private, sealing.outbox_case_key_info(public, message_id)
+            )
+            case_id = str(message.request.public_id)
+            return sealing.open_sealed(
+                message.body, case_private, sealing.content_info(case_id, "message")
+            )
+        except (sealing.SealingError, ValueError):
+            # ValueError: 'a key' that is no X25519 key at all, or a text that is no UTF-8.
             log.warning("an outbox row does not open with the key it names: %s", row.pk)
     return None
 
@@ -121,7 +136,10 @@ def retire_stale() -> int:
             Outbound.objects.filter(pk=row.pk).update(sealed=keep)
         else:
             Outbound.objects.filter(pk=row.pk).update(
-                sealed={}, status=Outbound.Status.WAITING, error="its worker stopped"
+                sealed={},
+                sealed_case_key=False,
+                status=Outbound.Status.WAITING,
+                error="its worker stopped",
             )
             waiting += 1
     return waiting
@@ -131,9 +149,9 @@ def retire_stale() -> int:
 
 
 def waiting_for_readers() -> list[tuple[int, list[str]]]:
-    """(aid message id, running workers' keys) for each answer that waits to be sealed again
-    by a reader's browser; answers the server can read itself (a case from before sealing)
-    are sealed again here and do not wait."""
+    """(aid message id, running workers' keys) for each answer that waits for a reader to
+    hand its case's key to a running worker; answers the server can read itself (a case
+    from before sealing) are sealed again here and do not wait."""
     rows = list(
         Outbound.objects.filter(status=Outbound.Status.WAITING, aid_message__isnull=False)
         .select_related("aid_message")
@@ -150,16 +168,21 @@ def waiting_for_readers() -> list[tuple[int, list[str]]]:
         if message is None:
             continue
         if not sealing.is_sealed(message.body):
-            reseal(message.pk, seal_for_workers(str(message.public_id), message.body))
+            _queue(message.pk, seal_for_workers(str(message.public_id), message.body))
             continue
         found.append((message.pk, live))
     return found
 
 
-@transaction.atomic
 def reseal(message_pk: int, sealed: dict[str, str]) -> bool:
-    """A reader's browser sealed a waiting answer again to running workers: queue it.
-    False when nothing waits for that message or none of the keys is a running worker's."""
+    """A reader sent a waiting answer again: `sealed` is {worker key: the case's private key
+    sealed to it}; the worker opens the stored answer with it. False when nothing waits for
+    that message or none of the keys is a running worker's."""
+    return _queue(message_pk, sealed, case_key=True)
+
+
+@transaction.atomic
+def _queue(message_pk: int, sealed: dict[str, str], *, case_key: bool = False) -> bool:
     live = set(live_keys())
     keep = {
         public: value
@@ -170,7 +193,13 @@ def reseal(message_pk: int, sealed: dict[str, str]) -> bool:
         return False
     updated = Outbound.objects.filter(
         aid_message_id=message_pk, status=Outbound.Status.WAITING
-    ).update(sealed=keep, status=Outbound.Status.QUEUED, next_try_at=timezone.now(), error="")
+    ).update(
+        sealed=keep,
+        sealed_case_key=case_key,
+        status=Outbound.Status.QUEUED,
+        next_try_at=timezone.now(),
+        error="",
+    )
     if updated:
         from krov.telegram import tasks
 

@@ -151,7 +151,7 @@ def test_coordinator_volunteer_and_requester_read_a_sealed_case_in_their_browser
     expect(requester.locator(".request-text")).to_have_text(REQUEST)  # what they asked
 
     # 9. An answer to a Telegram requester waits after the worker that held its key stopped;
-    #    the coordinator's open Krov opens it and seals it again to the running worker.
+    #    the coordinator's open Krov hands the case key to the running worker.
     from krov.telegram import outbox_keys
     from krov.telegram import services as telegram
     from krov.telegram.models import Outbound
@@ -180,7 +180,9 @@ def test_coordinator_volunteer_and_requester_read_a_sealed_case_in_their_browser
             break
         desk.wait_for_timeout(100)
     assert row.status == Outbound.Status.QUEUED and TG_REPLY not in row.params
-    assert outbox_keys.open_held(row, str(answer.public_id)) == TG_REPLY
+    # It handed the worker the case key, not a text: the worker opens the stored answer.
+    assert row.sealed_case_key
+    assert outbox_keys.open_held(row, answer) == TG_REPLY
 
     # 10. The Telegram requester sent a photo: the coordinator's browser opens its sealed
     #     reference, and the photo comes from Telegram for that one response.

@@ -1,6 +1,7 @@
 """Answers to Telegram requesters wait for the worker sealed to a key only the worker holds,
 in memory: no key on the server opens a queued answer, a restarted worker loses none (a
-coordinator's browser seals it again), and a sent row keeps no text."""
+coordinator's browser hands the case key to the new worker, which opens the stored answer
+itself, so nobody who sends it again can change it), and a sent row keeps no text."""
 
 from __future__ import annotations
 
@@ -92,26 +93,79 @@ def test_a_stopped_worker_leaves_the_answer_waiting_without_text_and_a_coordinat
         # A new worker starts; nothing it holds opens the old answer, so nothing is sent.
         outbox.send_due()
         assert not received(user, ANSWER)
-        # A coordinator's open Krov opens the answers and seals them again to the new worker.
+        # A coordinator's open Krov hands the case key to the new worker, which opens the
+        # stored answers with it.
         desk = signed_in(coordinator)
         waiting = desk.get("/en/aid/keys/relays/").json()["waiting"]
         assert str(reply.public_id) in [item["message"] for item in waiting]
         assert all(ANSWER not in item["body"] for item in waiting)
         for item in waiting:
-            text = team.read(case, "message", item["body"])
-            sealed = [
-                sealing.seal(text, sender, outbox_keys.info(sender, item["message"]))
-                for sender in item["senders"]
-            ]
-            response = desk.post(
-                "/en/aid/keys/relays/",
-                {"message": item["message"], "sender": item["senders"], "sealed": sealed},
-            )
+            response = desk.post("/en/aid/keys/relays/", hand_case_key(team, case, item))
             assert response.status_code == 200, response.content
-        assert Outbound.objects.get(aid_message=reply).status == Outbound.Status.QUEUED
+        row = Outbound.objects.get(aid_message=reply)
+        assert row.status == Outbound.Status.QUEUED and row.sealed_case_key
+        assert ANSWER not in raw_rows()
         outbox.send_due()
     assert ANSWER in user.last_text()
+    row.refresh_from_db()
+    assert row.status == Outbound.Status.SENT and row.sealed == {} and not row.sealed_case_key
     assert desk.get("/en/aid/keys/relays/").json()["waiting"] == []
+
+
+def hand_case_key(team, case, item, *, private: bytes | None = None) -> dict:
+    """What a coordinator's browser posts for a waiting answer: the case's private key (or
+    `private`) sealed to each running worker for this message."""
+    private = team.case_private(case) if private is None else private
+    sealed = [
+        sealing.seal_bytes(private, sender, sealing.outbox_case_key_info(sender, item["message"]))
+        for sender in item["senders"]
+    ]
+    return {"message": item["message"], "sender": item["senders"], "sealed": sealed}
+
+
+def waiting_answer(user, reply, coordinator) -> dict:
+    """The answer's worker stopped and a new one runs: the answers it held (this one and the
+    notice that a volunteer took the case) wait for a reader, as `retire_stale` leaves them."""
+    Outbound.objects.filter(aid_message__isnull=False, status=Outbound.Status.QUEUED).update(
+        status=Outbound.Status.WAITING, sealed={}
+    )
+    outbox_keys.forget()
+    OutboxKey.objects.all().delete()
+    outbox_keys.hold()
+    waiting = signed_in(coordinator).get("/en/aid/keys/relays/").json()["waiting"]
+    return next(item for item in waiting if item["message"] == str(reply.public_id))
+
+
+def test_whoever_sends_a_waiting_answer_again_cannot_change_its_text(
+    telegram_user, team, make_volunteer, coordinator, held_back
+):
+    """A coordinator session (or a custodian token) that seals its own text, or a key of its
+    own, to the worker gets nothing sent: the worker opens only the stored answer, and only
+    with the case's own key. The answer keeps waiting for a reader who holds that key."""
+    user, case, reply = answered_case(telegram_user, make_volunteer, coordinator)
+    item = waiting_answer(user, reply, coordinator)
+    desk = signed_in(coordinator)
+    forged_text = [
+        sealing.seal("Marker-77 forged", sender, outbox_keys.info(sender, item["message"]))
+        for sender in item["senders"]
+    ]
+    own_key = sealing.KeyPair.generate().private
+    garbage = [sealing.seal_bytes(b"x" * 5, s, "krov/v1/nothing") for s in item["senders"]]
+    for fields in (
+        {"message": item["message"], "sender": item["senders"], "sealed": forged_text},
+        hand_case_key(team, case, item, private=own_key),
+        {"message": item["message"], "sender": item["senders"], "sealed": garbage},
+    ):
+        assert desk.post("/en/aid/keys/relays/", fields).status_code == 200
+        outbox.send_due()
+        assert not any("Marker-77" in (m.get("text") or "") for m in user.inbox())
+        assert not received(user, ANSWER)
+        row = Outbound.objects.get(aid_message=reply)
+        assert row.status == Outbound.Status.WAITING and row.sealed == {}
+    # The real case key sends the stored answer.
+    assert desk.post("/en/aid/keys/relays/", hand_case_key(team, case, item)).status_code == 200
+    outbox.send_due()
+    assert ANSWER in user.last_text()
 
 
 def test_with_no_worker_running_an_answer_is_stored_without_text(

@@ -62,9 +62,10 @@ def _system_message(case: HelpRequest, text: str | Promise) -> Message:
     return message
 
 
-# channel name -> (waiting, reseal): answers a channel holds for a reader's browser to seal
-# again to the channel's senders (Telegram's outbox keys; see keys.relays_waiting).
-# waiting() -> [(message id, the senders' public keys)]; reseal(message id, {key: sealed}).
+# channel name -> (waiting, reseal): answers a channel holds until a reader hands their case's
+# key to the channel's senders (Telegram's outbox keys; see relays_waiting).
+# waiting() -> [(message id, the senders' public keys)];
+# reseal(message id, {sender key: the case's private key sealed to it}).
 _resealers: dict[
     str,
     tuple[Callable[[], list[tuple[int, list[str]]]], Callable[[int, dict[str, str]], bool]],
@@ -81,8 +82,9 @@ def register_resealer(
 
 def relays_waiting(actor) -> list[dict]:
     """Answers whose channel lost the key they waited under (a restarted worker), for a
-    coordinator's browser: it opens each with the case key and seals it again to the
-    channel's running senders. Only a coordinator who holds the team key is asked."""
+    coordinator's browser (or the custodian): it opens the case key and seals it to the
+    channel's running senders, which open the stored answer with it themselves, so the
+    reader cannot change what is sent. Only a coordinator who holds the team key is asked."""
     if team_key_grant_for(actor) is None:
         return []
     found = []
@@ -108,7 +110,8 @@ def relays_waiting(actor) -> list[dict]:
 
 
 def reseal_relay(actor, *, message_id: str, sealed: dict) -> None:
-    """A coordinator's browser hands back a waiting answer sealed to the senders' keys."""
+    """A coordinator's browser hands a waiting answer's case key to the senders, sealed to
+    their keys (for this one message: the context names it)."""
     if team_key_grant_for(actor) is None:
         raise AidError(_("Only a coordinator who holds the team key can send answers again."))
     message_uuid = inputs.uuid_or_none(message_id)

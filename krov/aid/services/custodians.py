@@ -6,7 +6,7 @@ It makes its own reader key there, locked under a passphrase in a file of the re
 format; a coordinator shares the team key with it exactly as with a coordinator (after
 comparing fingerprints), and can revoke it. With its token it does what a coordinator's open
 Krov does in the background, and nothing else: it shares case keys with the volunteers who
-took cases, and seals waiting answers again to the running workers. The server stores only
+took cases, and hands waiting answers' case keys to the running workers. The server stores only
 the token's keyed hash.
 """
 

@@ -109,7 +109,8 @@ const info = {
   content: (caseId, field) => `krov/v1/content/${caseId}/${field}`,
   caseKey: (caseId) => `krov/v1/case-key/${caseId}`,
   teamKey: (teamPublic) => `krov/v1/team-key/${teamPublic}`,
-  outbox: (senderPublic, messageId) => `krov/v1/outbox/${senderPublic}/${messageId}`,
+  outboxCaseKey: (senderPublic, messageId) =>
+    `krov/v1/outbox-case-key/${senderPublic}/${messageId}`,
 };
 
 // Fingerprints are computed here, from the very key that is shown or sealed to: a server
@@ -140,14 +141,24 @@ async function teamKeyRaw(crypto, reader, mine) {
 
 const caseKeys = new Map();
 
-async function caseKeyFor(crypto, reader, keys) {
-  if (caseKeys.has(keys.case)) return caseKeys.get(keys.case);
+// The raw private key of a case, opened from what the server sent (`keys`); the caller
+// zeroes it when done.
+async function caseRawFor(crypto, reader, keys) {
   let holder = reader;
   if (keys.team_key) {
     const teamRaw = await crypto.openBytes(keys.team_key, reader, info.teamKey(keys.team_public));
-    holder = await crypto.importReaderKey(teamRaw);
+    try {
+      holder = await crypto.importReaderKey(teamRaw.slice());
+    } finally {
+      crypto.zero(teamRaw);
+    }
   }
-  const caseRaw = await crypto.openBytes(keys.case_key, holder, info.caseKey(keys.case));
+  return crypto.openBytes(keys.case_key, holder, info.caseKey(keys.case));
+}
+
+async function caseKeyFor(crypto, reader, keys) {
+  if (caseKeys.has(keys.case)) return caseKeys.get(keys.case);
+  const caseRaw = await caseRawFor(crypto, reader, keys);
   const pair = await crypto.importReaderKey(caseRaw);
   caseKeys.set(keys.case, pair);
   return pair;
@@ -358,22 +369,30 @@ async function shareOnce(crypto) {
 }
 
 // Answers to Telegram requesters wait for the worker sealed to a key only it holds, in
-// memory; when that worker stopped, they wait here: open each and seal it again to the
-// running workers' keys (the server composes and sends it, as it does every answer).
+// memory; when that worker stopped, they wait here. The case's key is handed to the running
+// workers, sealed to each for this one answer: the worker opens the stored answer with it,
+// so nothing sent from here can change what the requester receives.
 async function resendWaiting(crypto, reader) {
   if (!glue.dataset.relays) return;
   const waiting = (await getJson(glue.dataset.relays)).waiting;
   for (const item of waiting) {
+    let caseRaw = null;
     try {
-      const caseKey = await caseKeyFor(crypto, reader, item);
-      const text = await crypto.open(item.body, caseKey, info.content(item.case, "message"));
+      caseRaw = await caseRawFor(crypto, reader, item);
+      const caseKey = await crypto.importReaderKey(caseRaw.slice());
+      // A key that does not open the answer is not handed on.
+      await crypto.open(item.body, caseKey, info.content(item.case, "message"));
       const sealed = [];
       for (const sender of item.senders) {
-        sealed.push(await crypto.seal(text, sender, info.outbox(sender, item.message)));
+        sealed.push(
+          await crypto.sealBytes(caseRaw, sender, info.outboxCaseKey(sender, item.message)),
+        );
       }
       await postJson(glue.dataset.relays, { message: item.message, sender: item.senders, sealed });
     } catch (_error) {
       // One answer that cannot be sent again must not stop the others.
+    } finally {
+      if (caseRaw) crypto.zero(caseRaw);
     }
   }
 }

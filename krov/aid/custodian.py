@@ -33,6 +33,7 @@ logger = logging.getLogger("krov.custodian")
 
 PASSPHRASE_ENV = "KROV_CUSTODIAN_PASSPHRASE_FILE"  # noqa: S105 - a variable's name
 EVERY_SECONDS = 20
+PROOF_HEADER = "X-Krov-Custodian-Proof"  # as krov/aid/services/custodians.py
 
 
 class CustodianError(Exception):
@@ -92,6 +93,14 @@ class Server:
         if not 200 <= status < 300:
             raise CustodianError(data.get("error") or f"The server answered {status}.")
         return data
+
+    def prove(self, challenge: str, private: bytes, public: str) -> None:
+        """Open the server's challenge with the key and send it with the next calls: the
+        server then knows this is the custodian's machine, not only its token."""
+        if not challenge:
+            return
+        proof = sealing.open_sealed(challenge, private, sealing.custodian_proof_info(public))
+        self.client.headers[PROOF_HEADER] = proof
 
     def get(self, path: str) -> dict:
         return self._answer(self.client.get(path))
@@ -166,6 +175,7 @@ def _team_private(server: Server, private: bytes, public: str) -> tuple[bytes | 
         raise CustodianError(
             "The server holds another key for this custodian: was it revoked and added again?"
         )
+    server.prove(mine.get("challenge", ""), private, public)
     if not mine.get("team_wrapped"):
         return None, mine
     team = sealing.open_bytes(
@@ -208,6 +218,8 @@ def run_round(server: Server, private: bytes, public: str) -> Round:
             case_private = sealing.open_bytes(
                 item["case_key"], holder, sealing.case_key_info(item["case"])
             )
+            if item.get("case_public") and sealing.public_of(case_private) != item["case_public"]:
+                raise CustodianError("not this case's key")
             # The answer must open with this key: a key that does not is not handed on.
             sealing.open_sealed(
                 item["body"], case_private, sealing.content_info(item["case"], "message")

@@ -29,6 +29,7 @@ from krov.aid.models import (
     Skill,
     VolunteerProfile,
 )
+from krov.aid.services.custodians import PROOF_HEADER as CUSTODIAN_PROOF_HEADER
 from krov.core import inputs
 from krov.core.access import public, requires, token
 from krov.core.clientip import client_address
@@ -989,31 +990,49 @@ def keys_case_grants(request: HttpRequest) -> HttpResponse:
 # --- the key custodian's calls (`krov custodian run`): a token, no session, JSON only -------
 
 
-def _custodian_call(view):
-    """Checks the custodian's token first; the view gets the custodian. No cookie is read or
-    set, so there is no CSRF to check; answers are never cached."""
+def _custodian_call(view=None, *, proof: bool = True):
+    """Checks the custodian's token first; the view gets the custodian. With `proof` (every
+    call but registering the key and `mine`, which hands out the challenge) the caller must
+    also send the opened challenge: the token alone reads and writes no key. Only a proven
+    call counts as the custodian being heard from. No cookie is read or set, so there is no
+    CSRF to check; answers are never cached."""
 
-    @csrf_exempt
-    @no_store
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
-        custodian = (
-            services.custodian_for_token(token.strip()) if scheme.lower() == "bearer" else None
-        )
-        if custodian is None:
-            response = _json_error(
-                _("This custodian token is not known or was revoked."), status=401
+    def decorate(view):
+        @csrf_exempt
+        @no_store
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
+            custodian = (
+                services.custodian_for_token(token.strip()) if scheme.lower() == "bearer" else None
             )
-            response["WWW-Authenticate"] = 'Bearer realm="krov-custodian"'
-            return response
-        services.custodian_seen(custodian)
-        return view(request, custodian, *args, **kwargs)
+            if custodian is None:
+                response = _json_error(
+                    _("This custodian token is not known or was revoked."), status=401
+                )
+                response["WWW-Authenticate"] = 'Bearer realm="krov-custodian"'
+                return response
+            proven = services.custodian_proves_key(
+                custodian, request.headers.get(CUSTODIAN_PROOF_HEADER, "")
+            )
+            if proof and not proven:
+                return _json_error(
+                    _(
+                        "This call needs the custodian's proof of key: the custodian opens it "
+                        "from its key file (update and restart it)."
+                    ),
+                    status=403,
+                )
+            if proven:
+                services.custodian_seen(custodian)
+            return view(request, custodian, *args, **kwargs)
 
-    return token("key custodian")(wrapper)
+        return token("key custodian")(wrapper)
+
+    return decorate(view) if view is not None else decorate
 
 
-@_custodian_call
+@_custodian_call(proof=False)
 @require_POST
 def custodian_key(request: HttpRequest, custodian) -> HttpResponse:
     """The public half of the key the custodian made on its machine (once)."""
@@ -1028,7 +1047,7 @@ def custodian_key(request: HttpRequest, custodian) -> HttpResponse:
     )
 
 
-@_custodian_call
+@_custodian_call(proof=False)
 @require_safe
 def custodian_mine(request: HttpRequest, custodian) -> HttpResponse:
     """As keys_mine: the custodian's public key and the team key wrapped to it, once shared."""
@@ -1041,6 +1060,8 @@ def custodian_mine(request: HttpRequest, custodian) -> HttpResponse:
             "team_public": grant.team_key.public_key if grant else "",
             "team_wrapped": grant.wrapped if grant else "",
             "rotation_due": bool(grant) and services.team_key_rotation_due(),
+            # Opened with the custodian's key and sent back with its other calls.
+            "challenge": services.custodian_challenge(custodian),
         }
     )
 

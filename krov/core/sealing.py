@@ -196,6 +196,12 @@ def outbox_case_key_info(outbox_public: str, message_id: str) -> str:
     return f"krov/v1/outbox-case-key/{outbox_public}/{message_id}"
 
 
+def custodian_proof_info(custodian_public: str) -> str:
+    """For the challenge the server seals to a key custodian's key: opening it proves that a
+    caller holds that key, not only the custodian's token."""
+    return f"krov/v1/custodian-proof/{custodian_public}"
+
+
 def team_key_info(team_public: str) -> str:
     """For the team's private key wrapped to one coordinator's reader key; the team key is
     named by its public half, which its maker knows before the server stores it."""

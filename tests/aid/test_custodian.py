@@ -135,16 +135,35 @@ def test_a_custodian_token_opens_only_the_custodian_calls(
         # Bad input gets a message, never a 500.
         answer = http.post("key", headers=ok, data={"public_key": "A" * 43})
         assert answer.status_code == 409 and "public key" in answer.json()["error"]
-        assert http.post("case-grants", headers=ok, data={"case": "nope"}).status_code == 409
-        assert http.post("relays", headers=ok, data={"message": "x"}).status_code == 400
         assert http.delete("mine", headers=ok).status_code == 405
         # The key is registered once; whoever holds the token cannot swap it.
-        first = sealing.KeyPair.generate().public
-        assert http.post("key", headers=ok, data={"public_key": first}).status_code == 200
+        first = sealing.KeyPair.generate()
+        assert http.post("key", headers=ok, data={"public_key": first.public}).status_code == 200
         answer = http.post(
             "key", headers=ok, data={"public_key": sealing.KeyPair.generate().public}
         )
         assert answer.status_code == 409 and "Revoke" in answer.json()["error"]
+        # The token alone (its file copied, not the key file) reads and writes no key, and
+        # does not make the custodian look alive.
+        for call in (
+            lambda h: http.get("case-grants", headers=h),
+            lambda h: http.post("case-grants", headers=h, data={"case": "nope"}),
+            lambda h: http.get("relays", headers=h),
+            lambda h: http.post("relays", headers=h, data={"message": "x"}),
+        ):
+            for proof in ("", "0" * 64):
+                answer = call({**ok, "X-Krov-Custodian-Proof": proof})
+                assert answer.status_code == 403 and "proof" in answer.json()["error"]
+        assert Custodian.objects.get().last_seen_at is None
+        # With the key, the challenge opens, and the calls answer (bad input: a message).
+        challenge = http.get("mine", headers=ok).json()["challenge"]
+        proof = sealing.open_sealed(
+            challenge, first.private, sealing.custodian_proof_info(first.public)
+        )
+        proven = {**ok, "X-Krov-Custodian-Proof": proof}
+        assert http.post("case-grants", headers=proven, data={"case": "nope"}).status_code == 409
+        assert http.post("relays", headers=proven, data={"message": "x"}).status_code == 400
+        assert Custodian.objects.get().last_seen_at is not None
         # The token is no session: the desk's own pages do not know it.
         page = http.get(live_server.url + "/en/aid/keys/mine/", headers=ok)
         assert page.status_code == 302 and "login" in page.headers["Location"]
@@ -210,6 +229,26 @@ def test_the_custodian_command_lists_and_revokes(db):
 
     with pytest.raises(CommandError):
         call_command("custodian", "revoke", "night-desk")
+
+
+def test_adding_a_custodian_to_an_unwritable_token_file_adds_nothing(db, tmp_path):
+    from django.core.management.base import CommandError
+
+    taken = tmp_path / "token"
+    taken.write_text("someone else's file\n")
+    with pytest.raises(CommandError, match="token file"):
+        call_command("custodian", "add", "night-desk", "--token-file", str(taken))
+    assert not Custodian.objects.exists()
+    assert taken.read_text() == "someone else's file\n"
+    # A name that is refused leaves no token file behind.
+    services.add_custodian("day-desk")
+    fresh = tmp_path / "fresh-token"
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("custodian", "add", "day-desk", "--token-file", str(fresh))
+    assert not fresh.exists()
+    call_command("custodian", "add", "night-desk", "--token-file", str(fresh), stdout=io.StringIO())
+    assert services.custodian_for_token(fresh.read_text().strip()).name == "night-desk"
+    assert fresh.stat().st_mode & 0o777 == 0o600
 
 
 def test_the_custodian_client_says_what_is_wrong_in_one_line(tmp_path, capsys, monkeypatch):
@@ -315,3 +354,24 @@ def test_the_custodian_prefix_is_reserved_and_the_client_refuses_plain_http(db):
     with pytest.raises(client.CustodianError, match="https"):
         client.Server("http://krov.example", "krovc_x")
     client.Server("http://127.0.0.1:8000", "krovc_x").close()  # loopback only
+
+
+def test_a_custodians_proof_of_key_holds_for_two_windows_and_no_longer(db):
+    custodian, _token = services.add_custodian("proof-desk")
+    pair = sealing.KeyPair.generate()
+    assert services.custodian_challenge(custodian) == ""  # no key yet: nothing to prove
+    services.register_custodian_key(custodian, public_key=pair.public)
+    from krov.aid.services.custodians import PROOF_WINDOW_SECONDS as window
+
+    now = 1_800_000_000.0
+    proof = sealing.open_sealed(
+        services.custodian_challenge(custodian, now=now),
+        pair.private,
+        sealing.custodian_proof_info(pair.public),
+    )
+    assert services.custodian_proves_key(custodian, proof, now=now)
+    assert services.custodian_proves_key(custodian, proof, now=now + window)
+    assert not services.custodian_proves_key(custodian, proof, now=now + 2 * window)
+    # Another custodian's proof proves nothing for this one.
+    other, _token = services.add_custodian("other-desk")
+    assert not services.custodian_proves_key(other, proof, now=now)

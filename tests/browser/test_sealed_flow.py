@@ -111,10 +111,29 @@ def test_coordinator_volunteer_and_requester_read_a_sealed_case_in_their_browser
     expect(desk.locator(".request-text")).to_contain_text(REQUEST)
 
     # 5. The case goes to the volunteer, who cannot open it until a coordinator's open Krov
-    #    shares its key (here: the coordinator's case page, loaded again).
+    #    shares its key (here: the coordinator's case page, loaded again). First, someone
+    #    without the team key (a stolen token, say) leaves a copy that wraps another key for
+    #    the volunteer: their browser sees it is not this case's key and has it dropped.
+    from krov.aid.models import CaseKeyGrant
+
     services.assign(case, volunteer, actor=coordinator)
+    reader = services.reader_key_of(volunteer_user)
+    junk = CaseKeyGrant.objects.create(
+        request=case,
+        reader_key=reader,
+        wrapped=sealing.seal_bytes(
+            sealing.KeyPair.generate().private,
+            reader.public_key,
+            sealing.case_key_info(str(case.public_id)),
+        ),
+    )
     helper.goto(f"{base}/en/aid/cases/{case.public_id}/")
     expect(helper.locator("#sealed-notice")).to_be_visible()
+    for _ in range(100):  # wait on the condition: the browser's report reaching the server
+        if not CaseKeyGrant.objects.filter(pk=junk.pk).exists():
+            break
+        helper.wait_for_timeout(100)
+    assert not CaseKeyGrant.objects.filter(pk=junk.pk).exists()
     desk.reload()
     for _ in range(100):  # wait on the condition: the grant reaching the server, 10 s at most
         if services.wrapped_case_key_for(volunteer_user, case) is not None:

@@ -39,7 +39,11 @@ def in_process_server():
             request.url.raw_path.decode(),
             request.content,
             content_type=request.headers.get("content-type", ""),
-            HTTP_AUTHORIZATION=request.headers.get("authorization", ""),
+            headers={
+                name: value
+                for name, value in request.headers.items()
+                if name.lower() not in {"content-type", "content-length", "host"}
+            },
         )
         return httpx.Response(
             response.status_code, content=response.content, headers=dict(response.items())

@@ -12,8 +12,10 @@ the token's keyed hash.
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
+import time
 import uuid
 from datetime import timedelta
 
@@ -33,7 +35,7 @@ from krov.aid.services.keys import (
     revoke_reader_keys,
     team_key_grant_for,
 )
-from krov.core import audit, inputs
+from krov.core import audit, inputs, sealing
 from krov.core.models import AuditEvent
 
 TOKEN_PREFIX = "krovc_"  # noqa: S105 - what every token starts with, for secret scanners
@@ -89,8 +91,43 @@ def custodian_for_token(token: str) -> Custodian | None:
     return custodian
 
 
+# The proof of key: the server seals a value to the custodian's key (in `mine`); the
+# custodian opens it and sends it with its next calls. A token alone (its file copied, the
+# key file not) then opens no call that reads or writes keys, and cannot make a stopped
+# custodian look alive. The value changes every window and is derived, not stored.
+PROOF_WINDOW_SECONDS = 600
+PROOF_HEADER = "X-Krov-Custodian-Proof"
+
+
+def _proof(custodian: Custodian, window: int) -> str:
+    return keyed_hash("custodian-proof", f"{custodian.pk}:{custodian.token_hash}:{window}")
+
+
+def custodian_challenge(custodian: Custodian, now: float | None = None) -> str:
+    """This window's proof, sealed to the custodian's key ("" before it registered one)."""
+    key = reader_key_of(custodian.user)
+    if key is None:
+        return ""
+    window = int((now if now is not None else time.time()) // PROOF_WINDOW_SECONDS)
+    return sealing.seal(
+        _proof(custodian, window), key.public_key, sealing.custodian_proof_info(key.public_key)
+    )
+
+
+def custodian_proves_key(custodian: Custodian, proof: str, now: float | None = None) -> bool:
+    """Whether `proof` is the opened challenge of this window or the one before."""
+    if not proof or len(proof) > 100:
+        return False
+    window = int((now if now is not None else time.time()) // PROOF_WINDOW_SECONDS)
+    return any(
+        hmac.compare_digest(proof.encode(), _proof(custodian, w).encode())
+        for w in (window, window - 1)
+    )
+
+
 def custodian_seen(custodian: Custodian, now=None) -> None:
-    """Coordinators see when a custodian last called (written at most once a minute)."""
+    """Coordinators see when a custodian last proved it holds its key (written at most
+    once a minute)."""
     now = now or timezone.now()
     if custodian.last_seen_at is None or custodian.last_seen_at <= now - SEEN_EVERY:
         Custodian.objects.filter(pk=custodian.pk).update(last_seen_at=now)

@@ -565,9 +565,17 @@ def wrapped_case_key_for(user, case: HelpRequest) -> dict | None:
     reader = reader_key_of(user)
     if reader is None or not case.is_sealed:
         return None
+    # `case_public`: the browser checks that the key it opens is this case's, so a copy
+    # wrapped around some other key (by a session or token without the team key) is
+    # reported and shared again instead of leaving the case unreadable.
     own = CaseKeyGrant.objects.filter(request=case, reader_key=reader).first()
     if own is not None:
-        return {"case_key": own.wrapped, "team_key": "", "team_public": ""}
+        return {
+            "case_key": own.wrapped,
+            "case_public": case.seal_public,
+            "team_key": "",
+            "team_public": "",
+        }
     team_grant = team_key_grant_for(user)
     if team_grant is None:
         return None
@@ -576,6 +584,7 @@ def wrapped_case_key_for(user, case: HelpRequest) -> dict | None:
         return None
     return {
         "case_key": via_team.wrapped,
+        "case_public": case.seal_public,
         "team_key": team_grant.wrapped,
         "team_public": team_grant.team_key.public_key,
     }

@@ -40,12 +40,22 @@ class Command(BaseCommand):
     def add(self, name: str, token_file: str | None) -> None:
         import os
 
+        # The file is made (new, mode 600) before the custodian: a path that cannot be written
+        # stops here, and no custodian is left behind whose token nobody has.
+        descriptor = None
+        if token_file:
+            try:
+                descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except OSError as error:
+                raise CommandError(f"The token file cannot be made: {error}") from None
         try:
             custodian, token = services.add_custodian(name)
         except services.AidError as error:
+            if descriptor is not None:
+                os.close(descriptor)
+                os.unlink(token_file)
             raise CommandError(str(error)) from None
-        if token_file:
-            descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        if descriptor is not None:
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
                 handle.write(token + "\n")
             self.stdout.write(f"Added {custodian.name}; its token is in {token_file}.")

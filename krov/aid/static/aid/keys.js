@@ -160,6 +160,10 @@ async function caseKeyFor(crypto, reader, keys) {
   if (caseKeys.has(keys.case)) return caseKeys.get(keys.case);
   const caseRaw = await caseRawFor(crypto, reader, keys);
   const pair = await crypto.importReaderKey(caseRaw);
+  if (keys.case_public && pair.publicB64 !== keys.case_public) {
+    // A copy that opens but holds another key than the case's: treated as damaged.
+    throw new Error("not this case's key");
+  }
   caseKeys.set(keys.case, pair);
   return pair;
 }

@@ -46,6 +46,10 @@ class UserAdmin(BaseUserAdmin):
     ]
     filter_horizontal = ["groups"]
 
+    def get_queryset(self, request):
+        # Service accounts (key custodians) are managed with `krov custodian`, not here.
+        return super().get_queryset(request).filter(is_service_account=False)
+
     @admin.action(description=_("Unlock the selected accounts (after panic)"))
     def unlock_after_panic(self, request, queryset):
         asked = 0

@@ -77,6 +77,9 @@ class User(AbstractUser):
     notification_channel = models.CharField(
         _("notifications"), max_length=16, blank=True, default=""
     )
+    # An account no person signs in to (a key custodian's): it takes no role, no vouch and no
+    # role request, and the admin's account list does not show it (`krov custodian` manages it).
+    is_service_account = models.BooleanField(default=False, editable=False)
 
     objects = UserManager()  # type: ignore[assignment,misc]
 

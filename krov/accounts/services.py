@@ -107,6 +107,8 @@ def set_roles(
     unknown = wanted - set(role_defs.ROLE_ORDER)
     if unknown:
         raise AccountError(f"Unknown role: {', '.join(sorted(unknown))}")
+    if user.is_service_account and wanted != {role_defs.MEMBER}:
+        raise AccountError(_("A service account takes no roles."))
     added = wanted - user_roles(user)
     added_case_roles = added & role_defs.CASE_ROLES
     if added & role_defs.SECOND_PERSON_ROLES and actor is not None and confirmed_by is None:
@@ -161,6 +163,8 @@ def change_roles(user: User, roles: Iterable[str], *, actor: User) -> list[RoleG
 def request_role(user: User, role: str, *, actor: User) -> RoleGrant:
     if role not in role_defs.SECOND_PERSON_ROLES:
         raise AccountError("Only the admin role and roles that open cases need a second person.")
+    if user.is_service_account:
+        raise AccountError(_("A service account takes no roles."))
     pending = RoleGrant.objects.filter(user=user, role=role, status=RoleGrant.Status.PENDING)
     grant = pending.first()
     if grant is not None:

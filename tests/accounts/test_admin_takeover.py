@@ -316,3 +316,28 @@ def test_the_admin_unlock_action_only_asks_and_a_coordinator_confirms(
     assert member.is_active and not member.has_usable_password()
     event = AuditEvent.objects.get(kind="account_unlocked", subject_id_ref=member.pk)
     assert event.detail == {"confirmed_by": personas["coordinator"].user.pseudonym}
+
+
+def test_a_custodians_service_account_takes_no_role_vouch_or_admin_edit(admin_client, personas):
+    from krov.aid import services as aid
+
+    custodian, _token = aid.add_custodian("night-desk")
+    account = custodian.user
+    assert account.is_service_account
+    # The admin's account list does not show it, and its page is not there to edit.
+    listing = admin_client.get("/admin/accounts/user/?q=custodian")
+    assert listing.status_code == 200 and "custodian:night-desk" not in listing.text
+    assert admin_client.get(f"/admin/accounts/user/{account.pk}/change/").status_code == 302
+    # No role, no role request, no vouch: it acts only through its token.
+    admin = personas["admin"].user
+    for give in (
+        lambda: services.set_roles(account, [roles.EDITOR], actor=admin),
+        lambda: services.request_role(account, roles.COORDINATOR, actor=admin),
+        lambda: services.change_roles(account, [roles.VOLUNTEER], actor=admin),
+    ):
+        with pytest.raises(services.AccountError, match="service account"):
+            give()
+    with pytest.raises(aid.AidError, match="service account"):
+        aid.vouch_for(account, actor=personas["coordinator"].user, languages=["ru"])
+    assert services.user_roles(account) <= {roles.MEMBER}
+    assert not RoleGrant.objects.filter(user=account).exists()

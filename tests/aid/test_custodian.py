@@ -338,7 +338,8 @@ def test_a_custodians_key_is_never_replaced_even_after_a_role_change_revoked_it(
     first = sealing.KeyPair.generate().public
     services.register_custodian_key(custodian, public_key=first)
     admin = personas[roles.ADMIN].user
-    account_services.set_roles(custodian.user, [roles.ORGANISER], actor=admin)
+    with pytest.raises(account_services.AccountError):  # a service account takes no role
+        account_services.set_roles(custodian.user, [roles.ORGANISER], actor=admin)
     account_services.set_roles(custodian.user, [], actor=admin)
     assert services.reader_key_of(custodian.user).public_key == first
     services.revoke_reader_keys(custodian.user)  # however it was revoked ...

@@ -67,6 +67,7 @@ def add_custodian(name: str, *, actor=None) -> tuple[Custodian, str]:
                 email=f"custodian-{uuid.uuid4().hex}@custodian.invalid",
                 password=None,
                 pseudonym=f"custodian:{name}",
+                is_service_account=True,
             )
             custodian = Custodian.objects.create(
                 name=name, user=user, token_hash=_token_hash(token), created_by=actor

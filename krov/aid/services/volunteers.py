@@ -34,6 +34,8 @@ def vouch_for(user: User, *, actor: User, languages: list[str]) -> VolunteerProf
     _require_coordinator(actor)
     if not user.is_active:
         raise AidError(_("This account is locked."))
+    if user.is_service_account:
+        raise AidError(_("A service account cannot be a volunteer."))
     profile, created = VolunteerProfile.objects.get_or_create(
         user=user,
         defaults={

@@ -532,13 +532,25 @@ async function keysPage(crypto, page) {
     }
   }
 
+  function translatedError(error) {
+    if (error instanceof crypto.SealedError) {
+      return /passphrase/i.test(error.message)
+        ? page.dataset.msgWrongPass
+        : page.dataset.msgNotAFile;
+    }
+    if (error instanceof SyntaxError) return page.dataset.msgNotAFile; // not JSON
+    return error.message;
+  }
+
   async function act(work) {
     say(page.dataset.msgWorking, false);
     try {
       const text = await work();
       say(text || "", false);
     } catch (error) {
-      say(error.message, true);
+      // Messages of our own are translated; the crypto library's are not: say it in the
+      // page's language.
+      say(translatedError(error), true);
     }
     await refresh();
   }

@@ -328,6 +328,8 @@ class Message(models.Model):
     # webhook to the running workers' outbox keys ({worker key: sealed}), for the channel
     # that relays it on (krov.telegram.outbox_keys).
     relay_sealed: dict[str, str] | None = None
+    # The same for the reference of a file it came with ("photo:<file_id>").
+    relay_sealed_attachment: dict[str, str] | None = None
 
     class Meta:
         ordering = ["created_at", "id"]

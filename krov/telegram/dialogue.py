@@ -311,6 +311,7 @@ def _add_to_case(chat: Chat, case: HelpRequest, message: TelegramMessage, sealed
                 presealed=True,
                 public_id=inputs.uuid_or_none(sealed.get("message_id", "")),
                 relay_sealed=sealed.get("relay"),
+                relay_sealed_attachment=sealed.get("relay_attachment"),
             )
         else:
             aid.post_requester_message(

@@ -31,7 +31,14 @@ BOT_USER = {
     "supports_inline_queries": False,
 }
 FAKE_TOKEN = "123:fake"  # noqa: S105 - a fake token for the fake API
-SENDING = {"sendMessage", "sendPhoto", "sendVoice", "sendDocument", "copyMessage"}
+# Files sent on by reference: the method and the message field it answers with.
+FILE_METHODS = {
+    "sendVideo": "video",
+    "sendAudio": "audio",
+    "sendAnimation": "animation",
+    "sendVideoNote": "video_note",
+}
+SENDING = {"sendMessage", "sendPhoto", "sendVoice", "sendDocument", "copyMessage", *FILE_METHODS}
 
 
 @dataclass
@@ -120,6 +127,17 @@ def _message_json(state: FakeState, method: str, params: dict) -> dict:
         }
     elif method == "sendDocument":
         message["document"] = {"file_id": str(params.get("document")), "file_unique_id": "d"}
+    elif method in FILE_METHODS:
+        field = FILE_METHODS[method]
+        message[field] = {
+            "file_id": str(params.get(field)),
+            "file_unique_id": field[0],
+            "duration": 1,
+            "width": 1,
+            "height": 1,
+            "length": 1,
+        }
+        message["caption"] = str(params.get("caption", ""))
     if params.get("reply_markup"):
         message["reply_markup"] = params["reply_markup"]
     with state.lock:

@@ -153,6 +153,44 @@ def _open_sealed_text(row: Outbound, params: dict[str, Any]) -> str | None:
     return str(params.pop("before", "")) + body + str(params.pop("after", ""))
 
 
+# A requester's file, sent on by its Telegram reference: the Bot API method and parameter.
+ATTACHMENT_CALLS = {
+    "photo": ("send_photo", "photo"),
+    "voice": ("send_voice", "voice"),
+    "document": ("send_document", "document"),
+    "video": ("send_video", "video"),
+    "audio": ("send_audio", "audio"),
+    "animation": ("send_animation", "animation"),
+    "video_note": ("send_video_note", "video_note"),
+}
+
+
+def _open_sealed_attachment(row: Outbound) -> tuple[str, str, str] | None:
+    """(method, parameter, file id) of a sealed file row; None when this worker cannot open
+    it (it waits for a reader, as a text does) or it is gone (the row fails)."""
+    message = row.aid_message
+    if message is None or row.chat is None:
+        Outbound.objects.filter(pk=row.pk).update(
+            sealed={}, status=Outbound.Status.FAILED, error="its message is gone"
+        )
+        return None
+    ref = outbox_keys.open_held(row, message)
+    if ref is None:
+        Outbound.objects.filter(pk=row.pk).update(
+            sealed={},
+            sealed_case_key=False,
+            status=Outbound.Status.WAITING,
+            error="could not be opened here",
+        )
+        return None
+    kind, _sep, file_id = ref.partition(":")
+    if kind not in ATTACHMENT_CALLS or not file_id:
+        _fail(row, "not a file reference", blocked=False)
+        return None
+    method, param = ATTACHMENT_CALLS[kind]
+    return method, param, file_id
+
+
 def send_due(
     *,
     budget_seconds: float = 20.0,
@@ -182,7 +220,14 @@ def send_due(
             while window and clock() - window[0] >= 1.0:
                 window.popleft()
             params = json.loads(row.params)
-            if row.sealed:
+            method = row.method
+            if row.sealed and method == outbox_keys.ATTACHMENT_METHOD:
+                call = _open_sealed_attachment(row)
+                if call is None:
+                    continue
+                method, param, file_id = call
+                params[param] = file_id
+            elif row.sealed:
                 text = _open_sealed_text(row, params)
                 if text is None:
                     continue
@@ -193,7 +238,7 @@ def send_due(
                 params.setdefault("chat_id", int(row.chat.chat_id))
             window.append(clock())
             try:
-                result = api.call(row.method, params)
+                result = api.call(method, params)
             except client_module.Blocked as exc:
                 _fail(row, str(exc), blocked=True)
             except client_module.Permanent as exc:

@@ -38,9 +38,15 @@ STALE = timedelta(minutes=3)
 _held: dict[str, bytes] = {}
 
 
-def info(outbox_public: str, message_id: str) -> str:
-    """HPKE context: the text of one aid message, sealed to one worker's outbox key."""
-    return f"krov/v1/outbox/{outbox_public}/{message_id}"
+# An outbox row of this method sends a requester's file (photo, voice, document) to a
+# volunteer's chat: what is sealed is its Telegram reference ("photo:<file_id>").
+ATTACHMENT_METHOD = "send_attachment"
+
+
+def info(outbox_public: str, message_id: str, field: str = "") -> str:
+    """HPKE context: the text (or, with `field` "attachment", the file reference) of one aid
+    message, sealed to one worker's outbox key."""
+    return f"krov/v1/outbox/{outbox_public}/{message_id}" + (f"/{field}" if field else "")
 
 
 def runs_tasks_here() -> bool:
@@ -77,10 +83,13 @@ def live_keys() -> list[str]:
     return list(OutboxKey.objects.filter(seen_at__gte=since).values_list("public", flat=True))
 
 
-def seal_for_workers(message_id: str, text: str) -> dict[str, str]:
+def seal_for_workers(message_id: str, text: str, field: str = "") -> dict[str, str]:
     """`text` sealed to every running worker; empty when none runs (the answer then waits
     for a reader's browser)."""
-    return {public: sealing.seal(text, public, info(public, message_id)) for public in live_keys()}
+    return {
+        public: sealing.seal(text, public, info(public, message_id, field))
+        for public in live_keys()
+    }
 
 
 def open_held(row: Outbound, message) -> str | None:
@@ -89,17 +98,25 @@ def open_held(row: Outbound, message) -> str | None:
     case's key: the answer is opened from the stored message with it, so only the text the
     case holds can go out."""
     message_id = str(message.public_id)
+    attachment = row.method == ATTACHMENT_METHOD
     for public, sealed in (row.sealed or {}).items():
         private = _held.get(public)
         if private is None:
             continue
         try:
             if not row.sealed_case_key:
-                return sealing.open_sealed(sealed, private, info(public, message_id))
+                field = "attachment" if attachment else ""
+                return sealing.open_sealed(sealed, private, info(public, message_id, field))
             case_private = sealing.open_bytes(
                 sealed, private, sealing.outbox_case_key_info(public, message_id)
             )
             case_id = str(message.request.public_id)
+            if attachment:
+                return sealing.open_sealed(
+                    message.attachment_ref,
+                    case_private,
+                    sealing.content_info(case_id, "message.attachment"),
+                )
             return sealing.open_sealed(
                 message.body, case_private, sealing.content_info(case_id, "message")
             )
@@ -168,7 +185,8 @@ def waiting_for_readers() -> list[tuple[int, list[str]]]:
         if message is None:
             continue
         if not sealing.is_sealed(message.body):
-            _queue(message.pk, seal_for_workers(str(message.public_id), message.body))
+            if row.method != ATTACHMENT_METHOD:
+                _queue(message.pk, seal_for_workers(str(message.public_id), message.body))
             continue
         found.append((message.pk, live))
     return found

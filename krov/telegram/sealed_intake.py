@@ -211,16 +211,22 @@ def _seal_volunteer_reply(case, body: str) -> dict:
     }
 
 
-def _relay_to_volunteer(case, message_id: str, body: str) -> dict[str, str] | None:
-    """A requester's words sealed to the workers, when the case's volunteer reads their
-    cases in Telegram (the words are in Telegram's cloud already)."""
+def _relay_to_volunteer(
+    case, message_id: str, body: str, attachment: str = ""
+) -> tuple[dict[str, str] | None, dict[str, str] | None]:
+    """A requester's words (and the reference of the file they sent) sealed to the workers,
+    when the case's volunteer reads their cases in Telegram (both are in Telegram's cloud
+    already); (None, None) when they do not."""
     from krov.telegram import services
 
     volunteer = case.assignee
     chat = getattr(volunteer, "telegram_chat", None) if volunteer else None
     if chat is None or chat.blocked or not services.volunteer_may_use_chat(volunteer):
-        return None
-    return outbox_keys.seal_for_workers(message_id, body)
+        return None, None
+    text = outbox_keys.seal_for_workers(message_id, body)
+    if not attachment:
+        return text, None
+    return text, outbox_keys.seal_for_workers(message_id, attachment, "attachment")
 
 
 def _seal_for_requester(chat: Chat | None, body: str, attachment: str) -> dict | None:
@@ -233,13 +239,15 @@ def _seal_for_requester(chat: Chat | None, body: str, attachment: str) -> dict |
             aid.seal_existing_case(case)
             case.refresh_from_db()
         message_id = str(uuid.uuid4())
+        relay, relay_attachment = _relay_to_volunteer(case, message_id, body, attachment)
         return {
             "kind": "case",
             "case": str(case.public_id),
             "message_id": message_id,
             "message": aid.seal_text(case, "message", body),
             "attachment": aid.seal_text(case, "message.attachment", attachment),
-            "relay": _relay_to_volunteer(case, message_id, body),
+            "relay": relay,
+            "relay_attachment": relay_attachment,
         }
     pending = _pending_key(chat)
     if pending is None:

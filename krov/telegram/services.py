@@ -260,6 +260,17 @@ def relay_to_volunteer(message) -> bool:
             send_sealed_text(
                 chat, message, message.relay_sealed, before=header, after=hint, case=case
             )
+            if message.relay_sealed_attachment is not None:
+                # The file they sent, by its Telegram reference (never downloaded here):
+                # sealed to the workers like the words, sent after them.
+                outbox.enqueue(
+                    outbox_keys.ATTACHMENT_METHOD,
+                    {"caption": case.code},
+                    chat=chat,
+                    aid_message=message,
+                    case=case,
+                    sealed=message.relay_sealed_attachment,
+                )
             return True
         if case.is_sealed:
             # A web requester's words reach no Telegram cloud (they chose the web): the

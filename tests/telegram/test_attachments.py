@@ -116,3 +116,61 @@ def test_a_web_case_has_no_files(submit, coordinator):
     case, _token = submit("A web request")
     response = signed_in(coordinator).post(url(case), {"ref": f"photo:{PHOTO_ID}"})
     assert response.status_code == 409 and "no files" in response.json()["error"]
+
+
+def photos_in(user) -> list[tuple[str, str]]:
+    return [
+        (m["photo"][-1]["file_id"], m.get("caption", "")) for m in user.inbox() if m.get("photo")
+    ]
+
+
+def test_a_volunteer_reading_on_telegram_gets_the_requesters_photo_by_reference(
+    telegram_user, team, fake_api, make_volunteer, coordinator
+):
+    """The file's reference is sealed to the workers at the webhook, like the words, and
+    the worker sends the photo on by that reference: nothing is downloaded, and no row
+    holds the reference under a key the server has."""
+    from tests.telegram.test_outbox_keys import raw_rows
+    from tests.telegram.test_volunteers import linked_volunteer
+
+    volunteer, helper = linked_volunteer(telegram_user, make_volunteer)
+    user = telegram_user()
+    case = describe(user)
+    aid.assign(case, volunteer, actor=coordinator)
+    send_photo(user, PHOTO_ID, "the evacuation paper")
+    assert photos_in(helper) == [(PHOTO_ID, case.code)]
+    assert any("the evacuation paper" in (m.get("text") or "") for m in helper.inbox())
+    assert PHOTO_ID not in raw_rows()
+    assert not [m for m, _p in fake_api.calls if m == "getFile"]
+
+
+def test_a_photo_whose_worker_stopped_is_sent_once_a_reader_hands_over_the_case_key(
+    telegram_user, team, fake_api, make_volunteer, coordinator, monkeypatch
+):
+    from krov.telegram import outbox, outbox_keys, tasks
+    from krov.telegram.models import Outbound, OutboxKey
+    from tests.telegram.test_outbox_keys import hand_case_key
+    from tests.telegram.test_volunteers import linked_volunteer
+
+    volunteer, helper = linked_volunteer(telegram_user, make_volunteer)
+    user = telegram_user()
+    case = describe(user)
+    aid.assign(case, volunteer, actor=coordinator)
+    monkeypatch.setattr(tasks, "send_outbox", lambda: 0)  # held back: the worker is slow
+    send_photo(user, PHOTO_ID, "the evacuation paper")
+    photo_row = Outbound.objects.get(method=outbox_keys.ATTACHMENT_METHOD)
+    # The worker stops before sending; a new one starts.
+    Outbound.objects.filter(status=Outbound.Status.QUEUED, aid_message__isnull=False).update(
+        status=Outbound.Status.WAITING, sealed={}
+    )
+    outbox_keys.forget()
+    OutboxKey.objects.all().delete()
+    outbox_keys.hold()
+    desk = signed_in(coordinator)
+    waiting = desk.get("/en/aid/keys/relays/").json()["waiting"]
+    item = next(i for i in waiting if i["message"] == str(photo_row.aid_message.public_id))
+    assert desk.post("/en/aid/keys/relays/", hand_case_key(team, case, item)).status_code == 200
+    outbox.send_due()
+    assert photos_in(helper) == [(PHOTO_ID, case.code)]
+    photo_row.refresh_from_db()
+    assert photo_row.status == Outbound.Status.SENT and photo_row.sealed == {}

@@ -92,10 +92,12 @@ def post_requester_message(
     presealed: bool = False,
     public_id=None,
     relay_sealed: dict[str, str] | None = None,
+    relay_sealed_attachment: dict[str, str] | None = None,
 ) -> Message:
     """A requester writes. `presealed`: the texts arrive sealed to this case's key already
     (a Telegram update, sealed at the webhook after its length was checked), as the message
-    `public_id`, and sealed to the workers (`relay_sealed`) for the volunteer's Telegram."""
+    `public_id`, and sealed to the workers (`relay_sealed`, and the file's reference in
+    `relay_sealed_attachment`) for the volunteer's Telegram."""
     if presealed:
         fields = _presealed_message(case, body, public_id)
         fields["attachment_ref"] = attachment_ref
@@ -125,6 +127,7 @@ def post_requester_message(
     )
     if presealed:
         message.relay_sealed = relay_sealed
+        message.relay_sealed_attachment = relay_sealed_attachment
     else:
         message.plaintext = body  # in memory only: a channel relays it on its way out
     updated = ["last_activity_at"]

@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from krov.aid import services as aid
-from krov.aid.models import Message
+from krov.aid.models import HelpRequest, Message
 from krov.core import sealing
 from krov.telegram import outbox, outbox_keys, tasks
 from krov.telegram.models import Outbound, OutboxKey
@@ -231,3 +231,36 @@ def test_an_answer_for_a_purged_message_is_dropped_not_sent(
     outbox.send_due()
     assert not received(user, ANSWER)
     assert Outbound.objects.filter(status=Outbound.Status.FAILED, sealed={}).count() == 1
+
+
+def test_asking_for_waiting_answers_costs_the_same_queries_however_many_wait(
+    telegram_user, team, make_volunteer, coordinator, held_back
+):
+    from django.test.utils import CaptureQueriesContext
+
+    desk = signed_in(coordinator)
+
+    def queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as seen:
+            waiting = desk.get("/en/aid/keys/relays/").json()["waiting"]
+        return len(seen), len(waiting)
+
+    volunteer = make_volunteer("Veter", max_cases=5)
+    for index in range(5):
+        user = telegram_user(555100200 + index)
+        user.say("/start")
+        user.press("lang:uk")
+        user.press("cat:driving")
+        user.say(f"request {index}")
+        case = HelpRequest.objects.order_by("-id").first()
+        aid.assign(case, volunteer, actor=coordinator)
+        aid.post_reply(case, actor=volunteer.user, body=f"answer {index}")
+        Outbound.objects.filter(aid_message__isnull=False).update(
+            status=Outbound.Status.WAITING, sealed={}
+        )
+        if index == 0:
+            few, count = queries()
+            assert count == 2  # the answer and the notice that a volunteer took the case
+    many, count = queries()
+    assert count == 10
+    assert many == few

@@ -14,7 +14,7 @@ from krov.aid.models import (
 )
 from krov.aid.services.access import can_write_case, is_coordinator
 from krov.aid.services.base import AidError
-from krov.aid.services.keys import seal_text, team_key_grant_for, wrapped_case_key_for
+from krov.aid.services.keys import seal_text, team_key_grant_for, wrapped_case_keys_for
 from krov.core import inputs, ratelimit
 
 # channel name -> function(message) that sends it to the requester. The Telegram app
@@ -92,9 +92,10 @@ def relays_waiting(actor) -> list[dict]:
         items = dict(waiting())
         if not items:
             continue
-        messages = Message.objects.filter(pk__in=list(items)).select_related("request")
+        messages = list(Message.objects.filter(pk__in=list(items)).select_related("request"))
+        case_keys = wrapped_case_keys_for(actor, [message.request for message in messages])
         for message in messages:
-            keys = wrapped_case_key_for(actor, message.request)
+            keys = case_keys.get(message.request_id)
             if keys is None:
                 continue
             found.append(

@@ -663,3 +663,24 @@ def test_a_copy_of_a_case_key_that_does_not_open_is_shared_again(sealed_case, co
     client = signed_in(volunteer.user)
     assert client.post(f"/en/aid/cases/{case.public_id}/keys/").status_code == 200
     assert coordinator_browser.share_pending_case_keys() == 1
+
+
+def test_sharing_the_team_key_a_renewal_just_retired_is_refused(
+    coordinator_browser, submit, monkeypatch
+):
+    """A coordinator's browser read the team key before a renewal committed and shares it
+    after: the old key is retired, so the share is refused (the new one is shared instead),
+    and nobody is left holding only a destroyed key."""
+    from krov.aid.services import keys as key_services
+
+    old_grant = services.team_key_grant_for(coordinator_browser.user)
+    rotate(coordinator_browser)
+    late = new_coordinator("late@example.org")
+    monkeypatch.setattr(key_services, "team_key_grant_for", lambda user: old_grant)
+    with pytest.raises(services.AidError, match="renewed"):
+        key_services.grant_team_key(
+            actor=coordinator_browser.user,
+            reader_key=services.reader_key_of(late.user),
+            wrapped=sealing.seal_bytes(b"x" * 32, late.pair.public, "krov/v1/nothing"),
+        )
+    assert not TeamKeyGrant.objects.filter(reader_key__user=late.user).exists()

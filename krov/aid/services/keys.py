@@ -343,7 +343,11 @@ def grant_team_key(*, actor, reader_key: ReaderKey, wrapped: str) -> TeamKeyGran
         raise AidError(_("The team key is shared only with coordinators."))
     if not sealing.is_sealed(wrapped):
         raise AidError(_("The wrapped team key is missing."))
-    team = own.team_key
+    # Locked as a renewal locks it: a renewal that started first has either counted this
+    # holder, or has retired the key by the time we get the lock (then share the new one).
+    team = TeamKey.objects.select_for_update().get(pk=own.team_key_id)
+    if team.retired_at is not None:
+        raise AidError(_("The team key has just been renewed; share the new one."))
     grant, _created = TeamKeyGrant.objects.get_or_create(
         team_key=team, reader_key=reader_key, defaults={"wrapped": wrapped, "granted_by": actor}
     )

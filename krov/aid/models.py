@@ -233,6 +233,8 @@ class HelpRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     triaged_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # When every coordinator was alerted that this life-or-safety case waits unanswered.
+    critical_alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_activity_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True)

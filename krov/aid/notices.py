@@ -29,6 +29,17 @@ NEW_REQUEST = define(
     subject=SOMETHING_NEW,
     body=_("A new request for help is waiting in triage."),
 )
+# Life or safety: every coordinator hears of it, even one who chose no notifications.
+CRITICAL_UNANSWERED = define(
+    "aid_critical_waiting",
+    subject=_("Krov: life or safety at risk, nobody has answered"),
+    body=_(
+        "A request marked 'life or safety at risk now' has had no answer for %(minutes)s "
+        "minutes. Please open triage now."
+    ),
+    params=["minutes"],
+    security=True,
+)
 QUESTION = define(
     "aid_question",
     subject=_("Krov: a volunteer asks the coordinators"),

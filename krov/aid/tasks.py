@@ -22,6 +22,11 @@ def expire_offers() -> None:
     services.expire_offers()
 
 
+@db_periodic_task(crontab(minute="*"))
+def alert_unanswered_critical() -> None:
+    services.alert_unanswered_critical()
+
+
 @db_periodic_task(crontab(minute="17"))
 def apply_retention() -> None:
     services.purge()

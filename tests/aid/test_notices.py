@@ -3,6 +3,8 @@ never a word of the case."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.test import Client
@@ -51,7 +53,8 @@ def test_a_russian_coordinator_gets_the_new_request_notice_in_russian(
 def test_aid_notices_take_no_values_so_no_case_text_can_ride_along():
     aid_kinds = [n for n in notify.notices() if n.kind.startswith("aid_")]
     assert {n.kind for n in aid_kinds} >= {"aid_new_request", "aid_offer", "aid_message"}
-    assert all(n.params == () for n in aid_kinds)
+    # A number of minutes is the only value any of them carries.
+    assert all(set(n.params) <= {"minutes"} for n in aid_kinds)
     with pytest.raises(ValueError):
         notify.notify(None, notices.NEW_REQUEST, params={"text": SECRET_STORY})
 
@@ -99,3 +102,61 @@ def test_the_requester_page_says_in_one_neutral_line_that_a_volunteer_answered(a
     # The requester writes back: it is the volunteer's turn, the line goes.
     services.post_requester_message(case, body="Дякую!")
     assert answered_line() is None
+
+
+def test_a_life_or_safety_request_nobody_answers_alerts_every_coordinator_once(
+    coordinator, submit, settings, django_capture_on_commit_callbacks
+):
+    import time_machine
+    from django.utils import timezone
+
+    from krov.aid.models import HelpRequest
+
+    settings.KROV_AID_CRITICAL_ALERT_MINUTES = 20
+    quiet = make_persona("coordinator", email="quiet-coordinator@example.org").user
+    speaks(coordinator, "ru")
+    # One coordinator chose no notifications: life or safety reaches them all the same.
+    account_services.update_settings(
+        quiet, pseudonym=quiet.pseudonym, language="en", notification_channel="none", actor=quiet
+    )
+    critical, _token = submit(SECRET_STORY, urgency=HelpRequest.Urgency.CRITICAL)
+    urgent, _token = submit("Need a lift tomorrow", urgency=HelpRequest.Urgency.HIGH)
+    start = timezone.now()
+
+    def alerts() -> list[Notification]:
+        return list(Notification.objects.filter(kind="aid_critical_waiting"))
+
+    with time_machine.travel(start + timedelta(minutes=19)):
+        assert services.alert_unanswered_critical() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        mail.outbox.clear()
+        with time_machine.travel(start + timedelta(minutes=21)):
+            assert services.alert_unanswered_critical() == 1
+            assert services.alert_unanswered_critical() == 0  # once per case
+    assert {n.recipient for n in alerts()} == {coordinator, quiet}
+    told = {m.to[0]: m for m in mail.outbox}
+    assert "20" in told[quiet.email].body and "life or safety" in told[quiet.email].subject
+    assert told[coordinator.email].subject.startswith("Krov:") and "life" not in (
+        told[coordinator.email].subject
+    )  # in Russian
+    for sent in mail.outbox:
+        assert "Сумськ" not in sent.subject + sent.body
+    critical.refresh_from_db()
+    assert critical.critical_alerted_at is not None
+    urgent.refresh_from_db()
+    assert urgent.critical_alerted_at is None
+
+
+def test_an_answered_life_or_safety_request_alerts_nobody(coordinator, submit, make_volunteer):
+    import time_machine
+    from django.utils import timezone
+
+    from krov.aid.models import HelpRequest
+
+    case, _token = submit(SECRET_STORY, urgency=HelpRequest.Urgency.CRITICAL)
+    volunteer = make_volunteer("Veter")
+    services.assign(case, volunteer, actor=coordinator)
+    services.post_reply(case, actor=volunteer.user, body="Я тут.")
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        assert services.alert_unanswered_critical() == 0
+    assert not Notification.objects.filter(kind="aid_critical_waiting").exists()

@@ -123,6 +123,7 @@ from krov.aid.services.relay import (
 )
 from krov.aid.services.retention import forget, purge
 from krov.aid.services.triage import (
+    alert_unanswered_critical,
     desk_waiting,
     mark_spam,
     merge,
@@ -144,6 +145,7 @@ from krov.aid.services.volunteers import (
 )
 
 __all__ = [
+    "alert_unanswered_critical",
     "is_custodian",
     "add_custodian",
     "custodian_by_id",

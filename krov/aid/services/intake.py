@@ -109,9 +109,11 @@ def coordinators():
     return User.objects.filter(is_active=True, groups__name=roles.COORDINATOR).distinct()
 
 
-def notify_coordinators(notice: notify.Notice, *, link: str = "") -> None:
+def notify_coordinators(
+    notice: notify.Notice, *, link: str = "", params: dict | None = None
+) -> None:
     for user in coordinators():
-        notify.notify(user, notice, link=link)
+        notify.notify(user, notice, link=link, params=params)
 
 
 def case_for_token(token: str) -> HelpRequest | None:

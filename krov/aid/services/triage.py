@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Min, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +20,7 @@ from krov.aid.models import (
 )
 from krov.aid.services.access import _require_coordinator
 from krov.aid.services.base import AidError, Outcome, Status
+from krov.aid.services.intake import notify_coordinators
 from krov.aid.services.offers import _withdraw_offers
 from krov.core import ratelimit
 
@@ -145,6 +148,39 @@ def triage_queue(
             created_at__lte=timezone.now() - timedelta(hours=older_than_hours)
         )
     return queryset.order_by("-urgency", "created_at")
+
+
+def alert_unanswered_critical(now=None) -> int:
+    """Every coordinator is alerted, once per case, when a life-or-safety request has had no
+    answer for KROV_AID_CRITICAL_ALERT_MINUTES, instead of it waiting silently in triage.
+    Returns how many cases were alerted. Safe with several workers: each case is claimed
+    with a conditional UPDATE."""
+    from krov.aid import notices
+
+    now = now or timezone.now()
+    minutes = settings.KROV_AID_CRITICAL_ALERT_MINUTES
+    due = HelpRequest.objects.open().filter(
+        urgency=HelpRequest.Urgency.CRITICAL,
+        first_response_at__isnull=True,
+        critical_alerted_at__isnull=True,
+        created_at__lte=now - timedelta(minutes=minutes),
+    )
+    alerted = 0
+    for case in due.order_by("created_at")[:100]:
+        with transaction.atomic():
+            claimed = HelpRequest.objects.filter(
+                pk=case.pk, critical_alerted_at__isnull=True
+            ).update(critical_alerted_at=now)
+            if not claimed:
+                continue
+            link = f"{reverse('aid:triage')}?urgency={HelpRequest.Urgency.CRITICAL}"
+            transaction.on_commit(
+                lambda link=link: notify_coordinators(
+                    notices.CRITICAL_UNANSWERED, link=link, params={"minutes": minutes}
+                )
+            )
+        alerted += 1
+    return alerted
 
 
 def desk_waiting() -> dict:

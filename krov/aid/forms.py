@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import secrets
-from datetime import time
 from typing import cast
 
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
 from krov.aid.models import AID_LANGUAGES, HelpRequest, Sensitivity, Skill, TrustLevel
@@ -163,6 +163,10 @@ class ShiftForm(forms.Form):
     hours = forms.IntegerField(label=_("Hours"), min_value=1, max_value=12, initial=4)
 
 
+# How many availability windows a volunteer can give for one weekday.
+WINDOWS_PER_DAY = 3
+
+
 class ProfileForm(forms.Form):
     languages = forms.MultipleChoiceField(
         label=_("Languages you can help in"), choices=(), widget=forms.CheckboxSelectMultiple
@@ -170,19 +174,32 @@ class ProfileForm(forms.Form):
     max_cases = forms.IntegerField(label=_("Cases at once"), min_value=1, max_value=20)
     time_zone = forms.CharField(label=_("Your time zone"), max_length=64)
     paused = forms.BooleanField(label=_("Pause: offer me no new cases"), required=False)
-    windows = forms.CharField(
-        label=_("When you are available"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_(
-            "One line per window: weekday number (0 = Monday … 6 = Sunday), from, until; "
-            "for example “0 18:00 22:00”. Your own time zone."
-        ),
-    )
 
-    def __init__(self, *args, skills=(), **kwargs):
+    def __init__(self, *args, skills=(), windows=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["languages"].choices = language_choices()
+        # The weekly picker: for each weekday, WINDOWS_PER_DAY pairs of times (a time
+        # input each; a browser without one accepts "18:00" typed).
+        by_day: dict[int, list] = {}
+        for window in windows:
+            by_day.setdefault(window.weekday, []).append(window)
+        self.week = []
+        for day, day_name in WEEKDAYS.items():
+            slots = []
+            for slot in range(WINDOWS_PER_DAY):
+                names = (f"day{day}_{slot}_from", f"day{day}_{slot}_until")
+                for name, label in zip(names, (_("From"), _("Until")), strict=True):
+                    self.fields[name] = forms.TimeField(
+                        label=label,
+                        required=False,
+                        input_formats=["%H:%M", "%H:%M:%S"],
+                        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+                    )
+                if slot < len(by_day.get(day, [])):
+                    self.initial[names[0]] = by_day[day][slot].start
+                    self.initial[names[1]] = by_day[day][slot].end
+                slots.append((self[names[0]], self[names[1]]))
+            self.week.append((day_name, slots))
         self.skill_fields = []
         for skill in skills:
             name = f"skill_{skill.pk}"
@@ -212,8 +229,29 @@ class ProfileForm(forms.Form):
             ) from None
         return value
 
-    def clean_windows(self):
-        return parse_windows(self.cleaned_data["windows"])
+    def clean(self):
+        cleaned = super().clean()
+        windows = []
+        for day in WEEKDAYS:
+            for slot in range(WINDOWS_PER_DAY):
+                start_name, end_name = f"day{day}_{slot}_from", f"day{day}_{slot}_until"
+                start, end = cleaned.get(start_name), cleaned.get(end_name)
+                if start_name in self.errors or end_name in self.errors:
+                    continue
+                if start is None and end is None:
+                    continue
+                if start is None or end is None:
+                    self.add_error(
+                        end_name if start else start_name,
+                        _("Give both times of this window, or neither."),
+                    )
+                elif start == end:
+                    self.add_error(end_name, _("A window ends at another time than it starts."))
+                else:
+                    # An end before the start runs past midnight (22:00 until 02:00).
+                    windows.append((day, start.replace(second=0), end.replace(second=0)))
+        cleaned["windows"] = windows
+        return cleaned
 
     def skills(self) -> dict[int, int]:
         return {
@@ -221,33 +259,3 @@ class ProfileForm(forms.Form):
             for skill, name in self.skill_fields
             if self.cleaned_data.get(name)
         }
-
-
-def parse_windows(text: str) -> list[tuple[int, time, time]]:
-    """Parse "weekday from until" lines; raise ValidationError naming the bad line."""
-    windows = []
-    for number, raw in enumerate((text or "").splitlines(), start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        parts = line.replace(",", " ").split()
-        try:
-            if len(parts) != 3:
-                raise ValueError
-            day = int(parts[0])
-            start, end = (time.fromisoformat(p) for p in parts[1:])
-            if not 0 <= day <= 6 or start == end or len(parts[1]) != 5 or len(parts[2]) != 5:
-                raise ValueError
-        except ValueError:
-            raise forms.ValidationError(
-                _("Line %(number)s is not “weekday from until”, e.g. “0 18:00 22:00”.")
-                % {"number": number}
-            ) from None
-        windows.append((day, start, end))
-    if len(windows) > 50:
-        raise forms.ValidationError(_("At most 50 windows."))
-    return windows
-
-
-def format_windows(windows) -> str:
-    return "\n".join(f"{w.weekday} {w.start:%H:%M} {w.end:%H:%M}" for w in windows)

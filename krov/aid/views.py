@@ -231,10 +231,14 @@ def profile(request: HttpRequest) -> HttpResponse:
         "max_cases": volunteer.max_cases,
         "time_zone": volunteer.time_zone,
         "paused": volunteer.paused,
-        "windows": forms.format_windows(volunteer.windows.all()),
         **{f"skill_{pk}": level for pk, level in levels.items()},
     }
-    form = forms.ProfileForm(request.POST or None, initial=initial, skills=skills)
+    form = forms.ProfileForm(
+        request.POST or None,
+        initial=initial,
+        skills=skills,
+        windows=volunteer.windows.order_by("weekday", "start"),
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -181,24 +181,29 @@ def test_unknown_time_zone_does_not_break_ranking(submit, make_volunteer):
     assert names(matching.rank(case, now=timezone.now())) == ["Odd"]
 
 
-@given(st.text(max_size=300))
-def test_availability_text_either_parses_or_names_the_bad_line(text):
-    from django import forms as django_forms
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [f"day{d}_{s}_{e}" for d in range(7) for s in range(3) for e in ("from", "until")]
+        ),
+        st.one_of(
+            st.times().map(lambda t: t.strftime("%H:%M")),
+            st.text(max_size=8),
+        ),
+        max_size=10,
+    )
+)
+def test_the_weekly_picker_either_gives_windows_or_names_the_bad_field(fields):
+    from krov.aid.forms import ProfileForm
 
-    from krov.aid.forms import parse_windows
-
-    try:
-        windows = parse_windows(text)
-    except django_forms.ValidationError as error:
-        assert "Line" in error.messages[0] or "50" in error.messages[0]
-    else:
-        for day, start, end in windows:
+    form = ProfileForm(
+        {"languages": ["uk"], "max_cases": "2", "time_zone": "Europe/Belgrade", **fields}
+    )
+    if form.is_valid():
+        for day, start, end in form.cleaned_data["windows"]:
             assert 0 <= day <= 6 and start != end
-
-
-def test_availability_text_round_trips_through_the_form_format():
-    from krov.aid.forms import format_windows, parse_windows
-
-    text = "0 18:00 22:00\n4 22:00 02:00"
-    windows = [AvailabilityWindow(weekday=d, start=s, end=e) for d, s, e in parse_windows(text)]
-    assert format_windows(windows) == text
+        assert len(form.cleaned_data["windows"]) <= len(fields) // 2
+    else:
+        # Each error sits at a field of the day it is about (the missing half of a pair).
+        days = {name.split("_")[0] for name in fields}
+        assert form.errors and {name.split("_")[0] for name in form.errors} <= days

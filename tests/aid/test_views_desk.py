@@ -24,7 +24,10 @@ def test_volunteer_sets_languages_skills_and_hours_on_the_profile_page(make_volu
             "languages": ["uk", "be"],
             "max_cases": "3",
             "time_zone": "Europe/Kyiv",
-            "windows": "0 18:00 22:00\n5 22:00 02:00",
+            "day0_0_from": "18:00",
+            "day0_0_until": "22:00",
+            "day5_1_from": "22:00",  # runs past midnight
+            "day5_1_until": "02:00",
             f"skill_{skills['legal'].pk}": "3",
             f"skill_{skills['driving'].pk}": "0",
         },
@@ -36,17 +39,37 @@ def test_volunteer_sets_languages_skills_and_hours_on_the_profile_page(make_volu
     assert {(s.skill.slug, s.level) for s in volunteer.skills.select_related("skill")} == {
         ("legal", 3)
     }
-    assert volunteer.windows.count() == 2
+    assert sorted(
+        (w.weekday, f"{w.start:%H:%M}", f"{w.end:%H:%M}") for w in volunteer.windows.all()
+    ) == [
+        (0, "18:00", "22:00"),
+        (5, "22:00", "02:00"),
+    ]
+    # The picker shows them again: Monday's first window, Saturday's first (filled in order).
+    page = BeautifulSoup(client.get("/en/aid/profile/").content, "html.parser")
+    assert page.select_one("#id_day0_0_from")["value"] == "18:00"
+    assert page.select_one("#id_day5_0_until")["value"] == "02:00"
+    assert page.select_one("#id_day5_1_from").get("value") is None
+    assert "Monday" in page.select_one(".week-picker").get_text()
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("time_zone", "Mars/Olympus"), ("windows", "8 18:00 22:00"), ("max_cases", "0")],
+    [
+        ("time_zone", "Mars/Olympus"),
+        ("max_cases", "0"),
+        ("day2_0_from", "25:00"),  # not a time
+        ("day2_0_from", "18:00"),  # a window without its end
+        ("day2_0_until", "18:00"),  # ... or its start
+        ("day9_0_from", "18:00"),  # no such day: ignored, so add a bad one with it below
+    ],
 )
 def test_profile_page_refuses_bad_input_and_changes_nothing(make_volunteer, field, value):
     volunteer = make_volunteer("Veter")
-    data = {"languages": ["uk"], "max_cases": "2", "time_zone": "Europe/Belgrade", "windows": ""}
+    data = {"languages": ["uk"], "max_cases": "2", "time_zone": "Europe/Belgrade"}
     data[field] = value
+    if field == "day9_0_from":
+        data.update({"day3_0_from": "10:00", "day3_0_until": "10:00"})  # ends as it starts
     response = signed_in(volunteer.user).post("/en/aid/profile/", data)
     assert response.status_code == 400
     errors = BeautifulSoup(response.content, "html.parser").select(".has-error .error")

@@ -177,3 +177,42 @@ def test_closing_a_case_and_marking_spam_ask_i_am_sure_first(active_case, coordi
     coordinator_desk.post(spam_url, {"confirm": "yes"})
     other.refresh_from_db()
     assert other.status == HelpRequest.Status.SPAM
+
+
+def test_the_case_page_writes_dates_in_the_pages_grammar(coordinator, submit):
+    """Dates follow each language (genitive months in Russian and Ukrainian, the Serbian
+    dot), and <time> carries a machine date without microseconds."""
+    import re
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 12, 5, 18, 30, 15, 123456, tzinfo=ZoneInfo("UTC"))):
+        case, _token = submit("Need a lift to the border")
+    client = signed_in(coordinator)
+    expected = {
+        "ru": "5 декабря 2026",
+        "uk": "5 грудня 2026",
+        "sr": "5. децембар 2026.",
+        "en": "5 December 2026",
+    }
+    for language, text in expected.items():
+        page = client.get(f"/{language}/aid/cases/{case.public_id}/").content.decode()
+        assert text in page, language
+    page = client.get(f"/en/aid/cases/{case.public_id}/").content.decode()
+    stamps = re.findall(r'<time datetime="([^"]+)"', page)
+    assert stamps  # "who opened this case", at least
+    for stamp in stamps:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", stamp), stamp
+
+
+def test_an_offer_card_names_the_case_code_and_channel(submit, make_volunteer, coordinator):
+    volunteer = make_volunteer("Veter")
+    case, _token = submit("Need a lift to the border")
+    services.offer(case, actor=coordinator, volunteer=volunteer)
+    card = BeautifulSoup(
+        signed_in(volunteer.user).get("/en/aid/").content, "html.parser"
+    ).select_one(".card.offer")
+    assert case.code in card.select_one(".case-code").get_text()
+    assert "Web" in card.select_one(".offer-case").get_text()

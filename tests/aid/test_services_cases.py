@@ -292,7 +292,25 @@ def test_opening_a_case_is_recorded_and_shown_to_coordinators(active_case, coord
     assert services.get_case_for_user(volunteer.user, case.public_id) == case
     assert services.get_case_for_user(coordinator, case.public_id) == case
     log = list(services.access_log(case))
-    assert {e.actor_pseudonym for e in log} == {"Veter", coordinator.pseudonym}
+    assert {run.event.actor_pseudonym for run in log} == {"Veter", coordinator.pseudonym}
+
+
+def test_who_opened_a_case_shows_one_row_per_person_per_half_hour(active_case, coordinator):
+    from tests.helpers import signed_in
+
+    case, _token, volunteer = active_case
+    start = timezone.now()
+    for minutes in (0, 2, 5, 9, 40):  # four openings close together, one much later
+        with time_machine.travel(start + timedelta(minutes=minutes)):
+            services.get_case_for_user(volunteer.user, case.public_id)
+    with time_machine.travel(start + timedelta(minutes=3)):
+        services.get_case_for_user(coordinator, case.public_id)
+    rows = [(run.event.actor_pseudonym, run.times) for run in services.access_log(case)]
+    assert rows == [("Veter", 1), ("Veter", 4), (coordinator.pseudonym, 1)]
+    # Every opening stays on the record.
+    assert AuditEvent.objects.filter(kind="case_accessed", actor_pseudonym="Veter").count() == 5
+    page = signed_in(coordinator).get(f"/en/aid/cases/{case.public_id}/").content.decode()
+    assert "opened 4 times within half an hour" in page
 
 
 def test_coordinators_add_rename_and_switch_off_skills(coordinator, make_volunteer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 
@@ -70,10 +72,18 @@ def get_case_for_user(user, public_id, *, audited: bool = True) -> HelpRequest |
     return case
 
 
-def access_log(case: HelpRequest):
-    return AuditEvent.objects.filter(
+# Openings of a case by one person within this long show as one row (with a count).
+ACCESS_LOG_RUN = timedelta(minutes=30)
+
+
+def access_log(case: HelpRequest) -> list:
+    """Who opened the case, newest first: one row per person per half hour (each a
+    core.audit.Run: its latest event and how many openings it stands for); the audit log
+    itself keeps every opening."""
+    events = AuditEvent.objects.filter(
         kind=AuditEvent.Kind.CASE_ACCESSED, target=f"case:{case.public_id}"
-    )[:200]
+    )[:500]
+    return audit.collapse_repeats(events, within=ACCESS_LOG_RUN)[:200]
 
 
 def _require_coordinator(actor) -> None:

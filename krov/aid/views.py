@@ -61,7 +61,9 @@ def _user(request: HttpRequest) -> User:
 @no_store
 def request_help(request: HttpRequest) -> HttpResponse:
     language = services.serving_language(get_language())
-    form = forms.HelpRequestForm(request.POST or None, language=language)
+    form = forms.HelpRequestForm(
+        request.POST if request.method == "POST" else None, language=language
+    )
     status = 200
     if request.method == "POST":
         if request.POST.get("website"):
@@ -234,7 +236,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         **{f"skill_{pk}": level for pk, level in levels.items()},
     }
     form = forms.ProfileForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial=initial,
         skills=skills,
         windows=volunteer.windows.order_by("weekday", "start"),
@@ -628,7 +630,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @no_store
 def volunteers(request: HttpRequest) -> HttpResponse:
-    form = forms.VouchForm(request.POST or None)
+    form = forms.VouchForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():

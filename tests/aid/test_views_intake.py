@@ -247,3 +247,30 @@ def test_the_requester_sees_what_they_asked_on_their_page():
     asked = page.select_one("details.your-request")
     assert asked.has_attr("open")  # shown at once on the first visit
     assert asked.select_one(".request-text").get_text().startswith("Мамі погано")
+
+
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [
+        ("nobody", "/en/help/"),
+        ("volunteer", "/en/aid/profile/"),
+        ("coordinator", "/en/aid/volunteers/"),
+    ],
+)
+def test_an_empty_post_is_answered_with_messages_not_a_bare_400(
+    who, url, make_volunteer, coordinator
+):
+    """A form sent with nothing in it (a proxy that dropped the body, a double tap) says what
+    is missing, field by field."""
+
+    from tests.helpers import signed_in
+
+    client = {
+        "nobody": lambda: Client(),
+        "volunteer": lambda: signed_in(make_volunteer("Veter").user),
+        "coordinator": lambda: signed_in(coordinator),
+    }[who]()
+    response = client.post(url, {})
+    assert response.status_code == 400
+    errors = BeautifulSoup(response.content, "html.parser").select(".error")
+    assert errors and all(e.get_text(strip=True) for e in errors)

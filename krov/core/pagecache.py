@@ -1,38 +1,87 @@
 """Caching what anonymous visitors see, invalidated by namespace when content changes.
 
 Public pages are what a bad phone connection in a war zone loads; they should cost about as
-much as a bare response. A page is cached only when it cannot be personal: a GET without a
-session or messages cookie, not an htmx partial, answered 200 without setting a cookie or
-using a CSRF token. Apps call `invalidate(namespace)` from their services when what the
-page shows changes (e.g. `invalidate("events")` on publishing an event).
+much as a bare response. A page is cached only when it cannot be personal: a GET or HEAD
+without a session or messages cookie, not an htmx request, answered 200 without setting a
+cookie, using a CSRF token or asking not to be stored (`no-store`, `private`).
+
+Two halves:
+- a view says which namespaces its page shows with `@cache_public_page(namespace)`; a
+  middleware that owns a whole URL space (the API) calls `declare(request, namespaces)`;
+- `PageCacheMiddleware`, near the top of the middleware stack, stores the finished answer
+  with every header the middleware below it added (Content-Security-Policy,
+  X-Frame-Options, Permissions-Policy, Content-Language, Vary...) and answers the next such
+  request from the cache before sessions, language, CSRF, authentication, URL resolution
+  and the view run. The middleware above it (SecurityMiddleware: HTTPS redirect, HSTS,
+  nosniff, Referrer-Policy; the API's rate limit and CORS) runs for hits as for misses.
+
+An entry remembers the versions of its namespaces from before the page was rendered; apps
+call `invalidate(namespace)` from their services when what a page shows changes (e.g.
+`invalidate("events")` on publishing an event), which bumps the version after the commit, so
+every entry of the namespace (all languages, hosts, query strings) is stale at once. Every
+cached answer carries an ETag (of its body, unless the view set one), and a request whose
+If-None-Match (or If-Modified-Since) matches gets a 304.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import get_language
+from django.utils import translation
+from django.utils.cache import get_conditional_response, set_response_etag
+from django.utils.http import parse_http_date_safe
 
 DEFAULT_TIMEOUT = 300
 HEADER = "X-Krov-Cache"
+# Headers that belong to one exchange, never replayed from a stored answer.
+_NOT_STORED = frozenset({"set-cookie", "date", HEADER.lower()})
+
+
+@dataclass
+class _Declaration:
+    namespaces: list[str]
+    timeout: int
+    versions: dict[str, int] | None = None
+
+
+# --- versions and invalidation ----------------------------------------------------------
 
 
 def _version_key(namespace: str) -> str:
     return f"krov:pagever:{namespace}"
 
 
+def _fresh_version() -> int:
+    """A version no older entry can hold: a namespace whose counter the cache lost (evicted,
+    flushed) starts again from the clock, not from a number an old entry was stored with."""
+    return time.time_ns() // 1000
+
+
 def version(namespace: str) -> int:
     current = cache.get(_version_key(namespace))
     if current is None:
-        cache.add(_version_key(namespace), 1, None)
-        current = cache.get(_version_key(namespace), 1)
-    return int(current)
+        cache.add(_version_key(namespace), _fresh_version(), None)
+        current = cache.get(_version_key(namespace))
+    # Unreadable (a busy cache): a version nothing is stored under, so nothing stale is served.
+    return _fresh_version() if current is None else int(current)
+
+
+def _versions(namespaces: Iterable[str]) -> dict[str, int]:
+    names = list(namespaces)
+    found = cache.get_many([_version_key(name) for name in names])
+    return {
+        name: int(found[_version_key(name)]) if _version_key(name) in found else version(name)
+        for name in names
+    }
 
 
 def invalidate(namespace: str) -> None:
@@ -47,7 +96,10 @@ def _bump(namespace: str) -> None:
     try:
         cache.incr(_version_key(namespace))
     except ValueError:
-        cache.set(_version_key(namespace), 2, None)
+        cache.set(_version_key(namespace), _fresh_version(), None)
+
+
+# --- which requests and answers ---------------------------------------------------------
 
 
 def is_cacheable_request(request: HttpRequest) -> bool:
@@ -56,18 +108,53 @@ def is_cacheable_request(request: HttpRequest) -> bool:
         and request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
-        and not getattr(request, "htmx", False)
+        and "HX-Request" not in request.headers
     )
 
 
 def _is_cacheable_response(request: HttpRequest, response: HttpResponse) -> bool:
+    cache_control = response.get("Cache-Control", "")
     return (
         response.status_code == 200
         and not response.streaming
         and not response.cookies
         and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-        and "no-store" not in response.get("Cache-Control", "")
+        and "no-store" not in cache_control
+        and "private" not in cache_control
+        and "*" not in response.get("Vary", "")
     )
+
+
+def _request_language(request: HttpRequest) -> str:
+    """The language Django's LocaleMiddleware will pick for this request, worked out before
+    it runs: the URL's prefix, else the language cookie or Accept-Language."""
+    return translation.get_language_from_path(
+        request.path_info
+    ) or translation.get_language_from_request(request)
+
+
+def _entry_key(request: HttpRequest) -> str:
+    # get_host() also refuses a host not in ALLOWED_HOSTS, as the normal path would.
+    identity = f"{request.get_host()}\n{_request_language(request)}\n{request.get_full_path()}"
+    return "krov:page:" + hashlib.sha256(identity.encode()).hexdigest()[:40]
+
+
+# --- declaring -----------------------------------------------------------------------------
+
+
+def declare(
+    request: HttpRequest, namespaces: Iterable[str], timeout: int = DEFAULT_TIMEOUT
+) -> None:
+    """Let `PageCacheMiddleware` keep this request's answer until one of `namespaces`
+    changes (or `timeout` seconds pass), if the request and the answer allow it. The
+    versions are read when rendering starts (here, or by the middleware for a declaration
+    made above it), so a change made while the page renders leaves the entry stale."""
+    if not is_cacheable_request(request):
+        return
+    declaration = _Declaration(list(namespaces), timeout)
+    if getattr(request, "_krov_page_cache_started", False):
+        declaration.versions = _versions(declaration.namespaces)
+    request._krov_page_cache = declaration  # type: ignore[attr-defined]
 
 
 def cache_public_page(
@@ -79,26 +166,91 @@ def cache_public_page(
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not is_cacheable_request(request):
-                return view(request, *args, **kwargs)
-            digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-            names = namespace() if callable(namespace) else [namespace]
-            versions = "-".join(f"{name}.{version(name)}" for name in names)
-            key = f"krov:page:{versions}:{get_language()}:{digest}"
-            hit = cache.get(key)
-            if hit is not None:
-                content, content_type = hit
-                response = HttpResponse(content, content_type=content_type)
-                response[HEADER] = "hit"
-                return response
+            if is_cacheable_request(request):
+                names = namespace() if callable(namespace) else [namespace]
+                declare(request, names, timeout)
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and callable(response.render):
                 response.render()
-            if _is_cacheable_response(request, response):
-                cache.set(key, (response.content, response["Content-Type"]), timeout)
-                response[HEADER] = "miss"
             return response
 
         return wrapper
 
     return decorator
+
+
+# --- answering ---------------------------------------------------------------------------
+
+
+def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
+    not_modified = get_conditional_response(
+        request, etag=response.get("ETag"), last_modified=last_modified, response=response
+    )
+    return not_modified if not_modified is not None else response
+
+
+def lookup(request: HttpRequest) -> HttpResponse | None:
+    """The stored answer for this request if every namespace it shows is unchanged."""
+    if not is_cacheable_request(request):
+        return None
+    entry = cache.get(_entry_key(request))
+    if entry is None:
+        return None
+    versions, headers, content = entry
+    current = cache.get_many([_version_key(name) for name in versions])
+    if any(current.get(_version_key(name)) != number for name, number in versions.items()):
+        return None
+    response = HttpResponse(content)
+    for name, value in headers:
+        response[name] = value
+    response[HEADER] = "hit"
+    return _conditional(request, response)
+
+
+def store(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Keep `response` if the request declared it cacheable and it is; the answer to send."""
+    declaration: _Declaration | None = getattr(request, "_krov_page_cache", None)
+    if (
+        declaration is None
+        or declaration.versions is None
+        # A HEAD answer may lack its body; a GET fills the entry that both then use.
+        or request.method != "GET"
+        or not _is_cacheable_response(request, response)
+        # Rendered in another language than the key says: not worth a second guess.
+        or translation.get_language() != _request_language(request)
+    ):
+        return response
+    if not response.has_header("ETag"):
+        set_response_etag(response)
+    headers = [(k, v) for k, v in response.items() if k.lower() not in _NOT_STORED]
+    entry: tuple[dict[str, int], list[tuple[str, str]], Any] = (
+        declaration.versions,
+        headers,
+        response.content,
+    )
+    cache.set(_entry_key(request), entry, declaration.timeout)
+    response[HEADER] = "miss"
+    return _conditional(request, response)
+
+
+class PageCacheMiddleware:
+    """Answers cached public pages early; stores them on the way out (see the module).
+
+    Sits below SecurityMiddleware (and the API's middleware) and above everything that
+    costs: sessions, locale, CSRF, authentication, the URL resolver and the view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        hit = lookup(request)
+        if hit is not None:
+            return hit
+        declaration: _Declaration | None = getattr(request, "_krov_page_cache", None)
+        if declaration is not None and declaration.versions is None:
+            # Declared above this middleware (the API): read the versions before rendering.
+            declaration.versions = _versions(declaration.namespaces)
+        request._krov_page_cache_started = True  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        return store(request, response)

@@ -73,3 +73,118 @@ def test_nothing_is_cached_in_debug(client, settings):
     settings.DEBUG = True
     client.get("/en/")
     assert pagecache.HEADER not in client.get("/en/")
+
+
+# --- answered early, with the same headers ---------------------------------------------------
+
+# Headers that belong to one exchange, or say hit/miss.
+PER_EXCHANGE = {"Date", pagecache.HEADER}
+
+
+def headers(response) -> dict[str, str]:
+    return {k: v for k, v in response.items() if k not in PER_EXCHANGE}
+
+
+def test_a_hit_sends_every_header_the_miss_sent(client):
+    miss = client.get("/en/", secure=True)
+    hit = client.get("/en/", secure=True)
+    assert (miss[pagecache.HEADER], hit[pagecache.HEADER]) == ("miss", "hit")
+    assert headers(hit) == headers(miss)
+    for name in (
+        "Content-Security-Policy",
+        "Strict-Transport-Security",
+        "Referrer-Policy",
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "Cross-Origin-Opener-Policy",
+        "Permissions-Policy",
+        "Content-Language",
+        "ETag",
+    ):
+        assert hit[name], name
+
+
+def test_plain_http_hits_still_go_to_https_first(client, settings):
+    client.get("/en/", secure=True)
+    settings.SECURE_SSL_REDIRECT = True
+    response = Client().get("/en/")  # a new handler reads the setting
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://")
+
+
+def test_a_hit_is_answered_before_the_url_resolver_and_the_view(client, monkeypatch):
+    from django.urls.resolvers import URLResolver
+
+    client.get("/en/")
+
+    def no_resolving(self, path):
+        raise AssertionError("resolved a URL for a cached page")
+
+    monkeypatch.setattr(URLResolver, "resolve", no_resolving)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/en/")
+    assert response[pagecache.HEADER] == "hit"
+    assert ctx.captured_queries == []
+
+
+def test_any_session_cookie_skips_the_cache(client):
+    from django.conf import settings
+
+    client.get("/en/")
+    client.cookies[settings.SESSION_COOKIE_NAME] = "not-even-a-real-session"
+    assert pagecache.HEADER not in client.get("/en/")
+
+
+def test_post_and_htmx_requests_are_never_answered_from_cache(client):
+    client.get("/en/")
+    assert client.post("/en/").status_code == 405
+    assert pagecache.HEADER not in client.get("/en/", HTTP_HX_REQUEST="true")
+
+
+def test_head_is_answered_from_what_a_get_stored(client):
+    assert pagecache.HEADER not in client.head("/en/")  # a HEAD alone stores nothing
+    client.get("/en/")
+    head = client.head("/en/")
+    assert head[pagecache.HEADER] == "hit"
+    assert head.content == b""
+
+
+def test_a_cached_page_answers_a_matching_etag_with_304(client):
+    miss = client.get("/en/")
+    assert client.get("/en/", HTTP_IF_NONE_MATCH=miss["ETag"]).status_code == 304
+    hit = client.get("/en/")
+    assert hit["ETag"] == miss["ETag"]
+    assert client.get("/en/", HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
+
+
+def test_each_host_has_its_own_entry(client):
+    client.get("/robots.txt", HTTP_HOST="localhost")
+    other = client.get("/robots.txt", HTTP_HOST="127.0.0.1")
+    assert other[pagecache.HEADER] == "miss"
+    assert b"http://127.0.0.1/sitemap.xml" in other.content
+    assert client.get("/robots.txt", HTTP_HOST="127.0.0.1")[pagecache.HEADER] == "hit"
+
+
+def test_a_host_not_allowed_is_refused_even_when_a_page_is_cached(client):
+    client.get("/en/")
+    assert client.get("/en/", HTTP_HOST="evil.example").status_code == 400
+
+
+def test_a_lost_version_counter_never_brings_back_an_old_page(client):
+    """A counter the cache evicted starts again from the clock, not from 1."""
+    from django.core.cache import cache
+
+    client.get("/en/")
+    cache.delete("krov:pagever:home")
+    assert client.get("/en/")[pagecache.HEADER] == "miss"
+    assert client.get("/en/")[pagecache.HEADER] == "hit"
+
+
+def test_the_sitemap_is_cached_and_refreshed_by_its_sections(
+    client, django_capture_on_commit_callbacks
+):
+    client.get("/sitemap.xml")
+    assert client.get("/sitemap.xml")[pagecache.HEADER] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        pagecache.invalidate("bulletins")
+    assert client.get("/sitemap.xml")[pagecache.HEADER] == "miss"

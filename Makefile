@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export KROV_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test lint format messages bench clean install
+.PHONY: run test lint format messages bench bench-http clean install
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.images
 	$(BIN)/python -m bench.sealed_intake
 	$(BIN)/python -m bench.sealed_browser
+
+# Krov over HTTP against bare Django (bench/http.py); BENCH_RUNS, BENCH_DURATION to change.
+bench-http: $(STAMP)
+	$(BIN)/python -m bench.http
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -230,6 +230,8 @@ MIDDLEWARE = [
     "krov.core.middleware.RequestCharsetMiddleware",
     "krov.api.middleware.ApiMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cached public pages are answered here, before everything below (krov.core.pagecache).
+    "krov.core.pagecache.PageCacheMiddleware",
     "krov.core.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -242,6 +244,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "krov.accounts.middleware.RequireMFAMiddleware",
+    # A 404 under a page's old slug becomes a 301 to its current one.
+    "krov.core.oldslugs.OldSlugMiddleware",
 ]
 
 ROOT_URLCONF = "krov.urls"
@@ -293,13 +297,23 @@ if REDIS_URL:
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 else:
-    # A file cache, not per-process memory: gunicorn's workers and the Huey worker must
-    # share rate-limit counters and invalidations.
+    # Shared on disk, not per-process memory: gunicorn's workers and the Huey worker must
+    # share rate-limit counters and invalidations. SQLite (diskcache), not Django's file
+    # cache: `add` and `incr` are transactions, so atomic across processes (rate limits are
+    # exact), and a write costs the same with 10 or 100,000 keys (the file cache lists its
+    # whole folder on every write). Expired entries are culled as writes go on.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(DATA_DIR / "cache"),
-            "OPTIONS": {"MAX_ENTRIES": 20000},
+            "BACKEND": "krov.core.cache.DiskCache",
+            "LOCATION": str(DATA_DIR / "cache-db"),
+            "SHARDS": 4,
+            # SQLite's busy timeout (seconds); a read that waits longer is a miss.
+            "DATABASE_TIMEOUT": 0.05,
+            "OPTIONS": {
+                "size_limit": 256 * 2**20,
+                # Pages stay rows in the database rather than files beside it.
+                "disk_min_file_size": 2**20,
+            },
         }
     }
     HUEY = {
@@ -371,6 +385,10 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = env_str("KROV_SITE_NAME", "Krov")
 # The address people reach Krov at; links in emails are built from it.
 KROV_SITE_URL = env_str("KROV_SITE_URL", "http://127.0.0.1:8000")
+# Where the community lives: the locality and ISO 3166 country code that schema.org addresses
+# (events, organisations) fall back to when the address itself does not say.
+KROV_CITY = env_str("KROV_CITY", "Belgrade")
+KROV_COUNTRY = env_str("KROV_COUNTRY", "RS")
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 MFA_PASSKEY_LOGIN_ENABLED = False
 KROV_MFA_REQUIRED_ROLES = ("volunteer", "coordinator", "admin")
@@ -453,6 +471,9 @@ if LANGUAGE_CODE not in _language_codes:
         f"unknown language {LANGUAGE_CODE!r}; choose one of {', '.join(_language_codes)}",
     )
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and times as each language writes them (genitive months, 24-hour clock); templates
+# name a format ("DATE_FORMAT"), krov/core/formats/<locale>/formats.py says what it is.
+FORMAT_MODULE_PATH = ["krov.core.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env_str("KROV_TIME_ZONE", "Europe/Belgrade")
@@ -534,6 +555,9 @@ KROV_OFFER_MINUTES = env_int("KROV_OFFER_MINUTES", 30, minimum=1)
 KROV_PROBATION_CASES = env_int("KROV_PROBATION_CASES", 3, minimum=0)
 # Longest text a requester or volunteer may send in one go (characters).
 KROV_AID_MAX_TEXT = env_int("KROV_AID_MAX_TEXT", 4000, minimum=200)
+# A life-or-safety request nobody has answered after this many minutes alerts every
+# coordinator (once per case), whatever they chose for notifications.
+KROV_AID_CRITICAL_ALERT_MINUTES = env_int("KROV_AID_CRITICAL_ALERT_MINUTES", 30, minimum=1)
 # Help requests one client may send per hour through the web form.
 KROV_INTAKE_PER_HOUR = env_int("KROV_INTAKE_PER_HOUR", 5, minimum=1)
 

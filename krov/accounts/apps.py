@@ -10,6 +10,13 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from allauth.mfa.models import Authenticator
+
+        from krov.accounts.roles import ROLE_LABELS
+        from krov.core import audit
+
+        audit.register_detail_choices("type", lambda: Authenticator.Type.choices)
+        audit.register_detail_choices("role", lambda: ROLE_LABELS.items())
         from krov.accounts import receivers, roles  # noqa: F401 - connects signal receivers
 
         post_migrate.connect(roles.sync_roles_after_migrate, sender=self)

@@ -69,7 +69,7 @@ def create_account(
     language: str | None = None,
 ) -> User:
     if User.objects.filter(pseudonym__iexact=pseudonym).exists():
-        raise AccountError("This pseudonym is taken.")
+        raise AccountError(_("This pseudonym is taken."))
     user = User.objects.create_user(
         email=email,
         password=password,
@@ -112,7 +112,7 @@ def set_roles(
     added = wanted - user_roles(user)
     added_case_roles = added & role_defs.CASE_ROLES
     if added & role_defs.SECOND_PERSON_ROLES and actor is not None and confirmed_by is None:
-        raise AccountError("This role needs a second person's confirmation.")
+        raise AccountError(_("This role needs a second person's confirmation."))
     groups = list(Group.objects.filter(name__in=wanted))
     with acting_as(actor):
         user.groups.set(groups)
@@ -162,7 +162,7 @@ def change_roles(user: User, roles: Iterable[str], *, actor: User) -> list[RoleG
 @transaction.atomic
 def request_role(user: User, role: str, *, actor: User) -> RoleGrant:
     if role not in role_defs.SECOND_PERSON_ROLES:
-        raise AccountError("Only the admin role and roles that open cases need a second person.")
+        raise AccountError(_("Only the admin role and roles that open cases need a second person."))
     if user.is_service_account:
         raise AccountError(_("A service account takes no roles."))
     pending = RoleGrant.objects.filter(user=user, role=role, status=RoleGrant.Status.PENDING)
@@ -223,17 +223,17 @@ def pending_role_grants(actor: User):
 def confirm_role_grant(grant: RoleGrant, *, actor: User) -> None:
     grant = RoleGrant.objects.select_for_update().get(pk=grant.pk)
     if grant.status != RoleGrant.Status.PENDING:
-        raise AccountError("This request was already decided.")
+        raise AccountError(_("This request was already decided."))
     if not can_decide_role_grant(grant, actor):
-        raise AccountError("Someone else must confirm this request.")
+        raise AccountError(_("Someone else must confirm this request."))
     if not grant.user.is_active:
-        raise AccountError("This account is locked.")
+        raise AccountError(_("This account is locked."))
     asker = grant.requested_by
     if timezone.now() - grant.requested_at > ROLE_GRANT_VALID or not (
         asker is not None and asker.is_active and asker.has_perm("accounts.manage_roles")
     ):
         # Old, or its requester is no administrator any more: nobody stands behind it.
-        raise AccountError("This request has lapsed; ask again if it is still wanted.")
+        raise AccountError(_("This request has lapsed; ask again if it is still wanted."))
     grant.status, grant.decided_by, grant.decided_at = (
         RoleGrant.Status.CONFIRMED,
         actor,
@@ -259,9 +259,9 @@ def confirm_role_grant(grant: RoleGrant, *, actor: User) -> None:
 def refuse_role_grant(grant: RoleGrant, *, actor: User) -> None:
     grant = RoleGrant.objects.select_for_update().get(pk=grant.pk)
     if grant.status != RoleGrant.Status.PENDING:
-        raise AccountError("This request was already decided.")
+        raise AccountError(_("This request was already decided."))
     if not can_decide_role_grant(grant, actor):
-        raise AccountError("Someone else must decide this request.")
+        raise AccountError(_("Someone else must decide this request."))
     grant.status, grant.decided_by, grant.decided_at = (
         RoleGrant.Status.REFUSED,
         actor,
@@ -329,10 +329,10 @@ def panic(user: User, *, via: str) -> None:
 def request_unlock(user: User, *, actor: User) -> UnlockRequest:
     """An administrator asks to lift a panic lock; a second person confirms (confirm_unlock)."""
     if not actor.has_perm("accounts.manage_roles"):
-        raise AccountError("Only an administrator can unlock an account.")
+        raise AccountError(_("Only an administrator can unlock an account."))
     user = User.objects.get(pk=user.pk)  # the lock as it is now, not as the caller saw it
     if user.is_active:
-        raise AccountError("This account is not locked.")
+        raise AccountError(_("This account is not locked."))
     pending = UnlockRequest.objects.filter(user=user, status=UnlockRequest.Status.PENDING)
     found = pending.first()
     if found is not None:
@@ -360,9 +360,9 @@ def pending_unlocks(actor: User) -> list[UnlockRequest]:
 def decide_unlock(request: UnlockRequest, *, actor: User, confirm: bool) -> None:
     request = UnlockRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != UnlockRequest.Status.PENDING:
-        raise AccountError("This request was already decided.")
+        raise AccountError(_("This request was already decided."))
     if not can_decide_unlock(request, actor):
-        raise AccountError("Someone else must decide this request.")
+        raise AccountError(_("Someone else must decide this request."))
     request.status = UnlockRequest.Status.CONFIRMED if confirm else UnlockRequest.Status.REFUSED
     request.decided_by, request.decided_at = actor, timezone.now()
     request.save(update_fields=["status", "decided_by", "decided_at"])
@@ -376,9 +376,9 @@ def decide_unlock(request: UnlockRequest, *, actor: User, confirm: bool) -> None
 def unlock(user: User, *, actor: User, confirmed_by: User | None = None) -> None:
     """Lift a panic lock: an administrator asked, a second person confirmed (decide_unlock)."""
     if not actor.has_perm("accounts.manage_roles"):
-        raise AccountError("Only an administrator can unlock an account.")
+        raise AccountError(_("Only an administrator can unlock an account."))
     if confirmed_by is None or confirmed_by.pk == actor.pk:
-        raise AccountError("Unlocking needs a second person's confirmation.")
+        raise AccountError(_("Unlocking needs a second person's confirmation."))
     # The lock may have come from a duress sign-in: whoever forced it may know the password
     # (and the duress password). The person sets a new one through the emailed reset link.
     user.is_active = True
@@ -407,9 +407,9 @@ def unlock(user: User, *, actor: User, confirmed_by: User | None = None) -> None
 def set_duress_password(user: User, raw: str, *, actor: User) -> None:
     """Set (or with "" remove) the password that locks the account when typed at sign-in."""
     if raw and user.check_password(raw):
-        raise AccountError("The duress password must differ from your password.")
+        raise AccountError(_("The duress password must differ from your password."))
     if raw and len(raw) < 8:
-        raise AccountError("The duress password must be at least 8 characters long.")
+        raise AccountError(_("The duress password must be at least 8 characters long."))
     user.duress_password = make_password(raw) if raw else ""
     user.save(update_fields=["duress_password"])
     audit.record(AuditEvent.Kind.DURESS_SET, actor=actor, subject=user, removed=not raw)

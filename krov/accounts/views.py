@@ -16,7 +16,7 @@ from krov.accounts import roles as role_defs
 from krov.accounts import services
 from krov.accounts.forms import DuressForm, SettingsForm
 from krov.accounts.models import RoleGrant, UnlockRequest, User
-from krov.core import home, inputs
+from krov.core import audit, home, inputs
 from krov.core.access import authenticated, requires
 from krov.core.models import AuditEvent
 
@@ -48,7 +48,16 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     else:
         kind = ""
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "kinds": AuditEvent.Kind.choices, "kind": kind}
+    # For people: labels, never the stored codes ("housing_flagged", "scam").
+    rows = [
+        {
+            "event": event,
+            "kind": audit.kind_label(event.kind),
+            "details": audit.describe(event.detail or {}),
+        }
+        for event in page
+    ]
+    context = {"page": page, "rows": rows, "kinds": AuditEvent.Kind.choices, "kind": kind}
     response = render(request, "accounts/audit_log.html", context)
     response["Cache-Control"] = "no-store"
     return response
@@ -117,7 +126,8 @@ def panic(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def duress(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
-    form = DuressForm(request.POST or None)
+    # Bound on every POST, even an empty one: an empty form gets its errors, not a bare 400.
+    form = DuressForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid() and user.check_password(form.cleaned_data["password"]):

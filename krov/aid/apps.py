@@ -10,6 +10,11 @@ class AidConfig(AppConfig):
     verbose_name = "Mutual aid"
 
     def ready(self) -> None:
+        from krov.aid.models import TrustLevel
+        from krov.core import audit
+
+        for key in ("old", "new"):  # a volunteer's trust level, before and after
+            audit.register_detail_choices(key, lambda: TrustLevel.choices)
         from krov.aid import checks, receivers  # noqa: F401 - registers checks, receivers
         from krov.aid.seed import seed_after_migrate
 

@@ -236,6 +236,9 @@ class ProfileForm(forms.Form):
             for slot in range(WINDOWS_PER_DAY):
                 start_name, end_name = f"day{day}_{slot}_from", f"day{day}_{slot}_until"
                 start, end = cleaned.get(start_name), cleaned.get(end_name)
+                # Minutes are what a window keeps: 18:00:30 is 18:00.
+                start = start and start.replace(second=0, microsecond=0)
+                end = end and end.replace(second=0, microsecond=0)
                 if start_name in self.errors or end_name in self.errors:
                     continue
                 if start is None and end is None:
@@ -249,7 +252,7 @@ class ProfileForm(forms.Form):
                     self.add_error(end_name, _("A window ends at another time than it starts."))
                 else:
                     # An end before the start runs past midnight (22:00 until 02:00).
-                    windows.append((day, start.replace(second=0), end.replace(second=0)))
+                    windows.append((day, start, end))
         cleaned["windows"] = windows
         return cleaned
 

@@ -37,7 +37,7 @@ CRITICAL_UNANSWERED = define(
         "A request marked 'life or safety at risk now' has had no answer for %(minutes)s "
         "minutes. Please open triage now."
     ),
-    params=["minutes"],
+    params=("minutes",),
     security=True,
 )
 QUESTION = define(

@@ -1,7 +1,12 @@
 """The public read-only API at /api/v1/ (django-ninja), OpenAPI at /api/v1/openapi.json.
 
 Only published, public data. Pagination, filters by language and date; ETag/304, rate
-limits, CORS and the query-length limit are applied by krov.api.middleware."""
+limits, CORS and the query-length limit are applied by krov.api.middleware.
+
+The OpenAPI document promises exactly what the API does (tests/api checks it with
+openapi-spec-validator and schemathesis' full checks): every answer an operation can give,
+with its body and headers (`KrovAPI.get_openapi_schema`), and every rule a parameter must
+keep as a pattern or bound, so a request the document calls valid is never refused."""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from ninja.errors import HttpError
 
 from krov.api import schemas
 from krov.bulletins.models import Post, PostVersion
-from krov.core import markdown
+from krov.core import links, markdown
 from krov.directory import services as directory
 from krov.directory.models import Organisation
 from krov.events.models import Event, EventText
@@ -31,24 +36,133 @@ Language = Literal["ru", "uk", "sr", "sr-latn", "en", "de"]
 Kind = Literal["open_mic", "concert", "lecture", "film", "protest", "meeting", "other"]
 MAX_PAGE_SIZE = 100
 
-api = NinjaAPI(
+# Dates are written YYYY-MM-DD and months YYYY-MM, in the years 1900 to 2200 (far-away dates
+# would overflow when moved between time zones). The patterns say so in the document; a
+# number (a Unix time) is not a date and is refused, not read as one.
+_YEAR = r"(19[0-9]{2}|2[01][0-9]{2}|2200)"
+DATE_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+MONTH_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])$"
+
+
+def _date_query(description: str):
+    return Query(None, pattern=DATE_PATTERN, description=description, example="2026-03-01")
+
+
+def _month_query(description: str):
+    return Query(None, pattern=MONTH_PATTERN, description=description)
+
+
+# Answers every operation can give besides its own, whatever its parameters: from
+# krov.api.middleware (a NUL character 400, a query string too long 414, the rate limit 429,
+# an unchanged answer 304) and from django-ninja (a parameter that breaks its rule 422).
+def _message(description: str, **extra) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}},
+        **extra,
+    }
+
+
+COMMON_RESPONSES = {
+    "304": {
+        "description": "Not modified: the answer is the one whose ETag was sent in If-None-Match.",
+        "headers": {"ETag": {"schema": {"type": "string"}}},
+    },
+    "400": _message("The request is malformed (e.g. it contains a NUL character)."),
+    "414": _message("The query string is longer than 2048 characters."),
+    "422": {
+        "description": "A parameter breaks its rule (type, pattern, bounds or allowed values).",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ValidationErrors"}}
+        },
+    },
+    "429": _message(
+        "Too many requests from this address; try again after Retry-After seconds.",
+        headers={
+            "Retry-After": {
+                "description": "Seconds to wait before the next request.",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    ),
+}
+VALIDATION_ERRORS = {
+    "type": "object",
+    "title": "ValidationErrors",
+    "required": ["detail"],
+    "properties": {
+        "detail": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["loc", "msg", "type"],
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        }
+    },
+}
+ETAG_HEADER = {
+    "ETag": {
+        "description": "Send it back in If-None-Match to get a 304.",
+        "schema": {"type": "string"},
+    }
+}
+
+
+class KrovAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema["components"].setdefault("schemas", {})["ValidationErrors"] = VALIDATION_ERRORS
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                # django-ninja's keys are numbers; JSON's are strings: one kind, no twins.
+                responses = {str(status): body for status, body in operation["responses"].items()}
+                for status, response in COMMON_RESPONSES.items():
+                    responses.setdefault(status, response)
+                responses["200"].setdefault("headers", {}).update(ETAG_HEADER)
+                operation["responses"] = dict(sorted(responses.items()))
+                for parameter in operation.get("parameters", []):
+                    _tidy(parameter)
+        return schema
+
+
+def _tidy(parameter: dict) -> None:
+    """A query string cannot carry null: an optional parameter is one left out, so its
+    schema is the non-null one alone (django-ninja writes `anyOf: [..., null]`). A date
+    parameter also says it is a `date` (django-ninja's Query cannot pass the format)."""
+    choices = parameter["schema"].get("anyOf")
+    if choices and {"type": "null"} in choices and len(choices) == 2:
+        (kept,) = [c for c in choices if c != {"type": "null"}]
+        rest = {k: v for k, v in parameter["schema"].items() if k != "anyOf"}
+        parameter["schema"] = {**rest, **kept}
+    if parameter["schema"].get("pattern") == DATE_PATTERN:
+        parameter["schema"]["format"] = "date"
+
+
+api = KrovAPI(
     title="Krov public API",
     version="1",
     description=(
         "Read-only public data of Krov: published events, bulletins, organisations and the "
-        "rent index by district. Dates in filters "
-        "must lie between the years 1900 and 2200."
+        "rent index by district. Dates are written YYYY-MM-DD and months YYYY-MM, in the "
+        "years 1900 to 2200."
     ),
     docs_url=None,  # the interactive docs load third-party assets: not on Krov
     urls_namespace="api",
 )
 
 
-def _day(value: date) -> datetime:
-    # Far-away dates would overflow when moved between time zones: refuse them plainly.
-    if not 1900 <= value.year <= 2200:
-        raise HttpError(400, "Dates must be between the years 1900 and 2200.")
-    return timezone.make_aware(datetime.combine(value, time.min))
+def _day(value: str) -> datetime:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise HttpError(400, "This day does not exist in the calendar.") from None
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _page(queryset, page: int, page_size: int):
@@ -59,7 +173,7 @@ def _page(queryset, page: int, page_size: int):
 
 
 def _absolute(request: HttpRequest, path: str) -> str:
-    return request.build_absolute_uri(path)
+    return links.absolute(path)
 
 
 def _event_out(request: HttpRequest, event: Event, language: str) -> dict:
@@ -105,8 +219,8 @@ def list_events(
     request: HttpRequest,
     lang: Language = "en",
     kind: Kind | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: str | None = _date_query("Events that end on or after this day (YYYY-MM-DD)."),
+    until: str | None = _date_query("Events that start on or before this day (YYYY-MM-DD)."),
     page: int = Query(1, ge=1, le=100_000),
     page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE),
 ):
@@ -175,8 +289,8 @@ def list_bulletins(
     request: HttpRequest,
     lang: Language = "en",
     tag: str | None = Query(None, max_length=40),
-    since: date | None = None,
-    until: date | None = None,
+    since: str | None = _date_query("Bulletins published on or after this day (YYYY-MM-DD)."),
+    until: str | None = _date_query("Bulletins published on or before this day (YYYY-MM-DD)."),
     page: int = Query(1, ge=1, le=100_000),
     page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE),
 ):
@@ -332,8 +446,8 @@ def _month(value: str | None, default: date | None) -> date | None:
 def rent_overview(
     request: HttpRequest,
     lang: Language = "en",
-    month: str | None = Query(None, max_length=7, description="YYYY-MM; default the latest"),
-    base: str | None = Query(None, max_length=7, description="YYYY-MM; default 2022-02"),
+    month: str | None = _month_query("YYYY-MM; default the latest"),
+    base: str | None = _month_query("YYYY-MM; default 2022-02"),
 ):
     with translation.override(lang):
         chosen = _month(month, rent_index.latest_month())
@@ -407,8 +521,8 @@ def rent_series(
     request: HttpRequest,
     area: str,
     lang: Language = "en",
-    since: str | None = Query(None, max_length=7, description="YYYY-MM"),
-    until: str | None = Query(None, max_length=7, description="YYYY-MM"),
+    since: str | None = _month_query("YYYY-MM"),
+    until: str | None = _month_query("YYYY-MM"),
 ):
     if area == RentIndexCell.CITY:
         name = "city"

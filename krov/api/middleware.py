@@ -1,12 +1,11 @@
 """What every /api/ answer gets: a query-length limit (414), a per-client rate limit (429
-with Retry-After), CORS for GET, and ETag with 304 for unchanged answers."""
+with Retry-After), CORS for GET, and ETag with 304 for unchanged answers. Answers are the
+same for everyone: the page cache (krov.core.pagecache) keeps them until the content they
+come from changes, and answers them below this middleware, after the rate limit."""
 
 from __future__ import annotations
 
-import hashlib
-
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response, set_response_etag
 
@@ -14,6 +13,9 @@ from krov.core import pagecache, ratelimit
 from krov.core.clientip import client_address
 
 MAX_QUERY_STRING = 2048
+# What API answers show; a change to any of them refreshes every cached answer.
+NAMESPACES = ("events", "bulletins", "directory", "housing")
+CACHE_SECONDS = 60
 
 
 class ApiMiddleware:
@@ -37,17 +39,14 @@ class ApiMiddleware:
             response = JsonResponse({"detail": "Too many requests; please slow down."}, status=429)
             response["Retry-After"] = "60"
             return self._cors(response)
-        key = self._cache_key(request)
-        cached = cache.get(key) if key else None
-        if cached is not None:
-            response = HttpResponse(cached, content_type="application/json; charset=utf-8")
-        else:
-            response = self.get_response(request)
-            if key and response.status_code == 200 and not response.streaming:
-                cache.set(key, response.content, 60)
+        pagecache.declare(request, NAMESPACES, CACHE_SECONDS)
+        response = self.get_response(request)
+        if request.method in ("GET", "HEAD") and response.status_code in (200, 304):
+            response["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
         if request.method in ("GET", "HEAD") and response.status_code == 200:
-            response["Cache-Control"] = "public, max-age=60"
-            set_response_etag(response)
+            # Cached answers already carry theirs (and were answered 304 when it matched).
+            if not response.has_header("ETag"):
+                set_response_etag(response)
             conditional = get_conditional_response(
                 request, etag=response.get("ETag"), response=response
             )
@@ -63,17 +62,6 @@ class ApiMiddleware:
             "\x00" in key or any("\x00" in value for value in values)
             for key, values in request.GET.lists()
         )
-
-    def _cache_key(self, request: HttpRequest) -> str:
-        """Answers are the same for everyone: cache them for a minute, keyed by the versions
-        of the public-page namespaces, so any change to events or bulletins shows at once."""
-        if request.method not in ("GET", "HEAD") or settings.DEBUG:
-            return ""
-        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-        versions = ".".join(
-            str(pagecache.version(name)) for name in ("events", "bulletins", "directory", "housing")
-        )
-        return f"krov:api:{versions}:{digest}"
 
     def _allowed(self, request: HttpRequest) -> bool:
         return ratelimit.for_address(

@@ -11,15 +11,19 @@ class BulletinsConfig(AppConfig):
     def ready(self) -> None:
         from krov.bulletins import home as bulletins_home
         from krov.bulletins import services, views
-        from krov.core import home, search, sitemap
+        from krov.core import home, oldslugs, search, sitemap
 
         search.register(
             "bulletins",
-            find=services.search,
+            find=services.search_page,
             template="bulletins/partials/_search_results.html",
             limit=50,
             position=30,
         )
         sitemap.register("bulletins", views.sitemap_pages)
+        oldslugs.register(
+            "bulletins.post",
+            ["bulletins:detail", "bulletins:cover", "bulletins:edit", "bulletins:workflow"],
+        )
         home.register("bulletins-editor", bulletins_home.editor_panel)
         home.register_section("bulletins", bulletins_home.latest_section, namespace="bulletins")

@@ -12,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 class Tag(models.Model):
     slug = models.SlugField(_("short name"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=60)
+    # The language the name is written in (the first post's): Serbian names are shown in the
+    # page's script, other languages' never converted.
+    language = models.CharField(_("language"), max_length=8, blank=True)
 
     class Meta:
         ordering = ["name"]

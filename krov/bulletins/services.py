@@ -9,13 +9,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from krov.bulletins.models import Post, PostRevision, PostVersion, Tag
 from krov.core import pagecache
 from krov.core import search as site_search
-from krov.core.services import interface_languages, serbian_twin, to_latin, unique_slug
+from krov.core.services import interface_languages, serbian_twin, slug_text, unique_slug
 
 
 class BulletinError(Exception):
@@ -71,7 +70,9 @@ def create_post(
     if language not in interface_languages():
         raise BulletinError(_("Unknown language."))
     post = Post.objects.create(
-        slug=unique_slug(Post, slug or title, fallback="bulletin", max_length=70),
+        slug=unique_slug(
+            Post, slug or title, fallback="bulletin", max_length=70, language=language
+        ),
         original_language=language,
         author=actor,
     )
@@ -138,12 +139,19 @@ def _save_version(
 def set_tags(post: Post, *, actor, names: list[str]) -> None:
     _require_editor(actor)
     tags = []
+    language = post.original_language
     for name in names[:10]:
         name = name.strip()[:60]
-        slug = slugify(to_latin(name))[:40]
-        if slug:
-            tag, _created = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
-            tags.append(tag)
+        slug = slug_text(name, language=language, max_length=40)
+        if not slug:
+            continue
+        # A tag of the same name is the same tag, whatever slug rule made it.
+        tag = Tag.objects.filter(name=name).first()
+        if tag is None:
+            tag, _created = Tag.objects.get_or_create(
+                slug=slug, defaults={"name": name, "language": language}
+            )
+        tags.append(tag)
     post.tags.set(tags)
 
 
@@ -327,6 +335,12 @@ def set_cover(post: Post, *, actor, upload) -> str:
 
 
 # --- search -----------------------------------------------------------------------------------
+
+
+def search_page(query: str) -> list[PostVersion]:
+    """The site search's bulletins: each post once, in the page's language or script
+    (krov.core.search.one_per), at most 500 versions looked at."""
+    return site_search.one_per(search(query)[:500], "post_id", original="post.original_language")
 
 
 def search(query: str, *, language: str | None = None) -> QuerySet[PostVersion]:

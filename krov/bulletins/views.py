@@ -23,9 +23,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from krov.accounts.models import User
 from krov.bulletins import forms, services
 from krov.bulletins.models import Post, Tag
-from krov.core import markdown
+from krov.core import links, markdown
 from krov.core.access import public, requires
 from krov.core.pagecache import cache_public_page
+from krov.core.scripts import in_page_script
 from krov.core.services import interface_languages
 
 EDIT = "accounts.edit_bulletins"
@@ -71,7 +72,7 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
     post = _visible_post(request, slug)
     language = get_language()
     version = post.version(language)
-    here = request.build_absolute_uri(post.get_absolute_url())
+    here = links.absolute(post.get_absolute_url())
     available = sorted(v.language for v in post.versions.all())
     context = {
         "post": post,
@@ -79,6 +80,7 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "body": markdown.render(version.body if version else ""),
         "not_translated": version is not None and version.language != language,
         "absolute_url": here,
+        "cover_url": here + "cover.jpg",
         # Only the languages that exist (overrides the site-wide list in <head>).
         "language_alternates_hreflang": [
             {"code": code, "url": translate_url(here, code)} for code in available
@@ -87,16 +89,42 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "bulletins/detail.html", context)
 
 
-class LatestBulletins(Feed):
-    """Atom, one feed per language (the URL's), cached and refreshed on publication."""
+class KrovAtomFeed(Atom1Feed):
+    """Atom as RFC 4287 means it: the plain-text summary goes out as `type="text"` (a "<" in
+    it is text, not markup), the post's sanitised HTML as `<content type="html">`, and an
+    entry in another language than the feed says so with its own `xml:lang`."""
 
-    feed_type = Atom1Feed
+    def item_attributes(self, item):
+        attributes = super().item_attributes(item)
+        if item.get("language") and item["language"] != self.feed["language"]:
+            attributes["xml:lang"] = item["language"]
+        return attributes
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"]:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+        if item.get("content_html"):
+            handler.addQuickElement("content", item["content_html"], {"type": "html"})
+
+
+class LatestBulletins(Feed):
+    """Atom, one feed per language (the URL's), cached and refreshed on publication. Links
+    and ids are built from KROV_SITE_URL, never from the request's Host header."""
+
+    feed_type = KrovAtomFeed
 
     def title(self):
         return _("Krov bulletins")
 
     def link(self):
-        return reverse("bulletins:list")
+        return links.absolute(reverse("bulletins:list"))
+
+    def feed_url(self):
+        return links.absolute(reverse("bulletins:feed"))
+
+    def feed_guid(self):
+        return self.feed_url()
 
     def subtitle(self):
         return _("News from the anti-war diaspora")
@@ -112,6 +140,12 @@ class LatestBulletins(Feed):
         version = item.version(get_language())
         return version.summary if version else ""
 
+    def item_link(self, item: Post):
+        return links.absolute(item.get_absolute_url())
+
+    def item_guid(self, item: Post):
+        return self.item_link(item)
+
     def item_pubdate(self, item: Post):
         return item.published_at
 
@@ -122,7 +156,19 @@ class LatestBulletins(Feed):
         return item.author.pseudonym
 
     def item_categories(self, item: Post):
-        return [tag.name for tag in item.tags.all()]
+        # In the feed's script: a Serbian tag in Cyrillic in the sr feed, in Latin in sr-latn.
+        language = get_language()
+        return [
+            in_page_script(tag.name, language, language=tag.language or None)
+            for tag in item.tags.all()
+        ]
+
+    def item_extra_kwargs(self, item: Post):
+        version = item.version(get_language())
+        return {
+            "language": version.language if version else item.original_language,
+            "content_html": str(markdown.render(version.body)) if version else "",
+        }
 
 
 _feed = LatestBulletins()

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from krov.core.models import AuditEvent
 
@@ -95,3 +98,109 @@ def verify() -> Verdict:
             return Verdict(rows, prev, event.pk, "its content was changed")
         prev = event.row_hash
     return Verdict(rows, prev)
+
+
+# --- reading the log ------------------------------------------------------------------------
+
+# What the details of a row are called for people (the audit log page); a key not named here
+# is shown as a phrase made of the key ("requested_by" → "requested by").
+DETAIL_LABELS = {
+    "reason": _("reason"),
+    "type": _("kind of second factor"),
+    "old": _("before"),
+    "new": _("after"),
+    "previous": _("before"),
+    "role": _("role"),
+    "via": _("how"),
+    "fields": _("fields"),
+    "count": _("how many"),
+    "hidden": _("listings hidden"),
+    "custodian": _("custodian"),
+    "key": _("key"),
+    "replaces": _("replaces key"),
+    "requested_by": _("requested by"),
+    "confirmed_by": _("confirmed by"),
+    "removed": _("removed"),
+    "by": _("by"),
+    "closed": _("closed cases"),
+    "spam": _("spam"),
+    "file": _("file"),
+    "imported": _("imported"),
+}
+_PLAIN_VALUES = {
+    "button": _("the panic button"),
+    "duress": _("the duress password"),
+    "requester": _("the requester"),
+}
+
+
+# detail key -> functions giving {stored code: label}: apps register the choices their
+# details hold (core imports no app), e.g. housing's flag reasons under "reason".
+_detail_choices: dict[str, list[Callable[[], Iterable[tuple[Any, Any]]]]] = {}
+
+
+def register_detail_choices(key: str, choices: Callable[[], Iterable[tuple[Any, Any]]]) -> None:
+    """Detail values under `key` that are codes of `choices()` (a model's `.choices`) show
+    as their labels on the audit log page."""
+    _detail_choices.setdefault(key, []).append(choices)
+
+
+def _choice_labels() -> dict[str, dict[str, str]]:
+    return {
+        key: {str(value): label for source in sources for value, label in source()}
+        for key, sources in _detail_choices.items()
+    }
+
+
+def kind_label(kind: str) -> str:
+    """The human name of a kind of event; a kind that is not (or no longer) a known one is
+    made readable rather than shown as its code."""
+    known = dict(AuditEvent.Kind.choices)
+    if kind in known:
+        return str(known[kind])
+    return kind.replace("_", " ").capitalize()
+
+
+def describe(detail: dict[str, Any]) -> list[tuple[str, str]]:
+    """A row's details as (label, value) pairs for people: codes become their labels."""
+    choices = _choice_labels()
+    described = []
+    for key, value in detail.items():
+        label = str(DETAIL_LABELS.get(key, key.replace("_", " ")))
+        if isinstance(value, bool):
+            shown = str(_("yes") if value else _("no"))
+        elif key in choices and str(value) in choices[key]:
+            shown = str(choices[key][str(value)])
+        elif isinstance(value, str) and value in _PLAIN_VALUES:
+            shown = str(_PLAIN_VALUES[value])
+        elif isinstance(value, list):
+            shown = ", ".join(str(item) for item in value)
+        else:
+            shown = str(value)
+        described.append((label, shown))
+    return described
+
+
+@dataclass
+class Run:
+    """One person's openings of the same thing close together: shown as one row."""
+
+    event: AuditEvent  # the first one met (the newest, for a log read newest first)
+    times: int
+
+
+def collapse_repeats(events: Iterable[AuditEvent], *, within: timedelta) -> list[Run]:
+    """One row per person per `within` for a list people read ("who opened this case"):
+    the log itself keeps every opening; a volunteer who reloads a case ten times in five
+    minutes is one row that says so, not ten."""
+    runs: list[Run] = []
+    current: dict[object, Run] = {}
+    for event in events:
+        person = event.actor_id_ref if event.actor_id_ref is not None else event.actor_pseudonym
+        run = current.get(person)
+        if run is not None and abs(run.event.at - event.at) < within:
+            run.times += 1
+            continue
+        current[person] = Run(event, 1)
+        runs.append(current[person])
+    return runs

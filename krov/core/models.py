@@ -137,3 +137,21 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.recipient_id}"
+
+
+class OldSlug(models.Model):
+    """A slug a page was once reachable under: its URLs answer 301 to the current one
+    (krov.core.oldslugs). `model` is the label ("events.event"), `slug` the current slug."""
+
+    model = models.CharField(max_length=64)
+    old_slug = models.SlugField(max_length=100)
+    slug = models.SlugField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "old_slug"], name="core_old_slug_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model}: {self.old_slug} -> {self.slug}"

@@ -44,13 +44,20 @@ def apply_all(now: datetime | None = None) -> dict[str, int | dict[str, int]]:
 
 
 def prune_file_cache(now: datetime | None = None) -> int:
-    """Django's file cache deletes an expired entry only when it is read again: walk the
-    folder and delete every expired file, so nothing past its time stays on disk."""
+    """Caches on disk delete an expired entry only when it is read again (Django's file
+    cache) or when later writes cull it (the embedded SQLite cache): delete every expired
+    entry now, so nothing past its time stays on disk."""
     from django.core.cache import caches
     from django.core.cache.backends.filebased import FileBasedCache
 
+    from krov.core.cache import DiskCache
+
     removed = 0
     for alias in settings.CACHES:
+        disk: Any = caches[alias]
+        if isinstance(disk, DiskCache):
+            removed += int(disk.expire())
+            continue
         if not isinstance(caches[alias], FileBasedCache):
             continue
         backend: Any = caches[alias]

@@ -14,8 +14,9 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.utils.translation import get_language
 
-from krov.core.services import to_latin
+from krov.core.services import serbian_twin, to_latin
 
 MAX_WORDS = 8
 
@@ -49,6 +50,31 @@ def match(queryset: QuerySet, field: str, query: str) -> QuerySet:
     for word in terms:
         condition &= Q(**{f"{field}__contains": word})
     return queryset.filter(condition)
+
+
+def one_per(rows, owner: str, *, language: str | None = None, original: str = "") -> list[Any]:
+    """Of matching text rows (each with a `language`, several per thing), one per thing
+    (`owner`: the attribute naming it, e.g. "post_id"), in the order found: the row in the
+    page's `language` (default: the active one), else the one in the page's other Serbian
+    script (shown converted), else the one in the thing's original language
+    (`original`: "post.original_language"), else the first found."""
+    language = language or get_language() or ""
+    twin = serbian_twin(language)
+    wanted = [language, twin[0]] if twin else [language]
+    found: dict[Any, list[Any]] = {}
+    for row in rows:
+        found.setdefault(getattr(row, owner), []).append(row)
+    chosen = []
+    for candidates in found.values():
+        by_language = {row.language: row for row in candidates}
+        best = next((by_language[code] for code in wanted if code in by_language), None)
+        if best is None and original:
+            first = candidates[0]
+            for part in original.split("."):
+                first = getattr(first, part)
+            best = by_language.get(first)
+        chosen.append(best or candidates[0])
+    return chosen
 
 
 # --- the search page's sections, one or more per app ------------------------------------------

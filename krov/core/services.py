@@ -1,14 +1,14 @@
-"""Core services: key rotation and the Serbian script conversion other apps build on."""
+"""Core services: key rotation, and the Serbian script conversion and slugs other apps build on
+(the tables are in krov.core.scripts)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-import cyrtranslit
 from django.db import connections, transaction
 
-from krov.core import audit, crypto
+from krov.core import audit, crypto, scripts
 from krov.core.fields import encrypted_fields
 from krov.core.models import AuditEvent
 
@@ -74,13 +74,32 @@ def interface_languages() -> list[str]:
 
 
 def to_latin(text: str) -> str:
-    """Serbian Cyrillic to Latin (ASCII, markup and placeholders are left as they are)."""
-    return cyrtranslit.to_latin(text, "sr")
+    """Serbian Cyrillic to Latin (ЉУБАВ → LJUBAV; other letters, markup and placeholders are
+    left as they are)."""
+    return scripts.to_latin(text)
 
 
 def to_cyrillic(text: str) -> str:
-    """Serbian Latin to Cyrillic."""
-    return cyrtranslit.to_cyrillic(text, "sr")
+    """Serbian Latin to Cyrillic: LJ/Lj/lj, NJ, DŽ read as one letter in any case, known
+    two-letter words (nadživeti, injekcija) respected; addresses, markup, placeholders and
+    words with letters Serbian lacks are left as they are."""
+    return scripts.to_cyrillic(text)
+
+
+def in_page_script(text: str, *, language: str | None = None, page: str | None = None) -> str:
+    """`text` as the page in `page` (default: the active language) shows it: Serbian text
+    in the page's script on "sr" and "sr-latn" pages, anything else as it is. `language` is
+    the text's own language when it is stored (a text row's, a listing's); without it the
+    letters decide (Russian and Ukrainian are never converted as if Serbian)."""
+    from django.utils.translation import get_language
+
+    return scripts.in_page_script(text, page or get_language(), language=language)
+
+
+def slug_text(text: str, *, language: str | None = None, max_length: int = 60) -> str:
+    """The slug of `text` written in `language`: Russian and Ukrainian romanised by their
+    own rules ("Как открыть счёт" → "kak-otkryt-schet"), Serbian with đ as "dj"."""
+    return scripts.slug_text(text, language, max_length=max_length)
 
 
 def serbian_twin(language: str) -> tuple[str, Callable[[str], str]] | None:
@@ -89,14 +108,14 @@ def serbian_twin(language: str) -> tuple[str, Callable[[str], str]] | None:
     return {"sr": ("sr-latn", to_latin), "sr-latn": ("sr", to_cyrillic)}.get(language)
 
 
-def unique_slug(model, text: str, *, fallback: str, max_length: int = 60) -> str:
-    """A URL name for a new `model` row from `text` (any script: Cyrillic becomes Latin),
-    with a short random suffix when the plain one is taken. The one slug rule of Krov."""
+def unique_slug(
+    model, text: str, *, fallback: str, max_length: int = 60, language: str | None = None
+) -> str:
+    """A URL name for a new `model` row from `text` (any script, see `slug_text`), with a
+    short random suffix when the plain one is taken. The one slug rule of Krov."""
     import secrets
 
-    from django.utils.text import slugify
-
-    base = slugify(to_latin(text))[:max_length].strip("-") or fallback
+    base = slug_text(text, language=language, max_length=max_length) or fallback
     candidate = base
     while model._default_manager.filter(slug=candidate).exists():
         candidate = f"{base}-{secrets.token_hex(2)}"

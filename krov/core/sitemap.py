@@ -18,6 +18,12 @@ def register(name: str, pages: Pages) -> None:
     _sections[name] = pages
 
 
+def namespaces() -> list[str]:
+    """The page-cache namespaces the sitemap shows: a section's name is its app's namespace
+    (krov.core.pagecache), so publishing in an app refreshes the cached sitemap."""
+    return list(_sections)
+
+
 def pages() -> Iterator[tuple[str, date]]:
     for section in _sections.values():
         yield from section()

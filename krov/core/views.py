@@ -7,12 +7,13 @@ from xml.sax.saxutils import escape
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from krov.core import health, sitemap
+from krov.core import health, links, sitemap
 from krov.core import home as home_sections
 from krov.core import search as site_search
 from krov.core.access import public
@@ -60,6 +61,19 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @public
 @require_safe
+def favicon_ico(request: HttpRequest) -> HttpResponseBase:
+    """Browsers and feed readers ask for /favicon.ico whatever the page links: the static
+    file (pages link the SVG one)."""
+    from django.templatetags.static import static
+
+    response = redirect(static("krov/favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@public
+@require_safe
+@cache_public_page("site")
 def robots_txt(request: HttpRequest) -> HttpResponse:
     lines = [
         "User-agent: *",
@@ -80,9 +94,11 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
 
 @public
 @require_safe
+@cache_public_page(sitemap.namespaces)
 def sitemap_xml(request: HttpRequest) -> HttpResponse:
-    """Every app's public pages (krov.core.sitemap) under the site's address."""
-    base = request.build_absolute_uri("/").rstrip("/")
+    """Every app's public pages (krov.core.sitemap) under the site's address (KROV_SITE_URL,
+    as the pages' canonical links: never the request's Host header)."""
+    base = links.site()
     body = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',

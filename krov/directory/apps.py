@@ -9,7 +9,7 @@ class DirectoryConfig(AppConfig):
     verbose_name = "Directory and guides"
 
     def ready(self) -> None:
-        from krov.core import home, search
+        from krov.core import home, oldslugs, search
         from krov.directory import home as directory_home
         from krov.directory import services
 
@@ -28,3 +28,8 @@ class DirectoryConfig(AppConfig):
             position=20,
         )
         home.register("directory-review", directory_home.panel)
+        oldslugs.register("directory.organisation", ["directory:organisation", "directory:correct"])
+        oldslugs.register(
+            "directory.guide",
+            ["directory:guide", "directory:guide_edit", "directory:guide_verify"],
+        )

@@ -148,7 +148,9 @@ def _apply(org: Organisation | None, data: dict[str, Any], *, author, note: str)
         "updated_at": timezone.now(),
     }
     if org is None:
-        slug = unique_slug(Organisation, data["name"], fallback="organisation")
+        slug = unique_slug(
+            Organisation, data["name"], fallback="organisation", language=data["language"]
+        )
         org = Organisation.objects.create(slug=slug, original_language=data["language"], **values)
     else:
         for field, value in values.items():
@@ -332,7 +334,7 @@ def save_guide(
                     % {"line": line.strip()[:80]}
                 ) from None
     if guide is None:
-        slug = unique_slug(Guide, title, fallback="guide")
+        slug = unique_slug(Guide, title, fallback="guide", language=language)
         guide = Guide.objects.create(
             slug=slug,
             topic=topic,
@@ -407,11 +409,21 @@ def tell_reviewers_about_stale_guides() -> int:
     return len(stale)
 
 
-def search_guides(query: str) -> QuerySet[GuideText]:
-    return site_search.match(GuideText.objects.select_related("guide"), "search_text", query)
+# How many matching text rows the site search looks at before it keeps one per thing.
+SEARCH_ROWS = 500
 
 
-def search_organisations(query: str) -> QuerySet[OrganisationText]:
-    return site_search.match(
+def search_guides(query: str) -> list[GuideText]:
+    """Each matching guide once, in the page's language or script (krov.core.search.one_per)."""
+    found = site_search.match(GuideText.objects.select_related("guide"), "search_text", query)
+    return site_search.one_per(found[:SEARCH_ROWS], "guide_id", original="guide.original_language")
+
+
+def search_organisations(query: str) -> list[OrganisationText]:
+    """Each matching organisation once, in the page's language or script."""
+    found = site_search.match(
         OrganisationText.objects.select_related("organisation"), "search_text", query
+    )
+    return site_search.one_per(
+        found[:SEARCH_ROWS], "organisation_id", original="organisation.original_language"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, cast
 
 from django.contrib import messages
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from krov.accounts.models import User
-from krov.core import inputs, markdown
+from krov.core import inputs, links, markdown, structured
 from krov.core.access import public, requires
 from krov.core.pagecache import cache_public_page
 from krov.directory import forms, services
@@ -70,18 +69,20 @@ def _org_json_ld(request: HttpRequest, org: Organisation, name: str, description
         "@type": "Organization",
         "name": name,
         "description": description[:500],
-        "url": org.website or request.build_absolute_uri(org.get_absolute_url()),
+        "url": org.website or links.absolute(org.get_absolute_url()),
         "knowsLanguage": org.language_list,
     }
     if org.email:
         data["email"] = org.email
     if org.address or org.city:
-        data["address"] = {
-            "@type": "PostalAddress",
-            "streetAddress": org.address,
-            "addressLocality": org.city,
-        }
-    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+        data["address"] = structured.postal_address(org.address, city=org.city)
+    # Where else the organisation speaks for itself: its website and Telegram channel.
+    same_as = [org.website] if org.website else []
+    if org.telegram:
+        same_as.append("https://t.me/" + org.telegram.lstrip("@"))
+    if same_as:
+        data["sameAs"] = same_as
+    return structured.script_json(data)
 
 
 @public
@@ -90,7 +91,7 @@ def _org_json_ld(request: HttpRequest, org: Organisation, name: str, description
 def organisation(request: HttpRequest, slug: str) -> HttpResponse:
     org = _organisation(slug)
     text = org.text(get_language())
-    here = request.build_absolute_uri(org.get_absolute_url())
+    here = links.absolute(org.get_absolute_url())
     context = {
         "org": org,
         "text": text,

@@ -9,7 +9,7 @@ class EventsConfig(AppConfig):
     verbose_name = "Events"
 
     def ready(self) -> None:
-        from krov.core import home, retention, sitemap
+        from krov.core import home, oldslugs, retention, sitemap
         from krov.events import home as events_home
         from krov.events import services, views
 
@@ -19,5 +19,14 @@ class EventsConfig(AppConfig):
             services.purge_attendees,
         )
         sitemap.register("events", views.sitemap_pages)
+        oldslugs.register(
+            "events.event",
+            [
+                *(f"events:{name}" for name in ("detail", "rsvp_create", "count", "perform")),
+                *(f"events:{name}" for name in ("live", "live_wall", "live_state", "cover")),
+                *(f"events:{name}" for name in ("manage", "manage_action")),
+                "event_feeds:ics",
+            ],
+        )
         home.register("events-organiser", events_home.panel)
         home.register_section("events", events_home.upcoming_section, namespace="events")

@@ -1,38 +1,85 @@
-"""RFC 5545 calendars of events, with their time zones, via the icalendar library."""
+"""RFC 5545 calendars of events, with their time zones, via the icalendar library.
+
+What strict readers (Thunderbird's engine among them) rely on: every VTIMEZONE covers the
+dates of the events that use it (icalendar's default stops at 2038); UIDs are built from the
+configured site address, never from the request's Host header, so they stay the same however
+the file was fetched; SEQUENCE and LAST-MODIFIED move when the event changes, so subscribed
+calendars replace their copy; METHOD:PUBLISH says the file is a published calendar."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar
+from django.utils import translation
+from icalendar import Calendar, Timezone
 from icalendar import Event as IcalEvent
 
+from krov.core import links
 from krov.events.models import Event
 
 
-def calendar(events: Iterable[Event], *, base_url: str, name: str) -> bytes:
+def uid(event: Event) -> str:
+    return f"event-{event.pk}@{links.host()}"
+
+
+@lru_cache(maxsize=64)
+def _timezone(name: str, first_year: int, last_year: int) -> Timezone:
+    # Building the transitions takes a while: one per zone and span of years is enough.
+    zone = Timezone.from_tzinfo(
+        ZoneInfo(name),
+        tzid=name,
+        first_date=date(first_year, 1, 1),
+        last_date=date(last_year, 12, 31),
+    )
+    # One transition per RDATE line: some readers (vobject, older Outlook) take only the
+    # first value of a comma-separated RDATE and get every later summer time wrong.
+    for rule in zone.subcomponents:
+        found = rule.pop("RDATE", None)
+        if found is None:
+            continue
+        for values in found if isinstance(found, list) else [found]:
+            for value in values.dts:
+                rule.add("rdate", value.dt)
+    return zone
+
+
+def calendar(events: Iterable[Event], *, name: str) -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//Krov//events//EN")
     cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
-    host = base_url.split("//", 1)[-1].split("/", 1)[0] or "krov"
+    spans: dict[str, tuple[int, int]] = {}
     for event in events:
         text = event.text(event.original_language)
         zone = ZoneInfo(event.time_zone)
+        starts, ends = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
+        first, last = spans.get(event.time_zone, (starts.year, ends.year))
+        spans[event.time_zone] = (min(first, starts.year), max(last, ends.year))
         item = IcalEvent()
-        item.add("uid", f"event-{event.pk}@{host}")
+        item.add("uid", uid(event))
+        item.add("sequence", event.sequence)
         item.add("summary", text.title if text else event.slug)
         if text and text.summary:
             item.add("description", text.summary)
-        item.add("dtstart", event.starts_at.astimezone(zone))
-        item.add("dtend", event.ends_at.astimezone(zone))
+        item.add("dtstart", starts)
+        item.add("dtend", ends)
+        # The revision this entry describes: stable, so the file's ETag is too.
         item.add("dtstamp", event.updated_at)
+        item.add("last-modified", event.updated_at)
+        item.add("created", event.created_at)
         location = f"{event.venue.name}, {event.venue.address}" if event.venue else event.address
         if location:
             item.add("location", location)
-        item.add("url", base_url.rstrip("/") + event.get_absolute_url())
+        # The page in the event's own language: the same file whatever the reader's language.
+        with translation.override(event.original_language):
+            item.add("url", links.absolute(event.get_absolute_url()))
         item.add("status", "CANCELLED" if event.status == Event.Status.CANCELLED else "CONFIRMED")
         cal.add_component(item)
-    cal.add_missing_timezones()
+    # Each zone's rules from a year before its first event to a year after its last one.
+    zones = [_timezone(tz, first - 1, last + 1) for tz, (first, last) in sorted(spans.items())]
+    cal.subcomponents[:0] = zones
     return cal.to_ical()

@@ -105,6 +105,9 @@ class Event(models.Model):
     cover = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # RFC 5545 SEQUENCE: raised by the services on every change calendars show (time, place,
+    # text, status), so a subscribed calendar replaces its copy.
+    sequence = models.PositiveIntegerField(default=0)
     # What the organiser wrote when cancelling; the mails to attendees quote it.
     cancel_notice = models.TextField(blank=True)
 
@@ -182,6 +185,9 @@ class Rsvp(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.GOING)
     created_at = models.DateTimeField(default=timezone.now)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    # What the attendee shows (QR) or reads out at the door: eight characters without
+    # look-alikes (krov.events.services.new_checkin_code), unique within the event.
+    checkin_code = models.CharField(max_length=8, null=True, blank=True, editable=False)
     # The language the person used: every mail to them is written in it.
     language = models.CharField(max_length=8, blank=True)
 
@@ -193,11 +199,20 @@ class Rsvp(models.Model):
                 fields=["event", "person_key"],
                 condition=~models.Q(status="cancelled"),
                 name="events_rsvp_one_per_person",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["event", "checkin_code"], name="events_rsvp_one_checkin_code"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"rsvp {self.public_id}"
+
+    @property
+    def checkin_code_display(self) -> str:
+        """The code in two groups of four, as people read it out ("KXR7-PM4C")."""
+        code = self.checkin_code or ""
+        return f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
 
 
 class Slot(models.Model):

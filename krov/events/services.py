@@ -17,11 +17,11 @@ from django.db.models import CharField, F, Max, Prefetch, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
-from django.utils.text import slugify
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from krov.core import pagecache, ratelimit
-from krov.core.services import interface_languages, serbian_twin, to_latin, unique_slug
+from krov.core.services import interface_languages, serbian_twin, slug_text, unique_slug
 from krov.events.models import Event, EventText, Rsvp, Slot, Venue
 
 CHECKIN_SALT = "krov.events.checkin"
@@ -37,6 +37,16 @@ def _hash(purpose: str, value: str) -> str:
 
 def invalidate_public_pages() -> None:
     pagecache.invalidate("events")
+
+
+# What an event's iCalendar entry shows besides its texts and status: a change to one of
+# these is a new revision for calendars (RFC 5545 SEQUENCE).
+CALENDAR_FIELDS = frozenset({"starts_at", "ends_at", "venue", "address"})
+
+
+def _raise_sequence(event: Event) -> None:
+    Event.objects.filter(pk=event.pk).update(sequence=F("sequence") + 1)
+    event.refresh_from_db(fields=["sequence", "updated_at"])
 
 
 # --- permissions ----------------------------------------------------------------------------
@@ -134,7 +144,7 @@ def create_event(
     _check(starts_at, ends_at, capacity)
     if language not in interface_languages():
         raise EventError(_("Unknown language."))
-    base = slugify(to_latin(slug or title))[:60] or "event"
+    base = slug_text(slug or title, language=language) or "event"
     event = Event.objects.create(
         slug=_dated_slug(base, starts_at),
         kind=kind,
@@ -179,6 +189,8 @@ def update_event(event: Event, *, actor, **changes) -> Event:
     _check(event.starts_at, event.ends_at, event.capacity)
     event.updated_at = timezone.now()
     event.save(update_fields=[*changes, "updated_at"])
+    if CALENDAR_FIELDS & set(changes):
+        _raise_sequence(event)
     invalidate_public_pages()
     return event
 
@@ -213,6 +225,7 @@ def set_text(
             },
         )
     Event.objects.filter(pk=event.pk).update(updated_at=timezone.now())
+    _raise_sequence(event)
     invalidate_public_pages()
     return text
 
@@ -238,6 +251,7 @@ def cancel(event: Event, *, actor, notice: str = "") -> int:
         status=Event.Status.CANCELLED, updated_at=timezone.now(), cancel_notice=notice
     )
     event.status = Event.Status.CANCELLED
+    _raise_sequence(event)
     invalidate_public_pages()
     told = 0
     for rsvp in event.rsvps.exclude(status=Rsvp.Status.CANCELLED):
@@ -326,7 +340,9 @@ def announce(event: Event, *, actor, url: str) -> bool:
     if event.status != Event.Status.PUBLISHED or event.visibility != Event.Visibility.PUBLIC:
         raise EventError(_("Only published public events can be announced."))
     text = event.text(event.original_language)
-    when = timezone.localtime(event.starts_at).strftime("%d.%m.%Y %H:%M")
+    # The channel reads the event's own language: its date is written that language's way.
+    with translation.override(event.original_language):
+        when = date_format(timezone.localtime(event.starts_at), "DATETIME_FORMAT")
     place = event.venue.name if event.venue else event.address
     posted = telegram.post_to_channel(
         title=text.title if text else event.slug,
@@ -412,6 +428,7 @@ def rsvp(event: Event, *, name: str, contact: str = "") -> RsvpResult:
                 status = Rsvp.Status.WAITING if full else Rsvp.Status.GOING
             created = Rsvp.objects.create(
                 event=event,
+                checkin_code=_free_checkin_code(event),
                 name=name,
                 contact=contact,
                 person_key=person,
@@ -562,11 +579,68 @@ def email_attendee(address: str, kind: str, event: Event, notice: str, link: str
 # --- check-in and the door ------------------------------------------------------------------
 
 
+# Eight of these make a code: no 0/O/D/Q rounds, no 1/I/L sticks, no 2/Z, 5/S, 8/B, so a
+# code read out loud or off a cracked screen is typed right (23^8 ≈ 7.8·10^10 codes).
+CHECKIN_ALPHABET = "ACEFGHJKMNPRTUVWXY34679"
+CHECKIN_LENGTH = 8
+_NOT_IN_A_CODE = re.compile(r"[\s\-\u2010-\u2015\u2212_.·/]+")
+
+
+def new_checkin_code() -> str:
+    return "".join(secrets.choice(CHECKIN_ALPHABET) for _ in range(CHECKIN_LENGTH))
+
+
+def _free_checkin_code(event: Event) -> str:
+    """A code no other RSVP of `event` has (the caller holds the event row's lock)."""
+    while True:
+        code = new_checkin_code()
+        if not event.rsvps.filter(checkin_code=code).exists():
+            return code
+
+
+def normalise_checkin_code(typed: str) -> str:
+    """What was typed at the door as it is stored: case, spaces and dashes do not matter."""
+    return _NOT_IN_A_CODE.sub("", typed).upper()
+
+
 def checkin_code(rsvp_obj: Rsvp) -> str:
-    """What the QR code holds: the RSVP, signed, so it cannot be made up or moved."""
+    """What the ticket page shows and its QR code holds: the short code, or, for an RSVP
+    that has none, the RSVP signed (which the door accepts too)."""
+    if rsvp_obj.checkin_code:
+        return rsvp_obj.checkin_code_display
     return signing.dumps(
         [rsvp_obj.event_id, str(rsvp_obj.public_id)], salt=CHECKIN_SALT, compress=True
     )
+
+
+def _rsvp_for_code(event: Event, typed: str) -> Rsvp:
+    short = normalise_checkin_code(typed[:500])
+    if not short:
+        raise EventError(_("Type the attendee's code, or scan it."))
+    if len(short) == CHECKIN_LENGTH and set(short) <= set(CHECKIN_ALPHABET):
+        found = event.rsvps.filter(checkin_code=short).first()
+        if found is not None:
+            return found
+        if Rsvp.objects.filter(checkin_code=short).exists():
+            raise EventError(_("This code is for another event."))
+        raise EventError(
+            _("Nobody has the code %(code)s for this event: check it letter by letter.")
+            % {"code": f"{short[:4]}-{short[4:]}"}
+        )
+    # A signed code: what QR codes held before short codes.
+    try:
+        event_id, public_id = signing.loads(typed.strip(), salt=CHECKIN_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise EventError(
+            _("This is not a valid code: a code has eight letters and digits, like %(example)s.")
+            % {"example": "KXR7-PM4C"}
+        ) from None
+    if event_id != event.pk:
+        raise EventError(_("This code is for another event."))
+    found = event.rsvps.filter(public_id=public_id).first()
+    if found is None:
+        raise EventError(_("This code is for another event."))
+    return found
 
 
 @dataclass
@@ -580,15 +654,7 @@ class CheckIn:
 def check_in(event: Event, *, actor, code: str = "", rsvp_obj: Rsvp | None = None) -> CheckIn:
     check_can_manage(actor, event)
     if rsvp_obj is None:
-        try:
-            event_id, public_id = signing.loads(code.strip(), salt=CHECKIN_SALT)
-        except (signing.BadSignature, ValueError, TypeError):
-            raise EventError(_("This is not a valid code.")) from None
-        if event_id != event.pk:
-            raise EventError(_("This code is for another event."))
-        rsvp_obj = event.rsvps.filter(public_id=public_id).first()
-        if rsvp_obj is None:
-            raise EventError(_("This code is for another event."))
+        rsvp_obj = _rsvp_for_code(event, code)
     elif rsvp_obj.event_id != event.pk:
         raise EventError(_("This code is for another event."))
     if rsvp_obj.status == Rsvp.Status.CANCELLED:

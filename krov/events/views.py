@@ -3,7 +3,7 @@ organiser's pages. Thin: each view reads the request, calls a service, renders."
 
 from __future__ import annotations
 
-import json
+import hashlib
 import secrets
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -15,13 +15,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.cache import get_conditional_response
+from django.utils.formats import time_format
+from django.utils.http import http_date
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from krov.accounts.models import User
-from krov.core import inputs, markdown, ratelimit
+from krov.core import inputs, links, markdown, pagecache, ratelimit, structured
 from krov.core.access import public, requires
 from krov.core.clientip import client_address
 from krov.core.pagecache import cache_public_page
@@ -83,9 +87,15 @@ def _json_ld(request: HttpRequest, event: Event, text: EventText | None) -> str:
     place = {
         "@type": "Place",
         "name": event.venue.name if event.venue else event.address,
-        "address": event.venue.address if event.venue else event.address,
+        "address": structured.postal_address(event.venue.address if event.venue else event.address),
     }
-    data = {
+    here = links.absolute(event.get_absolute_url())
+    organisers = [
+        {"@type": "Organization", "name": org.text().name if org.text() else org.slug}
+        | {"url": links.absolute(org.get_absolute_url())}
+        for org in event.organisations.prefetch_related("texts")
+    ]
+    data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Event",
         "name": text.title if text else event.slug,
@@ -95,17 +105,19 @@ def _json_ld(request: HttpRequest, event: Event, text: EventText | None) -> str:
         "eventStatus": status,
         "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
         "location": place,
-        "url": request.build_absolute_uri(event.get_absolute_url()),
+        "url": here,
         "inLanguage": text.language if text else event.original_language,
+        "organizer": organisers or structured.site_organisation(),
     }
-    # Inside <script type="application/ld+json">: "<" must never close the element.
-    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+    if event.cover:
+        data["image"] = [here + "cover.jpg"]
+    return structured.script_json(data)
 
 
 def _alternates(request: HttpRequest, event: Event) -> list[dict]:
     from django.urls import translate_url
 
-    here = request.build_absolute_uri(event.get_absolute_url())
+    here = links.absolute(event.get_absolute_url())
     return [{"code": t.language, "url": translate_url(here, t.language)} for t in event.texts.all()]
 
 
@@ -124,7 +136,8 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "alternates": _alternates(request, event),
         # Only the languages the event is written in (overrides the site-wide list).
         "language_alternates_hreflang": _alternates(request, event),
-        "absolute_url": request.build_absolute_uri(event.get_absolute_url()),
+        "absolute_url": links.absolute(event.get_absolute_url()),
+        "cover_url": links.absolute(event.get_absolute_url()) + "cover.jpg",
     }
     return render(request, "events/detail.html", context)
 
@@ -135,7 +148,7 @@ def rsvp(request: HttpRequest, slug: str) -> HttpResponse:
     """The RSVP form: a partial the (cached) detail page loads with htmx, or a page of its
     own without JavaScript; POST stores the RSVP."""
     event = _event_or_404(request, slug)
-    form = forms.RsvpForm(request.POST or None)
+    form = forms.RsvpForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and not ratelimit.for_address(
         "rsvp", f"{event.pk}:{client_address(request)}", limit=20, window=3600
@@ -188,7 +201,13 @@ def count_me_in(request: HttpRequest, slug: str) -> HttpResponse:
     except services.EventError as error:
         messages.error(request, str(error))
         return redirect(event.get_absolute_url())
-    messages.success(request, _("Counted. %(count)s people are coming.") % {"count": count})
+    messages.success(
+        request,
+        ngettext(
+            "Counted. %(count)s person is coming.", "Counted. %(count)s people are coming.", count
+        )
+        % {"count": count},
+    )
     response = redirect(event.get_absolute_url())
     # The browser remembers that it counted, until the event ends; the server does not.
     response.set_cookie(
@@ -288,6 +307,41 @@ def live(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "events/live.html", context)
 
 
+def _signup_open(event: Event) -> bool:
+    return (
+        event.status == Event.Status.PUBLISHED
+        and not event.is_past
+        and event.queue_open
+        and not (event.queue_closes_at and event.queue_closes_at <= timezone.now())
+    )
+
+
+@public
+@require_safe
+def live_wall(request: HttpRequest, slug: str) -> HttpResponse:
+    """The live page for a projector or a big screen: no site chrome, the act on stage in
+    huge type, the next three smaller, a QR code to sign up; it follows the queue itself
+    (htmx polls the live state; without JavaScript the page reloads)."""
+    import segno
+
+    event = _event_or_404(request, slug)
+    if event.kind != Event.Kind.OPEN_MIC:
+        raise Http404
+    signup_url = request.build_absolute_uri(reverse("events:live", args=[event.slug]))
+    context = {
+        "event": event,
+        "text": event.text(get_language()),
+        "signup_open": _signup_open(event),
+        "signup_url": signup_url,
+        # No fixed size: the wall's CSS makes it as large as the screen allows.
+        "signup_qr": segno.make(signup_url, error="m").svg_inline(
+            scale=8, dark="#000", light="#fff", omitsize=True
+        ),
+        **services.live_state(event),
+    }
+    return render(request, "events/wall.html", context)
+
+
 @public
 @require_safe
 def live_state(request: HttpRequest, slug: str) -> HttpResponse:
@@ -332,21 +386,47 @@ def cover(request: HttpRequest, slug: str) -> HttpResponseBase:
     return response
 
 
+def _calendar_response(request: HttpRequest, body: bytes, last_modified: datetime | None):
+    """The .ics answer with a strong ETag (of the body) and Last-Modified (the newest change
+    of an event in it); 304 when the reader's copy is current."""
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    modified = int(last_modified.timestamp()) if last_modified else None
+    response = get_conditional_response(request, etag=etag, last_modified=modified)
+    if response is None:
+        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["ETag"] = etag
+    if modified is not None:
+        response["Last-Modified"] = http_date(modified)
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
 @public
 @require_safe
 def feed(request: HttpRequest) -> HttpResponse:
     events = _events().public().filter(ends_at__gte=timezone.now() - timedelta(days=90))[:500]
-    body = ical.calendar(events, base_url=request.build_absolute_uri("/"), name="Krov")
-    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    # Rendering up to 500 events is the expensive part: keep the file until events change.
+    key = f"krov:ics:feed:{pagecache.version('events')}"
+    cached = cache.get(key)
+    if cached is None:
+        events = list(events)
+        newest = max((e.updated_at for e in events), default=None)
+        cached = (ical.calendar(events, name="Krov"), newest)
+        cache.set(key, cached, 300)
+    body, newest = cached
+    return _calendar_response(request, body, newest)
 
 
 @public
 @require_safe
 def event_ics(request: HttpRequest, slug: str) -> HttpResponse:
     event = _event_or_404(request, slug)
-    body = ical.calendar([event], base_url=request.build_absolute_uri("/"), name=event.slug)
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
+    body = ical.calendar([event], name=event.slug)
+    response = _calendar_response(request, body, event.updated_at)
+    if response.status_code == 200:
+        response["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
+    if event.visibility != Event.Visibility.PUBLIC:
+        response["Cache-Control"] = "private, no-cache"
     return response
 
 
@@ -370,7 +450,7 @@ def _user(request: HttpRequest) -> User:
 @requires(ORGANISE)
 @require_http_methods(["GET", "POST"])
 def manage_list(request: HttpRequest) -> HttpResponse:
-    form = forms.EventForm(request.POST or None)
+    form = forms.EventForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -442,6 +522,19 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @requires(ORGANISE)
+@require_safe
+def door_count(request: HttpRequest, slug: str) -> HttpResponse:
+    """The door counter's number, which every door phone polls (events/partials/_door.html):
+    a click on one phone shows on the others within seconds."""
+    event = Event.objects.filter(slug=slug).only("pk", "door_count").first()
+    if event is None or not services.can_manage(request.user, event):
+        raise Http404
+    response = HttpResponse(str(event.door_count), content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@requires(ORGANISE)
 @require_POST
 def manage_action(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     event = _managed(request, slug)
@@ -468,7 +561,13 @@ def _cancel(request, event, actor):
     if not inputs.confirmed(request):
         raise services.EventError(_("Tick “I am sure” first: nothing was done."))
     told = services.cancel(event, actor=actor, notice=request.POST.get("notice", "")[:500])
-    messages.success(request, _("Cancelled; %(count)s people were told.") % {"count": told})
+    messages.success(
+        request,
+        ngettext(
+            "Cancelled; %(count)s person was told.", "Cancelled; %(count)s people were told.", told
+        )
+        % {"count": told},
+    )
 
 
 def _announce(request, event, actor):
@@ -482,7 +581,11 @@ def _repeat(request, event, actor):
     except ValueError:
         count = 0
     made = services.repeat(event, actor=actor, every=request.POST.get("every", ""), count=count)
-    messages.success(request, _("%(count)s more dates created.") % {"count": len(made)})
+    messages.success(
+        request,
+        ngettext("%(count)s more date created.", "%(count)s more dates created.", len(made))
+        % {"count": len(made)},
+    )
 
 
 def _settings(request, event, actor):
@@ -512,7 +615,7 @@ def _checkin(request, event, actor):
     result = services.check_in(
         event, actor=actor, code=request.POST.get("code", "")[:500], rsvp_obj=target
     )
-    when = timezone.localtime(result.at).strftime("%H:%M")
+    when = time_format(timezone.localtime(result.at), "TIME_FORMAT")
     if result.first:
         messages.success(request, _("Welcome, %(name)s!") % {"name": result.rsvp.name})
     else:

@@ -9,7 +9,10 @@ class HousingConfig(AppConfig):
     verbose_name = "Housing"
 
     def ready(self) -> None:
-        from krov.core import home, retention
+        from krov.core import audit, home, retention
+        from krov.housing.models import Flag
+
+        audit.register_detail_choices("reason", lambda: Flag.Reason.choices)
         from krov.housing import home as housing_home
         from krov.housing import services
 

@@ -123,6 +123,20 @@ class Listing(models.Model):
         return reverse("housing:listing", args=[self.pk])
 
     @property
+    def rooms_text(self) -> str:
+        """ "1 room", "3 rooms", "1.5 rooms": the page language's plural for a whole number,
+        its own form for a fraction (Russian: "1,5 комнаты")."""
+        from django.utils.formats import number_format
+        from django.utils.translation import ngettext, pgettext
+
+        if self.rooms == self.rooms.to_integral_value():
+            count = int(self.rooms)
+            return ngettext("%(n)s room", "%(n)s rooms", count) % {"n": count}
+        return pgettext("a fraction of rooms, e.g. 1.5", "%(n)s rooms") % {
+            "n": number_format(self.rooms, decimal_pos=1)
+        }
+
+    @property
     def language_list(self) -> list[str]:
         return [code for code in self.languages.split(",") if code]
 

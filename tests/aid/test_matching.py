@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.utils import timezone
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from krov.aid import matching, services
@@ -193,6 +193,7 @@ def test_unknown_time_zone_does_not_break_ranking(submit, make_volunteer):
         max_size=10,
     )
 )
+@example({"day0_0_from": "00:00:30", "day0_0_until": "00:00"})
 def test_the_weekly_picker_either_gives_windows_or_names_the_bad_field(fields):
     from krov.aid.forms import ProfileForm
 

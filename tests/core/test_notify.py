@@ -267,6 +267,7 @@ def test_every_notice_of_the_site_renders_in_every_language():
         "actor": "",
         "confirmer": "c",
         "name": "n",
+        "minutes": 20,
     }
     kinds = {n.kind for n in notify.notices()}
     assert {"aid_new_request", "aid_offer", "housing_expiring", "case_role_granted"} <= kinds

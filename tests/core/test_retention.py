@@ -46,3 +46,18 @@ def test_development_mail_older_than_a_day_is_deleted(settings, tmp_path):
     os.utime(old, (two_days_ago, two_days_ago))
     assert retention.prune_mail_folder() == 1
     assert not old.exists() and new.exists()
+
+
+def test_expired_entries_leave_the_embedded_sqlite_cache(settings, tmp_path):
+    settings.CACHES = {
+        "default": settings.CACHES["default"],
+        "disk": {"BACKEND": "krov.core.cache.DiskCache", "LOCATION": str(tmp_path / "disk")},
+    }
+    disk = caches["disk"]
+    disk.set("short", "a client-derived value", timeout=1)
+    disk.set("long", "kept", timeout=600)
+    with time_machine.travel(time.time() + 5):
+        assert retention.prune_file_cache() == 1
+    assert disk.get("long") == "kept"
+    assert len(disk._cache) == 1
+    disk._cache.close()

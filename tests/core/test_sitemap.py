@@ -26,18 +26,21 @@ def parse(response):
     return ElementTree.fromstring(response.content)  # noqa: S314 - our own server's answer
 
 
-def test_the_sitemap_lists_every_registered_page_under_the_sites_address(registry):
+def test_the_sitemap_lists_every_registered_page_under_the_sites_address(registry, settings):
+    settings.KROV_SITE_URL = "https://krov.example.org"
+    settings.ALLOWED_HOSTS = ["*"]
     registry.register("one", lambda: [("/en/one/", date(2026, 5, 1))])
     registry.register("two", lambda: [("/sr/two/?a=1&b=2", date(2026, 5, 2))])
-    response = Client().get("/sitemap.xml")
+    # The configured address, whatever Host the request named (as the canonical links).
+    response = Client().get("/sitemap.xml", HTTP_HOST="attacker.example")
     assert response["Content-Type"].startswith("application/xml")
     urls = [
         (url.findtext(f"{NAMESPACE}loc"), url.findtext(f"{NAMESPACE}lastmod"))
         for url in parse(response).iter(f"{NAMESPACE}url")
     ]
     assert urls == [
-        ("http://testserver/en/one/", "2026-05-01"),
-        ("http://testserver/sr/two/?a=1&b=2", "2026-05-02"),
+        ("https://krov.example.org/en/one/", "2026-05-01"),
+        ("https://krov.example.org/sr/two/?a=1&b=2", "2026-05-02"),
     ]
 
 

@@ -147,11 +147,12 @@ def test_the_api_gives_the_overview_a_series_and_a_check(client, two_years):
 @pytest.mark.parametrize(
     ("url", "status"),
     [
-        ("/api/v1/rents?month=2024-13", 400),
-        ("/api/v1/rents?base=2022/2", 400),
+        # Months break the YYYY-MM pattern the OpenAPI document gives: 422, as any rule.
+        ("/api/v1/rents?month=2024-13", 422),
+        ("/api/v1/rents?base=2022/2", 422),
         ("/api/v1/rents?base=yesterday", 422),
         ("/api/v1/rents/atlantis", 404),
-        ("/api/v1/rents/vracar?since=x", 400),
+        ("/api/v1/rents/vracar?since=x", 422),
         ("/api/v1/rents/check?district=vracar&size_m2=0&rent=500", 422),
         ("/api/v1/rents/check?district=atlantis&size_m2=50&rent=500", 404),
     ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -173,10 +174,12 @@ def alert_unanswered_critical(now=None) -> int:
             ).update(critical_alerted_at=now)
             if not claimed:
                 continue
-            link = f"{reverse('aid:triage')}?urgency={HelpRequest.Urgency.CRITICAL}"
             transaction.on_commit(
-                lambda link=link: notify_coordinators(
-                    notices.CRITICAL_UNANSWERED, link=link, params={"minutes": minutes}
+                partial(
+                    notify_coordinators,
+                    notices.CRITICAL_UNANSWERED,
+                    link=f"{reverse('aid:triage')}?urgency={HelpRequest.Urgency.CRITICAL}",
+                    params={"minutes": minutes},
                 )
             )
         alerted += 1

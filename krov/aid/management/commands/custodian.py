@@ -51,7 +51,7 @@ class Command(BaseCommand):
         try:
             custodian, token = services.add_custodian(name)
         except services.AidError as error:
-            if descriptor is not None:
+            if descriptor is not None and token_file:
                 os.close(descriptor)
                 os.unlink(token_file)
             raise CommandError(str(error)) from None

@@ -403,6 +403,7 @@ def _calendar_response(request: HttpRequest, body: bytes, last_modified: datetim
 
 @public
 @require_safe
+@cache_public_page("events")
 def feed(request: HttpRequest) -> HttpResponse:
     events = _events().public().filter(ends_at__gte=timezone.now() - timedelta(days=90))[:500]
     # Rendering up to 500 events is the expensive part: keep the file until events change.
@@ -419,6 +420,7 @@ def feed(request: HttpRequest) -> HttpResponse:
 
 @public
 @require_safe
+@cache_public_page("events")
 def event_ics(request: HttpRequest, slug: str) -> HttpResponse:
     event = _event_or_404(request, slug)
     body = ical.calendar([event], name=event.slug)

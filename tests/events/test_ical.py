@@ -168,3 +168,30 @@ def test_calendar_files_answer_304_while_unchanged_and_200_after_a_change(
     assert again["ETag"] != etag
     assert "Промењено" in again.content.decode()
     assert Client().get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code == 200
+
+
+def test_calendar_files_are_served_from_the_page_cache_until_an_event_changes(
+    make_event, organiser, django_capture_on_commit_callbacks
+):
+    from krov.core import pagecache
+
+    event = make_event()
+    reader = Client()
+    for url in (f"/events/{event.slug}.ics", "/events/feed.ics"):
+        assert reader.get(url)[pagecache.HEADER] == "miss"
+        assert reader.get(url)[pagecache.HEADER] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_event(event, actor=organiser, capacity=40)
+    for url in (f"/events/{event.slug}.ics", "/events/feed.ics"):
+        response = reader.get(url)
+        assert response[pagecache.HEADER] == "miss"
+        assert b"SEQUENCE:1" in response.content
+
+
+def test_an_unlisted_events_calendar_file_is_never_kept_in_the_page_cache(make_event):
+    from krov.core import pagecache
+
+    event = make_event(visibility=Event.Visibility.UNLISTED)
+    reader = Client()
+    reader.get(f"/events/{event.slug}.ics")
+    assert pagecache.HEADER not in reader.get(f"/events/{event.slug}.ics")

@@ -39,7 +39,8 @@ class KrovBackend(ModelBackend):
         # Both checks run, always, in this order, so time does not tell them apart.
         real_ok = check_password(password, real_hash or _stand_in_hash())
         duress_ok = check_password(password, duress_hash or _stand_in_hash())
-        if user is None or not user.is_active:
+        # A service account (a key custodian) signs in with its token only, never here.
+        if user is None or not user.is_active or user.is_service_account:
             raise PermissionDenied
         if duress_ok and duress_hash:
             services.panic(user, via="duress")

@@ -90,6 +90,10 @@ class Server:
         status = response.status_code
         if status >= 500:
             raise ServerTrouble(f"The server answered {status}.")
+        if status == 403 and response.headers.get(PROOF_HEADER) == "needed":
+            # The proof lapsed (a long round, a clock jump, the key changed on the server):
+            # the next round fetches a new challenge; nothing to stop for.
+            raise ServerTrouble("The server asks for a new proof of key.")
         if not 200 <= status < 300:
             raise CustodianError(data.get("error") or f"The server answered {status}.")
         return data

@@ -1022,13 +1022,16 @@ def _custodian_call(view=None, *, proof: bool = True):
                 custodian, request.headers.get(CUSTODIAN_PROOF_HEADER, "")
             )
             if proof and not proven:
-                return _json_error(
+                refused = _json_error(
                     _(
                         "This call needs the custodian's proof of key: the custodian opens it "
                         "from its key file (update and restart it)."
                     ),
                     status=403,
                 )
+                # A running custodian whose proof lapsed asks for a new one, and goes on.
+                refused[CUSTODIAN_PROOF_HEADER] = "needed"
+                return refused
             if proven:
                 services.custodian_seen(custodian)
             return view(request, custodian, *args, **kwargs)

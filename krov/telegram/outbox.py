@@ -72,8 +72,10 @@ def _claim(now: datetime) -> Outbound | None:
         Q(status=Outbound.Status.QUEUED, next_try_at__lte=now)
         | Q(status=Outbound.Status.SENDING, next_try_at__lte=now)  # lease ran out: crashed
     ).order_by("next_try_at", "id")
+    from krov.telegram import services
+
     held = outbox_keys.held_publics()
-    for row in candidates.select_related("chat")[:20]:
+    for row in candidates.select_related("chat__volunteer__user", "case")[:20]:
         if row.sealed and not held.intersection(row.sealed):
             continue  # sealed to another worker: that one sends it
         spacing = chat_spacing()
@@ -89,8 +91,22 @@ def _claim(now: datetime) -> Outbound | None:
         )
         if claimed:
             row.refresh_from_db()
+            if not services.may_reach(row):
+                drop(row, "no longer this chat's case")
+                continue
             return row
     return None
+
+
+def drop(row: Outbound, reason: str) -> None:
+    """A row that must never be sent: it fails with what it carried wiped."""
+    Outbound.objects.filter(pk=row.pk).update(
+        status=Outbound.Status.FAILED,
+        error=reason,
+        params="{}",
+        sealed={},
+        sealed_case_key=False,
+    )
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -118,7 +134,10 @@ def _finish(row: Outbound, *, now: datetime, result: Any) -> None:
 
 
 def _fail(row: Outbound, error: str, *, blocked: bool) -> None:
-    Outbound.objects.filter(pk=row.pk).update(status=Outbound.Status.FAILED, error=error[:200])
+    # A sealed text or a case key handed to the workers is not kept for a row that failed.
+    Outbound.objects.filter(pk=row.pk).update(
+        status=Outbound.Status.FAILED, error=error[:200], sealed={}, sealed_case_key=False
+    )
     if row.aid_message_id:
         from krov.aid import services as aid
 
@@ -130,6 +149,18 @@ def _fail(row: Outbound, error: str, *, blocked: bool) -> None:
         services.chat_blocked(row)
 
 
+def _wait_for_reader(row: Outbound) -> None:
+    """This worker cannot open the row: it waits for a reader to hand its case's key to a
+    running worker. A failed open is not a failed call, so it is not counted as an attempt."""
+    Outbound.objects.filter(pk=row.pk).update(
+        sealed={},
+        sealed_case_key=False,
+        status=Outbound.Status.WAITING,
+        error="could not be opened here",
+        attempts=max(0, row.attempts - 1),
+    )
+
+
 def _open_sealed_text(row: Outbound, params: dict[str, Any]) -> str | None:
     """The text of a sealed row: its opened body between the frame stored in the clear
     (`before`, `after`: the header and hint in the reader's language, no case content).
@@ -137,18 +168,11 @@ def _open_sealed_text(row: Outbound, params: dict[str, Any]) -> str | None:
     row fails) when its message is gone."""
     message = row.aid_message
     if message is None or row.chat is None:  # purged or forgotten meanwhile
-        Outbound.objects.filter(pk=row.pk).update(
-            sealed={}, status=Outbound.Status.FAILED, error="its message is gone"
-        )
+        drop(row, "its message is gone")
         return None
     body = outbox_keys.open_held(row, message)
     if body is None:
-        Outbound.objects.filter(pk=row.pk).update(
-            sealed={},
-            sealed_case_key=False,
-            status=Outbound.Status.WAITING,
-            error="could not be opened here",
-        )
+        _wait_for_reader(row)
         return None
     return str(params.pop("before", "")) + body + str(params.pop("after", ""))
 
@@ -170,18 +194,11 @@ def _open_sealed_attachment(row: Outbound) -> tuple[str, str, str] | None:
     it (it waits for a reader, as a text does) or it is gone (the row fails)."""
     message = row.aid_message
     if message is None or row.chat is None:
-        Outbound.objects.filter(pk=row.pk).update(
-            sealed={}, status=Outbound.Status.FAILED, error="its message is gone"
-        )
+        drop(row, "its message is gone")
         return None
     ref = outbox_keys.open_held(row, message)
     if ref is None:
-        Outbound.objects.filter(pk=row.pk).update(
-            sealed={},
-            sealed_case_key=False,
-            status=Outbound.Status.WAITING,
-            error="could not be opened here",
-        )
+        _wait_for_reader(row)
         return None
     kind, _sep, file_id = ref.partition(":")
     if kind not in ATTACHMENT_CALLS or not file_id:

@@ -169,18 +169,24 @@ def waiting_for_readers() -> list[tuple[int, list[str]]]:
     """(aid message id, running workers' keys) for each answer that waits for a reader to
     hand its case's key to a running worker; answers the server can read itself (a case
     from before sealing) are sealed again here and do not wait."""
+    from krov.telegram import outbox, services
+
     rows = list(
         Outbound.objects.filter(status=Outbound.Status.WAITING, aid_message__isnull=False)
-        .select_related("aid_message")
+        .select_related("aid_message", "case", "chat__volunteer__user")
         .order_by("id")[:50]
     )
-    if not rows:
-        return []
+    deliverable = []
+    for row in rows:
+        if services.may_reach(row):
+            deliverable.append(row)
+        else:  # its volunteer changed, unlinked or panicked: no reader is asked to send it
+            outbox.drop(row, "no longer this chat's case")
     live = live_keys()
-    if not live:
+    if not deliverable or not live:
         return []
     found = []
-    for row in rows:
+    for row in deliverable:
         message = row.aid_message
         if message is None:
             continue
@@ -217,6 +223,7 @@ def _queue(message_pk: int, sealed: dict[str, str], *, case_key: bool = False) -
         status=Outbound.Status.QUEUED,
         next_try_at=timezone.now(),
         error="",
+        attempts=0,
     )
     if updated:
         from krov.telegram import tasks

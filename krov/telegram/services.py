@@ -414,10 +414,15 @@ def link(chat: Chat, code: str, *, language: str = ""):
     return profile
 
 
+# What is still to be sent: queued, waiting for a reader, or being sent right now (the
+# worker checks `may_reach` again after claiming, so a row deleted mid-send goes nowhere).
+UNSENT = (Outbound.Status.QUEUED, Outbound.Status.WAITING, Outbound.Status.SENDING)
+
+
 def lock_chats(profile) -> int:
     """After panic: the chat keeps looking linked (someone holding the phone must not see
     the account lock), but it belongs to nobody and nothing reaches it."""
-    Outbound.objects.filter(chat__volunteer=profile, status=Outbound.Status.QUEUED).delete()
+    Outbound.objects.filter(chat__volunteer=profile, status__in=UNSENT).delete()
     return Chat.objects.filter(volunteer=profile).update(
         volunteer=None, state=Chat.State.LOCKED, request=None
     )
@@ -426,8 +431,24 @@ def lock_chats(profile) -> int:
 def unlink(profile) -> int:
     """The volunteer's chat no longer belongs to them; nothing queued for it is sent (a
     case message queued before a panic must not arrive after it)."""
-    Outbound.objects.filter(chat__volunteer=profile, status=Outbound.Status.QUEUED).delete()
+    Outbound.objects.filter(chat__volunteer=profile, status__in=UNSENT).delete()
     return Chat.objects.filter(volunteer=profile).update(volunteer=None)
+
+
+def may_reach(row: Outbound) -> bool:
+    """Whether a row may still go to its chat, checked when the worker sends it. A row about
+    a case (`case` set: it goes to the case's volunteer) goes only to a chat that is still
+    linked to the case's current volunteer, who may still read it: not after a panic, an
+    unlink, a hand-over or a release, nor once the account lost its role or second factor.
+    Rows to requesters, channels and the dialogue's own answers carry no `case`."""
+    if row.case_id is None:
+        return True
+    chat, case = row.chat, row.case
+    if chat is None or case is None or chat.state == Chat.State.LOCKED:
+        return False
+    if chat.volunteer_id is None or case.assignee_id != chat.volunteer_id:
+        return False
+    return volunteer_may_use_chat(chat.volunteer)
 
 
 def is_linked(profile) -> bool:

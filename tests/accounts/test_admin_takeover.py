@@ -341,3 +341,44 @@ def test_a_custodians_service_account_takes_no_role_vouch_or_admin_edit(admin_cl
         aid.vouch_for(account, actor=personas["coordinator"].user, languages=["ru"])
     assert services.user_roles(account) <= {roles.MEMBER}
     assert not RoleGrant.objects.filter(user=account).exists()
+
+
+def test_a_service_account_cannot_sign_in_with_a_password_even_if_one_was_set(client):
+    """Whoever sets a password on a custodian's account (a shell, a reset) gets no session:
+    the custodian acts through its token alone."""
+    from krov.aid import services as aid
+
+    custodian, _token = aid.add_custodian("night-desk")
+    account = custodian.user
+    account.set_password("a-password-someone-set")
+    account.save(update_fields=["password"])
+    response = client.post(
+        "/en/accounts/login/", {"login": account.email, "password": "a-password-someone-set"}
+    )
+    assert response.status_code == 200  # the form again, no redirect into the site
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_migration_strips_what_a_custodian_account_was_given_before_the_flag(personas):
+    """An account made a volunteer and a coordinator before service accounts existed loses
+    both roles, its waiting role requests and its volunteer profile; it stays a member."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from krov.aid import services as aid
+    from krov.aid.models import VolunteerProfile
+
+    migration = importlib.import_module("krov.aid.migrations.0007_service_accounts_hold_nothing")
+    custodian, _token = aid.add_custodian("old-desk")
+    account = custodian.user
+    account.groups.add(*Group.objects.filter(name__in=[roles.VOLUNTEER, roles.COORDINATOR]))
+    VolunteerProfile.objects.create(user=account, languages=["ru"])
+    RoleGrant.objects.create(
+        user=account, role=roles.COORDINATOR, requested_by=personas["admin"].user
+    )
+    migration.strip(apps, None)
+    assert set(account.groups.values_list("name", flat=True)) <= {roles.MEMBER}
+    assert not VolunteerProfile.objects.filter(user=account).exists()
+    assert not RoleGrant.objects.filter(user=account, status="pending").exists()

@@ -376,3 +376,33 @@ def test_a_custodians_proof_of_key_holds_for_two_windows_and_no_longer(db):
     # Another custodian's proof proves nothing for this one.
     other, _token = services.add_custodian("other-desk")
     assert not services.custodian_proves_key(other, proof, now=now)
+    # Once its key is revoked, a proof opened with it proves nothing, even within its window.
+    services.revoke_reader_keys(custodian.user)
+    assert not services.custodian_proves_key(custodian, proof, now=now)
+
+
+def test_a_lapsed_proof_makes_the_running_custodian_try_again_not_stop():
+    import httpx
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            403, json={"error": "needs proof"}, headers={client.PROOF_HEADER: "needed"}
+        )
+
+    server = client.Server(
+        "http://127.0.0.1:8000", "krovc_x", transport=httpx.MockTransport(answer)
+    )
+    with pytest.raises(client.ServerTrouble, match="new proof"):
+        server.get("case-grants")
+    server.close()
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, json={"error": "not yours"})
+
+    other = client.Server(
+        "http://127.0.0.1:8000", "krovc_x", transport=httpx.MockTransport(refused)
+    )
+    with pytest.raises(client.CustodianError) as raised:
+        other.get("case-grants")
+    assert not isinstance(raised.value, client.ServerTrouble)
+    other.close()

@@ -264,3 +264,28 @@ def test_asking_for_waiting_answers_costs_the_same_queries_however_many_wait(
     many, count = queries()
     assert count == 10
     assert many == few
+
+
+def test_a_row_this_worker_cannot_open_waits_without_losing_an_attempt_and_starts_afresh(
+    telegram_user, team, make_volunteer, coordinator, held_back
+):
+    """Workers come and go more often than Telegram fails: neither a worker that could not
+    open a row nor a reader's resend may use up the row's attempts."""
+    user, case, reply = answered_case(telegram_user, make_volunteer, coordinator)
+    (held,) = outbox_keys.held_publics()
+    # Sealed to this worker's key, but not openable with it (damaged, or sealed elsewhere).
+    Outbound.objects.filter(aid_message=reply).update(attempts=5, sealed={held: "damaged"})
+    outbox.send_due()
+    row = Outbound.objects.get(aid_message=reply)
+    assert (row.status, row.attempts, row.sealed) == (Outbound.Status.WAITING, 5, {})
+    desk = signed_in(coordinator)
+    item = next(
+        i
+        for i in desk.get("/en/aid/keys/relays/").json()["waiting"]
+        if i["message"] == str(reply.public_id)
+    )
+    response = desk.post("/en/aid/keys/relays/", hand_case_key(team, case, item))
+    assert response.status_code == 200, response.content
+    assert Outbound.objects.get(aid_message=reply).attempts == 0
+    outbox.send_due()
+    assert ANSWER in user.last_text()

@@ -225,3 +225,93 @@ def test_nothing_queued_for_a_volunteer_arrives_after_panic(telegram_user, make_
     Outbound.objects.create(chat=chat, method="sendMessage", params='{"text": "case text"}')
     account_services.panic(volunteer.user, via="button")
     assert not Outbound.objects.filter(chat=chat, status=Outbound.Status.QUEUED).exists()
+
+
+def _volunteer_on_a_case(telegram_user, make_volunteer, coordinator):
+    volunteer, helper = linked_volunteer(telegram_user, make_volunteer)
+    requester = telegram_user(555000222)
+    requester.say("/start")
+    requester.press("lang:uk")
+    requester.press("cat:driving")
+    requester.say("Навчіть мене водити")
+    case = HelpRequest.objects.get()
+    aid.offer(case, actor=coordinator, volunteer=volunteer)
+    helper.press(helper.buttons()[0])
+    case.refresh_from_db()
+    assert case.assignee == volunteer
+    return volunteer, helper, case
+
+
+def _stranded_row(volunteer, case, status):
+    """A relay of the case to the volunteer's chat that had not gone out yet."""
+    from krov.telegram.models import Outbound
+
+    return Outbound.objects.create(
+        chat=Chat.objects.get(volunteer=volunteer),
+        case=case,
+        method="send_message",
+        params='{"text": "stranded case text"}',
+        status=status,
+    )
+
+
+@pytest.mark.parametrize("status", ["queued", "waiting", "sending"])
+def test_no_relay_of_any_state_survives_a_panic(telegram_user, make_volunteer, coordinator, status):
+    from krov.telegram.models import Outbound
+
+    volunteer, _helper, case = _volunteer_on_a_case(telegram_user, make_volunteer, coordinator)
+    row = _stranded_row(volunteer, case, status)
+    account_services.panic(volunteer.user, via="button")
+    assert not Outbound.objects.filter(pk=row.pk).exists()
+
+
+def test_a_relay_for_the_old_volunteer_is_not_sent_after_a_hand_over(
+    telegram_user, make_volunteer, coordinator
+):
+    """The row was queued while the case was theirs; by the time the worker reaches it the
+    case went back to triage: it fails, wiped, and nothing reaches their chat."""
+    from krov.telegram import outbox
+    from krov.telegram.models import Outbound
+
+    volunteer, helper, case = _volunteer_on_a_case(telegram_user, make_volunteer, coordinator)
+    row = _stranded_row(volunteer, case, "queued")
+    aid.hand_over(case, actor=volunteer.user, reason="Не встигаю")
+    before = len(helper.inbox())
+    outbox.send_due(budget_seconds=2)
+    row.refresh_from_db()
+    assert (row.status, row.params, row.error) == (
+        Outbound.Status.FAILED,
+        "{}",
+        "no longer this chat's case",
+    )
+    assert len(helper.inbox()) == before
+    assert all("stranded" not in (m.get("text") or "") for m in helper.inbox())
+
+
+def test_a_relay_still_reaches_the_volunteer_whose_case_it_is(
+    telegram_user, make_volunteer, coordinator
+):
+    from krov.telegram import outbox
+
+    volunteer, helper, case = _volunteer_on_a_case(telegram_user, make_volunteer, coordinator)
+    _stranded_row(volunteer, case, "queued")
+    outbox.send_due(budget_seconds=2)
+    assert helper.last_text() == "stranded case text"
+
+
+def test_a_waiting_relay_for_a_volunteer_who_lost_the_case_is_not_offered_to_readers(
+    telegram_user, make_volunteer, coordinator
+):
+    from krov.telegram import outbox_keys
+    from krov.telegram.models import Outbound
+
+    volunteer, _helper, case = _volunteer_on_a_case(telegram_user, make_volunteer, coordinator)
+    telegram_user(555000222).say("Я в Харкові")
+    row = _stranded_row(volunteer, case, "waiting")
+    row.aid_message = case.messages.get(direction="in")
+    row.save(update_fields=["aid_message"])
+    aid.hand_over(case, actor=volunteer.user, reason="Не встигаю")
+    outbox_keys.hold()
+    assert row.aid_message_id not in [pk for pk, _keys in outbox_keys.waiting_for_readers()]
+    row.refresh_from_db()
+    assert row.status == Outbound.Status.FAILED

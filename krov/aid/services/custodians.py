@@ -100,8 +100,12 @@ PROOF_WINDOW_SECONDS = 600
 PROOF_HEADER = "X-Krov-Custodian-Proof"
 
 
-def _proof(custodian: Custodian, window: int) -> str:
-    return keyed_hash("custodian-proof", f"{custodian.pk}:{custodian.token_hash}:{window}")
+def _proof(custodian: Custodian, public_key: str, window: int) -> str:
+    # Bound to the token and to the key: a proof opened before the key was replaced (or the
+    # token renewed) proves nothing afterwards.
+    return keyed_hash(
+        "custodian-proof", f"{custodian.pk}:{custodian.token_hash}:{public_key}:{window}"
+    )
 
 
 def custodian_challenge(custodian: Custodian, now: float | None = None) -> str:
@@ -111,17 +115,25 @@ def custodian_challenge(custodian: Custodian, now: float | None = None) -> str:
         return ""
     window = int((now if now is not None else time.time()) // PROOF_WINDOW_SECONDS)
     return sealing.seal(
-        _proof(custodian, window), key.public_key, sealing.custodian_proof_info(key.public_key)
+        _proof(custodian, key.public_key, window),
+        key.public_key,
+        sealing.custodian_proof_info(key.public_key),
     )
 
 
 def custodian_proves_key(custodian: Custodian, proof: str, now: float | None = None) -> bool:
-    """Whether `proof` is the opened challenge of this window or the one before."""
+    """Whether `proof` is the opened challenge of this window or the one before. A proof is
+    a bearer value for that long (at most two windows, 20 minutes): whoever copies it off
+    the wire along with the token acts as the custodian until it lapses. TLS keeps it off
+    the wire; the server never logs headers."""
     if not proof or len(proof) > 100:
+        return False
+    key = reader_key_of(custodian.user)
+    if key is None:
         return False
     window = int((now if now is not None else time.time()) // PROOF_WINDOW_SECONDS)
     return any(
-        hmac.compare_digest(proof.encode(), _proof(custodian, w).encode())
+        hmac.compare_digest(proof.encode(), _proof(custodian, key.public_key, w).encode())
         for w in (window, window - 1)
     )
 

@@ -50,11 +50,14 @@ class Command(BaseCommand):
                 raise CommandError(f"The token file cannot be made: {error}") from None
         try:
             custodian, token = services.add_custodian(name)
-        except services.AidError as error:
+        except BaseException as error:
+            # Whatever stopped it, no empty token file is left behind to be mistaken for one.
             if descriptor is not None and token_file:
                 os.close(descriptor)
                 os.unlink(token_file)
-            raise CommandError(str(error)) from None
+            if isinstance(error, services.AidError):
+                raise CommandError(str(error)) from None
+            raise
         if descriptor is not None:
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
                 handle.write(token + "\n")

@@ -199,6 +199,7 @@ function waitForCaseKey(crypto, data) {
       const keys = await getJson(source.dataset.url);
       if (!keys.case_key) return;
       clearInterval(timer);
+      waiting = false; // a later key change may make the page wait again
       data.textContent = JSON.stringify({ ...JSON.parse(data.textContent), ...keys });
       document.getElementById("sealed-notice")?.remove();
       await openSealed(crypto);

@@ -906,6 +906,15 @@ def keys_team_rotate(request: HttpRequest) -> HttpResponse:
             cases=cases,
             holders=holders,
         )
+    except services.RotationChanged as changed:
+        # What came meanwhile, for the browser to wrap and send again with the rest.
+        return JsonResponse(
+            {
+                "error": str(changed),
+                "missing": {"cases": changed.cases, "holders": changed.holders},
+            },
+            status=409,
+        )
     except services.AidError as error:
         return _json_error(error, status=409)
     return JsonResponse({"team_public": team.public_key})

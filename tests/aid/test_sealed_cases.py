@@ -415,6 +415,78 @@ def test_renewing_refuses_when_cases_changed_meanwhile(coordinator_browser, subm
     assert services.current_team_key().retired_at is None
 
 
+def test_a_case_that_arrives_during_a_renewal_comes_back_to_be_wrapped_and_then_it_finishes(
+    coordinator_browser, submit
+):
+    """Under steady intake a renewal must not start over for ever: the server answers with
+    only what arrived meanwhile, the browser wraps that and sends everything again."""
+    first, _token = submit(MARKER)
+    browser = coordinator_browser
+    old_team = browser.team_private()
+    fresh = sealing.KeyPair.generate()
+
+    def wrap(items) -> dict[str, str]:
+        return {
+            item["case"]: sealing.seal_bytes(
+                sealing.open_bytes(item["case_key"], old_team, sealing.case_key_info(item["case"])),
+                fresh.public,
+                sealing.case_key_info(item["case"]),
+            )
+            for item in items
+        }
+
+    cases = wrap(services.rotation_material(browser.user))
+    late, _token = submit("Marker-late: arrived while the browser re-wrapped")
+    renewal = {
+        "actor": browser.user,
+        "public_key": fresh.public,
+        "wrapped_for_self": sealing.seal_bytes(
+            fresh.private, browser.pair.public, sealing.team_key_info(fresh.public)
+        ),
+        "holders": {},
+    }
+    with pytest.raises(services.RotationChanged) as changed:
+        services.rotate_team_key(cases=cases, **renewal)
+    assert [item["case"] for item in changed.value.cases] == [str(late.public_id)]
+    assert changed.value.holders == []
+    # A case purged meanwhile is simply left out; nothing is made for it.
+    cases |= wrap(changed.value.cases) | {"a-case-purged-meanwhile": cases[str(first.public_id)]}
+    team = services.rotate_team_key(cases=cases, **renewal)
+    assert team.public_key == fresh.public
+    for case in (first, late):
+        grant = CaseKeyGrant.objects.get(request=case, team_key=team)
+        info = sealing.case_key_info(str(case.public_id))
+        assert sealing.open_bytes(grant.wrapped, fresh.private, info)
+    assert CaseKeyGrant.objects.filter(team_key=team).count() == 2
+
+
+def test_the_rotate_endpoint_answers_what_arrived_meanwhile_for_the_browser_to_wrap(
+    coordinator_browser, submit
+):
+    case, _token = submit(MARKER)
+    client = reauthenticated(signed_in(coordinator_browser.user), coordinator_browser.user)
+    fresh = sealing.KeyPair.generate()
+    response = client.post(
+        "/en/aid/keys/team/rotate/",
+        {
+            "public_key": fresh.public,
+            "wrapped": sealing.seal_bytes(
+                fresh.private,
+                coordinator_browser.pair.public,
+                sealing.team_key_info(fresh.public),
+            ),
+            "cases": "{}",
+            "holders": "{}",
+        },
+    )
+    assert response.status_code == 409
+    answer = response.json()
+    assert answer["error"]
+    (missing,) = answer["missing"]["cases"]
+    assert missing["case"] == str(case.public_id) and sealing.is_sealed(missing["case_key"])
+    assert services.current_team_key().retired_at is None
+
+
 def test_only_a_coordinator_holding_the_team_key_renews_it(sealed_case):
     _case, _token, volunteer, volunteer_browser = sealed_case
     fresh = sealing.KeyPair.generate()

@@ -148,14 +148,36 @@ def test_coordinator_volunteer_and_requester_read_a_sealed_case_in_their_browser
     expect(helper.locator("#conversation")).to_contain_text(REPLY)
     assert all(sealing.is_sealed(m.body) for m in case.messages.all())
 
-    # 7. The coordinator renews the team key; the case still opens, the old key is gone.
+    # 7. The coordinator renews the team key; the case still opens, the old key is gone. A
+    #    request that arrives while the browser re-wraps comes back as missing: the browser
+    #    wraps it too and sends again, so a renewal finishes however busy intake is.
     old_team = services.current_team_key()
+    arrived = []
+
+    def a_request_arrives_first(route) -> None:
+        if route.request.method == "POST" and not arrived:
+            arrived.append(
+                services.submit_request(
+                    channel="web",
+                    language="uk",
+                    skill=Skill.objects.get(slug="driving"),
+                    description="Маркер-55: прийшло під час оновлення ключа.",
+                ).request
+            )
+        route.continue_()
+
+    desk.route("**/aid/keys/team/rotate/", a_request_arrives_first)
     desk.goto(f"{base}/en/aid/keys/")
     expect(desk.locator("#keys-page")).to_have_attribute("data-state", "ready")
     desk.click("button:has-text('Renew the team key now')")
     expect(desk.locator("#keys-status")).to_contain_text("The team key is renewed")
+    desk.unroute("**/aid/keys/team/rotate/")
     old_team.refresh_from_db()
     assert old_team.retired_at is not None and not old_team.grants.exists()
+    (late,) = arrived
+    assert late.key_grants.get(team_key__isnull=False).team_key == services.current_team_key()
+    desk.goto(f"{base}/en/aid/cases/{late.public_id}/")
+    expect(desk.locator(".request-text")).to_contain_text("Маркер-55")
     desk.goto(f"{base}/en/aid/cases/{case.public_id}/")
     expect(desk.locator(".request-text")).to_contain_text(REQUEST)
     expect(desk.locator("#conversation")).to_contain_text(REPLY)

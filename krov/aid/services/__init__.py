@@ -68,6 +68,7 @@ from krov.aid.services.intake import (
 )
 from krov.aid.services.keys import (
     KeysNotReady,
+    RotationChanged,
     coordinators_waiting_for_team_key,
     create_team_key,
     current_team_key,
@@ -185,6 +186,7 @@ __all__ = [
     "fingerprint",
     "team_key_rotation_due",
     "rotation_material",
+    "RotationChanged",
     "rotate_team_key",
     "seal_existing_case",
     "sealable_cases",

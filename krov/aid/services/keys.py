@@ -241,12 +241,29 @@ def rotation_material(actor) -> list[dict]:
     """Every case key wrapped to the current team key, for the rotating browser to re-wrap."""
     if team_key_grant_for(actor) is None:
         return []
-    team = current_team_key()
+    return _wrapped_to(current_team_key())
+
+
+def _wrapped_to(team: TeamKey | None, *, only: set[str] | None = None) -> list[dict]:
     grants = CaseKeyGrant.objects.filter(team_key=team).select_related("request")
     pending = PendingCaseKey.objects.filter(team_key=team)
+    if only is not None:
+        grants = grants.filter(request__public_id__in=only)
+        pending = pending.filter(case_id__in=only)
     return [
         {"case": str(grant.request.public_id), "case_key": grant.wrapped} for grant in grants
     ] + [{"case": str(key.case_id), "case_key": key.wrapped} for key in pending]
+
+
+class RotationChanged(AidError):
+    """Cases or coordinators came while the browser re-wrapped: what it still has to wrap
+    (`cases`: case keys wrapped to the old team key; `holders`: coordinators' public keys).
+    The browser wraps those and sends everything again, so a renewal finishes however busy
+    intake is: each round only has what arrived during the last one."""
+
+    def __init__(self, cases: list[dict], holders: list[dict]):
+        super().__init__(_("Cases changed while the key was renewed; please try again."))
+        self.cases, self.holders = cases, holders
 
 
 @transaction.atomic
@@ -277,12 +294,20 @@ def rotate_team_key(
         str(key.case_id): key
         for key in PendingCaseKey.objects.select_for_update().filter(team_key=old)
     }
-    if set(cases) != set(expected) | set(pending):
-        raise AidError(_("Cases changed while the key was renewed; please try again."))
     holders = holders or {}
-    expected_holders = {item["reader_key"] for item in rotation_holders(actor)}
-    if set(holders) != expected_holders:
-        raise AidError(_("Coordinators changed while the key was renewed; please try again."))
+    current_holders = rotation_holders(actor)
+    missing = (set(expected) | set(pending)) - set(cases)
+    missing_holders = [item for item in current_holders if item["reader_key"] not in holders]
+    if missing or missing_holders:
+        raise RotationChanged(_wrapped_to(old, only=missing), missing_holders)
+    # Cases purged and coordinators revoked meanwhile are left out: nothing is made for them.
+    expected_holders = {item["reader_key"] for item in current_holders}
+    cases = {
+        case_id: wrapped
+        for case_id, wrapped in cases.items()
+        if case_id in expected or case_id in pending
+    }
+    holders = {key: wrapped for key, wrapped in holders.items() if key in expected_holders}
     if not sealing.is_sealed(wrapped_for_self) or not all(
         sealing.is_sealed(wrapped) for wrapped in [*cases.values(), *holders.values()]
     ):

@@ -99,7 +99,11 @@ async function postJson(url, fields) {
     const next = encodeURIComponent(window.location.pathname);
     window.location.assign(`${data.reauthenticate}?next=${next}`);
   }
-  if (!response.ok) throw new Error(data.error || String(response.status));
+  if (!response.ok) {
+    const error = new Error(data.error || String(response.status));
+    error.answer = data;
+    throw error;
+  }
   return data;
 }
 
@@ -404,40 +408,64 @@ async function resendWaiting(crypto, reader) {
 
 // --- renewing the team key: a new pair, every case key re-wrapped, the old one destroyed ------
 
+// Cases that arrive while the browser re-wraps come back from the server as "missing": they
+// are wrapped too and everything is sent again; each round has only what came meanwhile.
+const ROTATION_ROUNDS = 10;
+
 async function rotateTeamKey(crypto, reader, teamRaw) {
   const material = await getJson(glue.dataset.teamRotate);
   const oldTeam = await crypto.importReaderKey(teamRaw.slice());
   const fresh = await crypto.generateReaderKey();
   try {
     const cases = {};
-    for (const item of material.cases) {
-      const caseRaw = await crypto.openBytes(item.case_key, oldTeam, info.caseKey(item.case));
-      try {
-        cases[item.case] = await crypto.sealBytes(caseRaw, fresh.publicKey, info.caseKey(item.case));
-      } finally {
-        crypto.zero(caseRaw);
+    const holders = {};
+    const wrapCases = async (items) => {
+      for (const item of items) {
+        const caseRaw = await crypto.openBytes(item.case_key, oldTeam, info.caseKey(item.case));
+        try {
+          cases[item.case] = await crypto.sealBytes(
+            caseRaw,
+            fresh.publicKey,
+            info.caseKey(item.case),
+          );
+        } finally {
+          crypto.zero(caseRaw);
+        }
       }
-    }
+    };
+    // The coordinators who hold the old key get the new one at once.
+    const wrapHolders = async (items) => {
+      for (const holder of items) {
+        holders[holder.reader_key] = await crypto.sealBytes(
+          fresh.privateKey,
+          holder.public_key,
+          info.teamKey(fresh.publicKey),
+        );
+      }
+    };
+    await wrapCases(material.cases);
+    await wrapHolders(material.holders);
     const wrapped = await crypto.sealBytes(
       fresh.privateKey,
       reader.publicB64,
       info.teamKey(fresh.publicKey),
     );
-    // The coordinators who hold the old key get the new one at once.
-    const holders = {};
-    for (const holder of material.holders) {
-      holders[holder.reader_key] = await crypto.sealBytes(
-        fresh.privateKey,
-        holder.public_key,
-        info.teamKey(fresh.publicKey),
-      );
+    for (let round = 1; ; round += 1) {
+      try {
+        await postJson(glue.dataset.teamRotate, {
+          public_key: fresh.publicKey,
+          wrapped,
+          cases: JSON.stringify(cases),
+          holders: JSON.stringify(holders),
+        });
+        break;
+      } catch (error) {
+        const missing = error.answer && error.answer.missing;
+        if (!missing || round >= ROTATION_ROUNDS) throw error;
+        await wrapCases(missing.cases || []);
+        await wrapHolders(missing.holders || []);
+      }
     }
-    await postJson(glue.dataset.teamRotate, {
-      public_key: fresh.publicKey,
-      wrapped,
-      cases: JSON.stringify(cases),
-      holders: JSON.stringify(holders),
-    });
     caseKeys.clear();
     return fresh.publicKey;
   } finally {

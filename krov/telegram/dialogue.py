@@ -26,8 +26,9 @@ LANGUAGE_BUTTONS = [
 ]
 
 
-def handle(update: Update, *, sealed: dict | None = None) -> None:
-    """`sealed`: the parts of the update sealed at the webhook (telegram.sealed_intake)."""
+def handle(update: Update, *, sealed: dict | None = None, edited: bool = False) -> None:
+    """`sealed`: the parts of the update sealed at the webhook (telegram.sealed_intake);
+    `edited`: the message is an edit of an earlier one (telegram.intake)."""
     chat_obj = update.effective_chat
     if chat_obj is None or chat_obj.type != "private":
         if update.callback_query is not None:
@@ -40,6 +41,8 @@ def handle(update: Update, *, sealed: dict | None = None) -> None:
     with override(chat.language):
         if update.callback_query is not None:
             _callback(chat, update.callback_query)
+        elif update.message is not None and edited:
+            _edited(chat, update.message, sealed or {})
         elif update.message is not None:
             _message(chat, update.message, sealed or {})
 
@@ -193,6 +196,24 @@ def _message(chat: Chat, message: TelegramMessage, sealed: dict) -> None:
         _add_to_case(chat, chat.request, message, sealed)
     else:
         services.send_text(chat, _("Write /start to ask for help."))
+
+
+def _edited(chat: Chat, message: TelegramMessage, sealed: dict) -> None:
+    """An edit of an earlier message. A requester's joins their open request as a new,
+    marked message (what they corrected must reach the volunteer); a volunteer is told that
+    an edit is not passed on (the requester already has the first version). Anywhere else it
+    changes nothing: an edited /start or an edit while choosing is not a new step."""
+    if chat.state == Chat.State.LOCKED:
+        return
+    if chat.volunteer_id is not None:
+        if message.reply_to_message is not None:
+            services.send_text(
+                chat,
+                _("Edits do not reach the requester: send the correction as a new reply."),
+            )
+        return
+    if (case := _open_case(chat)) is not None:
+        _add_to_case(chat, case, message, sealed)
 
 
 def _attachment_ref(message: TelegramMessage) -> str:

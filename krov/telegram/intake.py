@@ -20,6 +20,10 @@ from krov.telegram.models import Update
 log = logging.getLogger(__name__)
 
 USED_KINDS = ("message", "callback_query")
+# An edited message arrives as a message of its own, marked, so the correction reaches the
+# case instead of being dropped (the dialogue adds it to an open case and nothing else).
+EDITED = "krov_edited"
+EDITED_MARK = "✎ "
 MAX_BODY = 256 * 1024
 MAX_ATTEMPTS = 3
 
@@ -79,6 +83,25 @@ def parse(body: bytes) -> dict[str, Any]:
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id < 2**53:
         raise BadUpdate("update_id missing or not an integer")
+    return _edit_as_message(data)
+
+
+def _edit_as_message(data: dict[str, Any]) -> dict[str, Any]:
+    """`edited_message` becomes `message` with the EDITED flag; its text (or caption) starts
+    with EDITED_MARK, so whoever reads the case sees it is a correction, in any language.
+    Its formatting entities go: their offsets no longer fit the marked text."""
+    edited = data.get("edited_message")
+    if not isinstance(edited, dict) or "message" in data:
+        return data
+    data = {key: value for key, value in data.items() if key != "edited_message"}
+    edited = dict(edited)
+    for field, entities in (("text", "entities"), ("caption", "caption_entities")):
+        if isinstance(edited.get(field), str):
+            edited[field] = EDITED_MARK + edited[field]
+            edited.pop(entities, None)
+            break
+    data["message"] = edited
+    data[EDITED] = True
     return data
 
 
@@ -153,6 +176,7 @@ def process_chat(key: str) -> int:
         try:
             raw = json.loads(update.payload)
             sealed = raw.pop("krov_sealed", None)
+            edited = raw.pop(EDITED, False) is True
             # Lenient: malformed optional parts are dropped, the message still goes on.
             parsed = parser.parse(raw)
         except parser.Unusable as exc:
@@ -163,7 +187,9 @@ def process_chat(key: str) -> int:
             continue
         try:
             with transaction.atomic():
-                dialogue.handle(parsed, sealed=sealed if isinstance(sealed, dict) else None)
+                dialogue.handle(
+                    parsed, sealed=sealed if isinstance(sealed, dict) else None, edited=edited
+                )
                 Update.objects.filter(pk=update.pk).update(
                     status=Update.Status.DONE, payload="", processed_at=timezone.now()
                 )

@@ -140,6 +140,15 @@ MEDIA = {
     "video_note": _file(length=_ZERO, duration=_ZERO),
     "animation": _file(width=_ZERO, height=_ZERO, duration=_ZERO),
 }
+# A sticker is written out as its emoji; the rest is what the library requires.
+STICKER = _file(
+    width=_ZERO,
+    height=_ZERO,
+    is_animated=Field(_bool, required=True, default=False),
+    is_video=Field(_bool, required=True, default=False),
+    type=Field(_str, required=True, default="regular"),
+    emoji=Field(_str),
+)
 LOCATION = {
     "latitude": Field(_number, required=True),
     "longitude": Field(_number, required=True),
@@ -181,6 +190,7 @@ MESSAGE = {
     "location": Field(_object(LOCATION)),
     "venue": Field(_object(VENUE)),
     "contact": Field(_object(CONTACT)),
+    "sticker": Field(_object(STICKER)),
     "quote": Field(_object(QUOTE)),
     "reply_to_message": Field(_object(REPLIED)),
 }

@@ -105,6 +105,10 @@ def described(message: dict[str, Any], language: str) -> list[str]:
                     "phone": _string(contact.get("phone_number")),
                 }
             )
+        sticker = message.get("sticker")
+        if isinstance(sticker, dict):
+            # A sticker says something (thanks, fear) without words: its emoji is kept.
+            lines.append(_("[sticker: %(emoji)s]") % {"emoji": _string(sticker.get("emoji"))})
         poll = message.get("poll")
         if isinstance(poll, dict):
             lines.append(_("[poll: %(question)s]") % {"question": _string(poll.get("question"))})

@@ -29,11 +29,21 @@ def krov(request: HttpRequest) -> dict:
         )
     return {
         "language_alternates": alternates,
+        "x_default_url": _x_default(path),
         "site_name": settings.MFA_TOTP_ISSUER,
         "site_url": site,
         "canonical_url": canonical_url(request),
         "site_description": SITE_DESCRIPTION,
     }
+
+
+def _x_default(path: str) -> str:
+    """For search engines, the page's address without a language: it sends each reader on
+    to the page in their own language (LocaleMiddleware). Empty on pages without one."""
+    for code, _name in settings.LANGUAGES:
+        if path.startswith(f"/{code}/"):
+            return links.absolute(path[len(code) + 1 :])
+    return ""
 
 
 SITE_DESCRIPTION = _(

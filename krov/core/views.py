@@ -88,7 +88,7 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
             f"Disallow: /{code}/help/",
             f"Disallow: /{code}/accounts/",
         ]
-    lines.append(f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}")
+    lines.append(f"Sitemap: {links.absolute('/sitemap.xml')}")  # never the Host header
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 

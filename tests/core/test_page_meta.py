@@ -142,7 +142,19 @@ def test_hreflang_alternates_are_absolute(site, content):
         alternates = _page(path).select('link[rel="alternate"][hreflang]')
         assert alternates, path
         for link in alternates:
+            if link["hreflang"] == "x-default":
+                continue
             assert link["href"].startswith(SITE + "/" + link["hreflang"] + "/"), (path, link)
+
+
+def test_every_page_names_its_language_neutral_address_as_x_default(site, content):
+    """The address without a language sends each reader to their own (LocaleMiddleware)."""
+    for path in _public_paths(content):
+        (x_default,) = _page(path).select('link[rel="alternate"][hreflang="x-default"]')
+        neutral = path.removeprefix("/en")
+        assert x_default["href"] == SITE + neutral, path
+        response = Client().get(neutral, HTTP_ACCEPT_LANGUAGE="uk")
+        assert response.status_code == 302 and response["Location"].startswith("/uk/"), path
 
 
 def test_every_public_page_has_a_description_of_its_own(site, content):

@@ -53,10 +53,12 @@ def test_the_apps_register_their_public_pages():
     assert set(sitemap._sections) == {"bulletins", "events"}
 
 
-def test_robots_points_at_the_sitemap_and_keeps_crawlers_out_of_private_pages():
-    response = Client().get("/robots.txt")
+def test_robots_points_at_the_sitemap_and_keeps_crawlers_out_of_private_pages(settings):
+    settings.KROV_SITE_URL = "https://krov.example"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "attacker.example"]
+    response = Client().get("/robots.txt", HTTP_HOST="attacker.example")
     assert response["Content-Type"].startswith("text/plain")
     robots = response.content.decode().splitlines()
-    assert "Sitemap: http://testserver/sitemap.xml" in robots
+    assert "Sitemap: https://krov.example/sitemap.xml" in robots  # the site, not the Host
     for line in ("Disallow: /admin/", "Disallow: /en/aid/", "Disallow: /sr-latn/help/"):
         assert line in robots

@@ -94,6 +94,10 @@ class KrovAtomFeed(Atom1Feed):
     it is text, not markup), the post's sanitised HTML as `<content type="html">`, and an
     entry in another language than the feed says so with its own `xml:lang`."""
 
+    def root_attributes(self):
+        # A relative link in a post's content ("/en/guides/...") resolves on the site.
+        return {**super().root_attributes(), "xml:base": links.site() + "/"}
+
     def item_attributes(self, item):
         attributes = super().item_attributes(item)
         if item.get("language") and item["language"] != self.feed["language"]:

@@ -133,3 +133,14 @@ def test_categories_are_in_the_feeds_script_and_other_languages_stay_as_written(
     ):
         terms = {c.get("term") for c in _feed(language).iter(f"{ATOM}category")}
         assert terms == expected, language
+
+
+def test_a_relative_link_in_a_post_resolves_on_the_site_for_a_feed_reader(post_in, settings):
+    settings.KROV_SITE_URL = "https://krov.example.org"
+    post_in("en", "Guides", body="Read [the bank guide](/en/guides/bank-account/) first.")
+    parsed = feedparser.parse(
+        Client().get("/en/bulletins/feed/").content,
+        response_headers={"content-location": "https://elsewhere.example/feed"},
+    )
+    content = parsed.entries[0].content[0].value
+    assert 'href="https://krov.example.org/en/guides/bank-account/"' in content

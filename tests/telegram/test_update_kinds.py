@@ -96,6 +96,24 @@ def test_what_a_requester_sends_reaches_their_open_case(requester, name):
         assert read("message.attachment", arrived.attachment_ref).startswith(attachment + ":")
 
 
+def test_a_poll_joins_a_sealed_case_and_is_answered_before_sealing(requester):
+    """Sealed at the webhook, a poll is written out as its question; before the team key
+    exists (python-telegram-bot's Poll changes with every Bot API), the requester is asked
+    to write instead: either way it is never silently dropped."""
+    user, case, read = requester
+    before, sent = case.messages.count(), len(user.inbox())
+    update = kind("message_poll", user.chat_id)
+    assert user.post(update) == (200, {"ok": True})
+    assert Update.objects.get(update_id=update["update_id"]).status == Update.Status.DONE
+    if case.is_sealed:
+        arrived = case.messages.filter(direction="in").order_by("pk").last()
+        question = "Маркер-кінд: коли вам зручно?"
+        assert read("message", arrived.body) == uk("[poll: %(question)s]") % {"question": question}
+    else:
+        assert case.messages.count() == before
+        assert len(user.inbox()) == sent + 1
+
+
 def test_a_button_press_is_answered_and_leaves_the_case_as_it_was(requester, fake_api):
     user, case, _read = requester
     before = case.messages.count()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from krov.bulletins.models import Post, PostRevision, PostVersion, Tag
-from krov.core import pagecache
+from krov.core import diff, pagecache
 from krov.core import search as site_search
 from krov.core.services import interface_languages, serbian_twin, slug_text, unique_slug
 
@@ -252,6 +252,32 @@ def _require_second_editor(post: Post, actor) -> None:
 
 def pending_edit(post: Post) -> dict[str, PostRevision]:
     return {r.language: r for r in post.revisions.all()}
+
+
+def edit_changes(post: Post) -> dict[str, list[diff.Change]]:
+    """For each language with an edit waiting, the edit against the approved text: what the
+    second editor approves. Derived versions (the other Serbian script) are left out."""
+    approved = {v.language: v for v in post.versions.all()}
+    labels = {name: PostRevision._meta.get_field(name).verbose_name for name in _TEXT_FIELDS}
+    found = {}
+    for language, revision in pending_edit(post).items():
+        if revision.derived:
+            continue
+        version = approved.get(language)
+        found[language] = diff.changes(
+            [
+                (
+                    str(labels[name]).capitalize(),
+                    getattr(version, name) if version else "",
+                    getattr(revision, name),
+                )
+                for name in _TEXT_FIELDS
+            ]
+        )
+    return found
+
+
+_TEXT_FIELDS = ("title", "summary", "body")
 
 
 @transaction.atomic

@@ -275,6 +275,9 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
         "can_approve": services.may_approve(post, request.user),
         "seen": services.fingerprint(post),
         "pending": pending,
+        "pending_changes": services.edit_changes(post) if pending else {},
+        # What the public page would show of this language, before it is submitted.
+        "preview": markdown.render(existing.body) if existing else "",
         "can_approve_edit": bool(pending)
         and services.can_publish(request.user)
         and (

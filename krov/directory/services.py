@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from krov.core import notify, pagecache
+from krov.core import diff, notify, pagecache
 from krov.core import search as site_search
 from krov.core.services import interface_languages, serbian_twin, unique_slug
 from krov.directory import notices
@@ -208,6 +208,50 @@ def propose(*, actor, data: dict[str, Any], organisation: Organisation | None = 
 def pending_proposals() -> QuerySet[Proposal]:
     """The proposals waiting for a reviewer, oldest first: what the review page lists."""
     return Proposal.objects.filter(status=Proposal.Status.PENDING).order_by("created_at", "id")
+
+
+def _shown(field: str, value: Any) -> str:
+    """A field's value as a reviewer reads it: labels, not codes."""
+    if field in ("areas", "languages"):
+        names = AREAS if field == "areas" else LANGUAGES_SPOKEN
+        codes = value if isinstance(value, list) else [c for c in str(value or "").split(",") if c]
+        return ", ".join(str(names.get(code, code)) for code in codes)
+    if field == "kind":
+        return str(Organisation.Kind(value).label) if value in Organisation.Kind.values else ""
+    if field == "online":
+        return _("yes") if value else _("no")
+    return str(value or "")
+
+
+def proposal_changes(proposal: Proposal) -> list[diff.Change]:
+    """The proposal against the entry as it is now, field by field (against nothing for a
+    new organisation), so that a reviewer sees what would change, not only the new text."""
+    from krov.directory.forms import OrganisationForm
+
+    labels = {name: field.label for name, field in OrganisationForm.base_fields.items()}
+    data, org = proposal.data, proposal.organisation
+    # texts.all(): the review page prefetches them, so a page of proposals is two queries.
+    text = (
+        next((t for t in org.texts.all() if t.language == data.get("language")), None)
+        if org
+        else None
+    )
+    current = {
+        "name": text.name if text else "",
+        "description": text.description if text else "",
+        **{field: getattr(org, field) if org else "" for field in ORG_FIELDS},
+    }
+    fields = ["name", "description", *ORG_FIELDS]
+    return diff.changes(
+        [
+            (
+                labels[field],
+                _shown(field, current[field]) if org else "",
+                _shown(field, data.get(field, "")),
+            )
+            for field in fields
+        ]
+    )
 
 
 def review_waiting() -> dict:

@@ -177,8 +177,10 @@ def review(request: HttpRequest) -> HttpResponse:
         except services.DirectoryError as error:
             messages.error(request, str(error))
         return redirect("directory:review")
+    proposals = services.pending_proposals().select_related("proposer", "organisation")
+    proposals = proposals.prefetch_related("organisation__texts")[:100]
     context = {
-        "proposals": services.pending_proposals().select_related("proposer", "organisation")[:100],
+        "proposals": [(p, services.proposal_changes(p)) for p in proposals],
         "stale": services.stale_guides()[:100],
     }
     response = render(request, "directory/review.html", context)

@@ -32,7 +32,7 @@ def test_a_missing_translation_shows_the_original_with_a_note_and_hreflang_lists
     assert page.h1.get_text() == "Istina"
     assert page.select_one("p.notice")
     hreflangs = {link["hreflang"] for link in page.select('link[rel="alternate"][hreflang]')}
-    assert hreflangs == {"sr", "sr-latn"}
+    assert hreflangs == {"sr", "sr-latn", "x-default"}
 
 
 def test_detail_has_opengraph_and_twitter_tags(publish):
@@ -146,3 +146,34 @@ def test_list_and_detail_queries_do_not_grow(publish):
         count("/en/bulletins/feed/"),
     )
     assert many == few
+
+
+def test_the_second_editor_sees_what_an_edit_changes_against_the_approved_text(
+    publish, editor, second_editor
+):
+    post = publish("Istina o ratu", language="en", body="The diaspora writes the **truth**.")
+    services.write(
+        post,
+        actor=editor,
+        language="en",
+        title="Istina o ratu",
+        summary="Kratak pregled",
+        body="The diaspora writes the **whole truth**.",
+    )
+    page = soup(signed_in(second_editor).get(f"/en/bulletins/editor/{post.slug}/"))
+    changed = page.select_one("#pending-heading").find_parent("section")
+    (body_change,) = changed.select("dl.changes dd")
+    assert body_change.select_one("del").get_text() == "**truth**."
+    assert body_change.select_one("ins").get_text() == "**whole truth**."
+    assert body_change.get_text().startswith("The diaspora writes the ")
+    assert "Istina o ratu" in changed.select_one("details.unchanged").get_text()
+
+
+def test_an_editor_previews_the_saved_text_as_readers_will_see_it(editor):
+    post = services.create_post(
+        actor=editor, language="en", title="Draft", summary="", body="Read **this** first."
+    )
+    page = soup(signed_in(editor).get(f"/en/bulletins/editor/{post.slug}/?lang=en"))
+    preview = page.select_one("section.preview article")
+    assert preview.select_one("strong").get_text() == "this"
+    assert "**" not in preview.get_text()

@@ -269,3 +269,49 @@ def test_rejecting_a_proposal_over_http_asks_i_am_sure_first(member, reviewer):
     assert Proposal.objects.get().status == "pending"
     client.post("/en/directory/review/", {**form, "confirm": "yes"})
     assert Proposal.objects.get().status == "rejected"
+
+
+def test_a_reviewer_sees_a_correction_as_a_diff_against_the_entry_now(member, reviewer, legal):
+    services.propose(
+        actor=member,
+        data={**LEGAL, "city": "Novi Sad", "areas": ["legal", "housing"], "telegram": ""},
+        organisation=legal,
+    )
+    page = soup(signed_in(reviewer).get("/en/directory/review/"))
+    (card,) = page.select("li.proposal")
+    changed = {
+        dt.get_text(strip=True): dd
+        for dt, dd in zip(card.select("dl.changes dt"), card.select("dl.changes dd"), strict=True)
+    }
+    assert set(changed) == {"City", "Areas of work", "Telegram channel"}
+    assert changed["City"].select_one("del").get_text() == "Beograd"
+    assert changed["City"].select_one("ins").get_text() == "Novi Sad"
+    assert "Housing" in changed["Areas of work"].select_one("ins").get_text()
+    assert changed["Telegram channel"].select_one("del").get_text() == "@pravna_pomoc"
+    unchanged = card.select_one("details.unchanged").get_text()
+    assert "Pravna pomoć" in unchanged and "Pravni saveti" in unchanged
+
+
+def test_a_new_organisation_is_shown_whole_and_the_page_costs_the_same_for_many(
+    member, reviewer, legal
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.propose(actor=member, data={**LEGAL, "name": "Sasvim nova", "city": "Niš"})
+    desk = signed_in(reviewer)
+    with CaptureQueriesContext(connection) as few:
+        page = soup(desk.get("/en/directory/review/"))
+    (card,) = page.select("li.proposal")
+    assert not card.select("del") and not card.select("details.unchanged")
+    assert "Sasvim nova" in card.select_one("dl.changes").get_text()
+    for index in range(5):
+        services.propose(
+            actor=member,
+            data={**LEGAL, "description": f"Ispravka {index}"},
+            organisation=legal,
+        )
+    with CaptureQueriesContext(connection) as many:
+        page = soup(desk.get("/en/directory/review/"))
+    assert len(page.select("li.proposal")) == 6
+    assert len(many.captured_queries) <= len(few.captured_queries) + 1

@@ -258,7 +258,10 @@ def edit_changes(post: Post) -> dict[str, list[diff.Change]]:
     """For each language with an edit waiting, the edit against the approved text: what the
     second editor approves. Derived versions (the other Serbian script) are left out."""
     approved = {v.language: v for v in post.versions.all()}
-    labels = {name: PostRevision._meta.get_field(name).verbose_name for name in _TEXT_FIELDS}
+    labels = {
+        name: getattr(PostRevision._meta.get_field(name), "verbose_name", name)
+        for name in _TEXT_FIELDS
+    }
     found = {}
     for language, revision in pending_edit(post).items():
         if revision.derived:

@@ -52,6 +52,6 @@ class Change:
         return word_diff(self.before, self.after)
 
 
-def changes(fields: list[tuple[str, str, str]]) -> list[Change]:
+def changes(fields: list[tuple[object, str, str]]) -> list[Change]:
     """(label, before, after) for each field, in order."""
-    return [Change(str(label), before or "", after or "") for label, before, after in fields]
+    return [Change(str(label or ""), before or "", after or "") for label, before, after in fields]

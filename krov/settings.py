@@ -607,3 +607,21 @@ if not re.fullmatch(r"(19|20)\d\d-(0[1-9]|1[0-2])", KROV_RENT_BASE_MONTH):
 KROV_HOUSING_RETENTION_DAYS = env_int("KROV_HOUSING_RETENTION_DAYS", 90, minimum=1)
 # Messages one member may send to posters per hour.
 KROV_HOUSING_MESSAGES_PER_HOUR = env_int("KROV_HOUSING_MESSAGES_PER_HOUR", 20, minimum=1)
+
+# --- operations: readiness, metrics, backups ----------------------------------------------
+
+# Probes reach the app servers directly over plain HTTP, as /healthz does.
+SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^readyz$", r"^metrics$"]
+# Counts every answer, page-cache hits included (krov.core.metrics).
+MIDDLEWARE.insert(0, "krov.core.metrics.MetricsMiddleware")
+# Prometheus presents it as `Authorization: Bearer ...`; unset, /metrics answers 404.
+KROV_METRICS_TOKEN = env_secret("KROV_METRICS_TOKEN")
+if KROV_METRICS_TOKEN and len(KROV_METRICS_TOKEN) < 32:
+    raise SettingsError("KROV_METRICS_TOKEN", "must be at least 32 characters long")
+# prometheus-client's multiprocess mode: one folder shared by every gunicorn worker, emptied
+# when the service starts; unset, each worker counts its own requests.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    raise SettingsError("PROMETHEUS_MULTIPROC_DIR", f"{PROMETHEUS_MULTIPROC_DIR} is not a folder")
+# `krov upgrade` refuses to migrate without a backup (`krov backup`) this many hours old.
+KROV_UPGRADE_BACKUP_HOURS = env_int("KROV_UPGRADE_BACKUP_HOURS", 24, minimum=1)

@@ -21,6 +21,8 @@ admin.site.site_header = "Krov"
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("", include("krov.telegram.urls")),
     path("", include("krov.aid.urls_custodian")),

@@ -6,7 +6,7 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_safe
 from krov.core import health, links, sitemap
 from krov.core import home as home_sections
 from krov.core import search as site_search
-from krov.core.access import public
+from krov.core.access import public, token
 from krov.core.pagecache import cache_public_page
 
 MAX_QUERY = 200
@@ -135,3 +135,48 @@ def server_error(request: HttpRequest) -> HttpResponse:
     from django.template import loader
 
     return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+# --- operations: readiness and metrics ------------------------------------------------------
+
+
+@public
+@never_cache
+@require_safe
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness (krov.core.readiness): 503 naming the failing checks while this server
+    cannot serve; /healthz stays the liveness probe."""
+    from krov.core import readiness
+
+    ready, report = readiness.run_checks()
+    failing = [name for name, item in report.items() if item["status"] != "ok"]
+    body: dict[str, object] = {"status": "ok" if ready else "error", "checks": report}
+    if failing:
+        body["failing"] = failing
+    return JsonResponse(body, status=200 if ready else 503)
+
+
+@token("Prometheus (KROV_METRICS_TOKEN)")
+@never_cache
+@require_safe
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Counts and durations for Prometheus (krov.core.metrics), behind KROV_METRICS_TOKEN:
+    404 when none is configured, 401 for a missing or wrong one."""
+    import hmac
+
+    from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
+
+    from krov.core import metrics as krov_metrics
+
+    expected = settings.KROV_METRICS_TOKEN
+    if not expected:
+        raise Http404
+    scheme, _sep, given = request.headers.get("Authorization", "").partition(" ")
+    if not (
+        scheme.lower() == "bearer"
+        and hmac.compare_digest(given.strip().encode(), expected.encode())
+    ):
+        response = HttpResponse(status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(krov_metrics.render(), content_type=CONTENT_TYPE_PLAIN_0_0_4)

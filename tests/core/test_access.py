@@ -34,5 +34,7 @@ def test_access_declarations_are_what_we_expect():
 
     assert core_views.home.krov_access == "public"
     assert core_views.healthz.krov_access == "public"
+    assert core_views.readyz.krov_access == "public"
+    assert core_views.metrics.krov_access == ("token", "Prometheus (KROV_METRICS_TOKEN)")
     assert account_views.dashboard.krov_access == "authenticated"
     assert account_views.audit_log.krov_access == ("perms", ("accounts.view_audit_log",))

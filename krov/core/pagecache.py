@@ -26,6 +26,7 @@ If-None-Match (or If-Modified-Since) matches gets a 304.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -39,6 +40,18 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import get_conditional_response, set_response_etag
 from django.utils.http import parse_http_date_safe
+
+log = logging.getLogger(__name__)
+# Set on a request when the cache did not answer: the page is rendered and sent as if
+# nothing were cached, never a 500 because a cache server is down.
+_DOWN = "_krov_page_cache_down"
+
+
+def _cache_failed(request: HttpRequest | None, error: Exception) -> None:
+    log.warning("page cache unavailable (%s); serving uncached", type(error).__name__)
+    if request is not None:
+        setattr(request, _DOWN, True)
+
 
 DEFAULT_TIMEOUT = 300
 HEADER = "X-Krov-Cache"
@@ -94,9 +107,12 @@ def invalidate(namespace: str) -> None:
 
 def _bump(namespace: str) -> None:
     try:
-        cache.incr(_version_key(namespace))
-    except ValueError:
-        cache.set(_version_key(namespace), _fresh_version(), None)
+        try:
+            cache.incr(_version_key(namespace))
+        except ValueError:
+            cache.set(_version_key(namespace), _fresh_version(), None)
+    except Exception as error:  # noqa: BLE001 - the change is committed; pages expire
+        _cache_failed(None, error)
 
 
 # --- which requests and answers ---------------------------------------------------------
@@ -109,6 +125,7 @@ def is_cacheable_request(request: HttpRequest) -> bool:
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
         and "HX-Request" not in request.headers
+        and not getattr(request, _DOWN, False)
     )
 
 
@@ -153,7 +170,11 @@ def declare(
         return
     declaration = _Declaration(list(namespaces), timeout)
     if getattr(request, "_krov_page_cache_started", False):
-        declaration.versions = _versions(declaration.namespaces)
+        try:
+            declaration.versions = _versions(declaration.namespaces)
+        except Exception as error:  # noqa: BLE001 - any cache backend's failure
+            _cache_failed(request, error)
+            return
     request._krov_page_cache = declaration  # type: ignore[attr-defined]
 
 
@@ -229,7 +250,11 @@ def store(request: HttpRequest, response: HttpResponse) -> HttpResponse:
         headers,
         response.content,
     )
-    cache.set(_entry_key(request), entry, declaration.timeout)
+    try:
+        cache.set(_entry_key(request), entry, declaration.timeout)
+    except Exception as error:  # noqa: BLE001 - any cache backend's failure
+        _cache_failed(request, error)
+        return response
     response[HEADER] = "miss"
     return _conditional(request, response)
 
@@ -244,13 +269,21 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        hit = lookup(request)
+        try:
+            hit = lookup(request)
+        except Exception as error:  # noqa: BLE001 - any cache backend's failure
+            _cache_failed(request, error)
+            hit = None
         if hit is not None:
             return hit
         declaration: _Declaration | None = getattr(request, "_krov_page_cache", None)
         if declaration is not None and declaration.versions is None:
             # Declared above this middleware (the API): read the versions before rendering.
-            declaration.versions = _versions(declaration.namespaces)
+            try:
+                declaration.versions = _versions(declaration.namespaces)
+            except Exception as error:  # noqa: BLE001 - any cache backend's failure
+                _cache_failed(request, error)
+                request._krov_page_cache = None  # type: ignore[attr-defined]
         request._krov_page_cache_started = True  # type: ignore[attr-defined]
         response = self.get_response(request)
         return store(request, response)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from krov.core import backup
 
@@ -30,15 +31,18 @@ class Command(BaseCommand):
         except backup.BackupError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
-            _(
-                "Backup written to %(path)s: %(vendor)s database, %(files)s media files, "
-                "%(size)s bytes, encrypted to %(recipients)s key(s)."
-            )
+            _("Backup written to %(path)s: %(vendor)s database, %(media)s, %(size)s bytes, %(keys)s.")  # noqa: E501
             % {
                 "path": options["to"],
                 "vendor": summary.vendor,
-                "files": summary.media_files,
+                "media": ngettext(
+                    "%(count)s media file", "%(count)s media files", summary.media_files
+                )
+                % {"count": summary.media_files},
                 "size": summary.size,
-                "recipients": len(recipients),
+                "keys": ngettext(
+                    "encrypted to %(count)s key", "encrypted to %(count)s keys", len(recipients)
+                )
+                % {"count": len(recipients)},
             }
         )

@@ -6,6 +6,7 @@ import dj_database_url
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from krov.core import backup
 
@@ -47,8 +48,14 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         self.stdout.write(
             _(
-                "Restored a %(vendor)s database and %(files)s media files. Next: `krov migrate`, "
+                "Restored a %(vendor)s database and %(media)s. Next: `krov migrate`, "
                 "then start Krov with the same KROV_FIELD_KEYS and KROV_SECRET_KEY."
             )
-            % {"vendor": summary.vendor, "files": summary.media_files}
+            % {
+                "vendor": summary.vendor,
+                "media": ngettext(
+                    "%(count)s media file", "%(count)s media files", summary.media_files
+                )
+                % {"count": summary.media_files},
+            }
         )

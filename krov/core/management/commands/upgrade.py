@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from krov.core import backup
 
@@ -49,7 +50,11 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if names:
             self.stdout.write(
-                _("Applied %(count)s migrations: %(names)s")
+                ngettext(
+                    "Applied %(count)s migration: %(names)s",
+                    "Applied %(count)s migrations: %(names)s",
+                    len(names),
+                )
                 % {"count": len(names), "names": ", ".join(names)}
             )
         else:

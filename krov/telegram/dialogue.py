@@ -38,7 +38,7 @@ def handle(update: Update, *, sealed: dict | None = None, edited: bool = False) 
     chat = services.get_or_create_chat(
         chat_obj.id, language_hint=sender.language_code if sender else None
     )
-    with override(chat.language):
+    with override(services.chat_language(chat)):
         if update.callback_query is not None:
             _callback(chat, update.callback_query)
         elif update.message is not None and edited:

@@ -244,6 +244,15 @@ def volunteer_may_use_chat(profile) -> bool:
     )
 
 
+def chat_language(chat: Chat) -> str:
+    """What the bot writes in to this chat: a linked volunteer's chosen language (their
+    settings), else the chat's own (the requester's choice, or their Telegram's)."""
+    volunteer = chat.volunteer if chat.volunteer_id else None
+    if volunteer is not None and getattr(volunteer.user, "language", ""):
+        return notify.language_of(volunteer.user)
+    return chat.language
+
+
 def relay_to_volunteer(message) -> bool:
     """requester → the case's volunteer, when they linked Telegram. True when queued."""
     case = message.request
@@ -251,7 +260,7 @@ def relay_to_volunteer(message) -> bool:
     chat = getattr(volunteer, "telegram_chat", None) if volunteer else None
     if chat is None or chat.blocked or not volunteer_may_use_chat(volunteer):
         return False
-    with override(chat.language):
+    with override(chat_language(chat)):
         header = _("New message") + "\n\n" + case.code + ":\n"
         hint = "\n\n" + _("Reply to this message to answer.")
         if case.is_sealed and message.relay_sealed is not None:
@@ -334,7 +343,7 @@ def _sealed_notice() -> str:
 
 def send_case_to_volunteer(case, chat: Chat) -> None:
     """After accepting on Telegram: the request itself, as a message they can reply to."""
-    with override(chat.language):
+    with override(chat_language(chat)):
         if case.is_sealed:
             send_text(
                 chat, _("The case is yours. Thank you.") + "\n\n" + _sealed_notice(), case=case

@@ -20,6 +20,9 @@ pytestmark = pytest.mark.django_db
 
 def linked_volunteer(telegram_user, make_volunteer, name="Veter", chat_id=777000111):
     volunteer = make_volunteer(name)
+    # Their Krov account is in Ukrainian: the bot writes to them in Ukrainian.
+    type(volunteer.user).objects.filter(pk=volunteer.user_id).update(language="uk")
+    volunteer.user.language = "uk"
     code = services.create_link_code(volunteer, actor=volunteer.user)
     user = telegram_user(chat_id)
     user.say(f"/link {code}")
@@ -101,7 +104,7 @@ def test_replying_to_a_case_message_answers_that_case_through_the_relay(
     requester.say("Я в Харкові")
     incoming = helper.inbox()[-1]
     assert "Я в Харкові" in incoming["text"]
-    assert incoming["text"].splitlines()[0] == "Нове повідомлення"  # their Telegram language
+    assert incoming["text"].splitlines()[0] == "Нове повідомлення"  # their account's language
     helper.say("Я вас навчу. Коли зручно?", reply_to=incoming["message_id"])
     assert "Я вас навчу. Коли зручно?" in requester.last_text()
     assert "Veter" not in requester.last_text()
@@ -315,3 +318,22 @@ def test_a_waiting_relay_for_a_volunteer_who_lost_the_case_is_not_offered_to_rea
     assert row.aid_message_id not in [pk for pk, _keys in outbox_keys.waiting_for_readers()]
     row.refresh_from_db()
     assert row.status == Outbound.Status.FAILED
+
+
+def test_a_volunteer_reads_the_bot_in_the_language_of_their_settings(
+    telegram_user, make_volunteer, coordinator
+):
+    """Their Telegram is set to Ukrainian, their Krov account to Russian: the relay of a
+    requester's message and the bot's own answers are in Russian."""
+    from django.utils.translation import gettext as _
+    from django.utils.translation import override
+
+    volunteer, helper, case = _volunteer_on_a_case(telegram_user, make_volunteer, coordinator)
+    type(volunteer.user).objects.filter(pk=volunteer.user_id).update(language="ru")
+    telegram_user(555000222).say("Я в Харкові")
+    with override("ru"):
+        expected = _("New message")
+    assert helper.last_text().splitlines()[0] == expected != "Нове повідомлення"
+    helper.say("hello")  # not a reply: the bot says how to answer, in Russian too
+    with override("ru"):
+        assert helper.last_text() == _("To answer a case, reply to one of its messages.")

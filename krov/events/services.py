@@ -659,6 +659,12 @@ def check_in(event: Event, *, actor, code: str = "", rsvp_obj: Rsvp | None = Non
         raise EventError(_("This code is for another event."))
     if rsvp_obj.status == Rsvp.Status.CANCELLED:
         raise EventError(_("This RSVP was cancelled."))
+    # Only a held place gets in by its code: the door says why not, in words staff can
+    # repeat to the person (who may still come in if the organisers have room).
+    if rsvp_obj.status == Rsvp.Status.WAITING:
+        raise EventError(_("This person is on the waiting list: no place was freed for them."))
+    if rsvp_obj.status == Rsvp.Status.UNCONFIRMED:
+        raise EventError(_("This RSVP was never confirmed by its email link: it holds no place."))
     now = timezone.now()
     first = bool(
         Rsvp.objects.filter(pk=rsvp_obj.pk, checked_in_at__isnull=True).update(checked_in_at=now)

@@ -92,6 +92,28 @@ def test_a_cancelled_rsvp_is_not_checked_in(make_event, organiser):
         services.check_in(event, actor=organiser, code=rsvp.checkin_code)
 
 
+def test_a_waiting_list_rsvp_is_not_checked_in_until_a_place_is_freed(make_event, organiser):
+    event = make_event(capacity=1)
+    ana = services.rsvp(event, name="Ana").rsvp
+    boris = services.rsvp(event, name="Boris").rsvp
+    assert boris.status == boris.Status.WAITING
+    client = signed_in(organiser)
+    status, text = _message(client, event, boris.checkin_code)
+    assert status == 302 and "waiting list" in text
+    boris.refresh_from_db()
+    assert boris.checked_in_at is None
+    services.cancel_rsvp(ana)  # Ana cannot come: Boris moves up and gets in
+    assert _message(client, event, boris.checkin_code) == (302, "Welcome, Boris!")
+
+
+def test_an_rsvp_never_confirmed_holds_no_place_at_the_door(make_event, organiser):
+    event = make_event()
+    pending = services.rsvp(event, name="Vera", contact="vera@example.org").rsvp
+    assert pending.status == pending.Status.UNCONFIRMED
+    with pytest.raises(services.EventError, match="never confirmed"):
+        services.check_in(event, actor=organiser, code=pending.checkin_code)
+
+
 def test_door_count_poll_gives_the_current_number_to_organisers_only(
     make_event, organiser, personas
 ):

@@ -195,7 +195,9 @@ def _user(request: HttpRequest) -> User:
 @requires(EDIT)
 @require_http_methods(["GET", "POST"])
 def editor_list(request: HttpRequest) -> HttpResponse:
-    form = forms.VersionForm(request.POST or None, initial={"language": get_language()})
+    form = forms.VersionForm(
+        request.POST if request.method == "POST" else None, initial={"language": get_language()}
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -242,7 +244,7 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
     initial = {"language": language, "tags": ", ".join(t.name for t in post.tags.all())}
     if existing:
         initial.update(title=existing.title, summary=existing.summary, body=existing.body)
-    form = forms.VersionForm(request.POST or None, initial=initial)
+    form = forms.VersionForm(request.POST if request.method == "POST" else None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -134,7 +134,9 @@ def propose(request: HttpRequest, slug: str = "") -> HttpResponse:
             telegram=org.telegram,
             language=text.language if text else org.original_language,
         )
-    form = forms.OrganisationForm(request.POST or None, initial=initial)
+    form = forms.OrganisationForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
     status = 200
     duplicate = None
     if request.method == "POST":
@@ -255,7 +257,7 @@ def guide_edit(request: HttpRequest, slug: str = "") -> HttpResponse:
             verify_by=item.verify_by,
             organisations=list(item.organisations.all()),
         )
-    form = forms.GuideForm(request.POST or None, initial=initial)
+    form = forms.GuideForm(request.POST if request.method == "POST" else None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -147,7 +147,10 @@ def _listing_data(form: forms.ListingForm) -> dict:
 def new(request: HttpRequest) -> HttpResponse:
     if services.is_banned(request.user):
         return render(request, "housing/banned.html", status=403)
-    form = forms.ListingForm(request.POST or None, request.FILES or None)
+    form = forms.ListingForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -187,8 +190,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {name: getattr(item, name) for name in services.LISTING_FIELDS}
     initial["languages"] = item.language_list
     form = forms.ListingForm(
-        request.POST or None,
-        request.FILES or None,
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
         initial=initial,
         keep_date=item.available_from,
     )
@@ -324,7 +327,7 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.user.pk not in services.participants(item):
         raise Http404
-    form = forms.MessageForm(request.POST or None)
+    form = forms.MessageForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -440,7 +443,10 @@ def _area(slug: str) -> tuple[str, str, District | None]:
 def import_rents(request: HttpRequest) -> HttpResponse:
     """The web form of `krov import-rents`: the same checks and report; the index is then
     recomputed for the months touched by the worker."""
-    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    form = forms.ImportForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
     report = None
     status = 200
     if request.method == "POST":

@@ -33,7 +33,8 @@ class AidConfig(AppConfig):
             services.purge_pending_keys,
         )
         from krov.aid import home as aid_home
-        from krov.core import home
+        from krov.core import home, undo
 
+        undo.register("aid.spam", services.undo_spam)
         home.register("aid-volunteer", aid_home.volunteer_panel)
         home.register("aid-coordinator", aid_home.coordinator_panel)

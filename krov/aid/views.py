@@ -30,7 +30,7 @@ from krov.aid.models import (
     VolunteerProfile,
 )
 from krov.aid.services.custodians import PROOF_HEADER as CUSTODIAN_PROOF_HEADER
-from krov.core import inputs
+from krov.core import inputs, undo
 from krov.core.access import public, requires, token
 from krov.core.clientip import client_address
 
@@ -594,8 +594,11 @@ def case_assign(request: HttpRequest, case: HelpRequest):
 def case_spam(request: HttpRequest, case: HelpRequest):
     if not inputs.confirmed(request):
         raise services.AidError(_("Tick “I am sure” first: nothing was done."))
+    was = case.status
     services.mark_spam(case, actor=_user(request))
     messages.success(request, _("Marked as spam."))
+    if was in services.UNDO_SPAM_TO:
+        undo.offer(request, "aid.spam", case=case.pk, status=was)
     return redirect("aid:triage")
 
 

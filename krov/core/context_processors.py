@@ -30,11 +30,22 @@ def krov(request: HttpRequest) -> dict:
     return {
         "language_alternates": alternates,
         "x_default_url": _x_default(path),
+        # Called only where a page shows its messages; an anonymous visitor's session is
+        # never touched (no cookie, no Vary: Cookie on cached pages).
+        "undo_token": lambda: _undo_token(request),
         "site_name": settings.MFA_TOTP_ISSUER,
         "site_url": site,
         "canonical_url": canonical_url(request),
         "site_description": SITE_DESCRIPTION,
     }
+
+
+def _undo_token(request: HttpRequest) -> str:
+    from krov.core import undo
+
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return ""
+    return undo.pending(request)
 
 
 def _x_default(path: str) -> str:

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     # The same page also answers at bulletins/search/ (krov.bulletins.urls), its first address.
     path("search/", views.search, name="search"),
+    path("undo/", views.undo, name="undo"),
 ]

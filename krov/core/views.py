@@ -11,12 +11,12 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from krov.core import health, links, sitemap
 from krov.core import home as home_sections
 from krov.core import search as site_search
-from krov.core.access import public, token
+from krov.core.access import authenticated, public, token
 from krov.core.pagecache import cache_public_page
 
 MAX_QUERY = 200
@@ -180,3 +180,26 @@ def metrics(request: HttpRequest) -> HttpResponse:
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     return HttpResponse(krov_metrics.render(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+
+# --- undo --------------------------------------------------------------------------------
+
+
+@authenticated
+@require_POST
+def undo(request: HttpRequest) -> HttpResponse:
+    """The Undo button beside a destructive action's message (krov.core.undo)."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from krov.core import undo as undoing
+
+    try:
+        messages.success(request, undoing.undo(request, request.POST.get("token", "")))
+    except undoing.UndoError as error:
+        messages.error(request, str(error))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    return redirect(target)

@@ -26,5 +26,8 @@ class HousingConfig(AppConfig):
             "photos of listings that left the board, after KROV_HOUSING_RETENTION_DAYS",
             services.purge_photos,
         )
+        from krov.core import undo
+
+        undo.register("housing.ban", services.undo_ban)
         home.register("housing-member", housing_home.member_panel)
         home.register("housing-moderation", housing_home.moderation_panel)

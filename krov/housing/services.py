@@ -8,11 +8,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Min, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from krov.core import audit, images, pagecache, ratelimit
 from krov.core.models import AuditEvent
@@ -425,6 +427,36 @@ def ban(user, *, actor, reason: str) -> int:
         hidden += 1
     audit.record(AuditEvent.Kind.HOUSING_BANNED, actor=actor, subject=user, hidden=hidden)
     return hidden
+
+
+@transaction.atomic
+def undo_ban(actor, data: dict) -> str:
+    """krov.core.undo: lift a ban made a moment ago and put back the listings it hid (those
+    still hidden; `data`: {"user": id, "listings": [ids]})."""
+    from krov.core.undo import UndoError
+
+    pk = data.get("user")
+    user = get_user_model().objects.filter(pk=pk).first() if isinstance(pk, int) else None
+    if user is None or not is_banned(user):
+        raise UndoError(_("The ban was already lifted."))
+    try:
+        lift_ban(user, actor=actor)
+        hidden = Listing.objects.filter(
+            pk__in=[pk for pk in data.get("listings", []) if isinstance(pk, int)],
+            poster=user,
+            status=Listing.Status.HIDDEN,
+        )
+        back = 0
+        for listing in hidden:
+            restore(listing, actor=actor)
+            back += 1
+    except HousingError as error:
+        raise UndoError(str(error)) from None
+    return ngettext(
+        "The ban is lifted; %(count)s listing is back on the board.",
+        "The ban is lifted; %(count)s listings are back on the board.",
+        back,
+    ) % {"count": back}
 
 
 @transaction.atomic

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from krov.accounts.models import User
-from krov.core import audit, inputs
+from krov.core import audit, inputs, undo
 from krov.core.access import public, requires
 from krov.core.models import AuditEvent
 from krov.core.pagecache import cache_public_page
@@ -382,7 +382,13 @@ def moderate(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "ban":
             if not inputs.confirmed(request):
                 raise services.HousingError(_("Tick “I am sure” first: nothing was done."))
+            showing = list(
+                Listing.objects.filter(
+                    poster=item.poster, status=Listing.Status.PUBLISHED
+                ).values_list("pk", flat=True)
+            )
             services.ban(item.poster, actor=actor, reason=reason)
+            undo.offer(request, "housing.ban", user=item.poster_id, listings=showing)
         else:
             raise Http404
     except services.HousingError as error:

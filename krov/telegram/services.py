@@ -248,7 +248,7 @@ def chat_language(chat: Chat) -> str:
     """What the bot writes in to this chat: a linked volunteer's chosen language (their
     settings), else the chat's own (the requester's choice, or their Telegram's)."""
     volunteer = chat.volunteer if chat.volunteer_id else None
-    if volunteer is not None and getattr(volunteer.user, "language", ""):
+    if volunteer is not None and volunteer.user.language:
         return notify.language_of(volunteer.user)
     return chat.language
 

@@ -8,9 +8,9 @@ from django.test import Client, override_settings
 
 from krov.accounts import services as account_services
 from krov.aid import services
-from krov.aid.models import Note, TrustLevel, VolunteerProfile
+from krov.aid.models import HelpRequest, Note, TrustLevel, VolunteerProfile
 from tests.conftest import PASSWORD
-from tests.helpers import signed_in
+from tests.helpers import signed_in, soup
 
 pytestmark = pytest.mark.django_db
 
@@ -216,3 +216,19 @@ def test_an_offer_card_names_the_case_code_and_channel(submit, make_volunteer, c
     ).select_one(".card.offer")
     assert case.code in card.select_one(".case-code").get_text()
     assert "Web" in card.select_one(".offer-case").get_text()
+
+
+def test_marking_as_spam_can_be_undone_back_to_triage(coordinator, submit):
+    case, _token = submit("Потрібна допомога з документами")
+    desk = signed_in(coordinator)
+    response = desk.post(f"/en/aid/cases/{case.public_id}/spam/", {"confirm": "yes"}, follow=True)
+    case.refresh_from_db()
+    assert case.status == HelpRequest.Status.SPAM
+    token = soup(response).select_one("form.undo input[name=token]")["value"]
+    undone = desk.post("/en/undo/", {"token": token, "next": "/en/aid/"}, follow=True)
+    case.refresh_from_db()
+    assert case.status == HelpRequest.Status.NEW and case.closed_at is None
+    assert f"{case.code} is back in triage." in undone.content.decode()
+    # Once undone, the same button does nothing more.
+    again = desk.post("/en/undo/", {"token": token}, follow=True)
+    assert "no longer marked as spam" in again.content.decode()

@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from bs4 import BeautifulSoup
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -649,3 +650,38 @@ def test_every_housing_audit_kind_is_a_known_kind():
 
     kinds = [k for k in AuditEvent.Kind.values if k.startswith("housing_")]
     assert len(kinds) == 8
+
+
+def test_a_ban_can_be_undone_for_five_minutes_by_whoever_made_it(
+    listing, member, moderator, other_member
+):
+    second = services.post_listing(actor=member, data=listing_data(title="Second"))
+    desk = signed_in(moderator)
+    response = desk.post(
+        f"/en/housing/{listing.pk}/moderate/ban/",
+        {"reason": "mistaken for a scammer", "confirm": "yes"},
+        follow=True,
+    )
+    undo_form = soup(response).select_one("form.undo")
+    assert undo_form is not None and services.is_banned(member)
+    token = undo_form.select_one("input[name=token]")["value"]
+    # Only the moderator who banned can use it, and not after five minutes.
+    assert (
+        "not valid"
+        in signed_in(other_member)
+        .post("/en/undo/", {"token": token, "next": "/en/housing/"}, follow=True)
+        .content.decode()
+    )
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        late = desk.post("/en/undo/", {"token": token}, follow=True)
+        assert "Too late" in late.content.decode() and services.is_banned(member)
+    undone = desk.post("/en/undo/", {"token": token, "next": "/en/housing/moderation/"})
+    assert undone.status_code == 302 and undone["Location"] == "/en/housing/moderation/"
+    assert not services.is_banned(member)
+    for item in (listing, second):
+        item.refresh_from_db()
+        assert item.status == "published"
+    # The page after it shows no second Undo, and an offsite `next` is not followed.
+    assert not soup(desk.get("/en/housing/moderation/")).select("form.undo")
+    again = desk.post("/en/undo/", {"token": token, "next": "https://evil.example/"})
+    assert again["Location"] == "/"

@@ -124,6 +124,7 @@ from krov.aid.services.relay import (
 )
 from krov.aid.services.retention import forget, purge
 from krov.aid.services.triage import (
+    UNDO_SPAM_TO,
     alert_unanswered_critical,
     desk_waiting,
     mark_spam,
@@ -132,6 +133,7 @@ from krov.aid.services.triage import (
     requester_may_write,
     triage,
     triage_queue,
+    undo_spam,
 )
 from krov.aid.services.volunteers import (
     current_shift,
@@ -228,6 +230,8 @@ __all__ = [
     "mark_delivery",
     "mark_seen_by_requester",
     "mark_spam",
+    "UNDO_SPAM_TO",
+    "undo_spam",
     "merge",
     "notify_coordinators",
     "offer",

@@ -69,6 +69,35 @@ def mark_spam(case: HelpRequest, *, actor: User) -> None:
     case.refresh_from_db()
 
 
+# What marking as spam can be undone back to (offers it withdrew are not made again).
+UNDO_SPAM_TO: dict[str, str] = {"new": "new", "triaged": "triaged", "offered": "triaged"}
+
+
+@transaction.atomic
+def undo_spam(actor: User, data: dict) -> str:
+    """krov.core.undo: a request marked as spam a moment ago goes back to triage
+    (`data`: {"case": id, "status": what it was})."""
+    from krov.core.undo import UndoError
+
+    pk = data.get("case")
+    case = (
+        HelpRequest.objects.select_for_update().filter(pk=pk).first()
+        if isinstance(pk, int)
+        else None
+    )
+    back_to = UNDO_SPAM_TO.get(str(data.get("status")))
+    if case is None or case.status != Status.SPAM or case.purged_at or back_to is None:
+        raise UndoError(_("This request is no longer marked as spam."))
+    try:
+        _require_coordinator(actor)
+    except AidError as error:
+        raise UndoError(str(error)) from None
+    HelpRequest.objects.filter(pk=case.pk).update(
+        status=back_to, closed_at=None, last_activity_at=timezone.now()
+    )
+    return _("%(code)s is back in triage.") % {"code": case.code}
+
+
 @transaction.atomic
 def merge(duplicate: HelpRequest, into: HelpRequest, *, actor: User) -> None:
     """Close `duplicate` into `into`: its text joins the conversation, its link follows."""

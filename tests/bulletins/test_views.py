@@ -177,3 +177,18 @@ def test_an_editor_previews_the_saved_text_as_readers_will_see_it(editor):
     preview = page.select_one("section.preview article")
     assert preview.select_one("strong").get_text() == "this"
     assert "**" not in preview.get_text()
+
+
+def test_text_in_another_language_than_the_page_says_which(publish):
+    """A Russian reader of a bulletin only written in English gets it marked lang="en"
+    (screen readers switch voice); Serbian on the Latin page is the page's own language."""
+    post = publish("Only English", language="en", body="Plain **English** text.")
+    page = soup(Client().get(f"/ru/bulletins/{post.slug}/"))
+    assert page.select_one("h1")["lang"] == "en"
+    assert page.select_one("div.body")["lang"] == "en"
+    assert soup(Client().get("/ru/bulletins/")).select_one("li.bulletin h2")["lang"] == "en"
+    assert not soup(Client().get(f"/en/bulletins/{post.slug}/")).select_one("h1").has_attr("lang")
+    serbian = publish("Na latinici", language="sr-latn")
+    assert (
+        not soup(Client().get(f"/sr/bulletins/{serbian.slug}/")).select_one("h1").has_attr("lang")
+    )

@@ -19,3 +19,21 @@ def page_script(value, language: str | None = None) -> str:
     shown = in_page_script(str(value), language=language or None)
     # Markup, entities and addresses are never converted, so safe text stays safe.
     return mark_safe(shown) if isinstance(value, SafeData) else shown  # noqa: S308
+
+
+@register.filter
+def lang_if_other(language: str | None) -> str:
+    """` lang="ru"` for text in another language than the page (screen readers then read it
+    in its own voice; translators see it), nothing when it is the page's own. Serbian in
+    either script is shown in the page's script, so on a Serbian page it is the page's."""
+    from django.conf import settings
+    from django.utils.html import format_html
+    from django.utils.translation import get_language
+
+    page = (get_language() or "").lower()
+    language = (language or "").lower()
+    if not language or language not in {code for code, _name in settings.LANGUAGES}:
+        return ""
+    if language == page or {language, page} <= {"sr", "sr-latn"}:
+        return ""
+    return format_html(' lang="{}"', language)

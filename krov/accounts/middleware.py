@@ -23,8 +23,11 @@ MFA_SETUP_URL_NAMES = frozenset(
         "account_confirm_email",
         "account_email_verification_sent",
         "healthz",
-        # A person who may be in danger can always lock their account.
+        # A person who may be in danger can always lock their account, and find how: the
+        # safety page and the duress password too, before their second factor is set up.
         "panic",
+        "safety",
+        "duress",
     }
 )
 

@@ -29,6 +29,17 @@ def test_role_needing_mfa_reaches_only_mfa_setup_until_it_has_it(login_as, role)
         assert "/reauthenticate/" in setup["Location"]
 
 
+@pytest.mark.parametrize("role", ["volunteer", "coordinator"])
+def test_staff_without_a_second_factor_yet_can_still_reach_safety_panic_and_duress(
+    login_as, role
+):
+    """Someone made a coordinator today, in danger tonight, must be able to lock their
+    account before they have set up an authenticator."""
+    client = login_as(make_persona(role, with_mfa=False))
+    for path in ("/en/account/safety/", "/en/account/panic/", "/en/account/duress/"):
+        assert client.get(path).status_code == 200, path
+
+
 def test_htmx_request_gets_a_client_redirect_to_mfa_setup(login_as):
     client = login_as(make_persona("volunteer", with_mfa=False))
     response = client.get("/en/dashboard/", HTTP_HX_REQUEST="true")

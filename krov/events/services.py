@@ -532,6 +532,23 @@ def count_me_in(event: Event, *, client_address: str, already_counted: bool) -> 
     return Event.objects.values_list("going_count", flat=True).get(pk=event.pk)
 
 
+def attendee_language(rsvp: Rsvp) -> str:
+    """What to write to an attendee in: the language of their Krov account when the address
+    is one (what they chose in their settings), else the one they used for the RSVP."""
+    from django.contrib.auth import get_user_model
+
+    from krov.core import notify
+
+    account = (
+        get_user_model().objects.filter(email__iexact=rsvp.contact, is_active=True).first()
+        if is_email(rsvp.contact or "")
+        else None
+    )
+    if account is not None:
+        return notify.language_of(account)
+    return rsvp.language or settings.LANGUAGE_CODE
+
+
 def _email_later(rsvp: Rsvp, kind: str) -> None:
     """Queue a mail to an attendee: the task gets the RSVP's id, never an address or text."""
     rsvp_id = rsvp.pk

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils.translation import override
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
@@ -12,12 +11,12 @@ from krov.events.models import Event, Rsvp
 @db_task(retries=3, retry_delay=60)
 def email_attendee(rsvp_id: int, kind: str) -> None:
     """Ids in, the address and text read from the database here: nothing personal in the
-    queue. Written in the language the person used for their RSVP."""
+    queue. Written in the person's language (services.attendee_language)."""
     rsvp = Rsvp.objects.filter(pk=rsvp_id).select_related("event").first()
     if rsvp is None or not services.is_email(rsvp.contact or ""):
         return  # gone, or purged since
     event = Event.objects.prefetch_related("texts").get(pk=rsvp.event_id)
-    with override(rsvp.language or settings.LANGUAGE_CODE):
+    with override(services.attendee_language(rsvp)):
         notice = event.cancel_notice if kind == "cancelled" else ""
         # The secret link is made here, in the worker, so it never sits in the queue.
         link = services.new_rsvp_link(rsvp) if kind == "link" else ""

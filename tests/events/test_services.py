@@ -440,3 +440,24 @@ def test_attendee_mails_queue_only_ids_and_are_written_in_the_attendees_language
     assert sent.to == ["ana@example.org"]
     assert "Дощ, переносимо" in sent.body
     assert sent.subject.startswith("Скасовано")
+
+
+def test_an_attendee_with_a_krov_account_is_written_to_in_the_language_of_their_settings(
+    make_event, organiser, personas
+):
+    """They RSVPed from a Ukrainian page, but chose German in their settings: German."""
+    from django.utils import translation
+
+    from krov.events import tasks
+
+    member = personas["member"].user
+    type(member).objects.filter(pk=member.pk).update(language="de")
+    event = make_event()
+    with translation.override("uk"):
+        rsvp = services.rsvp(event, name="Ana", contact=member.email.upper()).rsvp
+    mail.outbox.clear()
+    tasks.email_attendee.call_local(rsvp.pk, "link")
+    [sent] = mail.outbox
+    with translation.override("de"):
+        expected = translation.gettext("Your place: %(title)s") % {"title": ""}
+    assert sent.subject.startswith(expected.strip()) and not sent.subject.startswith("Your")

@@ -23,9 +23,9 @@ def language_choices():
 class HelpRequestForm(forms.Form):
     # A free field behind a select: an unknown language (an old page, a tampered form)
     # must not lose the request; the service falls back to a language the desk serves.
-    language = forms.CharField(
-        label=_("Language you want to talk in"), max_length=16, widget=forms.Select()
-    )
+    # Its length is checked in clean_language: a max_length here would put a "maxlength"
+    # on the <select>, which HTML does not allow.
+    language = forms.CharField(label=_("Language you want to talk in"), widget=forms.Select())
     # Nothing is chosen for the requester: one who skips this must not file a request for
     # something they never asked for. Left empty, it is "something else".
     skill = forms.TypedChoiceField(
@@ -54,6 +54,10 @@ class HelpRequestForm(forms.Form):
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     # Bots fill every field; people never see this one (hidden with CSS).
     website = forms.CharField(label=_("Leave this empty"), required=False)
+
+    def clean_language(self) -> str:
+        # Anything longer than a language code is no language: the desk's fallback applies.
+        return self.cleaned_data["language"][:16]
 
     def __init__(self, *args, language: str = "en", **kwargs):
         super().__init__(*args, **kwargs)

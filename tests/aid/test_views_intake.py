@@ -46,7 +46,7 @@ def test_form_states_what_is_stored_for_how_long_and_the_length_limit():
     assert "IP address" in notice
     textarea = soup.select_one("textarea[name=description]")
     assert textarea["maxlength"] == "4000"
-    assert "4000" in soup.select_one("#id_description_help").get_text()
+    assert "4000" in soup.select_one("#id_description_helptext").get_text()
 
 
 def test_submitting_the_form_gives_a_case_code_and_a_secret_link():

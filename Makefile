@@ -52,3 +52,9 @@ bench-http: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
+
+# The production topology on 127.0.0.1 (nginx, two gunicorns, two workers, PostgreSQL,
+# Redis) with faults: see bin/deploy-check. Needs root for apt-get when nginx is missing.
+.PHONY: deploy-check
+deploy-check: $(STAMP)
+	$(BIN)/python bin/deploy-check

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 accesslog = None
 errorlog = "-"
+# No control socket under $HOME: two instances would share it, and it fails under
+# ProtectHome= or a read-only root (deploy/).
+control_socket_disable = True
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -83,7 +83,7 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
 
 
 def database_from_env(name: str, default: str) -> dict[str, Any]:
-    url = env_str(name, default)
+    url = env_secret(name, default)  # a URL with a password may come from NAME_FILE
     try:
         config: dict[str, Any] = dict(
             dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
@@ -210,6 +210,7 @@ INSTALLED_APPS = [
     "krov.directory",
     "krov.housing",
     "krov.api",
+    "krov.press",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -275,7 +276,7 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env_str("REDIS_URL")
+REDIS_URL = env_secret("REDIS_URL")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise SettingsError("REDIS_URL", "expected a redis://, rediss:// or unix:// URL")
 
@@ -625,3 +626,15 @@ if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
     raise SettingsError("PROMETHEUS_MULTIPROC_DIR", f"{PROMETHEUS_MULTIPROC_DIR} is not a folder")
 # `krov upgrade` refuses to migrate without a backup (`krov backup`) this many hours old.
 KROV_UPGRADE_BACKUP_HOURS = env_int("KROV_UPGRADE_BACKUP_HOURS", 24, minimum=1)
+
+# --- press watch (krov.press): feeds of the host country's media --------------------------
+
+# Fetch feeds through this proxy, e.g. "http://proxy:3128" or a Tor SOCKS address
+# "socks5://127.0.0.1:9050" (SOCKS needs httpx's socks extra); names are then resolved by it.
+KROV_PRESS_PROXY = env_str("KROV_PRESS_PROXY")
+# Seconds for one fetch, connection and reading together.
+KROV_PRESS_TIMEOUT = env_int("KROV_PRESS_TIMEOUT", 20, minimum=1)
+# A feed larger than this (bytes, after decompression) is refused.
+KROV_PRESS_MAX_BYTES = env_int("KROV_PRESS_MAX_BYTES", 5_000_000, minimum=10_000)
+# Private, loopback and link-local addresses may be fetched only in development (no SSRF).
+KROV_PRESS_ALLOW_PRIVATE = env_bool("KROV_PRESS_ALLOW_PRIVATE", DEBUG)

@@ -151,11 +151,29 @@ def store(data: dict[str, Any]) -> bool:
 
 
 def nudge(key: str) -> None:
-    """Enqueue processing for a chat unless a nudge is already waiting for it."""
-    if cache.add(f"tg-nudge:{key}", 1, timeout=30):
-        from krov.telegram import tasks
+    """Enqueue processing for a chat unless a nudge is already waiting for it. The update is
+    stored already: with the cache or the queue down, the nudge is lost, not the update
+    (the worker's sweep, `pending_chats`, takes it), and Telegram still gets its 200."""
+    try:
+        fresh = cache.add(f"tg-nudge:{key}", 1, timeout=30)
+    except Exception as error:  # noqa: BLE001 - any cache backend's failure
+        log.warning(
+            "telegram nudge not sent (%s); the sweep takes the update", type(error).__name__
+        )
+        return
+    if fresh:
+        transaction.on_commit(lambda: _enqueue(key))
 
-        transaction.on_commit(lambda: tasks.process_chat(key))
+
+def _enqueue(key: str) -> None:
+    from krov.telegram import tasks
+
+    try:
+        tasks.process_chat(key)
+    except Exception as error:  # noqa: BLE001 - the queue's failure (Redis down)
+        log.warning(
+            "telegram nudge not queued (%s); the sweep takes the update", type(error).__name__
+        )
 
 
 def process_chat(key: str) -> int:
@@ -163,7 +181,10 @@ def process_chat(key: str) -> int:
     The caller holds the chat's lock, so one worker at a time works on a chat."""
     from krov.telegram import dialogue, parser
 
-    cache.delete(f"tg-nudge:{key}")
+    try:
+        cache.delete(f"tg-nudge:{key}")
+    except Exception as error:  # noqa: BLE001 - the nudge key expires by itself
+        log.warning("telegram nudge key not cleared (%s)", type(error).__name__)
     done = 0
     while True:
         update = (

@@ -208,3 +208,22 @@ def test_a_sealed_message_with_arbitrary_optional_parts_reaches_the_open_case(
     case.refresh_from_db()
     last = case.messages.filter(direction="in").order_by("pk").last()
     assert last is not None and team.read(case, "message", last.body).startswith(text.strip())
+
+
+def test_with_the_cache_down_an_update_is_stored_and_acknowledged_for_the_sweep(
+    webhook, settings
+):
+    """Redis down: the nudge is lost, not the update; Telegram gets its 200 (a 500 would
+    make it send again and again) and the worker's sweep processes the stored update."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        },
+    }
+    update = fixture("message_start")
+    assert webhook(update) == (200, {"ok": True})
+    stored = Update.objects.get(update_id=update["update_id"])
+    assert stored.status == Update.Status.PENDING

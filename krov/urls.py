@@ -40,6 +40,7 @@ urlpatterns += i18n_patterns(
     path("", include("krov.bulletins.urls")),
     path("", include("krov.directory.urls")),
     path("", include("krov.housing.urls")),
+    path("", include("krov.press.urls")),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=True,
 )

@@ -131,6 +131,31 @@ class VolunteerSkill(models.Model):
         return f"{self.skill_id}:{self.level}"
 
 
+class VolunteerMatchKey(models.Model):
+    """One row per skill and language of a volunteer, kept by the profile service
+    (`services.volunteers`), never written elsewhere. Ranking walks the volunteers who share
+    the requester's language and hold the skill through one index, best level first, and
+    stops once it has enough, instead of reading every profile (krov.aid.matching)."""
+
+    volunteer = models.ForeignKey(
+        VolunteerProfile, on_delete=models.CASCADE, related_name="match_keys"
+    )
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(max_length=8)
+    level = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["volunteer", "skill", "language"], name="aid_matchkey_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["skill", "language", "level"], name="aid_matchkey_walk")]
+
+    def __str__(self) -> str:
+        return f"{self.skill_id}:{self.language}:{self.level}"
+
+
 class AvailabilityWindow(models.Model):
     """A weekly window in the volunteer's own time zone (end before start: past midnight)."""
 

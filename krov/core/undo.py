@@ -21,8 +21,8 @@ UNDO_SECONDS = 300
 SESSION_KEY = "krov_undo"
 _SALT = "krov.undo"
 
-# kind -> handler(actor, data) returning the message to show once undone.
-Handler = Callable[[Any, dict[str, Any]], str]
+# kind -> handler(data, actor=...) returning the message to show once undone.
+Handler = Callable[..., str]
 _handlers: dict[str, Handler] = {}
 
 
@@ -65,4 +65,4 @@ def undo(request: HttpRequest, token: str) -> str:
     handler = _handlers.get(str(found.get("k")))
     if handler is None or not isinstance(found.get("d"), dict):
         raise UndoError(_("This undo button is not valid."))
-    return handler(request.user, found["d"])
+    return handler(found["d"], actor=request.user)

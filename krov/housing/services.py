@@ -430,7 +430,7 @@ def ban(user, *, actor, reason: str) -> int:
 
 
 @transaction.atomic
-def undo_ban(actor, data: dict) -> str:
+def undo_ban(data: dict, *, actor) -> str:
     """krov.core.undo: lift a ban made a moment ago and put back the listings it hid (those
     still hidden; `data`: {"user": id, "listings": [ids]})."""
     from krov.core.undo import UndoError

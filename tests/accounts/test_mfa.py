@@ -30,9 +30,7 @@ def test_role_needing_mfa_reaches_only_mfa_setup_until_it_has_it(login_as, role)
 
 
 @pytest.mark.parametrize("role", ["volunteer", "coordinator"])
-def test_staff_without_a_second_factor_yet_can_still_reach_safety_panic_and_duress(
-    login_as, role
-):
+def test_staff_without_a_second_factor_yet_can_still_reach_safety_panic_and_duress(login_as, role):
     """Someone made a coordinator today, in danger tonight, must be able to lock their
     account before they have set up an authenticator."""
     client = login_as(make_persona(role, with_mfa=False))

@@ -38,3 +38,20 @@ def test_access_declarations_are_what_we_expect():
     assert core_views.metrics.krov_access == ("token", "Prometheus (KROV_METRICS_TOKEN)")
     assert account_views.dashboard.krov_access == "authenticated"
     assert account_views.audit_log.krov_access == ("perms", ("accounts.view_audit_log",))
+
+
+def test_the_press_pages_are_for_editors():
+    from krov.press import views as press_views
+
+    editors = ("perms", ("accounts.edit_bulletins",))
+    for view in (
+        press_views.story_list,
+        press_views.story_status,
+        press_views.story_answer,
+        press_views.source_list,
+        press_views.source_active,
+        press_views.term_list,
+        press_views.term_change,
+        press_views.term_remove,
+    ):
+        assert view.krov_access == editors, view.__name__

@@ -210,9 +210,7 @@ def test_a_sealed_message_with_arbitrary_optional_parts_reaches_the_open_case(
     assert last is not None and team.read(case, "message", last.body).startswith(text.strip())
 
 
-def test_with_the_cache_down_an_update_is_stored_and_acknowledged_for_the_sweep(
-    webhook, settings
-):
+def test_with_the_cache_down_an_update_is_stored_and_acknowledged_for_the_sweep(webhook, settings):
     """Redis down: the nudge is lost, not the update; Telegram gets its 200 (a 500 would
     make it send again and again) and the worker's sweep processes the stored update."""
     settings.CACHES = {

@@ -74,7 +74,7 @@ UNDO_SPAM_TO: dict[str, str] = {"new": "new", "triaged": "triaged", "offered": "
 
 
 @transaction.atomic
-def undo_spam(actor: User, data: dict) -> str:
+def undo_spam(data: dict, *, actor: User) -> str:
     """krov.core.undo: a request marked as spam a moment ago goes back to triage
     (`data`: {"case": id, "status": what it was})."""
     from krov.core.undo import UndoError

@@ -18,7 +18,9 @@ from krov.aid.models import (
     Note,
     Offer,
     TrustLevel,
+    VolunteerMatchKey,
     VolunteerProfile,
+    VolunteerSkill,
 )
 from krov.aid.services.access import _require_coordinator
 from krov.aid.services.base import AidError
@@ -47,6 +49,8 @@ def vouch_for(user: User, *, actor: User, languages: list[str]) -> VolunteerProf
     if not created and profile.vouched_by_id is None:
         profile.vouched_by, profile.vouched_at = actor, timezone.now()
         profile.save(update_fields=["vouched_by", "vouched_at"])
+    if created:
+        _sync_match_keys(profile)
     current = account_services.user_roles(user)
     if roles.VOLUNTEER not in current and roles.COORDINATOR not in current:
         # The coordinator's vouch is the second person's word that a grant needs.
@@ -90,7 +94,7 @@ def update_profile(
 ) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from krov.aid.models import AvailabilityWindow, VolunteerSkill
+    from krov.aid.models import AvailabilityWindow
 
     if profile.user_id != actor.pk:
         raise AidError(_("You can only change your own profile."))
@@ -112,6 +116,21 @@ def update_profile(
     AvailabilityWindow.objects.bulk_create(
         AvailabilityWindow(volunteer=profile, weekday=day, start=start, end=end)
         for day, start, end in windows
+    )
+    _sync_match_keys(profile)
+
+
+def _sync_match_keys(profile: VolunteerProfile) -> None:
+    """Rewrite the volunteer's match keys (a row per skill and language) from the profile:
+    ranking reads these, so whatever changes languages or skills calls this."""
+    VolunteerMatchKey.objects.filter(volunteer=profile).delete()
+    languages = sorted(set(profile.languages or []))
+    VolunteerMatchKey.objects.bulk_create(
+        VolunteerMatchKey(volunteer=profile, skill_id=skill_id, language=language, level=level)
+        for skill_id, level in VolunteerSkill.objects.filter(volunteer=profile).values_list(
+            "skill_id", "level"
+        )
+        for language in languages
     )
 
 

@@ -31,7 +31,10 @@ class Command(BaseCommand):
         except backup.BackupError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
-            _("Backup written to %(path)s: %(vendor)s database, %(media)s, %(size)s bytes, %(keys)s.")  # noqa: E501
+            _(
+                "Backup written to %(path)s: %(vendor)s database, %(media)s, %(size)s bytes, "
+                "%(keys)s."
+            )
             % {
                 "path": options["to"],
                 "vendor": summary.vendor,

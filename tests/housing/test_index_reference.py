@@ -1,0 +1,145 @@
+"""The whole rent index (rebuild, then a recompute of one month) against a pure-`statistics`
+reference on random data, on whichever database the suite runs: quartiles and medians to the
+cent (half-cent ties included), counts, flagged and excluded rents, small cells, the city."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings as django_settings
+from django.test import override_settings
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
+
+from krov.housing import index
+from krov.housing.models import District, RentIndexCell, RentObservation
+
+CENT = Decimal("0.01")
+MONTHS = [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)]
+SLUGS = ["vracar", "zemun", "palilula"]
+OK = RentObservation.Status.OK
+IMPLAUSIBLE = RentObservation.Status.IMPLAUSIBLE
+EXCLUDED = RentObservation.Status.EXCLUDED
+
+
+def reference_quartiles(values: list[float]) -> tuple[Decimal, Decimal, Decimal]:
+    """The index's definition, straight from the statistics module: inclusive quartiles, the
+    median their middle cut (equal to `statistics.median`), one value standing for all three."""
+    if len(values) == 1:
+        q1 = median = q3 = values[0]
+    else:
+        q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+        assert median == statistics.median(values)
+    return tuple(Decimal(repr(v)).quantize(CENT) for v in (q1, median, q3))  # type: ignore[return-value]
+
+
+FIGURES = ("q1_rent", "median_rent", "q3_rent", "q1_m2", "median_m2", "q3_m2")
+
+
+def reference_cells() -> dict[tuple[str, date], tuple]:
+    """Every cell as the pre-SQL code computed it: all observations read into Python."""
+    slugs = dict(District.objects.values_list("id", "slug"))
+    groups: dict[tuple[str, date], dict] = {}
+    for month, district_id, status, rent, per_m2 in RentObservation.objects.values_list(
+        "month", "district_id", "status", "rent_eur", "per_m2"
+    ):
+        if status == EXCLUDED:
+            continue
+        for area in (slugs[district_id], RentIndexCell.CITY):
+            group = groups.setdefault((area, month), {"rents": [], "m2": [], "flagged": 0})
+            if status == IMPLAUSIBLE:
+                group["flagged"] += 1
+            else:
+                group["rents"].append(float(rent))
+                group["m2"].append(float(per_m2))
+    cells = {}
+    for key, group in groups.items():
+        count = len(group["rents"])
+        suppressed = count < django_settings.KROV_RENT_MIN_CELL
+        figures = (
+            (None,) * 6
+            if suppressed
+            else reference_quartiles(group["rents"]) + reference_quartiles(group["m2"])
+        )
+        cells[key] = (count, group["flagged"], suppressed, *figures)
+    return cells
+
+
+def stored_cells() -> dict[tuple[str, date], tuple]:
+    return {
+        (cell.area, cell.month): (
+            cell.count,
+            cell.flagged,
+            cell.suppressed,
+            *(getattr(cell, name) for name in FIGURES),
+        )
+        for cell in RentIndexCell.objects.all()
+    }
+
+
+# Rents in cents with many ties and half-cent interpolations (the rounding edge), sizes with
+# one decimal so that some rents per m² fall outside the plausible range and get flagged.
+observation = st.tuples(
+    st.sampled_from(MONTHS),
+    st.sampled_from(SLUGS),
+    st.one_of(st.integers(100, 400_000), st.sampled_from([50_000, 50_001, 50_002, 70_005])),
+    st.integers(50, 3000),
+    st.sampled_from([OK, OK, OK, OK, EXCLUDED, IMPLAUSIBLE]),
+)
+
+
+class IndexAgainstStatistics(HypothesisTestCase):
+    @settings(max_examples=40, deadline=None)
+    @given(rows=st.lists(observation, max_size=120), min_cell=st.integers(1, 6))
+    @example(rows=[(MONTHS[0], "vracar", 50_001, 500, OK)], min_cell=1)
+    @example(rows=[(MONTHS[0], "vracar", cents, 500, OK) for cents in (50_000, 50_001)], min_cell=1)
+    def test_rebuild_and_recompute_equal_the_statistics_module(self, rows, min_cell):
+        RentObservation.objects.all().delete()
+        RentIndexCell.objects.all().delete()
+        districts = dict(District.objects.values_list("slug", "id"))
+        RentObservation.objects.bulk_create(
+            RentObservation(
+                observed_on=month,
+                month=month,
+                district_id=districts[slug],
+                size_m2=Decimal(tenths) / 10,
+                rent=Decimal(cents) / 100,
+                currency="EUR",
+                rate=1,
+                rent_eur=Decimal(cents) / 100,
+                per_m2=(Decimal(cents) / 100 / (Decimal(tenths) / 10)).quantize(CENT),
+                source="test",
+                status=status,
+            )
+            for month, slug, cents, tenths, status in rows
+        )
+        with override_settings(KROV_RENT_MIN_CELL=min_cell):
+            index.rebuild()
+            assert stored_cells() == reference_cells()
+            RentObservation.objects.filter(month=MONTHS[1], status=OK).update(status=EXCLUDED)
+            index.recompute([MONTHS[1]])
+            assert stored_cells() == reference_cells()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(0, 10**7).map(lambda cents: cents / 100),
+            st.floats(0, 1e6, allow_nan=False, allow_infinity=False),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_quartiles_from_the_neighbours_alone_equal_statistics_quantiles(values):
+    """The two neighbours of each cut are all the arithmetic needs: the same float operations
+    as `statistics.quantiles`, so the same cents, half-cent ties included."""
+    ordered = sorted(values)
+    n = len(ordered)
+    at = {rank: ordered[rank] for j in index.cuts(n) for rank in (j, j + 1) if rank < n}
+    assert len(at) <= 6
+    assert index.quartiles(n, at) == reference_quartiles(values)

@@ -44,6 +44,10 @@ DATE_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 MONTH_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])$"
 
 
+# A NUL character is refused by the middleware (400): the schema says so for free text.
+NO_NUL = r"^[^\x00]*$"
+
+
 def _date_query(description: str):
     return Query(None, pattern=DATE_PATTERN, description=description, example="2026-03-01")
 
@@ -288,7 +292,7 @@ def _posts():
 def list_bulletins(
     request: HttpRequest,
     lang: Language = "en",
-    tag: str | None = Query(None, max_length=40),
+    tag: str | None = Query(None, max_length=40, pattern=NO_NUL),
     since: str | None = _date_query("Bulletins published on or after this day (YYYY-MM-DD)."),
     until: str | None = _date_query("Bulletins published on or before this day (YYYY-MM-DD)."),
     page: int = Query(1, ge=1, le=100_000),
@@ -486,7 +490,7 @@ def rent_overview(
 )
 def rent_check(
     request: HttpRequest,
-    district: str = Query(..., max_length=40),
+    district: str = Query(..., max_length=40, pattern=NO_NUL),
     size_m2: float = Query(..., gt=0, le=10_000),
     rent: float = Query(..., gt=0, le=1_000_000),
     currency: Literal["EUR", "RSD"] = "EUR",

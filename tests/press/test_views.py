@@ -195,7 +195,11 @@ def test_answering_with_a_bulletin_until_it_is_published(editor, vesti, publish)
     assert response.status_code == 302
     assert response["Location"] == f"/sr-latn/bulletins/editor/{post.slug}/"
     version = post.versions.get(language="sr-latn")
-    assert version.title == "Re: Da li Rusi okupiraju Beograd?"
+    with translation.override("sr-latn"):  # "Re:" in the page's language
+        expected = translation.gettext("Re: %(headline)s") % {
+            "headline": "Da li Rusi okupiraju Beograd?"
+        }
+    assert version.title == expected
     assert post.status == "draft"
     # Asked again: the same draft, not a second one.
     client.post(f"/sr-latn/press/stories/{story.pk}/answer/")

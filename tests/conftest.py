@@ -9,9 +9,19 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.core.cache import cache
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from krov.accounts import roles, services
 from krov.accounts.models import User
+
+# Hypothesis on a shared, busy machine: no per-example deadline and no "too slow" health
+# check (both measure wall time, which other processes' load decides), for every test; a
+# test's own @settings add to this profile.
+hypothesis_settings.register_profile(
+    "krov", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("krov")
 
 # Aid fixtures (volunteers, requests, cases) are shared with the Telegram tests.
 pytest_plugins = ["tests.fixtures_aid"]

@@ -39,7 +39,15 @@ def test_dev_telegram_dialogue_to_an_answer(
         page.locator("#dev-messages button", has_text="Навчання водінню").click()
         page.fill("#dev-text", "Навчіть мене водити, будь ласка")
         page.click("form.stack button[type=submit]")
-        case = HelpRequest.objects.get()
+        # Wait on the condition (the update went through the webhook and the dialogue),
+        # never on the click: the request exists only once the server has processed it.
+        case = None
+        for _attempt in range(300):
+            case = HelpRequest.objects.first()
+            if case is not None:
+                break
+            page.wait_for_timeout(100)
+        assert case is not None, "the request never arrived"
         page.locator("#dev-messages", has_text=case.code).wait_for()
 
         volunteer = make_volunteer("Veter")

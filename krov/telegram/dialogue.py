@@ -15,7 +15,7 @@ from telegram import Message as TelegramMessage
 from krov.aid import services as aid
 from krov.aid.models import HelpRequest, Offer, Skill, VolunteerProfile
 from krov.core import inputs
-from krov.telegram import sealed_intake, services
+from krov.telegram import chat_ids, sealed_intake, services
 from krov.telegram.models import Chat
 
 log = logging.getLogger(__name__)
@@ -26,18 +26,29 @@ LANGUAGE_BUTTONS = [
 ]
 
 
-def handle(update: Update, *, sealed: dict | None = None, edited: bool = False) -> None:
+def handle(
+    update: Update, *, sealed: dict | None = None, edited: bool = False, chat_key: str = ""
+) -> None:
     """`sealed`: the parts of the update sealed at the webhook (telegram.sealed_intake);
-    `edited`: the message is an edit of an earlier one (telegram.intake)."""
+    `edited`: the message is an edit of an earlier one (telegram.intake); `chat_key`: the
+    chat's key, which finds it when the stored update carries 0 for its id (chat_ids)."""
     chat_obj = update.effective_chat
     if chat_obj is None or chat_obj.type != "private":
         if update.callback_query is not None:
             services.answer_callback(update.callback_query.id)  # never left spinning
         return  # groups and channels are not a place for requests
     sender = update.effective_user
-    chat = services.get_or_create_chat(
-        chat_obj.id, language_hint=sender.language_code if sender else None
-    )
+    if chat_obj.id:
+        chat = services.get_or_create_chat(
+            chat_obj.id, language_hint=sender.language_code if sender else None
+        )
+    else:
+        found = Chat.objects.filter(key=chat_key).first() if chat_key else None
+        if found is None:
+            # Forgotten (/forget) while this update waited; its id was never stored.
+            log.info("a telegram update's chat is gone; nothing to answer")
+            return
+        chat = found
     with override(services.chat_language(chat)):
         if update.callback_query is not None:
             _callback(chat, update.callback_query)
@@ -274,6 +285,17 @@ def _status(chat: Chat) -> None:
     )
 
 
+def _contact(chat: Chat, pending) -> str:
+    """How the case reaches the requester again after the workers restart: the chat's id,
+    sealed to the case's key (no key on the server opens it), or as before sealing."""
+    known = chat.seen_id or chat_ids.open_id(chat)
+    if not known:
+        return ""  # the chat's next message seals its id to the workers again
+    if pending is not None:
+        return aid.seal_pending(pending, "request.contact", str(known))
+    return str(known)
+
+
 def _submit(chat: Chat, message: TelegramMessage, sealed: dict) -> None:
     pending = aid.pending_key(sealed.get("case")) if sealed.get("kind") == "pending" else None
     if sealed and pending is None:
@@ -290,7 +312,8 @@ def _submit(chat: Chat, message: TelegramMessage, sealed: dict) -> None:
             language=aid.serving_language(chat.language),
             skill=skill,
             description=body,
-            contact_handle=str(chat.chat_id),
+            contact_handle=_contact(chat, pending),
+            contact_lookup=chat.contact_lookup,
             pending=pending,
         )
     except aid.AidError as error:

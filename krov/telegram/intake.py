@@ -121,6 +121,37 @@ def chat_id_of(data: dict[str, Any]) -> int | None:
     return None
 
 
+def _private(data: dict[str, Any], chat_id: int) -> tuple[bool, str]:
+    """Whether the update comes from a private chat, and its sender's language code."""
+    for kind in USED_KINDS:
+        obj = data.get(kind)
+        if not isinstance(obj, dict):
+            continue
+        sender = obj.get("from")
+        hint = sender.get("language_code") if isinstance(sender, dict) else None
+        holder = obj.get("message") if kind == "callback_query" else obj
+        chat = holder.get("chat") if isinstance(holder, dict) else None
+        if isinstance(chat, dict):
+            return chat.get("type") == "private", hint if isinstance(hint, str) else ""
+        return isinstance(sender, dict) and sender.get("id") == chat_id, ""
+    return False, ""
+
+
+def _seal_chat_id(data: dict[str, Any], chat_id: int | None) -> dict[str, Any]:
+    """A private chat's id is sealed to the running workers on its row (chat_ids); the
+    stored update then carries 0 in its place. While no worker runs, the update keeps it
+    (under the field keys, dropped once processed) and the worker seals it."""
+    from krov.telegram import chat_ids, services
+
+    if chat_id is None:
+        return data
+    private, hint = _private(data, chat_id)
+    if not private:
+        return data
+    chat = services.get_or_create_chat(chat_id, language_hint=hint)
+    return chat_ids.strip(data, chat_id) if chat.sealed_id else data
+
+
 def store(data: dict[str, Any]) -> bool:
     """Store one update; False when this update_id was seen before."""
     from krov.telegram import services
@@ -134,7 +165,7 @@ def store(data: dict[str, Any]) -> bool:
     try:
         with transaction.atomic():
             if used:
-                data = seal_update(data, key)
+                data = _seal_chat_id(seal_update(data, key), chat_id)
             Update.objects.create(
                 update_id=data["update_id"],
                 chat_key=key,
@@ -209,7 +240,10 @@ def process_chat(key: str) -> int:
         try:
             with transaction.atomic():
                 dialogue.handle(
-                    parsed, sealed=sealed if isinstance(sealed, dict) else None, edited=edited
+                    parsed,
+                    sealed=sealed if isinstance(sealed, dict) else None,
+                    edited=edited,
+                    chat_key=key,
                 )
                 Update.objects.filter(pk=update.pk).update(
                     status=Update.Status.DONE, payload="", processed_at=timezone.now()

@@ -54,8 +54,14 @@ class Chat(models.Model):
         # A volunteer's chat after panic: answers as a linked chat does, delivers nothing.
         LOCKED = "locked", _("Linked to a locked account")
 
+    # Argon2id of the chat's id (krov.telegram.chat_ids): the row is found by it.
     key = models.CharField(max_length=64, unique=True)
-    chat_id = EncryptedTextField()
+    # Only a linked volunteer's chat keeps its id under the field keys; a requester's is
+    # sealed to the running workers (`sealed_id`) and to their case's key.
+    chat_id = EncryptedTextField(blank=True)
+    sealed_id = models.JSONField(default=dict, blank=True)
+    # What the chat's cases carry as `contact_lookup`: a keyed hash of `key`.
+    contact_lookup = models.CharField(max_length=64, blank=True, db_index=True)
     language = models.CharField(max_length=8, default="uk")
     state = models.CharField(max_length=16, choices=State.choices, default=State.NEW)
     skill_slug = models.CharField(max_length=40, blank=True)
@@ -75,6 +81,9 @@ class Chat(models.Model):
     last_sent_at = models.DateTimeField(null=True, blank=True)
     blocked = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+
+    # The chat's id while an update from it is handled, in memory only (never saved).
+    seen_id: int | None = None
 
     def __str__(self) -> str:
         return f"chat {self.pk}"
@@ -120,6 +129,9 @@ class Outbound(models.Model):
     # to each worker: the worker opens the stored answer itself, so whoever sent it again
     # cannot change what the requester receives.
     sealed_case_key = models.BooleanField(default=False)
+    # A row sent to a chat that is gone (the requester's /forget confirmation): the chat's
+    # id sealed to each running worker, {outbox public key: sealed id}.
+    sealed_chat = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from krov.telegram import client as client_module
@@ -42,6 +42,7 @@ def enqueue(
     aid_message=None,
     case=None,
     sealed: dict[str, str] | None = None,
+    sealed_chat: dict[str, str] | None = None,
 ) -> Outbound:
     """Store a call to make; the worker is nudged when the transaction commits. With
     `sealed` (an answer's text sealed to the workers, see outbox_keys) the worker composes
@@ -54,6 +55,7 @@ def enqueue(
         aid_message=aid_message,
         case=case,
         sealed=sealed or {},
+        sealed_chat=sealed_chat or {},
         status=Outbound.Status.WAITING if sealed == {} else Outbound.Status.QUEUED,
     )
     from krov.telegram import tasks
@@ -78,6 +80,8 @@ def _claim(now: datetime) -> Outbound | None:
     for row in candidates.select_related("chat__volunteer__user", "case")[:20]:
         if row.sealed and not held.intersection(row.sealed):
             continue  # sealed to another worker: that one sends it
+        if row.sealed_chat and not held.intersection(row.sealed_chat):
+            continue
         spacing = chat_spacing()
         chat = row.chat
         if chat is not None and chat.last_sent_at and chat.last_sent_at + spacing > now:
@@ -105,6 +109,7 @@ def drop(row: Outbound, reason: str) -> None:
         error=reason,
         params="{}",
         sealed={},
+        sealed_chat={},
         sealed_case_key=False,
     )
 
@@ -123,6 +128,7 @@ def _finish(row: Outbound, *, now: datetime, result: Any) -> None:
         telegram_message_id=message_id,
         params="{}",
         sealed={},
+        sealed_chat={},
         sealed_case_key=False,
     )
     if row.chat_id:
@@ -136,7 +142,11 @@ def _finish(row: Outbound, *, now: datetime, result: Any) -> None:
 def _fail(row: Outbound, error: str, *, blocked: bool) -> None:
     # A sealed text or a case key handed to the workers is not kept for a row that failed.
     Outbound.objects.filter(pk=row.pk).update(
-        status=Outbound.Status.FAILED, error=error[:200], sealed={}, sealed_case_key=False
+        status=Outbound.Status.FAILED,
+        error=error[:200],
+        sealed={},
+        sealed_chat={},
+        sealed_case_key=False,
     )
     if row.aid_message_id:
         from krov.aid import services as aid
@@ -175,6 +185,51 @@ def _open_sealed_text(row: Outbound, params: dict[str, Any]) -> str | None:
         _wait_for_reader(row)
         return None
     return str(params.pop("before", "")) + body + str(params.pop("after", ""))
+
+
+def _chat_id(row: Outbound) -> int | None:
+    """Where the row goes: the chat's id, opened with this worker's key (chat_ids), or with
+    the case key a reader handed over. None (and the row waits) when it cannot be opened
+    here: an answer waits for a reader, anything else for the chat's next message."""
+    from krov.telegram import chat_ids
+
+    if row.chat is None:
+        opened = outbox_keys.open_for_worker(
+            row.sealed_chat, lambda public: chat_ids.info(public, chat_ids.GONE)
+        )
+        if opened is None:
+            drop(row, "its chat is gone")
+            return None
+        return int(opened)
+    chat = row.chat
+    assert chat is not None  # noqa: S101 - the caller sends only rows that have a chat
+    found = chat_ids.open_id(chat)
+    if found is None:
+        contact = outbox_keys.open_contact(row)
+        if contact:
+            # The chat's other rows need no reader now. This one goes back to the queue with
+            # them, all due in the order they were made, so the chat gets them in order.
+            chat_ids.remember(chat, int(contact))
+            Outbound.objects.filter(pk=row.pk).update(
+                status=Outbound.Status.QUEUED,
+                next_try_at=F("created_at"),
+                attempts=max(0, row.attempts - 1),
+            )
+            Outbound.objects.filter(
+                chat=chat, status=Outbound.Status.QUEUED, next_try_at__lte=timezone.now()
+            ).update(next_try_at=F("created_at"))
+            return None
+    if found is not None:
+        return found
+    if row.aid_message_id:
+        _wait_for_reader(row)
+    else:
+        Outbound.objects.filter(pk=row.pk).update(
+            status=Outbound.Status.WAITING,
+            error=chat_ids.WAITING_FOR_CHAT,
+            attempts=max(0, row.attempts - 1),
+        )
+    return None
 
 
 # A requester's file, sent on by its Telegram reference: the Bot API method and parameter.
@@ -251,8 +306,11 @@ def send_due(
                 params["text"] = text
             if row.channel:
                 params.setdefault("chat_id", row.channel)
-            elif row.chat is not None:
-                params.setdefault("chat_id", int(row.chat.chat_id))
+            elif (row.chat is not None or row.sealed_chat) and "chat_id" not in params:
+                target = _chat_id(row)
+                if target is None:
+                    continue
+                params["chat_id"] = target
             window.append(clock())
             try:
                 result = api.call(method, params)

@@ -92,6 +92,36 @@ def seal_for_workers(message_id: str, text: str, field: str = "") -> dict[str, s
     }
 
 
+def open_for_worker(sealed: dict[str, str], context) -> str | None:
+    """What `sealed` ({worker key: sealed value}) holds, if this process holds one of those
+    keys; `context(public)` names the HPKE context it was sealed with."""
+    for public, value in (sealed or {}).items():
+        private = _held.get(public)
+        if private is None or not isinstance(value, str):
+            continue
+        try:
+            return sealing.open_sealed(value, private, context(public))
+        except (sealing.SealingError, ValueError):
+            log.warning("a value does not open with the worker key it names")
+    return None
+
+
+def _handed_case_key(row: Outbound, message) -> bytes | None:
+    """The case's private key a reader handed to this worker for this row's answer."""
+    message_id = str(message.public_id)
+    for public, sealed in (row.sealed or {}).items():
+        private = _held.get(public)
+        if private is None:
+            continue
+        try:
+            return sealing.open_bytes(
+                sealed, private, sealing.outbox_case_key_info(public, message_id)
+            )
+        except (sealing.SealingError, ValueError):
+            log.warning("an outbox row does not open with the key it names: %s", row.pk)
+    return None
+
+
 def open_held(row: Outbound, message) -> str | None:
     """The text of a sealed row's answer (`message`, the aid message it sends), if this
     process holds one of the keys it was sealed to. A row sent again by a reader holds the
@@ -99,30 +129,44 @@ def open_held(row: Outbound, message) -> str | None:
     case holds can go out."""
     message_id = str(message.public_id)
     attachment = row.method == ATTACHMENT_METHOD
-    for public, sealed in (row.sealed or {}).items():
-        private = _held.get(public)
-        if private is None:
-            continue
-        try:
-            if not row.sealed_case_key:
-                field = "attachment" if attachment else ""
-                return sealing.open_sealed(sealed, private, info(public, message_id, field))
-            case_private = sealing.open_bytes(
-                sealed, private, sealing.outbox_case_key_info(public, message_id)
-            )
-            case_id = str(message.request.public_id)
-            if attachment:
-                return sealing.open_sealed(
-                    message.attachment_ref,
-                    case_private,
-                    sealing.content_info(case_id, "message.attachment"),
-                )
-            return sealing.open_sealed(
-                message.body, case_private, sealing.content_info(case_id, "message")
-            )
-        except (sealing.SealingError, ValueError):
-            # ValueError: 'a key' that is no X25519 key at all, or a text that is no UTF-8.
-            log.warning("an outbox row does not open with the key it names: %s", row.pk)
+    if not row.sealed_case_key:
+        field = "attachment" if attachment else ""
+        return open_for_worker(row.sealed, lambda public: info(public, message_id, field))
+    case_private = _handed_case_key(row, message)
+    if case_private is None:
+        return None
+    case_id = str(message.request.public_id)
+    stored, field = (
+        (message.attachment_ref, "message.attachment") if attachment else (message.body, "message")
+    )
+    try:
+        return sealing.open_sealed(stored, case_private, sealing.content_info(case_id, field))
+    except (sealing.SealingError, ValueError):
+        # ValueError: 'a key' that is no X25519 key at all, or a text that is no UTF-8.
+        log.warning("an outbox row does not open with the key it names: %s", row.pk)
+    return None
+
+
+def open_contact(row: Outbound) -> str | None:
+    """A Telegram requester's chat id from their case (sealed to the case's key), with the
+    case key a reader handed to this worker for this row; None without one."""
+    message = row.aid_message
+    if not row.sealed_case_key or message is None:
+        return None
+    case = message.request
+    if not sealing.is_sealed(case.contact_handle):
+        return case.contact_handle or None  # a case from before sealing: as it was
+    case_private = _handed_case_key(row, message)
+    if case_private is None:
+        return None
+    try:
+        return sealing.open_sealed(
+            case.contact_handle,
+            case_private,
+            sealing.content_info(str(case.public_id), "request.contact"),
+        )
+    except (sealing.SealingError, ValueError):
+        log.warning("a case's contact does not open with the key handed over: %s", row.pk)
     return None
 
 
@@ -139,6 +183,18 @@ def retire_stale() -> int:
     if stale:
         OutboxKey.objects.filter(public__in=stale).delete()
     live = set(OutboxKey.objects.values_list("public", flat=True))
+    # A message to a chat that is gone, whose id only a stopped worker could open: nobody
+    # can send it any more.
+    for row in Outbound.objects.filter(
+        status__in=[Outbound.Status.QUEUED, Outbound.Status.SENDING], chat__isnull=True
+    ).exclude(sealed_chat={}):
+        if not live.intersection(row.sealed_chat):
+            Outbound.objects.filter(pk=row.pk).update(
+                status=Outbound.Status.FAILED,
+                params="{}",
+                sealed_chat={},
+                error="its worker stopped",
+            )
     waiting = 0
     rows = Outbound.objects.select_for_update().filter(
         status__in=[Outbound.Status.QUEUED, Outbound.Status.SENDING], aid_message__isnull=False

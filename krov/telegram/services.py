@@ -22,7 +22,7 @@ from django.utils.translation import override
 from krov.accounts import services as account_services
 from krov.core import audit, notify, ratelimit
 from krov.core.models import AuditEvent
-from krov.telegram import client, outbox, outbox_keys
+from krov.telegram import chat_ids, client, outbox, outbox_keys
 from krov.telegram.models import Chat, LinkCode, Outbound, Update
 
 log = logging.getLogger(__name__)
@@ -37,11 +37,18 @@ class TelegramError(Exception):
 
 
 def chat_key(chat_id: int | str) -> str:
-    return salted_hmac("krov.telegram.chat", str(chat_id), algorithm="sha256").hexdigest()
+    return chat_ids.chat_key(chat_id)
 
 
 def chat_for(chat_id: int | str) -> Chat | None:
     return Chat.objects.filter(key=chat_key(chat_id)).first()
+
+
+def chat_of_case(case) -> Chat | None:
+    """The requester's chat of a Telegram case."""
+    if not case.contact_lookup or case.channel != "telegram":
+        return None
+    return Chat.objects.filter(contact_lookup=case.contact_lookup).first()
 
 
 def dialogue_language(hint: str | None) -> str:
@@ -53,10 +60,18 @@ def dialogue_language(hint: str | None) -> str:
 
 
 def get_or_create_chat(chat_id: int | str, *, language_hint: str | None = None) -> Chat:
+    """The chat with this id (made on its first update); its id is sealed to the running
+    workers, never stored where the server's keys open it (chat_ids)."""
+    key = chat_key(chat_id)
     chat, _created = Chat.objects.get_or_create(
-        key=chat_key(chat_id),
-        defaults={"chat_id": str(chat_id), "language": dialogue_language(language_hint)},
+        key=key,
+        defaults={
+            "language": dialogue_language(language_hint),
+            "contact_lookup": chat_ids.contact_lookup(key),
+        },
     )
+    chat.seen_id = int(chat_id)
+    chat_ids.remember(chat, int(chat_id))
     return chat
 
 
@@ -78,15 +93,23 @@ def set_dialogue_state(chat: Chat, state: str, **fields: Any) -> None:
 
 
 def detach_volunteer(chat: Chat) -> None:
-    """The chat no longer speaks for its volunteer (a lost factor, a lock, /unlink)."""
+    """The chat no longer speaks for its volunteer (a lost factor, a lock, /unlink); its id
+    is no longer kept under the field keys."""
     chat.volunteer = None
-    chat.save(update_fields=["volunteer"])
+    chat.chat_id = ""
+    chat.save(update_fields=["volunteer", "chat_id"])
 
 
 def forget_chat(chat: Chat, text: str) -> None:
     """The requester's /forget: the chat row goes; `text` (already in the chat's
-    language) confirms it, sent to the chat id given directly."""
-    outbox.enqueue("send_message", {"chat_id": int(chat.chat_id), "text": text})
+    language) confirms it, sent to the chat's id sealed to the running workers."""
+    known = chat.seen_id or chat_ids.open_id(chat)
+    if known:
+        outbox.enqueue(
+            "send_message",
+            {"text": text},
+            sealed_chat=chat_ids.seal_for_workers(known, chat_ids.GONE),
+        )
     if chat.pending_case_id:
         from krov.aid import services as aid
 
@@ -220,7 +243,7 @@ def relay_to_requester(message) -> None:
     """aid → requester on Telegram. The text waits for the worker sealed to its outbox
     key (outbox_keys), never under keys the server holds."""
     case = message.request
-    chat = chat_for(case.contact_handle) if case.contact_handle else None
+    chat = chat_of_case(case)
     if message.plaintext is not None:
         sealed = outbox_keys.seal_for_workers(str(message.public_id), message.plaintext)
     else:  # a volunteer's answer from Telegram, sealed to the workers at the webhook
@@ -419,7 +442,11 @@ def link(chat: Chat, code: str, *, language: str = ""):
     chat.volunteer, chat.state, chat.request = profile, Chat.State.NEW, None
     interface = {code for code, _name in settings.LANGUAGES}
     chat.language = language if language in interface else chat.language
-    chat.save(update_fields=["volunteer", "state", "request", "language"])
+    # A volunteer's chat keeps its id under the field keys, like their account's address,
+    # so that offers reach it after the workers restart.
+    known = chat.seen_id or chat_ids.open_id(chat)
+    chat.chat_id = str(known) if known else ""
+    chat.save(update_fields=["volunteer", "state", "request", "language", "chat_id"])
     return profile
 
 
@@ -433,7 +460,7 @@ def lock_chats(profile) -> int:
     the account lock), but it belongs to nobody and nothing reaches it."""
     Outbound.objects.filter(chat__volunteer=profile, status__in=UNSENT).delete()
     return Chat.objects.filter(volunteer=profile).update(
-        volunteer=None, state=Chat.State.LOCKED, request=None
+        volunteer=None, state=Chat.State.LOCKED, request=None, chat_id=""
     )
 
 
@@ -441,7 +468,7 @@ def unlink(profile) -> int:
     """The volunteer's chat no longer belongs to them; nothing queued for it is sent (a
     case message queued before a panic must not arrive after it)."""
     Outbound.objects.filter(chat__volunteer=profile, status__in=UNSENT).delete()
-    return Chat.objects.filter(volunteer=profile).update(volunteer=None)
+    return Chat.objects.filter(volunteer=profile).update(volunteer=None, chat_id="")
 
 
 def may_reach(row: Outbound) -> bool:
@@ -564,6 +591,6 @@ def forget_case_chats(case, *, contact_in_use: bool) -> int:
     if contact_in_use:
         return Chat.objects.filter(request=case).update(request=None, state=Chat.State.NEW)
     deleted, _detail = doomed.filter(request=case).delete()
-    if case.contact_handle and case.channel == "telegram":
-        deleted += doomed.filter(key=chat_key(case.contact_handle)).delete()[0]
+    if case.contact_lookup and case.channel == "telegram":
+        deleted += doomed.filter(contact_lookup=case.contact_lookup).delete()[0]
     return deleted

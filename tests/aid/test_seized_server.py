@@ -26,11 +26,12 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.db import connection
 
 from krov.core import sealing
-from krov.telegram import outbox_keys
+from krov.telegram import chat_ids, outbox_keys
 
 # No other test may write these: the PostgreSQL carving reads the WAL of the whole run, and
 # another test's text kept under the field keys (a parked update from before sealing) would be
 # found there.
+CHAT_ID = "555000777"  # the Telegram requester's, in FLOW
 MARKERS = [
     "Маркер-91",
     "Marker-92",
@@ -83,6 +84,7 @@ services.hand_over(case, actor=volunteer_user, reason="Marker-95 handing over")
 from pathlib import Path
 from django.test import Client
 from krov.telegram import intake, outbox_keys
+from krov.telegram.models import Chat
 from krov.telegram.views import SECRET_HEADER
 outbox_keys.hold()  # as the worker does when it starts: the key lives in this memory only
 import os
@@ -133,6 +135,8 @@ print(json.dumps({
     "telegram_case": str(tg_case.public_id),
     "outbox": [[public, str(message)] for public in outbox_keys.held_publics()
                for message in tg_case.messages.values_list("public_id", flat=True)],
+    "chats": [[public, key] for public in outbox_keys.held_publics()
+              for key in Chat.objects.values_list("key", flat=True)],
 }))
 """
 
@@ -181,6 +185,7 @@ def assert_nothing_opens(
             "message",
             "message.attachment",
             "note",
+            "request.contact",
         )
     ] + [sealing.case_key_info(case_id), *extra_infos]
     sealed = {value for text in texts for value in SEALED_VALUE.findall(text)}
@@ -243,6 +248,10 @@ def test_a_seized_sqlite_server_with_every_key_on_it_yields_no_case_text(tmp_pat
     assert opened, "nothing opened with the field keys: the search looked in the wrong place"
     for marker in MARKERS:
         assert not any(marker in text for text in opened), marker
+    # The Telegram requester's chat id: not in the clear, not under the field keys.
+    for path, blob in zip(files, blobs, strict=False):
+        assert CHAT_ID.encode() not in blob, f"the chat id in {path.name}"
+    assert not any(CHAT_ID in text for text in opened), "a field key opens the chat id"
 
     secrets = [key.encode() for key in field_keys] + [
         (data / "secret-key.txt").read_bytes().strip()
@@ -251,7 +260,9 @@ def test_a_seized_sqlite_server_with_every_key_on_it_yields_no_case_text(tmp_pat
     assert_nothing_opens(opened, candidates, outside["case"])
     outbox_infos = tuple(outbox_keys.info(public, message) for public, message in outside["outbox"])
     assert outbox_infos, "the flow sealed no answer to the worker"
-    assert_nothing_opens(opened, candidates, outside["telegram_case"], outbox_infos)
+    chat_infos = tuple(chat_ids.info(public, key) for public, key in outside["chats"])
+    assert chat_infos, "the flow sealed no chat id to the worker"
+    assert_nothing_opens(opened, candidates, outside["telegram_case"], outbox_infos + chat_infos)
 
     # The content is there: a coordinator's browser key, from outside the server, opens it.
     script = f"""
@@ -279,6 +290,8 @@ for message in tg.messages.order_by("id"):
     opened.append(sealing.open_sealed(message.body, private, info))
     if message.attachment_ref:
         opened.append(sealing.open_sealed(message.attachment_ref, private, info + ".attachment"))
+opened.append(sealing.open_sealed(tg.contact_handle, private,
+              sealing.content_info(str(tg.public_id), "request.contact")))
 print(json.dumps(opened, ensure_ascii=False))
 """
     check = subprocess.run(  # noqa: S603
@@ -287,7 +300,7 @@ print(json.dumps(opened, ensure_ascii=False))
     assert check.returncode == 0, check.stderr[-2000:]
     readable = "\n".join(json.loads(check.stdout.strip().splitlines()[-1]))
     # The web request, and every text of the Telegram case, the photo's reference included.
-    for marker in ("Маркер-91", "Marker-96", "Marker-97", "Marker98", "Marker-99"):
+    for marker in ("Маркер-91", "Marker-96", "Marker-97", "Marker98", "Marker-99", CHAT_ID):
         assert marker in readable, marker
 
 

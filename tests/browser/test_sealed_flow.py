@@ -203,7 +203,8 @@ def test_coordinator_volunteer_and_requester_read_a_sealed_case_in_their_browser
         language="uk",
         skill=Skill.objects.get(slug="driving"),
         description="Маркер-53: потрібна машина.",
-        contact_handle=str(chat.chat_id),
+        contact_handle="555000999",
+        contact_lookup=chat.contact_lookup,
     ).request
     services.assign(tg_case, volunteer, actor=coordinator)
     services.post_reply(tg_case, actor=volunteer_user, body=TG_REPLY)

@@ -38,6 +38,7 @@ def submit_request(
     urgency: int = HelpRequest.Urgency.NORMAL,
     region: str = "",
     contact_handle: str = "",
+    contact_lookup: str = "",
     submission_key: str = "",
     pending: PendingCaseKey | None = None,
 ) -> Submitted:
@@ -77,7 +78,8 @@ def submit_request(
                     description=description,
                     region=region.strip(),
                     contact_handle=contact_handle,
-                    contact_lookup=keyed_hash("contact", contact_handle) if contact_handle else "",
+                    contact_lookup=contact_lookup
+                    or (keyed_hash("contact", contact_handle) if contact_handle else ""),
                 )
                 team = keys.current_team_key()
                 if pending is not None:

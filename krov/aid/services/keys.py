@@ -388,11 +388,13 @@ def grant_team_key(*, actor, reader_key: ReaderKey, wrapped: str) -> TeamKeyGran
 # --- case keys ----------------------------------------------------------------------------------
 
 
-# What intake seals. The contact handle (a Telegram chat id) stays under the field keys: the
-# relay needs it to reach the requester (docs/threat-model.md).
+# What intake seals. The contact handle (a Telegram requester's chat id) is sealed too: the
+# relay reaches the chat through the running workers' keys, or through the case key a reader
+# hands to a worker (krov.telegram.chat_ids).
 SEALED_REQUEST_FIELDS = {
     "description": "request.description",
     "region": "request.region",
+    "contact_handle": "request.contact",
 }
 
 
@@ -458,8 +460,7 @@ def seal_existing_case(case: HelpRequest, *, token: str = "") -> bool:
 
 
 def sealable_cases(*, include_open: bool):
-    """Cases from before sealing (a Telegram case keeps its chat id under the field keys:
-    the relay needs it)."""
+    """Cases from before sealing."""
     found = HelpRequest.objects.filter(seal_public="", purged_at__isnull=True)
     return found if include_open else found.exclude(status__in=OPEN_STATUSES)
 

@@ -583,6 +583,13 @@ KROV_EVENT_ATTENDEE_DAYS = env_int("KROV_EVENT_ATTENDEE_DAYS", 14, minimum=0)
 
 # Whether an editor may approve their own bulletin (by default a second editor must).
 KROV_BULLETINS_SELF_APPROVAL = env_bool("KROV_BULLETINS_SELF_APPROVAL", False)
+# Largest recording an editor may upload (bytes; the proxy in front must allow it too).
+KROV_AUDIO_MAX_BYTES = env_int("KROV_AUDIO_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
+# Largest MP3 posted to the Telegram channel as audio (the Bot API takes 50 MB); a larger
+# one is announced as a link.
+KROV_AUDIO_TELEGRAM_MAX_BYTES = env_int("KROV_AUDIO_TELEGRAM_MAX_BYTES", 50_000_000, minimum=1)
+# The podcast feed's itunes:explicit flag.
+KROV_AUDIO_PODCAST_EXPLICIT = env_bool("KROV_AUDIO_PODCAST_EXPLICIT", False)
 # Requests per minute one client may make to the public API.
 KROV_API_PER_MINUTE = env_int("KROV_API_PER_MINUTE", 120, minimum=1)
 

@@ -273,14 +273,32 @@ def _bulletin_out(request: HttpRequest, post: Post, language: str) -> dict:
         "published_at": post.published_at,
         "updated_at": post.updated_at,
         "url": _absolute(request, f"/{language}/bulletins/{post.slug}/"),
+        "in_answer_to": _answered(post),
     }
 
 
+def _answered(post: Post) -> dict | None:
+    """The press story the bulletin answers (the first, as on its page), prefetched."""
+    stories = list(post.press_stories.all())
+    if not stories:
+        return None
+    story = stories[0]
+    return {"title": story.title, "source": story.source.name, "url": story.link}
+
+
 def _posts():
+    from krov.press.models import Story
+
     return (
         Post.objects.published()
         .select_related("author")
-        .prefetch_related(Prefetch("versions", queryset=PostVersion.objects.all()), "tags")
+        .prefetch_related(
+            Prefetch("versions", queryset=PostVersion.objects.all()),
+            "tags",
+            Prefetch(
+                "press_stories", queryset=Story.objects.select_related("source").order_by("pk")
+            ),
+        )
     )
 
 

@@ -45,6 +45,14 @@ class EventPage(Schema):
     results: list[EventOut]
 
 
+class AnsweredStoryOut(Schema):
+    """The press story a bulletin answers (krov.press): its headline as the source wrote it."""
+
+    title: str
+    source: str
+    url: str
+
+
 class BulletinOut(Schema):
     slug: str
     language: str
@@ -58,6 +66,25 @@ class BulletinOut(Schema):
     published_at: datetime
     updated_at: datetime
     url: str
+    # The press story this bulletin answers, or null (Atom: <link rel="related">).
+    in_answer_to: AnsweredStoryOut | None = None
+
+    @staticmethod
+    def resolve_in_answer_to(obj) -> dict | None:
+        if isinstance(obj, dict) and "in_answer_to" in obj:
+            return obj["in_answer_to"]
+        from krov.press.models import Story
+
+        slug = obj["slug"] if isinstance(obj, dict) else obj.slug
+        story = (
+            Story.objects.select_related("source")
+            .filter(answered_by__slug=slug)
+            .order_by("pk")
+            .first()
+        )
+        if story is None:
+            return None
+        return {"title": story.title, "source": story.source.name, "url": story.link}
 
 
 class BulletinPage(Schema):

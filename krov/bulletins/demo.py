@@ -48,10 +48,58 @@ POSTS = [
 ]
 
 
-def load() -> list[str]:
-    editor = User.objects.get(email="editor@demo.krov.local")
-    if Post.objects.filter(author=editor).exists():
-        return ["Demo bulletins: already loaded (see /en/bulletins/)."]
+AUDIO_POST = (
+    "sr",
+    "Звучни билтен: недеља у дијаспори",
+    "Кратак звучни преглед недеље, са транскриптом.",
+    "Ово је звучни билтен: послушајте снимак или прочитајте транскрипт испод.",
+    "Добро вече. Ово је Кров, недељни преглед: волонтери су одговорили на четрдесет "
+    "захтева за помоћ, а у суботу је протест на Тргу републике.",
+)
+
+
+def load_audio(editor: User, second: User) -> list[str]:
+    """One published bulletin with a recording, made here: a few seconds of synthesised
+    chords (offline), processed at once as the worker would."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from krov.bulletins import audio
+    from krov.bulletins.models import Recording
+
+    if Recording.objects.filter(post__author=editor).exists():
+        return []
+    language, title, summary, body, transcript = AUDIO_POST
+    post = services.create_post(
+        actor=editor,
+        language=language,
+        title=title,
+        summary=summary,
+        body=body,
+        tags=["подкаст"],
+        transcript=transcript,
+    )
+    services.write(
+        post,
+        actor=editor,
+        language="en",
+        title="Audio bulletin: a week in the diaspora",
+        summary="A short spoken review of the week, with a transcript.",
+        body="This is an audio bulletin: listen to the recording or read the transcript.",
+        transcript="Good evening. This is Krov, the weekly review: volunteers answered forty "
+        "requests for help, and on Saturday there is a protest on Republic Square.",
+    )
+    wav = SimpleUploadedFile("demo.wav", audio.tone_wav(6.0), "audio/wav")
+    recording = services.attach_recording(post, actor=editor, upload=wav)
+    services.process_recording(recording.pk)
+    services.submit(post, actor=editor)
+    services.approve(post, actor=second)
+    return [
+        f"Demo audio bulletin: /en/bulletins/{post.slug}/ (player, transcript); podcast feed",
+        "  /en/bulletins/podcast/.",
+    ]
+
+
+def _second_editor() -> User:
     second = User.objects.filter(email="editor2@demo.krov.local").first()
     if second is None:
         from krov.accounts.demo import DEMO_PASSWORD
@@ -63,6 +111,17 @@ def load() -> list[str]:
             roles=["editor"],
             email_verified=True,
         )
+    return second
+
+
+def load() -> list[str]:
+    editor = User.objects.get(email="editor@demo.krov.local")
+    if Post.objects.filter(author=editor).exists():
+        return [
+            "Demo bulletins: already loaded (see /en/bulletins/).",
+            *load_audio(editor, _second_editor()),
+        ]
+    second = _second_editor()
     for language, title, summary, body, tags, translations in POSTS:
         post = services.create_post(
             actor=editor, language=language, title=title, summary=summary, body=body, tags=tags
@@ -79,4 +138,5 @@ def load() -> list[str]:
         "Demo bulletins: three published (ru, sr, sr-latn; some translations missing), one in",
         "  review. Newsroom: /en/bulletins/editor/ (editor@demo.krov.local writes,",
         "  editor2@demo.krov.local approves).",
+        *load_audio(editor, second),
     ]

@@ -23,3 +23,30 @@ class ApproveForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+
+
+class EditVersionForm(VersionForm):
+    """The editor's page: one language's text and the transcript of its recording."""
+
+    transcript = forms.CharField(
+        label=_("Transcript of the recording"),
+        help_text=_(
+            "What the recording says, in this language: for listeners who cannot play sound "
+            "where they are, for screen readers and for search. Serbian: write one script, "
+            "the other follows."
+        ),
+        max_length=200_000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+
+
+AUDIO_ACCEPT = "audio/*,.mp3,.m4a,.aac,.ogg,.opus,.oga,.wav,.flac"
+
+
+class RecordingForm(forms.Form):
+    recording = forms.FileField(
+        label=_("Recording"),
+        help_text=_("MP3, M4A (AAC), Ogg (Opus), WAV or FLAC."),
+        widget=forms.ClearableFileInput(attrs={"accept": AUDIO_ACCEPT}),
+    )

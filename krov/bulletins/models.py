@@ -102,9 +102,12 @@ class PostVersion(models.Model):
     title = models.CharField(_("title"), max_length=200)
     summary = models.CharField(_("summary"), max_length=400, blank=True)
     body = models.TextField(_("text (Markdown)"))
+    # What the recording says, in this language (plain text; for listeners who cannot play
+    # sound where they are, for screen readers and for search).
+    transcript = models.TextField(_("transcript"), blank=True)
     derived = models.BooleanField(default=False)
-    # Title, summary and body in Latin script, lower case: what search matches, so a query
-    # in either Serbian script finds text written in the other.
+    # Title, summary, body and transcript in Latin script, lower case: what search matches,
+    # so a query in either Serbian script finds text written in the other.
     search_text = models.TextField(blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -130,6 +133,7 @@ class PostRevision(models.Model):
     title = models.CharField(_("title"), max_length=200)
     summary = models.CharField(_("summary"), max_length=400, blank=True)
     body = models.TextField(_("text (Markdown)"))
+    transcript = models.TextField(_("transcript"), blank=True)
     derived = models.BooleanField(default=False)
     written_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -143,3 +147,59 @@ class PostRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post_id}/{self.language} (pending)"
+
+
+class Recording(models.Model):
+    """The sound of a bulletin: what an editor uploaded, until the worker has made the Opus
+    and MP3 files (loudness normalised, every tag stripped) that listeners get."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be processed")
+        PROCESSING = "processing", _("Being processed")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Could not be processed")
+
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="recording")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    # Storage names (never public addresses): the upload (deleted once processed), then
+    # the files served by bulletins:audio.
+    original = models.CharField(max_length=200, blank=True)
+    opus = models.CharField(max_length=200, blank=True)
+    opus_bytes = models.PositiveBigIntegerField(default=0)
+    mp3 = models.CharField(max_length=200, blank=True)
+    mp3_bytes = models.PositiveBigIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(default=0)
+    # Integrated loudness (LUFS, EBU R128) of the upload and of what listeners get.
+    loudness_in = models.FloatField(null=True, blank=True)
+    loudness_out = models.FloatField(null=True, blank=True)
+    # Why processing failed, for the editors (no file content, no path).
+    error = models.CharField(max_length=300, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the channel got it as audio (or as a text post, when too large for that).
+    announced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
+
+    def __str__(self) -> str:
+        return f"{self.post_id} ({self.status})"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY and bool(self.opus and self.mp3)
+
+    @property
+    def duration_seconds(self) -> int:
+        return (self.duration_ms + 500) // 1000
+
+    @property
+    def duration_label(self) -> str:
+        """ "4:05", or "1:02:05" past an hour."""
+        hours, rest = divmod(self.duration_seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"

@@ -3,6 +3,7 @@ publication, Serbian in both scripts, search, and the channel post on publicatio
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -11,10 +12,12 @@ from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from krov.bulletins.models import Post, PostRevision, PostVersion, Tag
+from krov.bulletins.models import Post, PostRevision, PostVersion, Recording, Tag
 from krov.core import diff, pagecache
 from krov.core import search as site_search
 from krov.core.services import interface_languages, serbian_twin, slug_text, unique_slug
+
+log = logging.getLogger(__name__)
 
 
 class BulletinError(Exception):
@@ -65,6 +68,7 @@ def create_post(
     summary: str = "",
     tags: list[str] | None = None,
     slug: str = "",
+    transcript: str | None = None,
 ) -> Post:
     _require_editor(actor)
     if language not in interface_languages():
@@ -76,16 +80,32 @@ def create_post(
         original_language=language,
         author=actor,
     )
-    write(post, actor=actor, language=language, title=title, summary=summary, body=body)
+    write(
+        post,
+        actor=actor,
+        language=language,
+        title=title,
+        summary=summary,
+        body=body,
+        transcript=transcript,
+    )
     set_tags(post, actor=actor, names=tags or [])
     return post
 
 
 @transaction.atomic
 def write(
-    post: Post, *, actor, language: str, title: str, body: str, summary: str = ""
+    post: Post,
+    *,
+    actor,
+    language: str,
+    title: str,
+    body: str,
+    summary: str = "",
+    transcript: str | None = None,
 ) -> PostVersion | PostRevision:
-    """Write one language version; Serbian is written once, the other script follows."""
+    """Write one language version; Serbian is written once, the other script follows.
+    `transcript` (what the recording says in this language) None keeps the one there is."""
     _require_editor(actor)
     title, body = title.strip(), body.strip()
     if not title or not body:
@@ -94,7 +114,15 @@ def write(
         raise BulletinError(_("Too long: title 200, summary 400, text 100,000 characters."))
     if language not in interface_languages():
         raise BulletinError(_("Unknown language."))
-    fields = {"title": title, "summary": summary.strip(), "body": body}
+    if transcript is None:
+        current = (
+            pending_edit(post).get(language) or post.versions.filter(language=language).first()
+        )
+        transcript = current.transcript if current else ""
+    transcript = transcript.strip()
+    if len(transcript) > 200_000:
+        raise BulletinError(_("The transcript is too long: 200,000 characters at most."))
+    fields = {"title": title, "summary": summary.strip(), "body": body, "transcript": transcript}
     # A published bulletin keeps its text until a second editor approves the edit.
     save = _save_revision if post.status == Post.Status.PUBLISHED else _save_version
     version = save(post, language, fields, derived=False, actor=actor)
@@ -121,7 +149,9 @@ def _save_revision(
 def _save_version(
     post: Post, language: str, fields: dict, *, derived: bool, actor=None
 ) -> PostVersion:
-    search = normalise(" ".join([fields["title"], fields["summary"], fields["body"]]))
+    search = normalise(
+        " ".join([fields["title"], fields["summary"], fields["body"], fields.get("transcript", "")])
+    )
     version, _created = PostVersion.objects.update_or_create(
         post=post,
         language=language,
@@ -194,7 +224,8 @@ def fingerprint(post: Post) -> str:
 
     rows: list[PostVersion | PostRevision] = [*post.versions.all(), *post.revisions.all()]
     parts = sorted(
-        (type(row).__name__, row.language, row.title, row.summary, row.body) for row in rows
+        (type(row).__name__, row.language, row.title, row.summary, row.body, row.transcript)
+        for row in rows
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
@@ -280,7 +311,7 @@ def edit_changes(post: Post) -> dict[str, list[diff.Change]]:
     return found
 
 
-_TEXT_FIELDS = ("title", "summary", "body")
+_TEXT_FIELDS = ("title", "summary", "body", "transcript")
 
 
 @transaction.atomic
@@ -299,7 +330,7 @@ def approve_edit(post: Post, *, actor, seen: str | None = None) -> int:
     }:
         raise BulletinError(_("A second editor must approve what you wrote."))
     for revision in revisions:
-        fields = {"title": revision.title, "summary": revision.summary, "body": revision.body}
+        fields = {name: getattr(revision, name) for name in _TEXT_FIELDS}
         _save_version(post, revision.language, fields, derived=revision.derived)
     PostRevision.objects.filter(pk__in=[r.pk for r in revisions]).delete()
     Post.objects.filter(pk=post.pk).update(approved_by=actor, updated_at=timezone.now())
@@ -325,28 +356,88 @@ def send_back(post: Post, *, actor) -> None:
 
 def announce_due(now: datetime | None = None) -> int:
     """Queue a channel post for every bulletin that has become visible and was not announced
-    (at approval, or when a scheduled time passes: a periodic task calls this)."""
-    from krov.telegram import services as telegram
-
+    (at approval, or when a scheduled time passes: a periodic task calls this). A bulletin
+    whose recording is still being processed waits for it (`process_recording` calls this
+    again); one with a recording goes out as audio."""
     now = now or timezone.now()
-    due = Post.objects.published().filter(announced_at__isnull=True).prefetch_related("versions")
+    busy = [Recording.Status.PENDING, Recording.Status.PROCESSING]
+    due = (
+        Post.objects.published()
+        .filter(announced_at__isnull=True)
+        .exclude(recording__status__in=busy)
+        .select_related("recording")
+        .prefetch_related("versions")
+    )
     count = 0
     for post in due:
         if not Post.objects.filter(pk=post.pk, announced_at__isnull=True).update(announced_at=now):
             continue
-        version = post.version(post.original_language)
-        url = (
-            settings.KROV_SITE_URL.rstrip("/") + f"/{post.original_language}/bulletins/{post.slug}/"
-        )
-        telegram.post_to_channel(
-            title=version.title if version else post.slug,
-            text=version.summary if version else "",
-            url=url,
-        )
+        recording = getattr(post, "recording", None)
+        if recording is not None and recording.is_ready:
+            _announce_audio(post, recording, now=now)
+        else:
+            _announce_text(post)
         count += 1
     if count:
         invalidate()
     return count
+
+
+def _channel_words(post: Post) -> tuple[str, str, str]:
+    """(title, summary, public address) of a post in its original language."""
+    version = post.version(post.original_language)
+    url = settings.KROV_SITE_URL.rstrip("/") + f"/{post.original_language}/bulletins/{post.slug}/"
+    return (version.title if version else post.slug, version.summary if version else "", url)
+
+
+def _announce_text(post: Post) -> None:
+    from krov.telegram import services as telegram
+
+    title, summary, url = _channel_words(post)
+    telegram.post_to_channel(title=title, text=summary, url=url)
+
+
+# Telegram's limit for a caption (characters, after entity parsing).
+CAPTION_LIMIT = 1024
+
+
+def _announce_audio(post: Post, recording: Recording, *, now: datetime) -> None:
+    """The recording to the channel as audio (sendAudio, the MP3 uploaded from storage by
+    krov.telegram.client), or as a text post with the link when it is larger than Telegram
+    takes. Through the Telegram outbox, like every channel post."""
+    import html
+
+    from krov.telegram import outbox
+
+    Recording.objects.filter(pk=recording.pk).update(announced_at=now)
+    channel = settings.TELEGRAM_CHANNEL_ID
+    if not channel:
+        return
+    if recording.mp3_bytes > settings.KROV_AUDIO_TELEGRAM_MAX_BYTES:
+        _announce_text(post)
+        return
+    title, summary, url = _channel_words(post)
+    link = f'<a href="{html.escape(url, quote=True)}">{html.escape(url)}</a>'
+    head = f"<b>{html.escape(title)}</b>"
+    room = CAPTION_LIMIT - len(title) - len(url) - 8
+    if summary and room > 20:
+        short = summary if len(summary) <= room else summary[: room - 1].rstrip() + "…"
+        caption = f"{head}\n\n{html.escape(short)}\n\n{link}"
+    else:
+        caption = f"{head}\n\n{link}"
+    params = {
+        "audio": f"{MEDIA_REFERENCE}{recording.mp3}",
+        "caption": caption,
+        "parse_mode": "HTML",
+        "title": title[:64],
+        "performer": "Krov",
+        "duration": recording.duration_seconds,
+    }
+    outbox.enqueue("send_audio", params, channel=channel)
+
+
+# How an outbound Telegram row names a file of Krov's storage (krov.telegram.client).
+MEDIA_REFERENCE = "krov-media:"
 
 
 def set_cover(post: Post, *, actor, upload) -> str:
@@ -361,6 +452,196 @@ def set_cover(post: Post, *, actor, upload) -> str:
     Post.objects.filter(pk=post.pk).update(cover=name, updated_at=timezone.now())
     invalidate()
     return name
+
+
+# --- recordings -------------------------------------------------------------------------------
+
+AUDIO_PREFIX = "bulletins/audio/"
+
+
+def attach_recording(post: Post, *, actor, upload) -> Recording:
+    """An editor's recording for `post`: checked now (size, format, that it decodes), stored
+    as it came, and processed by the worker (`process_recording`) once this commits. What
+    was there before stays public until the new one is ready."""
+    import secrets
+
+    from django.core.files.storage import default_storage
+
+    from krov.bulletins import audio
+
+    _require_editor(actor)
+    limit = settings.KROV_AUDIO_MAX_BYTES
+    if upload.size > limit:
+        raise BulletinError(
+            _("The recording is too large: %(limit)s MB at most.") % {"limit": limit // 2**20}
+        )
+    try:
+        upload.seek(0)
+        audio.check(upload)
+    except audio.AudioError as error:
+        raise BulletinError(_(str(error))) from None
+    finally:
+        upload.seek(0)
+    # The upload's own name is never used (it may say who or where).
+    name = default_storage.save(f"{AUDIO_PREFIX}{secrets.token_hex(12)}.upload", upload)
+    with transaction.atomic():
+        recording, created = Recording.objects.select_for_update().get_or_create(
+            post=post, defaults={"original": name, "uploaded_by": actor}
+        )
+        replaced = "" if created else recording.original
+        if not created:
+            recording.original, recording.error = name, ""
+            recording.status = Recording.Status.PENDING
+            recording.uploaded_by, recording.uploaded_at = actor, timezone.now()
+            recording.save(
+                update_fields=["original", "status", "error", "uploaded_by", "uploaded_at"]
+            )
+        Post.objects.filter(pk=post.pk).update(updated_at=timezone.now())
+        _delete_files_on_commit([replaced])
+        transaction.on_commit(lambda: _queue_processing(recording.pk))
+    return recording
+
+
+def _queue_processing(recording_id: int) -> None:
+    from krov.bulletins import tasks
+
+    tasks.process_recording(recording_id)
+
+
+def _delete_files_on_commit(names: list[str]) -> None:
+    from django.core.files.storage import default_storage
+
+    def delete() -> None:
+        for name in names:
+            if name and name.startswith(AUDIO_PREFIX):
+                default_storage.delete(name)
+
+    transaction.on_commit(delete)
+
+
+def process_recording(recording_id: int) -> bool:
+    """The worker's part: make the Opus and MP3 files of a waiting recording, then publish
+    them (the page, the feeds, the channel when the bulletin is out). Idempotent: a
+    recording is claimed with a conditional update, so two workers never process it twice.
+    Answers whether it is ready now."""
+    import tempfile
+    from pathlib import Path
+
+    from django.core.files import File
+    from django.core.files.storage import default_storage
+
+    from krov.bulletins import audio
+
+    claimed = Recording.objects.filter(pk=recording_id, status=Recording.Status.PENDING).update(
+        status=Recording.Status.PROCESSING, processed_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    recording = Recording.objects.select_related("post").get(pk=recording_id)
+    original = recording.original
+    try:
+        with tempfile.TemporaryDirectory(prefix="krov-audio-") as folder:
+            source = Path(folder) / "upload"
+            with default_storage.open(original, "rb") as stored, source.open("wb") as copy:
+                for chunk in iter(lambda: stored.read(1 << 20), b""):
+                    copy.write(chunk)
+            opus, mp3 = Path(folder) / "out.opus", Path(folder) / "out.mp3"
+            result = audio.transcode(source, opus=opus, mp3=mp3)
+            import secrets
+
+            stem = f"{AUDIO_PREFIX}{secrets.token_hex(12)}"
+            with opus.open("rb") as handle:
+                opus_name = default_storage.save(stem + ".opus", File(handle))
+            with mp3.open("rb") as handle:
+                mp3_name = default_storage.save(stem + ".mp3", File(handle))
+            sizes = (opus.stat().st_size, mp3.stat().st_size)
+    except (audio.AudioError, OSError) as error:
+        message = str(error) if isinstance(error, audio.AudioError) else audio.BROKEN
+        Recording.objects.filter(pk=recording_id, original=original).update(
+            status=Recording.Status.FAILED, error=message[:300], original=""
+        )
+        default_storage.delete(original)
+        log.info("recording %s could not be processed", recording_id)
+        announce_due()  # a bulletin that waited for it goes out as text
+        return False
+    with transaction.atomic():
+        current = Recording.objects.select_for_update().get(pk=recording_id)
+        if current.original != original:  # replaced meanwhile: this result is stale
+            _delete_files_on_commit([opus_name, mp3_name])
+            return False
+        old = [current.opus, current.mp3, original]
+        Recording.objects.filter(pk=recording_id).update(
+            status=Recording.Status.READY,
+            original="",
+            opus=opus_name,
+            opus_bytes=sizes[0],
+            mp3=mp3_name,
+            mp3_bytes=sizes[1],
+            duration_ms=result.duration_ms,
+            loudness_in=result.loudness_in,
+            loudness_out=result.loudness_out,
+            error="",
+            processed_at=timezone.now(),
+        )
+        _delete_files_on_commit(old)
+        invalidate()
+        transaction.on_commit(lambda: _announce_late(recording_id))
+    return True
+
+
+def _announce_late(recording_id: int) -> None:
+    """After processing: bulletins that waited for their recording go out now; one that
+    was announced before its recording came gets the audio on its own."""
+    announce_due()
+    recording = Recording.objects.select_related("post").get(pk=recording_id)
+    post = recording.post
+    if post.is_visible and post.announced_at and recording.announced_at is None:
+        claimed = Recording.objects.filter(pk=recording.pk, announced_at__isnull=True).update(
+            announced_at=timezone.now()
+        )
+        if claimed:
+            post = with_versions(Post.objects.filter(pk=post.pk)).get()
+            _announce_audio(post, recording, now=timezone.now())
+
+
+def remove_recording(post: Post, *, actor) -> None:
+    _require_editor(actor)
+    with transaction.atomic():
+        recording = Recording.objects.select_for_update().filter(post=post).first()
+        if recording is None:
+            return
+        _delete_files_on_commit([recording.original, recording.opus, recording.mp3])
+        recording.delete()
+        Post.objects.filter(pk=post.pk).update(updated_at=timezone.now())
+        invalidate()
+
+
+def requeue_recordings(now: datetime | None = None) -> int:
+    """The periodic sweep: a recording whose nudge was lost (waiting for a while) is queued
+    again; one a crashed worker left "processing" for an hour goes back to waiting."""
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    Recording.objects.filter(
+        status=Recording.Status.PROCESSING, processed_at__lt=now - timedelta(hours=1)
+    ).update(status=Recording.Status.PENDING)
+    waiting = list(
+        Recording.objects.filter(
+            status=Recording.Status.PENDING, uploaded_at__lt=now - timedelta(minutes=5)
+        ).values_list("pk", flat=True)
+    )
+    for recording_id in waiting:
+        _queue_processing(recording_id)
+    return len(waiting)
+
+
+def playable(post: Post) -> Recording | None:
+    """The recording listeners get, or None (none, or not processed yet)."""
+    try:
+        recording = post.recording
+    except Recording.DoesNotExist:
+        return None
+    return recording if recording.opus and recording.mp3 else None
 
 
 # --- search -----------------------------------------------------------------------------------

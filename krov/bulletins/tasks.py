@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from krov.bulletins import services
 
@@ -10,3 +10,15 @@ from krov.bulletins import services
 def announce_scheduled() -> None:
     """Bulletins whose scheduled time has come: refresh the pages and feeds, post them."""
     services.announce_due()
+
+
+@db_task()
+def process_recording(recording_id: int) -> None:
+    """Transcode an uploaded recording (idempotent: claimed with a conditional update)."""
+    services.process_recording(recording_id)
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def requeue_recordings() -> None:
+    """Recordings whose nudge was lost, or that a crashed worker left half done."""
+    services.requeue_recordings()

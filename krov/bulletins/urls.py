@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from krov.bulletins import views
 from krov.core import views as core_views
@@ -10,11 +10,19 @@ app_name = "bulletins"
 urlpatterns = [
     path("bulletins/", views.post_list, name="list"),
     path("bulletins/feed/", views.feed, name="feed"),
+    path("bulletins/podcast/", views.podcast, name="podcast"),
     # The site search's first address (the README's), kept: the page is core's, /<lang>/search/.
     path("bulletins/search/", core_views.search, name="search"),
     path("bulletins/editor/", views.editor_list, name="editor"),
     path("bulletins/editor/<slug:slug>/", views.edit, name="edit"),
+    path("bulletins/editor/<slug:slug>/recording/", views.recording, name="recording"),
     path("bulletins/editor/<slug:slug>/<str:action>/", views.workflow, name="workflow"),
     path("bulletins/<slug:slug>/", views.post_detail, name="detail"),
     path("bulletins/<slug:slug>/cover.jpg", views.cover, name="cover"),
+    path("bulletins/<slug:slug>/transcript.txt", views.transcript, name="transcript"),
+    re_path(
+        r"^bulletins/(?P<slug>[-a-zA-Z0-9_]+)/audio/(?P<name>[0-9a-f]{24}\.(?:opus|mp3))$",
+        views.audio_file,
+        name="audio",
+    ),
 ]

@@ -3,6 +3,7 @@ site search and sitemap (registered in krov.bulletins.apps)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from typing import cast
@@ -11,18 +12,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, translate_url
-from django.utils.feedgenerator import Atom1Feed
+from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from krov.accounts.models import User
-from krov.bulletins import forms, services
-from krov.bulletins.models import Post, Tag
+from krov.bulletins import forms, media, services
+from krov.bulletins.models import Post, Recording, Tag
 from krov.core import links, markdown
 from krov.core.access import public, requires
 from krov.core.pagecache import cache_public_page
@@ -57,7 +59,7 @@ def post_list(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_post(request: HttpRequest, slug: str) -> Post:
-    post = _posts().filter(slug=slug).first()
+    post = _posts().select_related("recording").filter(slug=slug).first()
     if post is None:
         raise Http404
     if not post.is_visible and not services.can_edit(request.user):
@@ -74,9 +76,12 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
     version = post.version(language)
     here = links.absolute(post.get_absolute_url())
     available = sorted(v.language for v in post.versions.all())
+    recording = services.playable(post)
     context = {
         "post": post,
         "version": version,
+        "recording": recording,
+        "audio_urls": _audio_urls(post, recording) if recording else None,
         "body": markdown.render(version.body if version else ""),
         "not_translated": version is not None and version.language != language,
         "absolute_url": here,
@@ -106,6 +111,8 @@ class KrovAtomFeed(Atom1Feed):
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, {**item, "description": None})
+        if item.get("related"):
+            handler.addQuickElement("link", "", item["related"])
         if item["description"]:
             handler.addQuickElement("summary", item["description"], {"type": "text"})
         if item.get("content_html"):
@@ -134,7 +141,7 @@ class LatestBulletins(Feed):
         return _("News from the anti-war diaspora")
 
     def items(self):
-        return _posts().published()[:30]
+        return with_answers(_posts().published().select_related("recording"))[:30]
 
     def item_title(self, item: Post):
         version = item.version(get_language())
@@ -167,15 +174,51 @@ class LatestBulletins(Feed):
             for tag in item.tags.all()
         ]
 
+    def item_enclosures(self, item: Post):
+        recording = services.playable(item)
+        if recording is None:
+            return []
+        urls = _audio_urls(item, recording)
+        return [Enclosure(urls["mp3"], str(recording.mp3_bytes), "audio/mpeg")]
+
     def item_extra_kwargs(self, item: Post):
         version = item.version(get_language())
         return {
             "language": version.language if version else item.original_language,
             "content_html": str(markdown.render(version.body)) if version else "",
+            "related": _related_link(item),
         }
 
 
 _feed = LatestBulletins()
+
+
+def with_answers(posts):
+    """Posts with the press stories they answer (one query for all; see `_related_link`)."""
+    from krov.press.models import Story
+
+    return posts.prefetch_related(
+        Prefetch("press_stories", queryset=Story.objects.select_related("source").order_by("pk"))
+    )
+
+
+def _related_link(post: Post) -> dict[str, str] | None:
+    """The Atom `<link rel="related">` to the press story a bulletin answers (the first, as
+    krov.press.services.answered_story picks it), its headline in the feed's script."""
+    story = next(iter(post.press_stories.all()), None)
+    if story is None or not story.link:
+        return None
+    language = get_language()
+    title = in_page_script(story.title, language, language=story.source.language or None)
+    return {"rel": "related", "href": story.link, "title": title}
+
+
+def _audio_urls(post: Post, recording: Recording) -> dict[str, str]:
+    """Absolute addresses of a recording's files (random names: a new upload, new ones)."""
+    return {
+        kind: links.absolute(reverse("bulletins:audio", args=[post.slug, name.rsplit("/", 1)[-1]]))
+        for kind, name in (("opus", recording.opus), ("mp3", recording.mp3))
+    }
 
 
 @public
@@ -183,6 +226,210 @@ _feed = LatestBulletins()
 @cache_public_page("bulletins")
 def feed(request: HttpRequest) -> HttpResponse:
     return _feed(request)
+
+
+# --- the podcast -------------------------------------------------------------------------------
+
+ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST = "https://podcastindex.org/namespace/1.0"
+# Podcasting 2.0's namespace for <podcast:guid> (a UUIDv5 of the feed's address).
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+ARTWORK = "bulletins/podcast.png"  # 1400 × 1400 PNG, RGB: Apple's minimum
+
+
+def _rss_language(code: str) -> str:
+    """RSS's language element: "sr-Latn" for Serbian in Latin, the plain code otherwise."""
+    return "sr-Latn" if code == "sr-latn" else code
+
+
+def _itunes_duration(recording: Recording) -> str:
+    seconds = recording.duration_seconds
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class PodcastRss(Rss201rev2Feed):
+    """RSS 2.0 with the iTunes and Podcasting 2.0 namespaces: what Apple Podcasts and
+    Spotify require of a show (title, description, artwork, language, category, explicit)
+    and of an episode (title, enclosure with its exact length and type, guid), plus
+    itunes:duration and podcast:transcript."""
+
+    content_type = "application/rss+xml; charset=utf-8"
+
+    def rss_attributes(self):
+        return {**super().rss_attributes(), "xmlns:itunes": ITUNES, "xmlns:podcast": PODCAST}
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        feed = self.feed
+        explicit = "true" if feed["explicit"] else "false"
+        handler.startElement("image", {})
+        handler.addQuickElement("url", feed["artwork"])
+        handler.addQuickElement("title", feed["title"])
+        handler.addQuickElement("link", feed["link"])
+        handler.endElement("image")
+        handler.addQuickElement("itunes:image", "", {"href": feed["artwork"]})
+        handler.addQuickElement("itunes:author", feed["show_author"])
+        handler.addQuickElement("itunes:summary", feed["description"])
+        handler.startElement("itunes:category", {"text": "News"})
+        handler.addQuickElement("itunes:category", "", {"text": "Politics"})
+        handler.endElement("itunes:category")
+        handler.addQuickElement("itunes:explicit", explicit)
+        handler.addQuickElement("itunes:type", "episodic")
+        handler.addQuickElement("podcast:guid", feed["podcast_guid"])
+        handler.addQuickElement("podcast:locked", "no")
+        handler.addQuickElement("podcast:medium", "podcast")
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("itunes:duration", item["duration"])
+        handler.addQuickElement("itunes:explicit", "true" if self.feed["explicit"] else "false")
+        handler.addQuickElement("itunes:episodeType", "full")
+        if item.get("transcript_url"):
+            handler.addQuickElement(
+                "podcast:transcript",
+                "",
+                {
+                    "url": item["transcript_url"],
+                    "type": "text/plain",
+                    "language": _rss_language(item["transcript_language"]),
+                },
+            )
+
+
+class Podcast(Feed):
+    """The audio bulletins as a podcast, one per language (the URL's); cached and refreshed
+    like the Atom feed. Episode guids never change (not the address: slugs can)."""
+
+    feed_type = PodcastRss
+
+    def title(self):
+        return _("Krov: audio bulletins")
+
+    def link(self):
+        return links.absolute(reverse("bulletins:list"))
+
+    def feed_url(self):
+        return links.absolute(reverse("bulletins:podcast"))
+
+    def description(self):
+        return _("News from the anti-war diaspora, to listen to")
+
+    def get_feed(self, obj, request):
+        generator = super().get_feed(obj, request)
+        generator.feed["language"] = _rss_language(get_language())
+        return generator
+
+    def feed_extra_kwargs(self, obj):
+        from django.templatetags.static import static
+
+        address = self.feed_url().split("://", 1)[-1].rstrip("/")
+        return {
+            "artwork": links.absolute(static(ARTWORK)),
+            "explicit": settings.KROV_AUDIO_PODCAST_EXPLICIT,
+            "show_author": "Krov",
+            "podcast_guid": str(uuid.uuid5(PODCAST_GUID_NAMESPACE, address)),
+        }
+
+    def items(self):
+        return (
+            _posts()
+            .published()
+            .select_related("recording")
+            .filter(recording__status=Recording.Status.READY)
+            .exclude(recording__mp3="")[:100]
+        )
+
+    def item_title(self, item: Post):
+        version = item.version(get_language())
+        return version.title if version else item.slug
+
+    def item_description(self, item: Post):
+        version = item.version(get_language())
+        return (version.summary or version.title) if version else item.slug
+
+    def item_link(self, item: Post):
+        return links.absolute(item.get_absolute_url())
+
+    def item_guid(self, item: Post):
+        return episode_guid(item)
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item: Post):
+        return item.published_at
+
+    def item_enclosures(self, item: Post):
+        recording = item.recording
+        url = _audio_urls(item, recording)["mp3"]
+        return [Enclosure(url, str(recording.mp3_bytes), "audio/mpeg")]
+
+    def item_extra_kwargs(self, item: Post):
+        version = item.version(get_language())
+        transcript = bool(version and version.transcript)
+        return {
+            "duration": _itunes_duration(item.recording),
+            "transcript_url": links.absolute(reverse("bulletins:transcript", args=[item.slug]))
+            if transcript
+            else "",
+            "transcript_language": version.language if version else "",
+        }
+
+
+def episode_guid(post: Post) -> str:
+    """A bulletin's episode id: from what never changes about it (its row and creation)."""
+    created = int(post.created_at.timestamp())
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"krov:bulletin:{post.pk}:{created}"))
+
+
+_podcast = Podcast()
+
+
+@public
+@require_safe
+@cache_public_page("bulletins")
+def podcast(request: HttpRequest) -> HttpResponse:
+    return _podcast(request)
+
+
+@public
+@require_safe
+@cache_public_page("bulletins")
+def transcript(request: HttpRequest, slug: str) -> HttpResponse:
+    """A recording's transcript in the page's language (script), as plain text: what
+    podcast apps show beside the episode (podcast:transcript)."""
+    post = _visible_post(request, slug)
+    version = post.version(get_language())
+    if services.playable(post) is None or version is None or not version.transcript:
+        raise Http404
+    response = HttpResponse(version.transcript + "\n", content_type="text/plain; charset=utf-8")
+    response["Content-Language"] = version.language
+    return response
+
+
+@public
+@require_safe
+def audio_file(request: HttpRequest, slug: str, name: str) -> HttpResponseBase:
+    """A recording's Opus or MP3 file, with Range support (a phone seeks in it)."""
+    post = _visible_post(request, slug)
+    recording = services.playable(post)
+    if recording is None:
+        raise Http404
+    files = {
+        recording.opus.rsplit("/", 1)[-1]: (recording.opus, "audio/ogg"),
+        recording.mp3.rsplit("/", 1)[-1]: (recording.mp3, "audio/mpeg"),
+    }
+    if name not in files:
+        raise Http404
+    stored, content_type = files[name]
+    cache_control = (
+        "public, max-age=31536000, immutable" if post.is_visible else "private, no-store"
+    )
+    try:
+        return media.ranged_file(
+            request, stored, content_type=content_type, cache_control=cache_control
+        )
+    except FileNotFoundError:
+        raise Http404 from None
 
 
 # --- editors ------------------------------------------------------------------------------------
@@ -239,12 +486,18 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
     language = request.GET.get("lang") or request.POST.get("language") or post.original_language
     if language not in interface_languages():
         language = post.original_language
-    pending = services.pending_edit(post)
-    existing = pending.get(language) or {v.language: v for v in post.versions.all()}.get(language)
+    existing = _existing_text(post, language)
     initial = {"language": language, "tags": ", ".join(t.name for t in post.tags.all())}
     if existing:
-        initial.update(title=existing.title, summary=existing.summary, body=existing.body)
-    form = forms.VersionForm(request.POST if request.method == "POST" else None, initial=initial)
+        initial.update(
+            title=existing.title,
+            summary=existing.summary,
+            body=existing.body,
+            transcript=existing.transcript,
+        )
+    form = forms.EditVersionForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -257,6 +510,7 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
                     title=data["title"],
                     summary=data["summary"],
                     body=data["body"],
+                    transcript=data["transcript"],
                 )
                 services.set_tags(post, actor=_user(request), names=form.tag_names())
             except services.BulletinError as error:
@@ -267,6 +521,27 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect(reverse("bulletins:edit", args=[post.slug]) + f"?lang={language}")
         else:
             status = 400
+    return _edit_page(request, post, language, form=form, status=status)
+
+
+def _existing_text(post: Post, language: str):
+    """What the editor's page shows of `language`: the edit waiting, else the approved text."""
+    pending = services.pending_edit(post)
+    return pending.get(language) or {v.language: v for v in post.versions.all()}.get(language)
+
+
+def _edit_page(
+    request: HttpRequest,
+    post: Post,
+    language: str,
+    *,
+    form: forms.EditVersionForm,
+    recording_form: forms.RecordingForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    pending = services.pending_edit(post)
+    existing = _existing_text(post, language)
+    recording = Recording.objects.filter(post=post).first()
     context = {
         "post": post,
         "form": form,
@@ -287,10 +562,63 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
             or request.user.pk
             not in {post.last_writer_id, *(r.written_by_id for r in pending.values())}
         ),
+        "recording": recording,
+        "recording_form": recording_form or forms.RecordingForm(),
+        "audio_urls": _audio_urls(post, recording)
+        if recording and recording.opus and recording.mp3
+        else None,
+        "audio_max_mb": settings.KROV_AUDIO_MAX_BYTES // 2**20,
     }
     response = render(request, "bulletins/edit.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@requires(EDIT)
+@require_POST
+def recording(request: HttpRequest, slug: str) -> HttpResponse:
+    """An editor attaches a recording (or removes it: `remove` in the form). A file that is
+    not a recording Krov reads is refused on the page, with the reason (400)."""
+    post = _editable(slug)
+    language = request.POST.get("language") or post.original_language
+    if language not in interface_languages():
+        language = post.original_language
+    back = reverse("bulletins:edit", args=[post.slug]) + f"?lang={language}"
+    if request.POST.get("remove"):
+        services.remove_recording(post, actor=_user(request))
+        messages.success(request, _("The recording is removed."))
+        return redirect(back)
+    upload_form = forms.RecordingForm(request.POST, request.FILES)
+    if upload_form.is_valid():
+        try:
+            services.attach_recording(
+                post, actor=_user(request), upload=upload_form.cleaned_data["recording"]
+            )
+        except services.BulletinError as error:
+            upload_form.add_error("recording", str(error))
+        else:
+            messages.success(
+                request,
+                _("Recording received: it is being processed and appears here when ready."),
+            )
+            return redirect(back)
+    existing = _existing_text(post, language)
+    initial = {"language": language, "tags": ", ".join(t.name for t in post.tags.all())}
+    if existing:
+        initial.update(
+            title=existing.title,
+            summary=existing.summary,
+            body=existing.body,
+            transcript=existing.transcript,
+        )
+    return _edit_page(
+        request,
+        post,
+        language,
+        form=forms.EditVersionForm(initial=initial),
+        recording_form=upload_form,
+        status=400,
+    )
 
 
 @requires(EDIT)

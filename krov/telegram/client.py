@@ -123,6 +123,11 @@ class Client:
         params = dict(params)
         if isinstance(params.get("reply_markup"), dict):
             params["reply_markup"] = InlineKeyboardMarkup.de_json(params["reply_markup"], self.bot)
+        uploads = _open_media(params)
+        if uploads:
+            # An upload takes longer than a call: up to 50 MB on the server's line.
+            params.setdefault("write_timeout", UPLOAD_TIMEOUT)
+            params.setdefault("read_timeout", UPLOAD_TIMEOUT)
         try:
             return self.loop.run_until_complete(getattr(self.bot, method)(**params))
         except RetryAfter as exc:
@@ -135,3 +140,45 @@ class Client:
             raise Transient(str(exc)[:200]) from exc
         except TelegramError as exc:
             raise Permanent(str(exc)[:200]) from exc
+        finally:
+            for handle in uploads:
+                handle.close()
+
+
+# A file of Krov's own storage, named in an outbound row's parameters (e.g. the `audio` of a
+# bulletin's sendAudio): uploaded as multipart/form-data when the row is sent. Only names
+# under these folders, so a row can never send anything else the server stores.
+MEDIA_REFERENCE = "krov-media:"
+MEDIA_FOLDERS = ("bulletins/audio/",)
+MEDIA_PARAMETERS = ("audio", "document", "photo", "voice", "video", "thumbnail")
+# The Bot API's limit for a file a bot uploads (sendAudio, sendDocument...).
+UPLOAD_LIMIT = 50 * 1000 * 1000
+UPLOAD_TIMEOUT = 300.0
+
+
+def _open_media(params: dict[str, Any]) -> list[Any]:
+    """Replace every `krov-media:<name>` reference in `params` by the stored file, opened
+    (the caller closes them). Permanent when a name is outside MEDIA_FOLDERS, missing, or
+    larger than Telegram takes."""
+    from django.core.files.storage import default_storage
+    from telegram import InputFile
+
+    opened = []
+    for key in MEDIA_PARAMETERS:
+        value = params.get(key)
+        if not isinstance(value, str) or not value.startswith(MEDIA_REFERENCE):
+            continue
+        name = value[len(MEDIA_REFERENCE) :]
+        if ".." in name or not name.startswith(MEDIA_FOLDERS):
+            raise Permanent("not a file Krov sends")
+        try:
+            size = default_storage.size(name)
+            handle = default_storage.open(name, "rb")
+        except (FileNotFoundError, OSError):
+            raise Permanent("the file is gone") from None
+        if size > UPLOAD_LIMIT:
+            handle.close()
+            raise Permanent("the file is larger than Telegram takes")
+        opened.append(handle)
+        params[key] = InputFile(handle, filename=name.rsplit("/", 1)[-1], attach=False)
+    return opened

@@ -10,6 +10,7 @@ debug page: GET /_fake/calls, GET /_fake/chats/<chat_id>, POST /_fake/fail, POST
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import threading
 import time
@@ -80,7 +81,20 @@ def _coerce(value: str) -> Any:
     return value
 
 
-def parse_params(content_type: str, body: bytes) -> dict[str, Any]:
+# The Bot API's limit for a file a bot uploads (multipart/form-data).
+UPLOAD_LIMIT = 50 * 1000 * 1000
+
+
+class TooLarge(ValueError):
+    """An uploaded file larger than the Bot API takes."""
+
+
+def parse_params(
+    content_type: str, body: bytes, *, uploads: dict[str, bytes] | None = None
+) -> dict[str, Any]:
+    """The call's parameters. A file part of a multipart body (an upload, as sendAudio with a
+    file) becomes {"upload": <file id>, "filename", "size", "content_type"}, its bytes kept
+    in `uploads` under that file id (the fake's files, so getFile serves them too)."""
     if not body:
         return {}
     if content_type.startswith("application/json"):
@@ -94,8 +108,23 @@ def parse_params(content_type: str, body: bytes) -> dict[str, Any]:
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
             payload = part.get_payload(decode=True)
-            if isinstance(name, str) and isinstance(payload, bytes):
+            if not isinstance(name, str) or not isinstance(payload, bytes):
+                continue
+            filename = part.get_filename()
+            if filename is None:
                 params[name] = _coerce(payload.decode("utf-8", "replace"))
+                continue
+            if len(payload) > UPLOAD_LIMIT:
+                raise TooLarge(name)
+            file_id = f"upload-{hashlib.sha256(payload).hexdigest()[:16]}"
+            if uploads is not None:
+                uploads[file_id] = payload
+            params[name] = {
+                "upload": file_id,
+                "filename": filename,
+                "size": len(payload),
+                "content_type": part.get_content_type(),
+            }
         return params
     return {key: _coerce(values[-1]) for key, values in parse_qs(body.decode("utf-8")).items()}
 
@@ -129,8 +158,9 @@ def _message_json(state: FakeState, method: str, params: dict) -> dict:
         message["document"] = {"file_id": str(params.get("document")), "file_unique_id": "d"}
     elif method in FILE_METHODS:
         field = FILE_METHODS[method]
+        sent = params.get(field)
         message[field] = {
-            "file_id": str(params.get(field)),
+            "file_id": str(sent["upload"] if isinstance(sent, dict) else sent),
             "file_unique_id": field[0],
             "duration": 1,
             "width": 1,
@@ -290,13 +320,23 @@ class _Handler(BaseHTTPRequestHandler):
                 self.state.failures.clear()
             self._send(200, {"ok": True})
             return
+        uploads: dict[str, bytes] = {}
         try:
-            params = parse_params(self.headers.get("Content-Type", ""), body)
+            params = parse_params(self.headers.get("Content-Type", ""), body, uploads=uploads)
+        except TooLarge:
+            self._send(
+                413,
+                {"ok": False, "error_code": 413, "description": "Request Entity Too Large"},
+            )
+            return
         except ValueError:
             self._send(
                 400, {"ok": False, "error_code": 400, "description": "Bad Request: bad body"}
             )
             return
+        if uploads:
+            with self.state.lock:
+                self.state.files.update(uploads)
         self._bot(path, params)
 
     def _bot(self, path: str, params: dict) -> None:

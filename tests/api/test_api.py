@@ -34,6 +34,7 @@ EVENT_FIELDS = {
 VENUE_FIELDS = {"name", "address", "osm_url"}
 BULLETIN_FIELDS = {
     "slug",
+    "in_answer_to",
     "language",
     "original_language",
     "languages",

@@ -304,6 +304,57 @@ print(json.dumps(opened, ensure_ascii=False))
         assert marker in readable, marker
 
 
+def telegram_dialogue(settings, chat_id: int, text: str) -> None:
+    """A Telegram requester asks for help, then deletes everything with /forget, through the
+    webhook as Telegram would (the Bot API answers nowhere: replies stay queued)."""
+    from django.test import Client
+
+    from krov.telegram import intake, outbox_keys
+    from krov.telegram.views import SECRET_HEADER
+
+    settings.TELEGRAM_BOT_TOKEN = "123:seized"
+    settings.TELEGRAM_WEBHOOK_SECRET = "seized-server-webhook-secret"
+    settings.TELEGRAM_API_BASE_URL = "http://127.0.0.1:9"
+    outbox_keys.hold()
+    fixtures = Path(__file__).resolve().parents[1] / "telegram" / "fixtures"
+    client, sequence = Client(), iter(range(300, 400))
+
+    def post(update: dict) -> None:
+        update["update_id"] = 920000000 + next(sequence)
+        response = client.post(
+            "/telegram/webhook",
+            json.dumps(update),
+            content_type="application/json",
+            **{SECRET_HEADER: "seized-server-webhook-secret"},
+        )
+        assert response.status_code == 200, response.content
+        for key in intake.pending_chats(older_than_seconds=0):
+            intake.process_chat(key)
+
+    def say(words: str) -> None:
+        update = json.loads((fixtures / "message_start.json").read_text())
+        update["message"]["message_id"] = next(sequence)
+        update["message"]["chat"]["id"] = update["message"]["from"]["id"] = chat_id
+        update["message"].pop("entities", None)
+        update["message"]["text"] = words
+        post(update)
+
+    def press(data: str) -> None:
+        update = json.loads((fixtures / "callback_language.json").read_text())
+        query = update["callback_query"]
+        query["id"] = str(next(sequence))
+        query["from"]["id"] = query["message"]["chat"]["id"] = chat_id
+        query["data"] = data
+        post(update)
+
+    say("/start")
+    press("lang:uk")
+    press("cat:legal")
+    say(text)
+    say("/forget")
+    press("forget:yes")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_postgresql_heap_and_wal_yield_nothing_after_purge_and_renewal(
     submit, make_volunteer, coordinator, settings
@@ -332,6 +383,9 @@ def test_postgresql_heap_and_wal_yield_nothing_after_purge_and_renewal(
     case_id = str(case.public_id)
     services.close_case(case, actor=volunteer.user, outcome=HelpRequest.Outcome.HELPED)
     services.purge(now=timezone.now() + timedelta(days=settings.KROV_RETENTION_DAYS + 8))
+    # A Telegram requester who deleted everything with /forget.
+    telegram_dialogue(settings, int(CHAT_ID), "Marker-96 from Telegram: we are in Vasylivka")
+    assert not HelpRequest.objects.filter(channel="telegram", purged_at__isnull=True).exists()
     rotate(browser)
     current_team = browser.team_private()
 
@@ -358,6 +412,9 @@ def test_postgresql_heap_and_wal_yield_nothing_after_purge_and_renewal(
     assert any("k1." in text for text in opened), "the carving found no sealed rows"
     for marker in MARKERS:
         assert not any(marker in text for text in opened), marker
+    # Nor the Telegram requester's chat id, in the clear or under the field keys.
+    assert not any(CHAT_ID.encode() in blob for blob in blobs), "the chat id in heap or WAL"
+    assert not any(CHAT_ID in text for text in opened), "a field key opens the chat id"
     # Not even the current team key opens what the purged case left behind.
     candidates = [
         current_team,

@@ -247,6 +247,8 @@ MIDDLEWARE = [
     "krov.accounts.middleware.RequireMFAMiddleware",
     # A 404 under a page's old slug becomes a 301 to its current one.
     "krov.core.oldslugs.OldSlugMiddleware",
+    # A view that failed because the cache is down answers 503 + Retry-After, not 500.
+    "krov.core.ratelimit.CacheDownMiddleware",
 ]
 
 ROOT_URLCONF = "krov.urls"

@@ -5,17 +5,44 @@ account id, a chat, a client address), so it never holds the address itself, cha
 every window and expires with it. Keys derived from a client address may only be used
 with windows of at most an hour (`for_address`): no entry lets anyone tie a request to an
 address for longer than that.
+
+When the cache cannot be reached (Redis down, a broken disk cache), a limit answers in a
+defined way instead of a 500, chosen per bucket (docs/operations.md, "Rate limits while the
+cache is down"):
+
+- fail open (the default): the event is allowed. Reads (the public API), the help form and
+  a requester's messages (a person asking for help is never refused because Redis is down;
+  the request is stored in the database first), RSVPs, housing messages.
+- fail closed (`FAIL_CLOSED`): the event is refused, as if the limit were reached, where a
+  limit guards against guessing or bulk reading, or where refusing costs nobody anything:
+  Telegram link codes (guessing), files of a case (bulk reading by a stolen account), the
+  "you are already on the list" mail (mail flooding), the anonymous "I'm coming" count
+  (counted once an hour at most; not counting is harmless).
+- sign-in, sign-up and password reset use allauth's own limits on the same cache:
+  `CacheDownMiddleware` answers a request that failed on the cache with 503 and
+  Retry-After, never a 500 and never a sign-in without its limits.
+
+Each failure is logged with the bucket and the error's type only: no key, no address.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import time
 
 from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+log = logging.getLogger(__name__)
 
 MAX_ADDRESS_WINDOW = 3600
+# Buckets refused while the cache is down (see above); `for_address` buckets are "addr.*".
+FAIL_CLOSED = frozenset({"telegram-link", "aid-attachment", "rsvp-already", "addr.events-count"})
+# What a 503 asks the client to wait, in seconds: Redis restarts within this in our setups.
+RETRY_AFTER = 30
 
 
 def _cache_key(bucket: str, key: str, window: int, now: float) -> str:
@@ -25,7 +52,23 @@ def _cache_key(bucket: str, key: str, window: int, now: float) -> str:
 
 
 def hit(bucket: str, key: str, *, limit: int, window: int, now: float | None = None) -> bool:
-    """Count one event for `key` in `bucket`; False once `limit` events fell in this window."""
+    """Count one event for `key` in `bucket`; False once `limit` events fell in this window.
+
+    If the cache fails, True for a bucket that fails open, False for one in FAIL_CLOSED."""
+    try:
+        return _count(bucket, key, limit=limit, window=window, now=now)
+    except Exception as error:  # noqa: BLE001 - any cache backend's failure
+        allowed = bucket not in FAIL_CLOSED
+        log.warning(
+            "rate limit cache unavailable (%s); bucket %s fails %s",
+            type(error).__name__,
+            bucket,
+            "open" if allowed else "closed",
+        )
+        return allowed
+
+
+def _count(bucket: str, key: str, *, limit: int, window: int, now: float | None) -> bool:
     now = time.time() if now is None else now
     cache_key = _cache_key(bucket, key, window, now)
     # The entry lives until its window ends (plus a second of slack), never longer.
@@ -60,3 +103,34 @@ def client_network(address: str) -> str:
             return str(parsed.ipv4_mapped)
         return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False))
     return str(parsed)
+
+
+def is_cache_failure(error: BaseException) -> bool:
+    """An error of the cache's client: redis-py's (refused, timed out, reset...). The disk
+    cache used without Redis turns its own timeouts into misses and raises nothing."""
+    return type(error).__module__.split(".")[0] == "redis"
+
+
+class CacheDownMiddleware:
+    """A request that failed because the cache did not answer gets 503 with Retry-After,
+    not a 500: sign-in's rate limits (allauth's, on the same cache) then fail closed, and a
+    client or load balancer knows to come back. Other errors pass on untouched."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_cache_failure(exception):
+            return None
+        log.warning("cache unavailable (%s); answered 503", type(exception).__name__)
+        response = HttpResponse(
+            _("Krov cannot check its limits right now; please try again in a minute."),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(RETRY_AFTER)
+        response["Cache-Control"] = "no-store"
+        return response

@@ -412,6 +412,14 @@ def dismiss_flags(listing: Listing, *, actor) -> None:
     )
 
 
+def showing_listings(user) -> QuerySet[Listing]:
+    """The member's listings on the board now: what a ban would hide (and its undo brings
+    back)."""
+    return Listing.objects.filter(poster=user, status=Listing.Status.PUBLISHED).select_related(
+        "district"
+    )
+
+
 @transaction.atomic
 def ban(user, *, actor, reason: str) -> int:
     """Ban a member from the board and hide all their published listings."""

@@ -9,7 +9,7 @@ from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -367,9 +367,13 @@ def moderation(request: HttpRequest) -> HttpResponse:
 
 
 @requires(MODERATE)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def moderate(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    item = get_object_or_404(Listing.objects.select_related("poster"), pk=pk)
+    item = get_object_or_404(Listing.objects.select_related("poster", "district"), pk=pk)
+    if action == "ban":
+        return _ban(request, item)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     actor = _user(request)
     reason = request.POST.get("reason", "")
     try:
@@ -379,16 +383,6 @@ def moderate(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.restore(item, actor=actor)
         elif action == "dismiss":
             services.dismiss_flags(item, actor=actor)
-        elif action == "ban":
-            if not inputs.confirmed(request):
-                raise services.HousingError(_("Tick “I am sure” first: nothing was done."))
-            showing = list(
-                Listing.objects.filter(
-                    poster=item.poster, status=Listing.Status.PUBLISHED
-                ).values_list("pk", flat=True)
-            )
-            services.ban(item.poster, actor=actor, reason=reason)
-            undo.offer(request, "housing.ban", user=item.poster_id, listings=showing)
         else:
             raise Http404
     except services.HousingError as error:
@@ -396,6 +390,45 @@ def moderate(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return render(request, "housing/problem.html", context, status=409)
     messages.success(request, _("Done."))
     return redirect("housing:moderation")
+
+
+def _ban(request: HttpRequest, item: Listing) -> HttpResponse:
+    """Banning is never one click from a listing card: the card links to this page, which
+    says whom it bans and which of their listings it hides, and asks for a reason and "I am
+    sure". Once done, the moderation page offers Undo for a while (core.undo, "housing.ban")."""
+    actor = _user(request)
+    poster = item.poster
+    form = forms.ReasonForm(request.POST if request.method == "POST" else None)
+    error = ""
+    status = 200
+    if request.method == "POST":
+        if not form.is_valid():
+            status = 400
+        elif not inputs.confirmed(request):
+            error = _("Tick “I am sure” first: nothing was done.")
+            status = 409
+        else:
+            showing = list(services.showing_listings(poster).values_list("pk", flat=True))
+            try:
+                services.ban(poster, actor=actor, reason=form.cleaned_data["reason"])
+            except services.HousingError as problem:
+                error = str(problem)
+                status = 409
+            else:
+                undo.offer(request, "housing.ban", user=poster.pk, listings=showing)
+                messages.success(request, _("Done."))
+                return redirect("housing:moderation")
+    context = {
+        "listing": item,
+        "poster": poster,
+        "showing": services.showing_listings(poster).order_by("-published_at")[:50],
+        "already_banned": services.is_banned(poster),
+        "form": form,
+        "error": error,
+    }
+    response = render(request, "housing/ban.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @requires(MODERATE)

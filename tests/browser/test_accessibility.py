@@ -1,5 +1,6 @@
 """axe-core (vendored, tests/browser/vendor/) in Chromium on the main pages of every part, in
-English and Russian, at a desktop and a phone width: no serious or critical violation.
+English and Russian, at a desktop and a phone width, in the light and the dark palette: no
+serious or critical violation.
 
 Every page is photographed at both widths into a pytest temporary directory (kept after the
 run), so that a failing run leaves something for a person to look at; the failure message
@@ -23,9 +24,10 @@ pytestmark = [
 ]
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-# (name, width, height, colour scheme): both widths, and the dark palette on the phone.
+# (name, width, height, colour scheme): both widths, each in the light and the dark palette.
 VIEWS = [
     ("desktop", 1280, 900, "light"),
+    ("desktop-dark", 1280, 900, "dark"),
     ("phone", 390, 844, "light"),
     ("phone-dark", 390, 844, "dark"),
 ]

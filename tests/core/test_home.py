@@ -122,7 +122,7 @@ def test_the_aid_panels_take_the_same_queries_however_many_cases(
 def test_every_page_has_the_six_parts_and_the_language_menu_in_its_header(client, path):
     page = soup(client.get(path))
     header = page.select_one("header.site-header")
-    wide = header.select_one("nav.site-nav.wide-only")
+    wide = header.select_one("nav.site-nav ul.site-parts.wide-only")
     assert [a["href"] for a in wide.select("a")] == PARTS
     # The phone's menu is a <details>: it opens without JavaScript.
     phone = header.select_one("details.site-menu")
@@ -140,5 +140,5 @@ def test_every_page_has_the_six_parts_and_the_language_menu_in_its_header(client
 
 def test_the_current_part_is_marked_for_screen_readers(client):
     page = soup(client.get("/en/events/"))
-    current = page.select("nav.site-nav.wide-only a[aria-current=page]")
+    current = page.select("nav.site-nav ul.wide-only a[aria-current=page]")
     assert [a["href"] for a in current] == ["/en/events/"]

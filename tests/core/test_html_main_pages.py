@@ -1,7 +1,9 @@
 """A guard on the HTML of the main pages against the error classes the Nu HTML checker found:
 `<time datetime>` with microseconds, `maxlength` on a `<select>`, broken nesting (an end
 tag closing the wrong element, a block inside a paragraph, a form inside a form, a link
-inside a link...), ARIA and label references to ids that are not on the page, duplicate ids.
+inside a link...), ARIA and label references to ids that are not on the page, duplicate ids,
+and two landmarks of one kind with the same name (two "Site" navigations: a screen reader's
+landmark list cannot tell them apart).
 
 The pages are those axe-core walks in Chromium (tests/main_pages.py), plus sign-up and
 sign-in, where broken nesting was seen."""
@@ -54,6 +56,11 @@ TIME_VALUE = re.compile(
     r"|^(\d{4}-\d{2}-\d{2}[T ])?\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?$"
     r"|^P.+$"  # a duration
 )
+LANDMARK_ROLES = {
+    "banner", "complementary", "contentinfo", "form", "main", "navigation", "region", "search",
+}  # fmt: skip
+# A <header>/<footer> inside these is not the page's banner/contentinfo.
+SECTIONING = {"article", "aside", "main", "nav", "section"}
 ID_REFERENCES = ("aria-describedby", "aria-labelledby", "aria-controls", "aria-owns", "for")
 
 
@@ -99,6 +106,47 @@ class NestingChecker(HTMLParser):
         self.errors += [f"line {line}: <{tag}> never closed" for tag, line in left]
 
 
+def accessible_name(element, page) -> str:
+    labelledby = element.get("aria-labelledby", "").split()
+    if labelledby:
+        parts = [page.find(id=i) for i in labelledby]
+        return " ".join(p.get_text(" ", strip=True) for p in parts if p is not None)
+    return " ".join(element.get("aria-label", "").split())
+
+
+def landmark_role(element, name: str) -> str | None:
+    explicit = element.get("role")
+    if explicit:
+        return explicit if explicit in LANDMARK_ROLES else None
+    tag = element.name
+    if tag in {"header", "footer"}:
+        if element.find_parent(SECTIONING) is not None:
+            return None
+        return "banner" if tag == "header" else "contentinfo"
+    implicit = {"nav": "navigation", "aside": "complementary", "main": "main", "search": "search"}
+    if tag in implicit:
+        return implicit[tag]
+    if tag in {"section", "form"} and name:  # a landmark only when it is named
+        return "region" if tag == "section" else "form"
+    return None
+
+
+def duplicate_landmarks(page) -> list[str]:
+    """Landmarks of one role must differ by name (ARIA's landmark rules, axe's
+    landmark-unique): else assistive technology lists two that cannot be told apart."""
+    seen: dict[tuple[str, str], int] = {}
+    for element in page.find_all(True):
+        name = accessible_name(element, page)
+        role = landmark_role(element, name)
+        if role is not None:
+            seen[(role, name)] = seen.get((role, name), 0) + 1
+    return [
+        f'{count} {role} landmarks named "{name}"'
+        for (role, name), count in sorted(seen.items())
+        if count > 1
+    ]
+
+
 def html_problems(response) -> list[str]:
     problems: list[str] = []
     checker = NestingChecker()
@@ -124,6 +172,7 @@ def html_problems(response) -> list[str]:
                 if target not in known:
                     problems.append(f'<{element.name} {attribute}="{target}"> names no element')
 
+    problems += duplicate_landmarks(page)
     for p in page.find_all("p"):
         problems += [f"<{child.name}> inside <p>" for child in p.find_all(NOT_IN_P)]
     for form in page.find_all("form"):
@@ -162,10 +211,24 @@ def main_page_problems(client, personas, event, language) -> list[str]:
     return found
 
 
+# Problems found in templates this guard's owner may not change, waiting for their owner:
+# (part of the path, start of the problem). Each must still be seen (so that the entry goes
+# once it is fixed), and nothing else may be.
+# - events/manage.html: the check-in <section aria-labelledby="checkin-heading"> holds a
+#   scrolling region labelled by the same heading: two "Check-in" regions.
+KNOWN_ELSEWHERE = [("/events/manage/", "2 region landmarks named ")]
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_main_pages_have_none_of_the_html_errors_seen(client, personas, content, language):
     found = main_page_problems(client, personas, content, language)
-    assert found == []
+    known = [
+        problem
+        for problem in found
+        if any(path in problem and f": {start}" in problem for path, start in KNOWN_ELSEWHERE)
+    ]
+    assert len(known) == len(KNOWN_ELSEWHERE), f"fixed? remove from KNOWN_ELSEWHERE: {known}"
+    assert [problem for problem in found if problem not in known] == []
 
 
 @pytest.mark.parametrize(
@@ -178,6 +241,11 @@ def test_main_pages_have_none_of_the_html_errors_seen(client, personas, content,
         ('<input aria-describedby="nowhere">', 'aria-describedby="nowhere"> names no element'),
         ('<i id="a"></i><b id="a"></b>', 'duplicate id="a"'),
         ('<a href="/"><button>x</button></a>', "<button> inside <a>"),
+        (
+            '<nav aria-label="Site"><a href="/">a</a></nav><nav aria-label="Site"></nav>',
+            '2 navigation landmarks named "Site"',
+        ),
+        ("<main>a</main><main>b</main>", '2 main landmarks named ""'),
     ],
 )
 def test_the_guard_sees_each_error(html, problem):
@@ -194,7 +262,10 @@ def test_the_guard_accepts_valid_html():
             b"<body><ul><li>a</li><li>b</li></ul><p>one</p><dl><dt>x</dt><dd>y</dd></dl>"
             b'<label for="f">F</label><input id="f" aria-describedby="h"><span id="h">h</span>'
             b'<time datetime="2026-12-08T18:00+0100">8 Dec</time><svg><path d="M0 0"/></svg>'
-            b"<table><tr><td>1</td><td>2</td></tr></table></body></html>"
+            b"<table><tr><td>1</td><td>2</td></tr></table>"
+            b'<nav aria-label="Site"></nav><nav aria-label="Language"></nav>'
+            b'<section><h2 id="a">A</h2></section><section aria-labelledby="b"><h2 id="b">B</h2>'
+            b'</section><section aria-labelledby="c"><h2 id="c">C</h2></section></body></html>'
         )
 
     assert html_problems(Response()) == []

@@ -27,6 +27,7 @@ restart. Updates are stored with the ids replaced by 0 once the id is sealed to 
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -97,6 +98,24 @@ def seal_for_workers(chat_id: int, key: str, live: set[str] | None = None) -> di
     return {public: sealing.seal(str(chat_id), public, info(public, key)) for public in publics}
 
 
+# The running workers' keys, as a web process last read them: {"until": monotonic, "keys"}.
+_live: dict[str, Any] = {"until": 0.0, "keys": set()}
+LIVE_SECONDS = 10.0
+
+
+def _live_keys() -> set[str]:
+    """The running workers' keys, read at most every LIVE_SECONDS by a web process (they
+    change when a worker starts or stops; a new worker's key reaches a chat by its next
+    update at the latest). A process that runs tasks itself reads them every time."""
+    if outbox_keys.runs_tasks_here():
+        return set(outbox_keys.live_keys())
+    now = time.monotonic()
+    if now >= _live["until"]:
+        _live["keys"] = set(outbox_keys.live_keys())
+        _live["until"] = now + LIVE_SECONDS
+    return set(_live["keys"])
+
+
 def remember(chat: Chat, chat_id: int) -> int:
     """The server sees this chat's id in the clear (an update from it): make sure every
     running worker can open it, keep a linked volunteer's under the field keys, and send
@@ -104,7 +123,7 @@ def remember(chat: Chat, chat_id: int) -> int:
     if not chat_id:
         return 0
     changed = []
-    live = set(outbox_keys.live_keys())
+    live = _live_keys() | outbox_keys.held_publics()
     if live and set(chat.sealed_id or {}) != live:
         chat.sealed_id = seal_for_workers(chat_id, chat.key, live)
         changed.append("sealed_id")

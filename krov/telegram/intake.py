@@ -137,24 +137,20 @@ def _private(data: dict[str, Any], chat_id: int) -> tuple[bool, str]:
     return False, ""
 
 
-def _seal_chat_id(data: dict[str, Any], chat_id: int | None) -> dict[str, Any]:
-    """A private chat's id is sealed to the running workers on its row (chat_ids); the
-    stored update then carries 0 in its place. While no worker runs, the update keeps it
-    (under the field keys, dropped once processed) and the worker seals it."""
-    from krov.telegram import chat_ids, services
+def _private_chat(data: dict[str, Any], chat_id: int | None):
+    """The chat row of a private chat's update (made on its first update; its id is sealed
+    to the running workers there, chat_ids); None for groups and channels."""
+    from krov.telegram import services
 
     if chat_id is None:
-        return data
+        return None
     private, hint = _private(data, chat_id)
-    if not private:
-        return data
-    chat = services.get_or_create_chat(chat_id, language_hint=hint)
-    return chat_ids.strip(data, chat_id) if chat.sealed_id else data
+    return services.get_or_create_chat(chat_id, language_hint=hint) if private else None
 
 
 def store(data: dict[str, Any]) -> bool:
     """Store one update; False when this update_id was seen before."""
-    from krov.telegram import services
+    from krov.telegram import chat_ids, services
     from krov.telegram.sealed_intake import SealingUnavailable, seal_update
 
     chat_id = chat_id_of(data)
@@ -165,7 +161,13 @@ def store(data: dict[str, Any]) -> bool:
     try:
         with transaction.atomic():
             if used:
-                data = _seal_chat_id(seal_update(data, key), chat_id)
+                chat = _private_chat(data, chat_id)
+                data = seal_update(data, key, chat=chat)
+                if chat is not None and chat_id is not None and chat.sealed_id:
+                    # Its id is sealed to the running workers: the update carries 0 instead.
+                    # While no worker runs, it keeps it (under the field keys, dropped once
+                    # processed) and the worker seals it.
+                    data = chat_ids.strip(data, chat_id)
             Update.objects.create(
                 update_id=data["update_id"],
                 chat_key=key,

@@ -202,23 +202,20 @@ def _chat_id(row: Outbound) -> int | None:
             return None
         return int(opened)
     chat = row.chat
-    assert chat is not None  # noqa: S101 - the caller sends only rows that have a chat
     found = chat_ids.open_id(chat)
     if found is None:
         contact = outbox_keys.open_contact(row)
         if contact:
-            # The chat's other rows need no reader now. This one goes back to the queue with
-            # them, all due in the order they were made, so the chat gets them in order.
-            chat_ids.remember(chat, int(contact))
-            Outbound.objects.filter(pk=row.pk).update(
-                status=Outbound.Status.QUEUED,
-                next_try_at=F("created_at"),
-                attempts=max(0, row.attempts - 1),
-            )
-            Outbound.objects.filter(
-                chat=chat, status=Outbound.Status.QUEUED, next_try_at__lte=timezone.now()
-            ).update(next_try_at=F("created_at"))
-            return None
+            found = int(contact)
+            # The chat's other rows need no reader now. If some waited for it, this one goes
+            # back to the queue with them, all due in the order they were made.
+            if chat_ids.remember(chat, found):
+                Outbound.objects.filter(pk=row.pk).update(
+                    status=Outbound.Status.QUEUED,
+                    next_try_at=F("created_at"),
+                    attempts=max(0, row.attempts - 1),
+                )
+                return None
     if found is not None:
         return found
     if row.aid_message_id:

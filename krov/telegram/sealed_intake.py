@@ -127,7 +127,7 @@ def placeholder(attachment: str, language: str) -> str:
         return _("[file]")
 
 
-def seal_update(data: dict[str, Any], chat_key: str) -> dict[str, Any]:
+def seal_update(data: dict[str, Any], chat_key: str, *, chat: Chat | None = None) -> dict[str, Any]:
     """The update as it may be stored. Once a team key exists, a private message is rebuilt
     from an allow-list (ids, the command word, the language code) and everything else it
     carries is sealed; names are blanked everywhere and the bot's own texts dropped."""
@@ -162,7 +162,7 @@ def seal_update(data: dict[str, Any], chat_key: str) -> dict[str, Any]:
     else:
         rest = text
     data["message"] = stored
-    chat = _chat(data, message, chat_key)
+    chat = chat or _chat(data, message, chat_key)
     language = chat.language if chat is not None else "uk"
     attachment = _attachment(message)
     body = "\n".join(

@@ -63,7 +63,7 @@ def get_or_create_chat(chat_id: int | str, *, language_hint: str | None = None) 
     """The chat with this id (made on its first update); its id is sealed to the running
     workers, never stored where the server's keys open it (chat_ids)."""
     key = chat_key(chat_id)
-    chat, _created = Chat.objects.get_or_create(
+    chat, _created = Chat.objects.select_related("request", "volunteer").get_or_create(
         key=key,
         defaults={
             "language": dialogue_language(language_hint),

@@ -103,17 +103,18 @@ _live: dict[str, Any] = {"until": 0.0, "keys": set()}
 LIVE_SECONDS = 10.0
 
 
-def _live_keys() -> set[str]:
+def live_keys() -> set[str]:
     """The running workers' keys, read at most every LIVE_SECONDS by a web process (they
     change when a worker starts or stops; a new worker's key reaches a chat by its next
-    update at the latest). A process that runs tasks itself reads them every time."""
+    update at the latest). A process that runs tasks itself reads them every time; a
+    process's own keys are always among them."""
     if outbox_keys.runs_tasks_here():
         return set(outbox_keys.live_keys())
     now = time.monotonic()
     if now >= _live["until"]:
         _live["keys"] = set(outbox_keys.live_keys())
         _live["until"] = now + LIVE_SECONDS
-    return set(_live["keys"])
+    return set(_live["keys"]) | outbox_keys.held_publics()
 
 
 def remember(chat: Chat, chat_id: int) -> int:
@@ -123,7 +124,7 @@ def remember(chat: Chat, chat_id: int) -> int:
     if not chat_id:
         return 0
     changed = []
-    live = _live_keys() | outbox_keys.held_publics()
+    live = live_keys()
     if live and set(chat.sealed_id or {}) != live:
         chat.sealed_id = seal_for_workers(chat_id, chat.key, live)
         changed.append("sealed_id")

@@ -150,6 +150,7 @@ def _private_chat(data: dict[str, Any], chat_id: int | None):
 
 def store(data: dict[str, Any]) -> bool:
     """Store one update; False when this update_id was seen before."""
+    from krov.aid import services as aid
     from krov.telegram import chat_ids, services
     from krov.telegram.sealed_intake import SealingUnavailable, seal_update
 
@@ -161,8 +162,11 @@ def store(data: dict[str, Any]) -> bool:
     try:
         with transaction.atomic():
             if used:
-                chat = _private_chat(data, chat_id)
-                data = seal_update(data, key, chat=chat)
+                # Before a team key exists nothing is sealed (the case texts are under the
+                # field keys too): the worker makes the chat and seals its id.
+                ready = aid.sealing_ready()
+                chat = _private_chat(data, chat_id) if ready else None
+                data = seal_update(data, key, chat=chat, ready=ready)
                 if chat is not None and chat_id is not None and chat.sealed_id:
                     # Its id is sealed to the running workers: the update carries 0 instead.
                     # While no worker runs, it keeps it (under the field keys, dropped once

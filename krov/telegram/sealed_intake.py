@@ -127,7 +127,9 @@ def placeholder(attachment: str, language: str) -> str:
         return _("[file]")
 
 
-def seal_update(data: dict[str, Any], chat_key: str, *, chat: Chat | None = None) -> dict[str, Any]:
+def seal_update(
+    data: dict[str, Any], chat_key: str, *, chat: Chat | None = None, ready: bool | None = None
+) -> dict[str, Any]:
     """The update as it may be stored. Once a team key exists, a private message is rebuilt
     from an allow-list (ids, the command word, the language code) and everything else it
     carries is sealed; names are blanked everywhere and the bot's own texts dropped."""
@@ -140,7 +142,7 @@ def seal_update(data: dict[str, Any], chat_key: str, *, chat: Chat | None = None
     message = data.get("message")
     if not isinstance(message, dict):
         return data
-    if not aid.sealing_ready():
+    if not (aid.sealing_ready() if ready is None else ready):
         _blank_names(message.get("from"))
         _blank_names(message.get("chat"))
         return data

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -63,13 +63,19 @@ def get_or_create_chat(chat_id: int | str, *, language_hint: str | None = None) 
     """The chat with this id (made on its first update); its id is sealed to the running
     workers, never stored where the server's keys open it (chat_ids)."""
     key = chat_key(chat_id)
-    chat, _created = Chat.objects.select_related("request", "volunteer").get_or_create(
-        key=key,
-        defaults={
-            "language": dialogue_language(language_hint),
-            "contact_lookup": chat_ids.contact_lookup(key),
-        },
-    )
+    chats = Chat.objects.select_related("request", "volunteer")
+    chat = chats.filter(key=key).first()
+    if chat is None:
+        try:
+            with transaction.atomic():
+                chat = Chat.objects.create(
+                    key=key,
+                    language=dialogue_language(language_hint),
+                    contact_lookup=chat_ids.contact_lookup(key),
+                    sealed_id=chat_ids.seal_for_workers(int(chat_id), key, chat_ids.live_keys()),
+                )
+        except IntegrityError:  # the same chat's other update made it meanwhile
+            chat = chats.get(key=key)
     chat.seen_id = int(chat_id)
     chat_ids.remember(chat, int(chat_id))
     return chat

@@ -647,3 +647,6 @@ KROV_PRESS_TIMEOUT = env_int("KROV_PRESS_TIMEOUT", 20, minimum=1)
 KROV_PRESS_MAX_BYTES = env_int("KROV_PRESS_MAX_BYTES", 5_000_000, minimum=10_000)
 # Private, loopback and link-local addresses may be fetched only in development (no SSRF).
 KROV_PRESS_ALLOW_PRIVATE = env_bool("KROV_PRESS_ALLOW_PRIVATE", DEBUG)
+# Press stories published and fetched more than this many days ago are deleted, unless a
+# bulletin answers them.
+KROV_PRESS_KEEP_DAYS = env_int("KROV_PRESS_KEEP_DAYS", 365, minimum=1)

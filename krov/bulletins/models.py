@@ -149,8 +149,8 @@ class PostRevision(models.Model):
         return f"{self.post_id}/{self.language} (pending)"
 
 
-class Recording(models.Model):
-    """The sound of a bulletin: what an editor uploaded, until the worker has made the Opus
+class RecordingFiles(models.Model):
+    """What an uploaded recording becomes: the upload, until the worker has made the Opus
     and MP3 files (loudness normalised, every tag stripped) that listeners get."""
 
     class Status(models.TextChoices):
@@ -159,7 +159,6 @@ class Recording(models.Model):
         READY = "ready", _("Ready")
         FAILED = "failed", _("Could not be processed")
 
-    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="recording")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     # Storage names (never public addresses): the upload (deleted once processed), then
     # the files served by bulletins:audio.
@@ -179,15 +178,9 @@ class Recording(models.Model):
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
-    # Set when the channel got it as audio (or as a text post, when too large for that).
-    announced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("recording")
-        verbose_name_plural = _("recordings")
-
-    def __str__(self) -> str:
-        return f"{self.post_id} ({self.status})"
+        abstract = True
 
     @property
     def is_ready(self) -> bool:
@@ -203,3 +196,36 @@ class Recording(models.Model):
         hours, rest = divmod(self.duration_seconds, 3600)
         minutes, seconds = divmod(rest, 60)
         return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+class Recording(RecordingFiles):
+    """The sound of a bulletin, as listeners get it (once processed)."""
+
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="recording")
+    # Set when the channel got it as audio (or as a text post, when too large for that).
+    announced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
+
+    def __str__(self) -> str:
+        return f"{self.post_id} ({self.status})"
+
+
+class PendingRecording(RecordingFiles):
+    """A new or replacing recording of a published bulletin, waiting for a second editor.
+
+    The worker processes it as soon as it comes (so the reviewer can listen to it on the
+    bulletin's editor page); listeners keep the approved `Recording`, if any, until someone
+    other than the uploader approves this one. Then its files become the `Recording`'s and
+    this row is deleted; a rejection deletes the row and its files."""
+
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="pending_recording")
+
+    class Meta:
+        verbose_name = _("recording waiting for approval")
+        verbose_name_plural = _("recordings waiting for approval")
+
+    def __str__(self) -> str:
+        return f"{self.post_id} ({self.status}, pending)"

@@ -12,7 +12,15 @@ from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from krov.bulletins.models import Post, PostRevision, PostVersion, Recording, Tag
+from krov.bulletins.models import (
+    PendingRecording,
+    Post,
+    PostRevision,
+    PostVersion,
+    Recording,
+    RecordingFiles,
+    Tag,
+)
 from krov.core import diff, pagecache
 from krov.core import search as site_search
 from krov.core.services import interface_languages, serbian_twin, slug_text, unique_slug
@@ -218,15 +226,18 @@ def approve(
 
 
 def fingerprint(post: Post) -> str:
-    """What an approver read: every version and pending edit. The approval names it, so a
-    change made after the page was opened cannot be approved unseen."""
+    """What an approver read and heard: every version and pending edit, and which upload
+    the recording is (its upload time: processing does not change it). The approval names
+    it, so a change made after the page was opened cannot be approved unseen."""
     import hashlib
 
     rows: list[PostVersion | PostRevision] = [*post.versions.all(), *post.revisions.all()]
-    parts = sorted(
+    parts: list[tuple] = sorted(
         (type(row).__name__, row.language, row.title, row.summary, row.body, row.transcript)
         for row in rows
     )
+    uploaded = Recording.objects.filter(post=post).values_list("uploaded_at", flat=True).first()
+    parts.append(("Recording", uploaded.isoformat() if uploaded else ""))
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
@@ -248,27 +259,35 @@ def may_approve(post: Post, actor) -> bool:
 def newsroom_waiting(user) -> dict:
     """What waits for an editor, for their home, in one query (after their permissions):
     `drafts`, the drafts they wrote or last wrote; `waiting`, the bulletins they may approve
-    (the rules of `may_approve` and `approve_edit`: in review, or with an edit pending, and
-    none of it theirs), each counted once whatever its languages; `since`, the oldest of
-    those: a bulletin in review since its last change (its submission, or a rewrite), an
-    edit since it was written. `waiting` and `since` are None when they may not publish."""
+    (the rules of `may_approve`, `approve_edit` and `may_approve_recording`: in review,
+    with an edit pending, or with a processed recording waiting, and none of it theirs),
+    each counted once whatever its languages; `since`, the oldest of those: a bulletin in
+    review since its last change (its submission, or a rewrite), an edit since it was
+    written, a recording since it was uploaded. `waiting` and `since` are None when they may
+    not publish."""
     mine = Q(author=user) | Q(last_writer=user)
     drafts = Q(status=Post.Status.DRAFT) & mine
     if not can_publish(user):
         return {"drafts": Post.objects.filter(drafts).count(), "waiting": None, "since": None}
     in_review = Q(status=Post.Status.REVIEW)
     edited = Q(revisions__isnull=False)  # an edit waits (one row per language)
+    # A new or replacing recording waits, processed (the reviewer listens to it first).
+    sound = Q(pending_recording__status=PendingRecording.Status.READY)
     if not settings.KROV_BULLETINS_SELF_APPROVAL:
         theirs = PostRevision.objects.filter(post=OuterRef("pk"), written_by=user)
         in_review &= ~Q(author=user) & ~Q(last_writer=user)
         edited &= ~Q(last_writer=user) & ~Q(Exists(theirs))
-    found = Post.objects.filter(drafts | in_review | edited).aggregate(
+        sound &= ~Q(pending_recording__uploaded_by=user)
+    found = Post.objects.filter(drafts | in_review | edited | sound).aggregate(
         drafts=Count("pk", filter=drafts, distinct=True),
-        waiting=Count("pk", filter=in_review | edited, distinct=True),
+        waiting=Count("pk", filter=in_review | edited | sound, distinct=True),
         review_since=Min("updated_at", filter=in_review),
         edit_since=Min("revisions__written_at", filter=edited),
+        sound_since=Min("pending_recording__uploaded_at", filter=sound),
     )
-    times = [when for when in (found["review_since"], found["edit_since"]) if when]
+    times = [
+        when for when in (found["review_since"], found["edit_since"], found["sound_since"]) if when
+    ]
     return {
         "drafts": found["drafts"],
         "waiting": found["waiting"],
@@ -459,10 +478,14 @@ def set_cover(post: Post, *, actor, upload) -> str:
 AUDIO_PREFIX = "bulletins/audio/"
 
 
-def attach_recording(post: Post, *, actor, upload) -> Recording:
+def attach_recording(post: Post, *, actor, upload) -> Recording | PendingRecording:
     """An editor's recording for `post`: checked now (size, format, that it decodes), stored
-    as it came, and processed by the worker (`process_recording`) once this commits. What
-    was there before stays public until the new one is ready."""
+    as it came, and processed by the worker once this commits.
+
+    Before publication it is the bulletin's recording (the approval of the bulletin covers
+    it; its uploader becomes the last writer, so someone else approves). A new or replacing
+    recording of a published bulletin is a `PendingRecording`: listeners keep what they had
+    until a second editor approves it (`approve_recording`)."""
     import secrets
 
     from django.core.files.storage import default_storage
@@ -484,28 +507,72 @@ def attach_recording(post: Post, *, actor, upload) -> Recording:
         upload.seek(0)
     # The upload's own name is never used (it may say who or where).
     name = default_storage.save(f"{AUDIO_PREFIX}{secrets.token_hex(12)}.upload", upload)
-    with transaction.atomic():
-        recording, created = Recording.objects.select_for_update().get_or_create(
-            post=post, defaults={"original": name, "uploaded_by": actor}
-        )
-        replaced = "" if created else recording.original
-        if not created:
-            recording.original, recording.error = name, ""
-            recording.status = Recording.Status.PENDING
-            recording.uploaded_by, recording.uploaded_at = actor, timezone.now()
-            recording.save(
-                update_fields=["original", "status", "error", "uploaded_by", "uploaded_at"]
-            )
-        Post.objects.filter(pk=post.pk).update(updated_at=timezone.now())
-        _delete_files_on_commit([replaced])
-        transaction.on_commit(lambda: _queue_processing(recording.pk))
+    try:
+        with transaction.atomic():
+            locked = Post.objects.select_for_update().get(pk=post.pk)
+            if locked.status == Post.Status.PUBLISHED:
+                return _attach_pending(locked, actor=actor, name=name)
+            return _attach_now(locked, actor=actor, name=name)
+    except BaseException:
+        default_storage.delete(name)
+        raise
+
+
+def _fresh_upload(row: RecordingFiles, *, actor, name: str) -> list[str]:
+    """`row` set to wait for processing of the upload `name`; answers the files to delete
+    once this commits: an earlier upload not processed yet and, for a recording waiting for
+    approval, its files too (replaced before anyone approved them). A bulletin's recording
+    keeps its files until the new ones are made (`_process` replaces them)."""
+    old = [row.original]
+    row.original, row.error, row.status = name, "", RecordingFiles.Status.PENDING
+    row.uploaded_by, row.uploaded_at = actor, timezone.now()
+    fields = ["original", "status", "error", "uploaded_by", "uploaded_at"]
+    if isinstance(row, PendingRecording):
+        old += [row.opus, row.mp3]
+        row.opus, row.mp3, row.opus_bytes, row.mp3_bytes, row.duration_ms = "", "", 0, 0, 0
+        row.loudness_in = row.loudness_out = row.processed_at = None
+        fields += ["opus", "mp3", "opus_bytes", "mp3_bytes", "duration_ms"]
+        fields += ["loudness_in", "loudness_out", "processed_at"]
+    row.save(update_fields=fields)
+    return old
+
+
+def _attach_now(post: Post, *, actor, name: str) -> Recording:
+    recording, created = Recording.objects.select_for_update().get_or_create(
+        post=post, defaults={"original": name, "uploaded_by": actor}
+    )
+    replaced = [] if created else _fresh_upload(recording, actor=actor, name=name)
+    # A recording waiting from when the bulletin was published is superseded by this one.
+    waiting = PendingRecording.objects.filter(post=post).first()
+    if waiting is not None:
+        replaced += [waiting.original, waiting.opus, waiting.mp3]
+        waiting.delete()
+    # Whoever made the sound may not approve it (services.may_approve).
+    Post.objects.filter(pk=post.pk).update(updated_at=timezone.now(), last_writer=actor)
+    post.last_writer = actor
+    _delete_files_on_commit(replaced)
+    transaction.on_commit(lambda: _queue_processing(recording.pk))
     return recording
 
 
-def _queue_processing(recording_id: int) -> None:
+def _attach_pending(post: Post, *, actor, name: str) -> PendingRecording:
+    pending, created = PendingRecording.objects.select_for_update().get_or_create(
+        post=post, defaults={"original": name, "uploaded_by": actor}
+    )
+    replaced = [] if created else _fresh_upload(pending, actor=actor, name=name)
+    Post.objects.filter(pk=post.pk).update(updated_at=timezone.now())
+    _delete_files_on_commit(replaced)
+    transaction.on_commit(lambda: _queue_processing(pending.pk, pending=True))
+    return pending
+
+
+def _queue_processing(recording_id: int, *, pending: bool = False) -> None:
     from krov.bulletins import tasks
 
-    tasks.process_recording(recording_id)
+    if pending:
+        tasks.process_pending_recording(recording_id)
+    else:
+        tasks.process_recording(recording_id)
 
 
 def _delete_files_on_commit(names: list[str]) -> None:
@@ -519,11 +586,11 @@ def _delete_files_on_commit(names: list[str]) -> None:
     transaction.on_commit(delete)
 
 
-def process_recording(recording_id: int) -> bool:
-    """The worker's part: make the Opus and MP3 files of a waiting recording, then publish
-    them (the page, the feeds, the channel when the bulletin is out). Idempotent: a
-    recording is claimed with a conditional update, so two workers never process it twice.
-    Answers whether it is ready now."""
+def _transcode(original: str):
+    """The Opus and MP3 files of the stored upload `original`, saved under new random
+    names: (opus name, mp3 name, (opus bytes, mp3 bytes), audio.Result). Raises
+    audio.AudioError (or OSError) when it cannot be done."""
+    import secrets
     import tempfile
     from pathlib import Path
 
@@ -532,46 +599,52 @@ def process_recording(recording_id: int) -> bool:
 
     from krov.bulletins import audio
 
-    claimed = Recording.objects.filter(pk=recording_id, status=Recording.Status.PENDING).update(
-        status=Recording.Status.PROCESSING, processed_at=timezone.now()
+    with tempfile.TemporaryDirectory(prefix="krov-audio-") as folder:
+        source = Path(folder) / "upload"
+        with default_storage.open(original, "rb") as stored, source.open("wb") as copy:
+            for chunk in iter(lambda: stored.read(1 << 20), b""):
+                copy.write(chunk)
+        opus, mp3 = Path(folder) / "out.opus", Path(folder) / "out.mp3"
+        result = audio.transcode(source, opus=opus, mp3=mp3)
+        stem = f"{AUDIO_PREFIX}{secrets.token_hex(12)}"
+        with opus.open("rb") as handle:
+            opus_name = default_storage.save(stem + ".opus", File(handle))
+        with mp3.open("rb") as handle:
+            mp3_name = default_storage.save(stem + ".mp3", File(handle))
+        return opus_name, mp3_name, (opus.stat().st_size, mp3.stat().st_size), result
+
+
+def _process(model: type[Recording] | type[PendingRecording], recording_id: int) -> bool | None:
+    """Claim, transcode and store one waiting row of `model`. Answers None when there was
+    nothing to claim, False when it failed or was replaced meanwhile, True when ready."""
+    from django.core.files.storage import default_storage
+
+    from krov.bulletins import audio
+
+    claimed = model.objects.filter(pk=recording_id, status=model.Status.PENDING).update(
+        status=model.Status.PROCESSING, processed_at=timezone.now()
     )
     if not claimed:
-        return False
-    recording = Recording.objects.select_related("post").get(pk=recording_id)
-    original = recording.original
+        return None
+    original = model.objects.get(pk=recording_id).original
     try:
-        with tempfile.TemporaryDirectory(prefix="krov-audio-") as folder:
-            source = Path(folder) / "upload"
-            with default_storage.open(original, "rb") as stored, source.open("wb") as copy:
-                for chunk in iter(lambda: stored.read(1 << 20), b""):
-                    copy.write(chunk)
-            opus, mp3 = Path(folder) / "out.opus", Path(folder) / "out.mp3"
-            result = audio.transcode(source, opus=opus, mp3=mp3)
-            import secrets
-
-            stem = f"{AUDIO_PREFIX}{secrets.token_hex(12)}"
-            with opus.open("rb") as handle:
-                opus_name = default_storage.save(stem + ".opus", File(handle))
-            with mp3.open("rb") as handle:
-                mp3_name = default_storage.save(stem + ".mp3", File(handle))
-            sizes = (opus.stat().st_size, mp3.stat().st_size)
+        opus_name, mp3_name, sizes, result = _transcode(original)
     except (audio.AudioError, OSError) as error:
         message = str(error) if isinstance(error, audio.AudioError) else audio.BROKEN
-        Recording.objects.filter(pk=recording_id, original=original).update(
-            status=Recording.Status.FAILED, error=message[:300], original=""
+        model.objects.filter(pk=recording_id, original=original).update(
+            status=model.Status.FAILED, error=message[:300], original=""
         )
         default_storage.delete(original)
         log.info("recording %s could not be processed", recording_id)
-        announce_due()  # a bulletin that waited for it goes out as text
         return False
     with transaction.atomic():
-        current = Recording.objects.select_for_update().get(pk=recording_id)
-        if current.original != original:  # replaced meanwhile: this result is stale
+        current = model.objects.select_for_update().filter(pk=recording_id).first()
+        if current is None or current.original != original:  # replaced or discarded meanwhile
             _delete_files_on_commit([opus_name, mp3_name])
             return False
         old = [current.opus, current.mp3, original]
-        Recording.objects.filter(pk=recording_id).update(
-            status=Recording.Status.READY,
+        model.objects.filter(pk=recording_id).update(
+            status=model.Status.READY,
             original="",
             opus=opus_name,
             opus_bytes=sizes[0],
@@ -584,16 +657,38 @@ def process_recording(recording_id: int) -> bool:
             processed_at=timezone.now(),
         )
         _delete_files_on_commit(old)
-        invalidate()
-        transaction.on_commit(lambda: _announce_late(recording_id))
     return True
+
+
+def process_recording(recording_id: int) -> bool:
+    """The worker's part: make the Opus and MP3 files of a waiting recording, then publish
+    them (the page, the feeds, the channel when the bulletin is out). Idempotent: a
+    recording is claimed with a conditional update, so two workers never process it twice.
+    Answers whether it is ready now."""
+    done = _process(Recording, recording_id)
+    if done is None:
+        return False
+    if not done:
+        announce_due()  # a bulletin that waited for it goes out as text
+        return False
+    invalidate()
+    transaction.on_commit(lambda: _announce_late(recording_id))
+    return True
+
+
+def process_pending_recording(pending_id: int) -> bool:
+    """The worker's part for a recording waiting for approval: its files are made now (the
+    reviewer listens to them), and nothing public changes. Answers whether it is ready."""
+    return bool(_process(PendingRecording, pending_id))
 
 
 def _announce_late(recording_id: int) -> None:
     """After processing: bulletins that waited for their recording go out now; one that
     was announced before its recording came gets the audio on its own."""
     announce_due()
-    recording = Recording.objects.select_related("post").get(pk=recording_id)
+    recording = Recording.objects.select_related("post").filter(pk=recording_id).first()
+    if recording is None:
+        return
     post = recording.post
     if post.is_visible and post.announced_at and recording.announced_at is None:
         claimed = Recording.objects.filter(pk=recording.pk, announced_at__isnull=True).update(
@@ -604,7 +699,90 @@ def _announce_late(recording_id: int) -> None:
             _announce_audio(post, recording, now=timezone.now())
 
 
+def pending_recording(post: Post) -> PendingRecording | None:
+    return PendingRecording.objects.filter(post=post).first()
+
+
+def may_approve_recording(post: Post, actor, pending: PendingRecording | None = None) -> bool:
+    """Someone who may publish and did not upload the waiting recording (anyone who may
+    publish with KROV_BULLETINS_SELF_APPROVAL)."""
+    pending = pending if pending is not None else pending_recording(post)
+    if pending is None or not can_publish(actor):
+        return False
+    return settings.KROV_BULLETINS_SELF_APPROVAL or actor.pk != pending.uploaded_by_id
+
+
+def approve_recording(post: Post, *, actor, seen: str | None = None) -> Recording:
+    """A second editor approves the recording waiting on a published bulletin: its files
+    become the bulletin's recording (the one before is deleted after the commit). `seen`
+    is the name of the MP3 they listened to (the editor page sends it): a recording
+    replaced since cannot be approved unheard."""
+    if not can_publish(actor):
+        raise BulletinError(_("Only editors who may publish can approve."))
+    with transaction.atomic():
+        post = Post.objects.select_for_update().get(pk=post.pk)
+        pending = PendingRecording.objects.select_for_update().filter(post=post).first()
+        if pending is None:
+            raise BulletinError(_("There is no recording waiting for approval."))
+        if not pending.is_ready:
+            raise BulletinError(
+                _("The recording is not ready yet: approve it once you can listen to it.")
+            )
+        if seen is not None and seen != pending.mp3.rsplit("/", 1)[-1]:
+            raise BulletinError(
+                _("The recording changed since you opened the page. Listen again, then approve.")
+            )
+        if not may_approve_recording(post, actor, pending):
+            raise BulletinError(_("A second editor must approve the recording you uploaded."))
+        files = {
+            name: getattr(pending, name)
+            for name in (
+                "opus",
+                "opus_bytes",
+                "mp3",
+                "mp3_bytes",
+                "duration_ms",
+                "loudness_in",
+                "loudness_out",
+                "uploaded_by",
+                "uploaded_at",
+                "processed_at",
+            )
+        }
+        recording = Recording.objects.select_for_update().filter(post=post).first()
+        old = [recording.original, recording.opus, recording.mp3] if recording else []
+        pending.delete()  # its files are the recording's now
+        if recording is None:
+            recording = Recording.objects.create(post=post, status=Recording.Status.READY, **files)
+        else:
+            for name, value in files.items():
+                setattr(recording, name, value)
+            recording.status, recording.original, recording.error = Recording.Status.READY, "", ""
+            recording.save(update_fields=[*files, "status", "original", "error"])
+        Post.objects.filter(pk=post.pk).update(approved_by=actor, updated_at=timezone.now())
+        _delete_files_on_commit(old)
+        transaction.on_commit(invalidate)
+        recording_id = recording.pk
+        # A first recording of a bulletin already out goes to the channel as audio.
+        transaction.on_commit(lambda: _announce_late(recording_id))
+    return recording
+
+
+def discard_recording(post: Post, *, actor) -> None:
+    """The recording waiting for approval is rejected: the row goes now, its files after
+    the commit; what listeners had stays."""
+    _require_editor(actor)
+    with transaction.atomic():
+        pending = PendingRecording.objects.select_for_update().filter(post=post).first()
+        if pending is None:
+            return
+        _delete_files_on_commit([pending.original, pending.opus, pending.mp3])
+        pending.delete()
+        Post.objects.filter(pk=post.pk).update(updated_at=timezone.now())
+
+
 def remove_recording(post: Post, *, actor) -> None:
+    """The recording listeners get is removed (a recording waiting for approval stays)."""
     _require_editor(actor)
     with transaction.atomic():
         recording = Recording.objects.select_for_update().filter(post=post).first()
@@ -618,21 +796,25 @@ def remove_recording(post: Post, *, actor) -> None:
 
 def requeue_recordings(now: datetime | None = None) -> int:
     """The periodic sweep: a recording whose nudge was lost (waiting for a while) is queued
-    again; one a crashed worker left "processing" for an hour goes back to waiting."""
+    again; one a crashed worker left "processing" for an hour goes back to waiting. The
+    same for recordings waiting for approval."""
     from datetime import timedelta
 
     now = now or timezone.now()
-    Recording.objects.filter(
-        status=Recording.Status.PROCESSING, processed_at__lt=now - timedelta(hours=1)
-    ).update(status=Recording.Status.PENDING)
-    waiting = list(
-        Recording.objects.filter(
-            status=Recording.Status.PENDING, uploaded_at__lt=now - timedelta(minutes=5)
-        ).values_list("pk", flat=True)
-    )
-    for recording_id in waiting:
-        _queue_processing(recording_id)
-    return len(waiting)
+    count = 0
+    for model in (Recording, PendingRecording):
+        model.objects.filter(
+            status=model.Status.PROCESSING, processed_at__lt=now - timedelta(hours=1)
+        ).update(status=model.Status.PENDING)
+        waiting = list(
+            model.objects.filter(
+                status=model.Status.PENDING, uploaded_at__lt=now - timedelta(minutes=5)
+            ).values_list("pk", flat=True)
+        )
+        for recording_id in waiting:
+            _queue_processing(recording_id, pending=model is PendingRecording)
+        count += len(waiting)
+    return count
 
 
 def playable(post: Post) -> Recording | None:

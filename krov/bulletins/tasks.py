@@ -18,6 +18,12 @@ def process_recording(recording_id: int) -> None:
     services.process_recording(recording_id)
 
 
+@db_task()
+def process_pending_recording(pending_id: int) -> None:
+    """Transcode a recording that waits for a second editor (the reviewer listens to it)."""
+    services.process_pending_recording(pending_id)
+
+
 @db_periodic_task(crontab(minute="*/5"))
 def requeue_recordings() -> None:
     """Recordings whose nudge was lost, or that a crashed worker left half done."""

@@ -16,6 +16,12 @@ urlpatterns = [
     path("bulletins/editor/", views.editor_list, name="editor"),
     path("bulletins/editor/<slug:slug>/", views.edit, name="edit"),
     path("bulletins/editor/<slug:slug>/recording/", views.recording, name="recording"),
+    re_path(
+        r"^bulletins/editor/(?P<slug>[-a-zA-Z0-9_]+)/pending-audio/"
+        r"(?P<name>[0-9a-f]{24}\.(?:opus|mp3))$",
+        views.pending_audio,
+        name="pending-audio",
+    ),
     path("bulletins/editor/<slug:slug>/<str:action>/", views.workflow, name="workflow"),
     path("bulletins/<slug:slug>/", views.post_detail, name="detail"),
     path("bulletins/<slug:slug>/cover.jpg", views.cover, name="cover"),

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from krov.accounts.models import User
 from krov.bulletins import forms, media, services
-from krov.bulletins.models import Post, Recording, Tag
+from krov.bulletins.models import PendingRecording, Post, Recording, Tag
 from krov.core import links, markdown
 from krov.core.access import public, requires
 from krov.core.pagecache import cache_public_page
@@ -432,6 +432,38 @@ def audio_file(request: HttpRequest, slug: str, name: str) -> HttpResponseBase:
         raise Http404 from None
 
 
+def _pending_audio_urls(post: Post, pending: PendingRecording) -> dict[str, str]:
+    """Addresses of a recording waiting for approval (editors only, never cached)."""
+    return {
+        kind: reverse("bulletins:pending-audio", args=[post.slug, name.rsplit("/", 1)[-1]])
+        for kind, name in (("opus", pending.opus), ("mp3", pending.mp3))
+    }
+
+
+@requires(EDIT)
+@require_safe
+def pending_audio(request: HttpRequest, slug: str, name: str) -> HttpResponseBase:
+    """The Opus or MP3 file of a recording waiting for approval, for the editor who reviews
+    it (with Range, like the public files); never public, never cached."""
+    post = _editable(slug)
+    waiting = services.pending_recording(post)
+    if waiting is None or not waiting.is_ready:
+        raise Http404
+    files = {
+        waiting.opus.rsplit("/", 1)[-1]: (waiting.opus, "audio/ogg"),
+        waiting.mp3.rsplit("/", 1)[-1]: (waiting.mp3, "audio/mpeg"),
+    }
+    if name not in files:
+        raise Http404
+    stored, content_type = files[name]
+    try:
+        return media.ranged_file(
+            request, stored, content_type=content_type, cache_control="private, no-store"
+        )
+    except FileNotFoundError:
+        raise Http404 from None
+
+
 # --- editors ------------------------------------------------------------------------------------
 
 
@@ -542,6 +574,7 @@ def _edit_page(
     pending = services.pending_edit(post)
     existing = _existing_text(post, language)
     recording = Recording.objects.filter(post=post).first()
+    waiting = services.pending_recording(post)
     context = {
         "post": post,
         "form": form,
@@ -567,6 +600,14 @@ def _edit_page(
         "audio_urls": _audio_urls(post, recording)
         if recording and recording.opus and recording.mp3
         else None,
+        "pending_recording": waiting,
+        "pending_audio_urls": _pending_audio_urls(post, waiting)
+        if waiting and waiting.is_ready
+        else None,
+        "pending_seen": waiting.mp3.rsplit("/", 1)[-1] if waiting else "",
+        "can_approve_recording": services.may_approve_recording(post, request.user, waiting)
+        if waiting
+        else False,
         "audio_max_mb": settings.KROV_AUDIO_MAX_BYTES // 2**20,
     }
     response = render(request, "bulletins/edit.html", context, status=status)
@@ -591,16 +632,25 @@ def recording(request: HttpRequest, slug: str) -> HttpResponse:
     upload_form = forms.RecordingForm(request.POST, request.FILES)
     if upload_form.is_valid():
         try:
-            services.attach_recording(
+            attached = services.attach_recording(
                 post, actor=_user(request), upload=upload_form.cleaned_data["recording"]
             )
         except services.BulletinError as error:
             upload_form.add_error("recording", str(error))
         else:
-            messages.success(
-                request,
-                _("Recording received: it is being processed and appears here when ready."),
-            )
+            if isinstance(attached, PendingRecording):
+                messages.success(
+                    request,
+                    _(
+                        "Recording received: it is being processed, then waits for a second "
+                        "editor's approval. Listeners keep the published recording until then."
+                    ),
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Recording received: it is being processed and appears here when ready."),
+                )
             return redirect(back)
     existing = _existing_text(post, language)
     initial = {"language": language, "tags": ", ".join(t.name for t in post.tags.all())}
@@ -640,6 +690,12 @@ def workflow(request: HttpRequest, slug: str, action: str) -> HttpResponse:
         elif action == "approve-edit":
             services.approve_edit(post, actor=actor, seen=request.POST.get("seen", ""))
             messages.success(request, _("The edit is approved and published."))
+        elif action == "approve-recording":
+            services.approve_recording(post, actor=actor, seen=request.POST.get("seen", ""))
+            messages.success(request, _("The new recording is approved and published."))
+        elif action == "discard-recording":
+            services.discard_recording(post, actor=actor)
+            messages.success(request, _("The new recording is discarded; the published one stays."))
         elif action == "discard-edit":
             services.discard_edit(post, actor=actor)
             messages.success(request, _("The edit is discarded; the published text stays."))

@@ -126,6 +126,11 @@ DETAIL_LABELS = {
     "spam": _("spam"),
     "file": _("file"),
     "imported": _("imported"),
+    "story": _("story"),
+    "source": _("feed"),
+    "term": _("word stem"),
+    "endings": _("endings"),
+    "bulletin": _("bulletin"),
 }
 _PLAIN_VALUES = {
     "button": _("the panic button"),

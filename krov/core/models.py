@@ -62,6 +62,13 @@ class AuditEvent(models.Model):
         HOUSING_BANNED = "housing_banned", _("Housing: member banned")
         HOUSING_BAN_LIFTED = "housing_ban_lifted", _("Housing: ban lifted")
         HOUSING_RENTS_IMPORTED = "housing_rents_imported", _("Housing: rents imported")
+        PRESS_STORY_MARKED = "press_story_marked", _("Press: story marked")
+        PRESS_SOURCE_ADDED = "press_source_added", _("Press: feed added")
+        PRESS_SOURCE_REMOVED = "press_source_removed", _("Press: feed no longer watched")
+        PRESS_SOURCE_RESTORED = "press_source_restored", _("Press: feed watched again")
+        PRESS_TERM_ADDED = "press_term_added", _("Press: watch term added")
+        PRESS_TERM_CHANGED = "press_term_changed", _("Press: watch term changed")
+        PRESS_TERM_REMOVED = "press_term_removed", _("Press: watch term removed")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)

@@ -27,6 +27,26 @@ class PressError(Exception):
     """Something about the press watch that cannot be done; the message is for people."""
 
 
+class AuditKind:
+    """The press watch's kinds of audit event (krov.core.audit): what editors do to the
+    stories, the sources and the watch list. Their labels for the audit log page belong
+    with the others in `AuditEvent.Kind` (krov.core.models)."""
+
+    STORY_MARKED = "press_story_marked"
+    SOURCE_ADDED = "press_source_added"
+    SOURCE_REMOVED = "press_source_removed"
+    SOURCE_RESTORED = "press_source_restored"
+    TERM_ADDED = "press_term_added"
+    TERM_CHANGED = "press_term_changed"
+    TERM_REMOVED = "press_term_removed"
+
+
+def _audit(kind: str, *, actor, target: str, **detail) -> None:
+    from krov.core import audit
+
+    audit.record(kind, actor=actor, target=target[:80], **detail)
+
+
 def can_edit(user) -> bool:
     return bool(user.is_authenticated and user.has_perm("accounts.edit_bulletins"))
 
@@ -57,20 +77,33 @@ def add_source(url: str, *, actor=None, name: str = "", language: str = "sr") ->
     if existing is not None:
         if existing.active:
             raise PressError(_("This feed is already watched."))
-        existing.active = True
-        existing.save(update_fields=["active"])
+        with transaction.atomic():
+            existing.active = True
+            existing.save(update_fields=["active"])
+            _audit_source(AuditKind.SOURCE_RESTORED, existing, actor=actor)
         return existing
     try:
         with transaction.atomic():
-            return Source.objects.create(url=url, name=name, language=language)
+            source = Source.objects.create(url=url, name=name, language=language)
+            _audit_source(AuditKind.SOURCE_ADDED, source, actor=actor)
+            return source
     except IntegrityError:
         raise PressError(_("This feed is already watched.")) from None
 
 
+def _audit_source(kind: str, source: Source, *, actor) -> None:
+    _audit(kind, actor=actor, target=f"press-source:{source.pk}", source=source.name)
+
+
+@transaction.atomic
 def set_source_active(source: Source, *, actor, active: bool) -> None:
+    """Watch a feed again, or no more (its stories stay)."""
     _require_editor(actor)
-    Source.objects.filter(pk=source.pk).update(active=active)
+    changed = Source.objects.filter(pk=source.pk).exclude(active=active).update(active=active)
     source.active = active
+    if changed:
+        kind = AuditKind.SOURCE_RESTORED if active else AuditKind.SOURCE_REMOVED
+        _audit_source(kind, source, actor=actor)
 
 
 def sources() -> QuerySet[Source]:
@@ -183,6 +216,10 @@ def _clean_term(term: str, endings: str) -> tuple[str, str]:
     return stem, " ".join(cleaned)
 
 
+def _audit_term(kind: str, watch: WatchTerm, *, actor, **detail) -> None:
+    _audit(kind, actor=actor, target=f"press-term:{watch.pk}", term=watch.term, **detail)
+
+
 def add_term(term: str, *, actor, endings: str = "") -> WatchTerm:
     _require_editor(actor)
     stem, cleaned = _clean_term(term, endings)
@@ -191,23 +228,30 @@ def add_term(term: str, *, actor, endings: str = "") -> WatchTerm:
     try:
         with transaction.atomic():
             watch = WatchTerm.objects.create(term=stem, endings=cleaned)
+            _audit_term(AuditKind.TERM_ADDED, watch, actor=actor, endings=cleaned)
     except IntegrityError:
         raise PressError(_("This word stem is already on the watch list.")) from None
     rematch([watch])
     return watch
 
 
+@transaction.atomic
 def change_term(watch: WatchTerm, *, actor, endings: str) -> None:
     _require_editor(actor)
     _stem, cleaned = _clean_term(watch.term, endings)
+    before = WatchTerm.objects.filter(pk=watch.pk).values_list("endings", flat=True).first()
     watch.endings = cleaned
     watch.save(update_fields=["endings"])
+    if before != cleaned:
+        _audit_term(AuditKind.TERM_CHANGED, watch, actor=actor, old=before or "", new=cleaned)
     rematch([watch])
 
 
+@transaction.atomic
 def remove_term(watch: WatchTerm, *, actor) -> None:
     """Off the watch list; stories it alone matched leave the press page."""
     _require_editor(actor)
+    _audit_term(AuditKind.TERM_REMOVED, watch, actor=actor, endings=watch.endings)
     watch.delete()
 
 
@@ -252,12 +296,30 @@ SETTABLE = {
 }
 
 
+@transaction.atomic
 def set_status(story: Story, *, actor, status: str) -> None:
+    """An editor marks a story ("to answer", "not relevant", "answered", or new again)."""
     _require_editor(actor)
     if status not in SETTABLE:
         raise PressError(_("Unknown status."))
+    before = Story.objects.select_for_update().filter(pk=story.pk).values_list("status", flat=True)
+    old = before.first()
+    if old is None:
+        raise PressError(_("This story is no longer there."))
     Story.objects.filter(pk=story.pk).update(status=status)
     story.status = status
+    if old != status:
+        _audit_story(story, actor=actor, old=old, new=status)
+
+
+def _audit_story(story: Story, *, actor, **detail) -> None:
+    _audit(
+        AuditKind.STORY_MARKED,
+        actor=actor,
+        target=f"press-story:{story.pk}",
+        story=story.title[:120],
+        **detail,
+    )
 
 
 @transaction.atomic
@@ -282,12 +344,55 @@ def answer_with_bulletin(story: Story, *, actor, language: str):
     except bulletins.BulletinError as error:
         raise PressError(str(error)) from None
     Story.objects.filter(pk=story.pk).update(answered_by=post, status=Story.Status.TO_ANSWER)
+    _audit_story(
+        story, actor=actor, old=story.status, new=Story.Status.TO_ANSWER, bulletin=post.slug
+    )
     return post
 
 
 def answered_story(post) -> Story | None:
     """The story a bulletin answers (the first, if several), for its page."""
     return Story.objects.select_related("source").filter(answered_by=post).order_by("pk").first()
+
+
+# --- retention -------------------------------------------------------------------------------
+
+PURGE_BATCH = 1000
+
+
+def keep_days() -> int:
+    return int(getattr(settings, "KROV_PRESS_KEEP_DAYS", 365))
+
+
+def keep_since(now=None):
+    return (now or timezone.now()) - timedelta(days=keep_days())
+
+
+def purge_old_stories(now=None) -> int:
+    """Stories older than the retention window (KROV_PRESS_KEEP_DAYS, default 365) are
+    deleted, with their matches; a story linked to a bulletin (the answer, a draft or
+    published) stays as long as that bulletin exists. Older means published and fetched
+    before the window: an old entry a feed still lists is not stored again at every fetch
+    after it was deleted. Answers how many were deleted. The worker runs it every night
+    (krov.press.tasks), `krov purge` with the other retention rules."""
+    cutoff = keep_since(now)
+    old = Story.objects.filter(
+        published_at__lt=cutoff, fetched_at__lt=cutoff, answered_by__isnull=True
+    )
+    deleted = 0
+    while True:
+        batch = list(old.order_by("pk").values_list("pk", flat=True)[:PURGE_BATCH])
+        if not batch:
+            break
+        with transaction.atomic():
+            gone = Story.objects.filter(pk__in=batch, answered_by__isnull=True).delete()[1]
+        count = gone.get(Story._meta.label, 0)
+        if not count:  # answered meanwhile: nothing of this batch may go
+            break
+        deleted += count
+    if deleted:
+        log.info("press: %s old stories deleted", deleted)
+    return deleted
 
 
 # --- the weekly digest -----------------------------------------------------------------------

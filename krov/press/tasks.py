@@ -16,3 +16,9 @@ def fetch_press() -> None:
 def weekly_digest() -> None:
     """Monday morning: what the press wrote about us last week, to every editor."""
     services.send_weekly_digest()
+
+
+@db_periodic_task(crontab(hour="3", minute="40"))
+def purge_old_stories() -> None:
+    """Every night: stories past KROV_PRESS_KEEP_DAYS that answer nothing are deleted."""
+    services.purge_old_stories()

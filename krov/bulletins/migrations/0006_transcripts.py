@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bulletins', '0005_remake_slugs'),
+        ("bulletins", "0005_remake_slugs"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='postrevision',
-            name='transcript',
-            field=models.TextField(blank=True, verbose_name='transcript'),
+            model_name="postrevision",
+            name="transcript",
+            field=models.TextField(blank=True, verbose_name="transcript"),
         ),
         migrations.AddField(
-            model_name='postversion',
-            name='transcript',
-            field=models.TextField(blank=True, verbose_name='transcript'),
+            model_name="postversion",
+            name="transcript",
+            field=models.TextField(blank=True, verbose_name="transcript"),
         ),
     ]

@@ -7,36 +7,67 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bulletins', '0006_transcripts'),
+        ("bulletins", "0006_transcripts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Recording',
+            name="Recording",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Waiting to be processed'), ('processing', 'Being processed'), ('ready', 'Ready'), ('failed', 'Could not be processed')], default='pending', max_length=12)),
-                ('original', models.CharField(blank=True, max_length=200)),
-                ('opus', models.CharField(blank=True, max_length=200)),
-                ('opus_bytes', models.PositiveBigIntegerField(default=0)),
-                ('mp3', models.CharField(blank=True, max_length=200)),
-                ('mp3_bytes', models.PositiveBigIntegerField(default=0)),
-                ('duration_ms', models.PositiveIntegerField(default=0)),
-                ('loudness_in', models.FloatField(blank=True, null=True)),
-                ('loudness_out', models.FloatField(blank=True, null=True)),
-                ('error', models.CharField(blank=True, max_length=300)),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('announced_at', models.DateTimeField(blank=True, null=True)),
-                ('post', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='recording', to='bulletins.post')),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to be processed"),
+                            ("processing", "Being processed"),
+                            ("ready", "Ready"),
+                            ("failed", "Could not be processed"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("original", models.CharField(blank=True, max_length=200)),
+                ("opus", models.CharField(blank=True, max_length=200)),
+                ("opus_bytes", models.PositiveBigIntegerField(default=0)),
+                ("mp3", models.CharField(blank=True, max_length=200)),
+                ("mp3_bytes", models.PositiveBigIntegerField(default=0)),
+                ("duration_ms", models.PositiveIntegerField(default=0)),
+                ("loudness_in", models.FloatField(blank=True, null=True)),
+                ("loudness_out", models.FloatField(blank=True, null=True)),
+                ("error", models.CharField(blank=True, max_length=300)),
+                ("uploaded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                ("announced_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "post",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recording",
+                        to="bulletins.post",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'recording',
-                'verbose_name_plural': 'recordings',
+                "verbose_name": "recording",
+                "verbose_name_plural": "recordings",
             },
         ),
     ]

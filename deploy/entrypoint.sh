@@ -14,8 +14,9 @@
 #   KROV_WORKER_THREADS  worker: Huey worker threads (default 4)
 #   DATABASE_URL_FILE    a file holding DATABASE_URL (its password stays out of the env)
 #   REDIS_URL_FILE       a file holding REDIS_URL
-#   KROV_STATIC_SOURCE   static files collected at build time (the image sets it); linked
-#                        as $KROV_DATA_DIR/static unless that is a real folder
+#   KROV_STATIC_ROOT     static files collected at build time (the image sets it to
+#                        /opt/krov/static); Krov's settings serve from there
+#   KROV_STATIC_SOURCE   the older way: taken as KROV_STATIC_ROOT when that is unset
 #   PROMETHEUS_MULTIPROC_DIR  web: emptied at start (prometheus-client multiprocess mode)
 set -eu
 
@@ -41,13 +42,11 @@ prepare() {
         echo "krov: KROV_DATA_DIR is not set" >&2
         exit 78
     fi
-    # Static files are built into the image (read-only); the data directory is a volume.
-    # A link is renewed at every start (a new image brings new files under the same path);
-    # a real folder (collectstatic run by hand) is left alone.
-    if [ -n "${KROV_STATIC_SOURCE:-}" ]; then
-        if [ -L "$KROV_DATA_DIR/static" ] || [ ! -e "$KROV_DATA_DIR/static" ]; then
-            ln -sfn "$KROV_STATIC_SOURCE" "$KROV_DATA_DIR/static"
-        fi
+    # Static files are built into the image (read-only, KROV_STATIC_ROOT); the data
+    # directory is a volume and holds none of them. Images and units of earlier versions
+    # named the folder KROV_STATIC_SOURCE (and linked it into the data directory).
+    if [ -z "${KROV_STATIC_ROOT:-}" ] && [ -n "${KROV_STATIC_SOURCE:-}" ]; then
+        export KROV_STATIC_ROOT="$KROV_STATIC_SOURCE"
     fi
 }
 

@@ -15,7 +15,14 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "krov.core.logging.RedactFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # The same lines as Krov's own (krov/settings.py LOGGING): UTC, ISO 8601. The arbiter
+    # logs before Django loads (and sets TZ); its workers after: one zone for all.
+    "formatters": {
+        "plain": {
+            "class": "krov.core.logtime.UTCFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

@@ -490,7 +490,10 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
 # --- static files ------------------------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Where `krov collectstatic` writes and Krov (whitenoise) serves from: the data directory's
+# static/ unless KROV_STATIC_ROOT names another folder, e.g. an image's read-only
+# /opt/krov/static built with the code (deploy/Containerfile).
+STATIC_ROOT = Path(env_str("KROV_STATIC_ROOT") or DATA_DIR / "static").expanduser().resolve()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -521,7 +524,13 @@ LOGGING = {
         "scrub": {"()": "krov.core.logging.ScrubRequestFilter"},
         "redact": {"()": "krov.core.logging.RedactFilter"},
     },
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Times in UTC, ISO 8601 (2026-12-06T03:09:07.212Z), whatever TIME_ZONE: krov.core.logtime.
+    "formatters": {
+        "plain": {
+            "class": "krov.core.logtime.UTCFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

@@ -109,18 +109,84 @@ def load_identities(path: Path) -> list[pyrage.x25519.Identity]:
 # --- databases ---------------------------------------------------------------------------
 
 
-def _pg_env(database: dict[str, Any]) -> dict[str, str]:
-    """libpq's environment for pg_dump and pg_restore: the password never on a command line."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
-    pairs = {
-        "PGDATABASE": database.get("NAME"),
-        "PGUSER": database.get("USER"),
-        "PGPASSWORD": database.get("PASSWORD"),
-        "PGHOST": database.get("HOST"),
-        "PGPORT": database.get("PORT"),
-        "PGSSLMODE": (database.get("OPTIONS") or {}).get("sslmode"),
+# libpq's environment variables (PostgreSQL's manual, "libpq: Environment Variables") by
+# the connection parameter each stands for. Krov's own connection is libpq inside psycopg,
+# so it reads these from the environment too; pg_dump and pg_restore get the same ones
+# (a password file, a service file, TLS with a CA to verify the server, a timeout...), and
+# what Django's settings name (DATABASE_URL and its ?sslmode=...&sslrootcert=... options)
+# wins over the environment, as it does for Krov's connection.
+LIBPQ_ENVIRONMENT = {
+    "host": "PGHOST",
+    "hostaddr": "PGHOSTADDR",
+    "port": "PGPORT",
+    "dbname": "PGDATABASE",
+    "user": "PGUSER",
+    "password": "PGPASSWORD",
+    "passfile": "PGPASSFILE",
+    "require_auth": "PGREQUIREAUTH",
+    "channel_binding": "PGCHANNELBINDING",
+    "service": "PGSERVICE",
+    "options": "PGOPTIONS",
+    "application_name": "PGAPPNAME",
+    "sslmode": "PGSSLMODE",
+    "requiressl": "PGREQUIRESSL",
+    "sslnegotiation": "PGSSLNEGOTIATION",
+    "sslcompression": "PGSSLCOMPRESSION",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcrl": "PGSSLCRL",
+    "sslcrldir": "PGSSLCRLDIR",
+    "sslsni": "PGSSLSNI",
+    "requirepeer": "PGREQUIREPEER",
+    "ssl_min_protocol_version": "PGSSLMINPROTOCOLVERSION",
+    "ssl_max_protocol_version": "PGSSLMAXPROTOCOLVERSION",
+    "gssencmode": "PGGSSENCMODE",
+    "krbsrvname": "PGKRBSRVNAME",
+    "gsslib": "PGGSSLIB",
+    "gssdelegation": "PGGSSDELEGATION",
+    "connect_timeout": "PGCONNECT_TIMEOUT",
+    "client_encoding": "PGCLIENTENCODING",
+    "target_session_attrs": "PGTARGETSESSIONATTRS",
+    "load_balance_hosts": "PGLOADBALANCEHOSTS",
+}
+# Read from the environment only (no connection parameter): where the service file and the
+# system-wide pg_service.conf are, and session defaults.
+LIBPQ_ENVIRONMENT_ONLY = frozenset(
+    {"PGSERVICEFILE", "PGSYSCONFDIR", "PGDATESTYLE", "PGTZ", "PGGEQO", "PGLOCALEDIR"}
+)
+
+
+def _libpq_params(database: dict[str, Any]) -> dict[str, str]:
+    """The libpq connection parameters Django's settings name for `database`: NAME, USER,
+    PASSWORD, HOST, PORT, and the OPTIONS libpq knows (sslmode, sslrootcert, passfile,
+    service, ...). Django-only options (pool, isolation_level, ...) are left out."""
+    params: dict[str, Any] = {
+        "dbname": database.get("NAME"),
+        "user": database.get("USER"),
+        "password": database.get("PASSWORD"),
+        "host": database.get("HOST"),
+        "port": database.get("PORT"),
     }
-    env.update({key: str(value) for key, value in pairs.items() if value})
+    for key, value in (database.get("OPTIONS") or {}).items():
+        if key in LIBPQ_ENVIRONMENT and key not in params:
+            params[key] = value
+    return {key: str(value) for key, value in params.items() if value not in (None, "")}
+
+
+def _pg_env(database: dict[str, Any]) -> dict[str, str]:
+    """libpq's environment for pg_dump and pg_restore: the password never on a command line.
+
+    The libpq variables of Krov's own environment pass (PGPASSFILE, PGSSLMODE,
+    PGSSLROOTCERT, PGSERVICEFILE, ...: LIBPQ_ENVIRONMENT), so that the tools connect the way
+    Krov's connection does; what the settings name overrides them. Other PG* variables
+    (e.g. the server's PGDATA) do not."""
+    known = set(LIBPQ_ENVIRONMENT.values()) | LIBPQ_ENVIRONMENT_ONLY
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith("PG") or key in known
+    }
+    for key, value in _libpq_params(database).items():
+        env[LIBPQ_ENVIRONMENT[key]] = value
     return env
 
 
@@ -180,16 +246,8 @@ def tables_in(database: dict[str, Any]) -> list[str]:
         import psycopg
         from psycopg.conninfo import make_conninfo
 
-        env = _pg_env(database)
-        params = {
-            "dbname": env.get("PGDATABASE"),
-            "user": env.get("PGUSER"),
-            "password": env.get("PGPASSWORD"),
-            "host": env.get("PGHOST"),
-            "port": env.get("PGPORT"),
-            "sslmode": env.get("PGSSLMODE"),
-        }
-        conninfo = make_conninfo(**{k: v for k, v in params.items() if v})
+        # In this process libpq reads the environment itself (PGPASSFILE, PGSSLMODE, ...).
+        conninfo = make_conninfo(**_libpq_params(database))
         with psycopg.connect(conninfo) as db:
             rows = db.execute(
                 "SELECT table_name FROM information_schema.tables "
@@ -367,6 +425,61 @@ def last_backup(data_dir: Path | None = None) -> datetime | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return finished if timezone.is_aware(finished) else None
+
+
+# --- retention -------------------------------------------------------------------------
+
+# What `prune` deletes in a folder of backups: backups, and pieces of failed ones.
+BACKUP_SUFFIXES = (".age", ".age.partial")
+
+
+def prune_limit(keep_days: int | None) -> int:
+    """The days a backup may be kept: at most KROV_RETENTION_DAYS (a backup holds closed
+    cases' text the live database has purged since), that by default."""
+    retention = int(settings.KROV_RETENTION_DAYS)
+    if keep_days is None:
+        return retention
+    if keep_days < 1:
+        raise BackupError(_("Keep backups at least one day."))
+    if keep_days > retention:
+        raise BackupError(
+            _(
+                "A backup may not be kept longer than KROV_RETENTION_DAYS (%(days)s days): it "
+                "holds the text of cases purged since it was made."
+            )
+            % {"days": retention}
+        )
+    return keep_days
+
+
+def prune(
+    folder: Path,
+    *,
+    keep_days: int | None = None,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> list[Path]:
+    """Delete the backups in `folder` (files named *.age, and *.age.partial left by a failed
+    run; not in subfolders, never through a link) made `keep_days` or more days ago, by
+    their modification time, which `create` sets when it finishes. Returns what was (or,
+    with `dry_run`, would be) deleted, oldest first."""
+    limit = prune_limit(keep_days)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BackupError(_("%(path)s is not a folder.") % {"path": folder})
+    cutoff = (now or timezone.now()).timestamp() - limit * 86400
+    old: list[tuple[float, Path]] = []
+    for path in folder.iterdir():
+        if not path.name.endswith(BACKUP_SUFFIXES) or path.is_symlink() or not path.is_file():
+            continue
+        modified = path.stat().st_mtime
+        if modified <= cutoff:
+            old.append((modified, path))
+    old.sort()
+    if not dry_run:
+        for _modified, path in old:
+            path.unlink(missing_ok=True)
+    return [path for _modified, path in old]
 
 
 # --- restoring ---------------------------------------------------------------------------

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -102,3 +106,86 @@ def _superusers():
             id="krov.E006",
         )
     ]
+
+
+@register(Tags.staticfiles, deploy=True)
+def check_static_manifest(app_configs=None, **kwargs):
+    """With hashed static files (production), a missing staticfiles.json makes every page
+    answer 500 ("Missing staticfiles manifest entry"), and one collected from other code
+    names files this code does not ship, or misses the ones it added: `krov collectstatic`
+    was not run (or was run in development mode) after installing this version."""
+    from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+
+    storage = staticfiles_storage
+    if not isinstance(storage, ManifestFilesMixin):
+        return []  # development: files are served from the apps as they are
+    manifest = Path(storage.path(storage.manifest_name))
+    hint = (
+        f"Run `krov collectstatic --noinput` with production settings (KROV_DEBUG=0) after "
+        f"installing or upgrading; static files go to {settings.STATIC_ROOT} "
+        "(KROV_STATIC_ROOT)."
+    )
+    try:
+        paths = json.loads(manifest.read_text(encoding="utf-8"))["paths"]
+    except FileNotFoundError:
+        return [
+            Warning(
+                f"The static files manifest {manifest} is missing: every page would answer 500.",
+                hint=hint,
+                id="krov.W020",
+            )
+        ]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return [
+            Warning(
+                f"The static files manifest {manifest} cannot be read ({type(exc).__name__}).",
+                hint=hint,
+                id="krov.W020",
+            )
+        ]
+    missing, changed = _static_files_out_of_date(paths, Path(settings.STATIC_ROOT))
+    if not missing and not changed:
+        return []
+    examples = ", ".join(sorted(missing + changed)[:3])
+    return [
+        Warning(
+            f"The static files in {settings.STATIC_ROOT} are stale for the installed code: "
+            f"{len(missing)} file(s) missing from the manifest, {len(changed)} changed since "
+            f"they were collected (e.g. {examples}). Pages that use them would answer 500 or "
+            "serve old files.",
+            hint=hint,
+            id="krov.W021",
+        )
+    ]
+
+
+def _static_files_out_of_date(paths: dict, root: Path) -> tuple[list[str], list[str]]:
+    """The static files the installed code ships (staticfiles' finders, as collectstatic
+    sees them) that the manifest lacks, and those whose collected copy differs from the
+    code's (collectstatic keeps an unhashed copy of each file beside the hashed one)."""
+    from django.apps import apps
+    from django.contrib.staticfiles import finders
+
+    ignore = getattr(apps.get_app_config("staticfiles"), "ignore_patterns", ["CVS", ".*", "*~"])
+    missing: list[str] = []
+    changed: list[str] = []
+    seen: set[str] = set()
+    for finder in finders.get_finders():
+        for path, storage in finder.list(ignore):
+            prefix = getattr(storage, "prefix", None)
+            name = (f"{prefix}/{path}" if prefix else path).replace(os.sep, "/")
+            if name in seen:
+                continue  # the first finder's file wins, as in collectstatic
+            seen.add(name)
+            if name not in paths:
+                missing.append(name)
+                continue
+            with storage.open(path) as source:
+                shipped = hashlib.sha256(source.read()).digest()
+            try:
+                collected = hashlib.sha256((root / name).read_bytes()).digest()
+            except OSError:
+                collected = b""
+            if collected != shipped:
+                changed.append(name)
+    return missing, changed

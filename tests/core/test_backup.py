@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import os
 import sqlite3
 import stat
+import time
 import uuid
 from pathlib import Path
 
@@ -243,3 +246,196 @@ def test_backup_and_restore_on_postgresql(state, keys, tmp_path, request):
     # A second restore into the now filled database is refused.
     with pytest.raises(backup.BackupError, match="empty database"):
         backup.restore(out, backup.load_identities(identity_file), database=target)
+
+
+# --- libpq's environment reaches pg_dump and pg_restore ---------------------------------------
+
+
+class _Connection:
+    """Stands for django.db.connection in `_dump`: settings of a PostgreSQL database."""
+
+    def __init__(self, settings_dict):
+        self.settings_dict = settings_dict
+
+
+POSTGRES_SETTINGS = {
+    "ENGINE": backup.POSTGRES,
+    "NAME": "krov",
+    "USER": "krov",
+    "PASSWORD": "",
+    "HOST": "db.internal",
+    "PORT": 5432,
+    "OPTIONS": {"sslrootcert": "/etc/krov/db-ca.pem", "pool": True},
+}
+
+
+@pytest.fixture
+def recording_pg_dump(tmp_path, monkeypatch):
+    """A `pg_dump` first on PATH that writes down the environment it was given."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    seen = tmp_path / "pg_dump.env"
+    script = bin_dir / "pg_dump"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'env > "{seen}"\n'
+        # The last argument after --file is the dump to write.
+        'while [ "$#" -gt 1 ]; do [ "$1" = --file ] && out=$2; shift; done\n'
+        'printf PGDMP > "$out"\n'
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+    def environment() -> dict[str, str]:
+        lines = seen.read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line)
+
+    return environment
+
+
+def test_pg_dump_gets_the_libpq_password_file_tls_and_service_file_of_the_environment(
+    recording_pg_dump, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PGPASSFILE", "/run/credentials/krov/pgpass")
+    monkeypatch.setenv("PGSSLMODE", "verify-full")
+    monkeypatch.setenv("PGSSLROOTCERT", "/etc/ssl/env-ca.pem")
+    monkeypatch.setenv("PGSERVICEFILE", "/etc/krov/pg_service.conf")
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "7")
+    monkeypatch.setenv("PGDATA", "/var/lib/postgresql/data")  # the server's, not libpq's
+    monkeypatch.setenv("PGHOST", "elsewhere.example.org")
+    monkeypatch.setattr(backup, "connection", _Connection(POSTGRES_SETTINGS))
+
+    vendor, dump = backup._dump(tmp_path)
+
+    seen = recording_pg_dump()
+    assert vendor == "postgresql" and dump.read_bytes() == b"PGDMP"
+    assert seen["PGPASSFILE"] == "/run/credentials/krov/pgpass"
+    assert seen["PGSSLMODE"] == "verify-full"
+    assert seen["PGSERVICEFILE"] == "/etc/krov/pg_service.conf"
+    assert seen["PGCONNECT_TIMEOUT"] == "7"
+    assert "PGDATA" not in seen
+    # What the settings name (DATABASE_URL and its options) wins over the environment.
+    assert seen["PGHOST"] == "db.internal"
+    assert seen["PGSSLROOTCERT"] == "/etc/krov/db-ca.pem"
+    assert seen["PGDATABASE"] == "krov" and seen["PGUSER"] == "krov"
+    assert "PGPASSWORD" not in seen  # none in the settings, none in the environment
+
+
+def test_database_url_options_become_libpq_variables_and_django_only_options_do_not():
+    env = backup._pg_env(
+        {
+            **POSTGRES_SETTINGS,
+            "PASSWORD": "s3cret",
+            "OPTIONS": {"sslmode": "require", "passfile": "/p", "pool": True, "service": "krov"},
+        }
+    )
+    assert env["PGSSLMODE"] == "require"
+    assert env["PGPASSFILE"] == "/p"
+    assert env["PGSERVICE"] == "krov"
+    assert env["PGPASSWORD"] == "s3cret"
+    assert not any(value == "True" for key, value in env.items() if key.startswith("PG"))
+
+
+def test_pg_dump_on_postgresql_honours_pgsslmode_and_pgsslrootcert(db, tmp_path, monkeypatch):
+    """Against the real server: a CA file that does not exist makes libpq refuse, which it
+    can only do if the two variables reached pg_dump."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs KROV_TEST_DATABASE_URL pointing at PostgreSQL")
+    monkeypatch.setenv("PGSSLMODE", "verify-full")
+    monkeypatch.setenv("PGSSLROOTCERT", str(tmp_path / "no-such-ca.pem"))
+    with pytest.raises(backup.BackupError, match="pg_dump failed"):
+        backup._dump(tmp_path)
+
+
+# --- retention: backups older than the promise are deleted ------------------------------------
+
+
+def made_days_ago(folder: Path, name: str, days: float) -> Path:
+    path = folder / name
+    path.write_bytes(b"age-encryption.org/v1 ...")
+    moment = time.time() - days * 86400
+    os.utime(path, (moment, moment))
+    return path
+
+
+@pytest.fixture
+def backups(tmp_path, settings):
+    settings.KROV_RETENTION_DAYS = 30
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    return folder
+
+
+def test_prune_deletes_backups_as_old_as_the_retention_and_keeps_younger_ones(backups):
+    old = made_days_ago(backups, "krov-2026-01-01.age", 30.01)
+    failed = made_days_ago(backups, "krov-2026-01-02.age.partial", 45)
+    young = made_days_ago(backups, "krov-2026-01-20.age", 29.9)
+    notes = made_days_ago(backups, "README.txt", 400)
+
+    deleted = backup.prune(backups)
+
+    assert deleted == [failed, old]
+    assert not old.exists() and not failed.exists()
+    assert young.exists() and notes.exists()
+
+
+def test_prune_keeps_fewer_days_when_asked_but_never_more_than_the_retention(backups):
+    week_old = made_days_ago(backups, "krov-a.age", 7.5)
+    assert backup.prune(backups, keep_days=7) == [week_old]
+    with pytest.raises(backup.BackupError, match="KROV_RETENTION_DAYS"):
+        backup.prune(backups, keep_days=31)
+
+
+def test_prune_does_not_follow_links_or_enter_subfolders(backups, tmp_path):
+    elsewhere = made_days_ago(tmp_path, "precious.age", 90)
+    (backups / "link.age").symlink_to(elsewhere)
+    (backups / "archive").mkdir()
+    nested = made_days_ago(backups / "archive", "krov-old.age", 90)
+    assert backup.prune(backups) == []
+    assert elsewhere.exists() and nested.exists()
+
+
+def test_backup_command_prunes_the_folder_after_writing_the_new_backup(
+    db, keys, backups, settings, tmp_path
+):
+    if connection.vendor != "sqlite":
+        pytest.skip("one database is enough for the command's wiring")
+    settings.MEDIA_ROOT = tmp_path / "no-media"
+    old = made_days_ago(backups, "krov-old.age", 31)
+    new = backups / "krov-new.age"
+    out = io.StringIO()
+    call_command(
+        "backup", "--to", str(new), "--recipient", keys[0], "--prune", str(backups), stdout=out
+    )
+    assert new.exists() and not old.exists()
+    assert f"Deleted {old}" in out.getvalue()
+
+
+def test_backup_command_dry_run_lists_and_keeps(backups):
+    old = made_days_ago(backups, "krov-old.age", 31)
+    out = io.StringIO()
+    call_command("backup", "--prune", str(backups), "--dry-run", stdout=out)
+    assert old.exists()
+    assert f"Would delete {old}" in out.getvalue()
+
+
+def test_backup_command_refuses_to_keep_longer_than_the_retention_before_writing(db, keys, backups):
+    new = backups / "krov-new.age"
+    with pytest.raises(CommandError, match="KROV_RETENTION_DAYS"):
+        call_command(
+            "backup",
+            "--to",
+            str(new),
+            "--recipient",
+            keys[0],
+            "--prune",
+            str(backups),
+            "--keep-days",
+            "60",
+        )
+    assert not new.exists()
+
+
+def test_backup_command_without_a_file_or_a_folder_says_what_it_needs():
+    with pytest.raises(CommandError, match="--prune DIR"):
+        call_command("backup")

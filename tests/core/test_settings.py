@@ -79,6 +79,8 @@ def test_debug_generates_field_key_once_under_data_dir(tmp_path):
 
 
 def test_production_settings_pass_deploy_check_silently(tmp_path):
+    collected = run_krov(tmp_path, "collectstatic", "--noinput", "-v", "0", **PRODUCTION)
+    assert collected.returncode == 0, collected.stderr
     result = run_krov(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -236,6 +238,7 @@ def test_hsts_preload_and_subdomains_are_opt_in(tmp_path):
         ({"TELEGRAM_WEBHOOK_SECRET": "has spaces and ü"}, "krov.E003"),
         ({"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}, "krov.E004"),
         ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "krov.E005"),
+        ({}, "krov.W020"),  # static files never collected: every page would answer 500
     ],
 )
 def test_deploy_check_names_what_a_production_set_up_gets_wrong(tmp_path, env, code):

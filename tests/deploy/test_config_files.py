@@ -99,7 +99,9 @@ def test_web_instances_bind_their_port_and_count_metrics_in_a_runtime_directory(
 def test_backup_timer_runs_the_backup_and_prunes_old_files():
     service = (DEPLOY / "systemd" / "krov-backup.service").read_text()
     assert "krov backup --to" in service
-    assert "-delete" in service and "KROV_BACKUP_KEEP_DAYS" in service
+    assert "krov backup --prune /var/lib/krov-backups --keep-days ${KROV_BACKUP_KEEP_DAYS}" in (
+        service
+    )
     timer = directives(DEPLOY / "systemd" / "krov-backup.timer")
     assert any(line.startswith("OnCalendar=") for line in timer)
     assert "Persistent=true" in timer

@@ -5,7 +5,6 @@ these tests start nothing (make deploy-check runs the real thing)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -18,6 +17,7 @@ STAND_IN = """#!/bin/sh
 echo "$(basename "$0") $*"
 echo "DATABASE_URL=${DATABASE_URL:-}"
 echo "REDIS_URL=${REDIS_URL:-}"
+echo "KROV_STATIC_ROOT=${KROV_STATIC_ROOT:-}"
 """
 
 
@@ -123,14 +123,23 @@ def test_an_unreadable_url_file_stops_with_the_variables_name(fake_bin, tmp_path
     assert done.stdout == ""
 
 
-def test_static_files_built_into_the_image_are_linked_into_the_data_dir(fake_bin, tmp_path):
+def test_static_files_built_into_the_image_are_served_from_where_they_were_built(
+    fake_bin, tmp_path
+):
     built = tmp_path / "image-static"
     built.mkdir()
-    done = run_entrypoint(fake_bin, tmp_path, "web", KROV_STATIC_SOURCE=str(built))
+    done = run_entrypoint(fake_bin, tmp_path, "web", KROV_STATIC_ROOT=str(built))
     assert done.returncode == 0, done.stderr
-    link = tmp_path / "data" / "static"
-    assert link.is_symlink()
-    assert os.readlink(link) == str(built)
+    assert f"KROV_STATIC_ROOT={built}" in done.stdout.splitlines()
+    assert not (tmp_path / "data" / "static").exists()  # nothing of them in the data dir
+
+
+def test_the_older_static_source_variable_still_names_the_static_root(fake_bin, tmp_path):
+    built = tmp_path / "image-static"
+    built.mkdir()
+    done = run_entrypoint(fake_bin, tmp_path, "worker", KROV_STATIC_SOURCE=str(built))
+    assert done.returncode == 0, done.stderr
+    assert f"KROV_STATIC_ROOT={built}" in done.stdout.splitlines()
 
 
 def test_unknown_command_is_refused(fake_bin, tmp_path):

@@ -547,6 +547,8 @@ LOGGING = {
         # httpx logs every request line at INFO, and the Bot API's URL carries the token.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # python-telegram-bot logs each call's parameters (chat ids, answers) at DEBUG.
+        "telegram": {"level": "WARNING"},
         # Given a handler here, `krov run_huey` does not add its own unfiltered one.
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },

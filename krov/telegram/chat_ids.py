@@ -27,7 +27,6 @@ restart. Updates are stored with the ids replaced by 0 once the id is sealed to 
 from __future__ import annotations
 
 import logging
-import time
 from collections import OrderedDict
 from typing import Any
 
@@ -98,23 +97,15 @@ def seal_for_workers(chat_id: int, key: str, live: set[str] | None = None) -> di
     return {public: sealing.seal(str(chat_id), public, info(public, key)) for public in publics}
 
 
-# The running workers' keys, as a web process last read them: {"until": monotonic, "keys"}.
-_live: dict[str, Any] = {"until": 0.0, "keys": set()}
-LIVE_SECONDS = 10.0
-
-
 def live_keys() -> set[str]:
-    """The running workers' keys, read at most every LIVE_SECONDS by a web process (they
-    change when a worker starts or stops; a new worker's key reaches a chat by its next
-    update at the latest). A process that runs tasks itself reads them every time; a
-    process's own keys are always among them."""
-    if outbox_keys.runs_tasks_here():
-        return set(outbox_keys.live_keys())
-    now = time.monotonic()
-    if now >= _live["until"]:
-        _live["keys"] = set(outbox_keys.live_keys())
-        _live["until"] = now + LIVE_SECONDS
-    return set(_live["keys"]) | outbox_keys.held_publics()
+    """The running workers' keys (and this process's own)."""
+    return set(outbox_keys.live_keys()) | outbox_keys.held_publics()
+
+
+def opens_now(chat: Chat) -> bool:
+    """Whether a running worker can open the chat's sealed id (the update may then be
+    stored without it)."""
+    return bool(live_keys().intersection(chat.sealed_id or {}))
 
 
 def remember(chat: Chat, chat_id: int) -> int:

@@ -34,9 +34,9 @@ def handle(
     chat's key, which finds it when the stored update carries 0 for its id (chat_ids)."""
     chat_obj = update.effective_chat
     if chat_obj is None or chat_obj.type != "private":
-        if update.callback_query is not None:
-            services.answer_callback(update.callback_query.id)  # never left spinning
-        return  # groups and channels are not a place for requests
+        # Groups and channels are not a place for requests. (Button presses are answered by
+        # the webhook's reply, so none is left spinning.)
+        return
     sender = update.effective_user
     if chat_obj.id:
         chat = services.get_or_create_chat(
@@ -74,7 +74,6 @@ def _open_case(chat: Chat) -> HelpRequest | None:
 
 def _callback(chat: Chat, query: CallbackQuery) -> None:
     data = query.data or ""
-    services.answer_callback(query.id)
     if data.startswith("offer:") and chat.volunteer_id:
         _offer_answer(chat, data)
     elif chat.state == Chat.State.LOCKED:
@@ -173,6 +172,9 @@ def _message(chat: Chat, message: TelegramMessage, sealed: dict) -> None:
         sender = message.from_user
         _link(chat, text, (sender.language_code or "") if sender else "")
     elif command == "/unlink" and (chat.volunteer_id or chat.state == Chat.State.LOCKED):
+        if chat.volunteer is not None:
+            services.unlink(chat.volunteer)  # nothing queued for it goes out; its id goes
+        chat.refresh_from_db()
         services.set_dialogue_state(chat, Chat.State.NEW, volunteer=None)
         services.send_text(chat, _("This chat is no longer linked to your Krov account."))
     elif chat.state == Chat.State.LOCKED:
@@ -377,8 +379,15 @@ def _add_to_case(chat: Chat, case: HelpRequest, message: TelegramMessage, sealed
 
 
 def _forget(chat: Chat) -> None:
-    case = chat.request
-    if case is not None:
+    # Every case of this chat goes, not only the current one: an earlier closed case would
+    # otherwise still name the chat (by its contact) until its own purge.
+    cases = HelpRequest.objects.filter(purged_at__isnull=True, channel=HelpRequest.Channel.TELEGRAM)
+    doomed = {case.pk: case for case in cases.filter(contact_lookup=chat.contact_lookup)}
+    if chat.contact_lookup == "":
+        doomed = {}
+    if chat.request is not None:
+        doomed[chat.request.pk] = chat.request
+    for case in doomed.values():
         aid.forget(case)
     # Confirm with the chat id given directly: the chat row itself goes now.
     with override(chat.language):

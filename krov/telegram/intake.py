@@ -121,6 +121,21 @@ def chat_id_of(data: dict[str, Any]) -> int | None:
     return None
 
 
+def callback_id_of(data: dict[str, Any]) -> str:
+    """A button press's id (the webhook answers it in its reply), or ""."""
+    query = data.get("callback_query")
+    value = query.get("id") if isinstance(query, dict) else None
+    return value if isinstance(value, str) and len(value) <= 64 else ""
+
+
+def _forget_callback_id(data: dict[str, Any]) -> None:
+    """A button press's id packs the sender's Telegram id: it is answered at the webhook and
+    never stored."""
+    query = data.get("callback_query")
+    if isinstance(query, dict) and "id" in query:
+        query["id"] = ""
+
+
 def _private(data: dict[str, Any], chat_id: int) -> tuple[bool, str]:
     """Whether the update comes from a private chat, and its sender's language code."""
     for kind in USED_KINDS:
@@ -161,13 +176,14 @@ def store(data: dict[str, Any]) -> bool:
         return False  # a retry: acknowledged, not sealed or stored again
     try:
         with transaction.atomic():
+            _forget_callback_id(data)
             if used:
                 # Before a team key exists nothing is sealed (the case texts are under the
                 # field keys too): the worker makes the chat and seals its id.
                 ready = aid.sealing_ready()
                 chat = _private_chat(data, chat_id) if ready else None
                 data = seal_update(data, key, chat=chat, ready=ready)
-                if chat is not None and chat_id is not None and chat.sealed_id:
+                if chat is not None and chat_id is not None and chat_ids.opens_now(chat):
                     # Its id is sealed to the running workers: the update carries 0 instead.
                     # While no worker runs, it keeps it (under the field keys, dropped once
                     # processed) and the worker seals it.
@@ -268,9 +284,24 @@ def process_chat(key: str) -> int:
 
 
 def _park(update: Update, reason: str) -> None:
+    """Keep the update for an administrator, without the chat's id: it may wait a whole
+    retention period, and the chat's row keeps the id sealed (chat_ids)."""
+    from krov.telegram import chat_ids
+
     log.warning("telegram update %s parked: %s", update.update_id, reason)
+    payload = update.payload
+    try:
+        raw = json.loads(payload)
+    except ValueError:
+        raw = None
+    chat_id = chat_id_of(raw) if isinstance(raw, dict) else None
+    if chat_id:
+        payload = json.dumps(chat_ids.strip(raw, chat_id), ensure_ascii=False)
     Update.objects.filter(pk=update.pk).update(
-        status=Update.Status.PARKED, error=reason[:200], attempts=update.attempts + 1
+        status=Update.Status.PARKED,
+        error=reason[:200],
+        attempts=update.attempts + 1,
+        payload=payload,
     )
 
 

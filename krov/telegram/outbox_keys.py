@@ -149,11 +149,15 @@ def open_held(row: Outbound, message) -> str | None:
 
 def open_contact(row: Outbound) -> str | None:
     """A Telegram requester's chat id from their case (sealed to the case's key), with the
-    case key a reader handed to this worker for this row; None without one."""
+    case key a reader handed to this worker for this row; None without one, and for any
+    chat that is not that requester's own (a volunteer's chat never gets it)."""
     message = row.aid_message
-    if not row.sealed_case_key or message is None:
+    chat = row.chat
+    if not row.sealed_case_key or message is None or chat is None or chat.volunteer_id:
         return None
     case = message.request
+    if not case.contact_lookup or case.contact_lookup != chat.contact_lookup:
+        return None
     if not sealing.is_sealed(case.contact_handle):
         return case.contact_handle or None  # a case from before sealing: as it was
     case_private = _handed_case_key(row, message)
@@ -183,6 +187,14 @@ def retire_stale() -> int:
     if stale:
         OutboxKey.objects.filter(public__in=stale).delete()
     live = set(OutboxKey.objects.values_list("public", flat=True))
+    if stale:
+        # Chats whose id was sealed to a stopped worker: sealed again by their next update.
+        from krov.telegram.models import Chat
+
+        for chat in Chat.objects.exclude(sealed_id={}).only("pk", "sealed_id").iterator():
+            if stale.intersection(chat.sealed_id or {}):
+                keep = {k: v for k, v in chat.sealed_id.items() if k not in stale}
+                Chat.objects.filter(pk=chat.pk).update(sealed_id=keep)
     # A message to a chat that is gone, whose id only a stopped worker could open: nobody
     # can send it any more.
     for row in Outbound.objects.filter(

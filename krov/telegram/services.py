@@ -160,13 +160,6 @@ def send_text(
     return outbox.enqueue("send_message", params, chat=chat, case=case, aid_message=aid_message)
 
 
-def answer_callback(callback_id: str, text: str = "") -> None:
-    params: dict[str, Any] = {"callback_query_id": callback_id}
-    if text:
-        params["text"] = str(text)
-    outbox.enqueue("answer_callback_query", params)
-
-
 # --- the relay ------------------------------------------------------------------------------
 
 
@@ -443,6 +436,11 @@ def link(chat: Chat, code: str, *, language: str = ""):
         raise TelegramError(
             _("This account cannot be linked. It needs a second factor (an authenticator app).")
         )
+    known = chat.seen_id or chat_ids.open_id(chat)
+    if not known:
+        # This worker cannot open the chat's id (it started after the message came): the
+        # code stays unused, and the chat's next message seals the id to it.
+        raise TelegramError(_("Please send /link with your code once more."))
     LinkCode.objects.filter(pk=found.pk).update(used_at=now)
     Chat.objects.filter(volunteer=profile).exclude(pk=chat.pk).update(volunteer=None)
     chat.volunteer, chat.state, chat.request = profile, Chat.State.NEW, None
@@ -450,8 +448,7 @@ def link(chat: Chat, code: str, *, language: str = ""):
     chat.language = language if language in interface else chat.language
     # A volunteer's chat keeps its id under the field keys, like their account's address,
     # so that offers reach it after the workers restart.
-    known = chat.seen_id or chat_ids.open_id(chat)
-    chat.chat_id = str(known) if known else ""
+    chat.chat_id = str(known)
     chat.save(update_fields=["volunteer", "state", "request", "language", "chat_id"])
     return profile
 
@@ -583,7 +580,22 @@ def purge_old(now=None) -> dict[str, int]:
         received_at__lt=now - timedelta(days=settings.KROV_RETENTION_DAYS),
     ).delete()
     updates += parked
-    return {"calls": calls + routed, "updates": updates}
+    # A chat that never became a case (/start only, a button pressed) names a Telegram
+    # account that used the bot: it goes one retention period after it last had news.
+    idle, _detail = (
+        Chat.objects.filter(
+            volunteer__isnull=True,
+            request__isnull=True,
+            created_at__lt=now - timedelta(days=settings.KROV_RETENTION_DAYS),
+        )
+        .exclude(
+            key__in=Update.objects.filter(
+                received_at__gte=now - timedelta(days=settings.KROV_RETENTION_DAYS)
+            ).values("chat_key")
+        )
+        .delete()
+    )
+    return {"calls": calls + routed, "updates": updates, "chats": idle}
 
 
 def forget_case_chats(case, *, contact_in_use: bool) -> int:

@@ -4,19 +4,25 @@ from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 from huey.exceptions import TaskLockedException
 
+from krov.core import leases
 from krov.telegram import client, intake, outbox, outbox_keys, services
+
+# How long a worker's claim on a chat or on the outbox lasts if the worker dies holding it
+# (a lease, krov.core.leases: Huey's own lock never expires on Redis before 7.4).
+CHAT_LEASE_SECONDS = 120
+OUTBOX_LEASE_SECONDS = 60
 
 
 @db_task(retries=5, retry_delay=2)
 def process_chat(key: str) -> int:
     """One chat's pending updates, in order; one worker per chat at a time."""
     try:
-        with HUEY.lock_task(f"telegram-chat-{key}"):
+        with leases.lease(f"telegram-chat-{key}", CHAT_LEASE_SECONDS):
             return intake.process_chat(key)
-    except TaskLockedException:
+    except leases.Taken:
         # Another worker holds this chat; if it finished before our update was visible,
         # the retry (or the sweep) picks it up.
-        raise
+        raise TaskLockedException("another worker holds this chat") from None
 
 
 @HUEY.on_startup()
@@ -38,10 +44,13 @@ def send_outbox() -> int:
     if not client.configured():
         return 0
     try:
-        with HUEY.lock_task("telegram-outbox"):
-            return outbox.send_due()
-    except TaskLockedException:
+        with leases.lease("telegram-outbox", OUTBOX_LEASE_SECONDS) as held:
+            sent = outbox.send_due(renew=held.renew)
+    except leases.Taken:
         return 0  # the running sender sends what we would have sent
+    if sent and outbox.due_now():
+        send_outbox()  # its time ran out with rows still due: a backlog goes on at once
+    return sent
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -44,12 +44,17 @@ def webhook(request: HttpRequest) -> HttpResponse:
         data = intake.parse(request.body)
     except intake.BadUpdate as error:
         return JsonResponse({"ok": False, "description": str(error)}, status=400)
+    callback_id = intake.callback_id_of(data)
     try:
         intake.store(data)
     except intake.TryAgain:
         # Nothing could be sealed to just now (a team-key renewal at this very moment): not
         # stored, so Telegram sends the update again shortly.
         return JsonResponse({"ok": False, "description": "try again"}, status=503)
+    if callback_id:
+        # A button press is answered in the webhook's own reply (Telegram makes the call):
+        # its id, which carries the sender's Telegram id, is never stored or queued.
+        return JsonResponse({"method": "answerCallbackQuery", "callback_query_id": callback_id})
     return JsonResponse({"ok": True})
 
 
@@ -102,7 +107,18 @@ def _post_update(request: HttpRequest, update: dict) -> int:
         method="POST",
     )
     with urllib.request.urlopen(outgoing, timeout=10) as answer:  # noqa: S310
-        return answer.status
+        status, reply = answer.status, json.loads(answer.read() or b"{}")
+    if isinstance(reply.get("method"), str):  # as Telegram does with a webhook's reply
+        params = {key: value for key, value in reply.items() if key != "method"}
+        call = urllib.request.Request(  # noqa: S310 - the fake Bot API, development only
+            _fake_url(f"/bot{settings.TELEGRAM_BOT_TOKEN}/{reply['method']}"),
+            data=json.dumps(params).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(call, timeout=10) as answer:  # noqa: S310
+            answer.read()
+    return status
 
 
 @public  # debug only: 404 unless KROV_DEBUG is on and the fake Bot API is in use

@@ -168,6 +168,21 @@ def _as_bytes(body: bytes | dict) -> bytes:
     return body if isinstance(body, bytes) else json.dumps(body).encode()
 
 
+def _make_reply_call(fake: FakeBotAPI, reply: dict) -> None:
+    """What Telegram does with a webhook reply that names a method: it makes that call."""
+    if not isinstance(reply.get("method"), str):
+        return
+    params = {key: value for key, value in reply.items() if key != "method"}
+    request = urllib.request.Request(  # noqa: S310 - the fake Bot API on 127.0.0.1
+        f"{fake.base_url}/bot{fake.token}/{reply['method']}",
+        data=json.dumps(params).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        answer.read()
+
+
 @pytest.fixture
 def webhook(fake_api) -> Webhook:
     """POST a body to the webhook through Django's test client, as Telegram would."""
@@ -178,7 +193,10 @@ def webhook(fake_api) -> Webhook:
         answer = client.post(
             WEBHOOK_PATH, _as_bytes(body), content_type="application/json", headers=headers
         )
-        return answer.status_code, json.loads(answer.content or b"{}")
+        reply = json.loads(answer.content or b"{}")
+        if answer.status_code == 200:
+            _make_reply_call(fake_api, reply)
+        return answer.status_code, reply
 
     return _post
 
@@ -197,7 +215,9 @@ def live_webhook(live_server, fake_api) -> Webhook:
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
-                return answer.status, json.loads(answer.read() or b"{}")
+                reply = json.loads(answer.read() or b"{}")
+                _make_reply_call(fake_api, reply)
+                return answer.status, reply
         except urllib.error.HTTPError as error:
             with error:
                 return error.code, json.loads(error.read() or b"{}")

@@ -163,3 +163,143 @@ def test_the_migration_rekeys_chats_and_seals_their_ids(team, coordinator):
     assert case.contact_lookup == chat.contact_lookup == chat_ids.contact_lookup(chat.key)
     assert sealing.is_sealed(case.contact_handle)
     assert set(Update.objects.values_list("chat_key", flat=True)) == {chat.key}
+
+
+# --- from the attacker review: no id where the server's keys open it, no wrong chat ---------
+
+
+def test_a_volunteers_chat_never_takes_a_requesters_id_from_their_case(
+    telegram_user, team, make_volunteer, coordinator, held_back
+):
+    """A reader hands a case key over for a message to the case's volunteer: the case's
+    contact (the requester's id) is for the requester's own chat only."""
+    from krov.aid import services as aid
+    from tests.telegram.test_outbox_keys import hand_case_key, signed_in
+
+    requester = telegram_user()
+    case = describe(requester)
+    volunteer, helper = linked_volunteer(telegram_user, make_volunteer)
+    aid.assign(case, volunteer, actor=coordinator)
+    volunteer_chat = Chat.objects.get(volunteer=volunteer)
+    Chat.objects.filter(pk=volunteer_chat.pk).update(chat_id="")  # its id unknown here
+    restart_workers()
+    requester.say("Маркер-88 ще одне повідомлення")
+    Outbound.objects.filter(chat=volunteer_chat).update(status=Outbound.Status.WAITING, sealed={})
+    desk = signed_in(coordinator)
+    for item in desk.get("/en/aid/keys/relays/").json()["waiting"]:
+        desk.post("/en/aid/keys/relays/", hand_case_key(team, case, item))
+    outbox.send_due()
+    assert not any("Маркер-88" in (m.get("text") or "") for m in requester.inbox())
+    volunteer_chat.refresh_from_db()
+    assert volunteer_chat.chat_id in ("", str(helper.chat_id))
+    assert chat_ids.open_id(volunteer_chat) != requester.chat_id
+
+
+def test_link_is_refused_and_the_code_kept_when_the_worker_cannot_open_the_chats_id(
+    telegram_user, make_volunteer, monkeypatch, team
+):
+    from krov.telegram import intake
+    from krov.telegram.models import LinkCode
+
+    volunteer = make_volunteer("Veter")
+    code = services.create_link_code(volunteer, actor=volunteer.user)
+    user = telegram_user(777000333)
+    monkeypatch.setattr(intake, "nudge", lambda key: None)
+    user.say("/start")  # the chat exists, its id sealed to the worker running then
+    intake.process_chat(chat_ids.chat_key(user.chat_id))
+    user.say(f"/link {code}")
+    restart_workers()  # the worker that processes /link holds another key
+    intake.process_chat(chat_ids.chat_key(user.chat_id))
+    assert not Chat.objects.filter(volunteer=volunteer).exists()
+    assert LinkCode.objects.get(volunteer=volunteer).used_at is None
+    monkeypatch.undo()
+    user.say(f"/link {code}")  # once more: the id is sealed to the running worker now
+    assert Chat.objects.get(volunteer=volunteer).chat_id == str(user.chat_id)
+
+
+def test_an_update_that_arrives_while_no_worker_runs_keeps_its_id_until_a_worker_seals_it(
+    telegram_user, team, monkeypatch
+):
+    from krov.telegram import intake
+
+    user = telegram_user()
+    monkeypatch.setattr(intake, "nudge", lambda key: None)
+    user.say("/start")
+    outbox_keys.forget()
+    OutboxKey.objects.all().delete()
+    monkeypatch.setattr(outbox_keys, "runs_tasks_here", lambda: False)  # a web process
+    user.press("lang:uk")
+    stored = Update.objects.order_by("-update_id").first()
+    assert str(user.chat_id) in stored.payload  # no worker could open a sealed id
+    monkeypatch.setattr(outbox_keys, "runs_tasks_here", lambda: True)  # a worker starts
+    intake.process_chat(chat_ids.chat_key(user.chat_id))
+    chat = Chat.objects.get()
+    assert chat_ids.open_id(chat) == user.chat_id
+    assert Update.objects.get(pk=stored.pk).payload == ""  # dropped once processed
+
+
+def test_forget_purges_every_case_of_the_chat_not_only_the_current_one(
+    telegram_user, team, coordinator
+):
+    from krov.aid import services as aid
+
+    user = telegram_user()
+    first = describe(user)
+    aid.close_case(first, actor=coordinator, outcome=HelpRequest.Outcome.HELPED)
+    user.say("/start")
+    user.press("lang:uk")
+    user.press("cat:driving")
+    user.say("Ще один запит")
+    assert HelpRequest.objects.filter(channel="telegram", purged_at__isnull=True).count() == 2
+    user.say("/forget")
+    user.press("forget:yes")
+    assert not HelpRequest.objects.filter(channel="telegram", purged_at__isnull=True).exists()
+
+
+def test_a_parked_update_keeps_no_chat_id(telegram_user, monkeypatch):
+    import contextlib
+
+    from krov.telegram import dialogue, intake
+
+    user = telegram_user()
+    monkeypatch.setattr(intake, "nudge", lambda key: None)
+    outbox_keys.forget()
+    OutboxKey.objects.all().delete()
+    monkeypatch.setattr(outbox_keys, "runs_tasks_here", lambda: False)
+    user.say("/start")  # stored with its id: no worker ran
+    monkeypatch.setattr(outbox_keys, "runs_tasks_here", lambda: True)
+
+    def broken(update, **kwargs):
+        raise RuntimeError("a bug in the dialogue")
+
+    monkeypatch.setattr(dialogue, "handle", broken)
+    for _attempt in range(intake.MAX_ATTEMPTS):
+        with contextlib.suppress(RuntimeError):
+            intake.process_chat(chat_ids.chat_key(user.chat_id))
+    parked = Update.objects.get(status=Update.Status.PARKED)
+    assert parked.payload and str(user.chat_id) not in parked.payload
+
+
+def test_unlink_from_telegram_drops_the_volunteers_chat_id(telegram_user, make_volunteer):
+    volunteer, user = linked_volunteer(telegram_user, make_volunteer)
+    user.say("/unlink")
+    chat = Chat.objects.get(key=chat_ids.chat_key(user.chat_id))
+    assert chat.volunteer is None and chat.chat_id == ""
+
+
+def test_a_lease_left_by_a_killed_holder_lapses(settings):
+    import time_machine
+    from django.utils import timezone
+
+    from krov.core import leases
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    held = leases.Lease("test-killed", 60)
+    from django.core.cache import cache
+
+    cache.add(held.key, held.token, timeout=60)  # a holder that never lets go
+    with pytest.raises(leases.Taken), leases.lease("test-killed", 60):
+        pass
+    later = timezone.now() + timezone.timedelta(seconds=61)
+    with time_machine.travel(later, tick=False), leases.lease("test-killed", 60) as mine:
+        assert mine.renew()

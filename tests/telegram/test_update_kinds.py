@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from krov.aid.models import HelpRequest, Message
-from krov.telegram.models import Update
+from krov.telegram.models import Outbound, Update
 from tests.telegram.test_dialogue import run_dialogue
 
 pytestmark = pytest.mark.django_db
@@ -118,8 +118,14 @@ def test_a_button_press_is_answered_and_leaves_the_case_as_it_was(requester, fak
     user, case, _read = requester
     before = case.messages.count()
     update = kind("callback_query", user.chat_id)
-    assert user.post(update) == (200, {"ok": True})
+    status, reply = user.post(update)
+    # Answered in the webhook's own reply: the press's id is never stored or queued.
+    assert status == 200 and reply["method"] == "answerCallbackQuery"
+    assert reply["callback_query_id"] == update["callback_query"]["id"]
     assert "answerCallbackQuery" in [method for method, _params in fake_api.calls]
+    assert update["callback_query"]["id"] not in repr(
+        list(Outbound.objects.values_list("params", flat=True))
+    )
     assert case.messages.count() == before
     case.refresh_from_db()
     assert case.is_open

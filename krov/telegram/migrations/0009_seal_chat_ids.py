@@ -71,11 +71,22 @@ def seal_chat_ids(apps, schema_editor):
             number = intake.chat_id_of(json.loads(update.payload))
             key = chat_ids.chat_key(number) if number is not None else ""
         Update.objects.filter(pk=update.pk).update(chat_key=key)
-    # Sealed Telegram cases whose chat is gone meanwhile: their contact sealed all the same.
-    for case in HelpRequest.objects.filter(channel="telegram").exclude(seal_public=""):
-        handle = seal_contact(case, case.contact_handle)
-        if handle != case.contact_handle:
-            HelpRequest.objects.filter(pk=case.pk).update(contact_handle=handle)
+    # Telegram cases whose chat is gone meanwhile: the lookup made from their contact while
+    # it is still readable (the old one, a keyed hash of the id, would undo the new key),
+    # and their contact sealed all the same.
+    for case in HelpRequest.objects.filter(channel="telegram", purged_at__isnull=True):
+        handle = case.contact_handle or ""
+        number = None if sealing.is_sealed(handle) else _number(handle)
+        lookup = case.contact_lookup
+        if number is not None:
+            lookup = chat_ids.contact_lookup(chat_ids.chat_key(number))
+        elif lookup and not sealing.is_sealed(handle):
+            lookup = ""
+        sealed = seal_contact(case, handle)
+        if sealed != handle or lookup != case.contact_lookup:
+            HelpRequest.objects.filter(pk=case.pk).update(
+                contact_handle=sealed, contact_lookup=lookup
+            )
 
 
 class Migration(migrations.Migration):

@@ -9,7 +9,7 @@ class DirectoryConfig(AppConfig):
     verbose_name = "Directory and guides"
 
     def ready(self) -> None:
-        from krov.core import home, oldslugs, search
+        from krov.core import home, oldslugs, search, undo
         from krov.directory import home as directory_home
         from krov.directory import services
 
@@ -28,6 +28,7 @@ class DirectoryConfig(AppConfig):
             position=20,
         )
         home.register("directory-review", directory_home.panel)
+        undo.register("directory.reject", services.undo_reject)
         oldslugs.register("directory.organisation", ["directory:organisation", "directory:correct"])
         oldslugs.register(
             "directory.guide",

@@ -146,6 +146,10 @@ class Proposal(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # When the proposer was told the outcome. An approval tells them at once; a rejection
+    # waits out its undo window (krov.core.undo) and is told by a task: until then this is
+    # empty and the reviewer may still undo it.
+    told_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

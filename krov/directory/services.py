@@ -273,18 +273,28 @@ def approve(proposal: Proposal, *, actor, edits: dict[str, Any] | None = None) -
     # The proposer is on the proposal, which reviewers see; the public history names nobody.
     note = _("Approved proposal")
     org = _apply(proposal.organisation, data, author=actor, note=note)
+    now = timezone.now()
     Proposal.objects.filter(pk=proposal.pk).update(
         status=Proposal.Status.APPROVED,
         reviewed_by=actor,
-        reviewed_at=timezone.now(),
+        reviewed_at=now,
+        told_at=now,
         organisation=org,
     )
     notify.notify(proposal.proposer, notices.APPROVED, link=org.get_absolute_url())
     return org
 
 
+def _undo_window() -> timedelta:
+    from krov.core.undo import UNDO_SECONDS
+
+    return timedelta(seconds=UNDO_SECONDS)
+
+
 @transaction.atomic
 def reject(proposal: Proposal, *, actor, reason: str) -> None:
+    """A reviewer rejects with a reason. The proposer is told once the reviewer can no
+    longer undo it (`undo_reject`): a task waits out the undo window (`tell_rejected`)."""
     _require_reviewer(actor)
     reason = reason.strip()
     if not reason:
@@ -294,10 +304,58 @@ def reject(proposal: Proposal, *, actor, reason: str) -> None:
         reviewed_by=actor,
         reviewed_at=timezone.now(),
         reason=reason[:300],
+        told_at=None,
     )
     if not updated:
         raise DirectoryError(_("This proposal was already reviewed."))
-    notify.notify(proposal.proposer, notices.REJECTED, params={"reason": reason[:300]})
+    from krov.directory import tasks
+
+    # A nudge for when the window has passed; the periodic sweep catches a lost one.
+    delay = _undo_window().total_seconds() + 1
+    transaction.on_commit(
+        lambda: tasks.tell_rejected_proposer.schedule((proposal.pk,), delay=delay)
+    )
+
+
+@transaction.atomic
+def undo_reject(data: dict, *, actor) -> str:
+    """krov.core.undo: a rejection made a moment ago goes back to the review queue, as
+    long as its proposer has not been told (`data`: {"proposal": id})."""
+    from krov.core.undo import UndoError
+
+    if not can_review(actor):
+        raise UndoError(_("Only reviewers of the directory can do this."))
+    pk = data.get("proposal")
+    undone = Proposal.objects.filter(
+        pk=pk if isinstance(pk, int) else 0,
+        status=Proposal.Status.REJECTED,
+        told_at__isnull=True,
+    ).update(status=Proposal.Status.PENDING, reviewed_by=None, reviewed_at=None, reason="")
+    if not undone:
+        raise UndoError(_("Too late to undo: the proposer was already told."))
+    return _("The proposal is back in the review queue; the proposer was not told.")
+
+
+@transaction.atomic
+def tell_rejected(proposal_id: int | None = None, *, now=None) -> int:
+    """Tell the proposers of rejections whose undo window has passed (one proposal, or
+    every one due); idempotent: each is claimed by setting `told_at` before its notice is
+    queued, in one transaction. Returns how many were told."""
+    now = now or timezone.now()
+    due = Proposal.objects.filter(
+        status=Proposal.Status.REJECTED,
+        told_at__isnull=True,
+        reviewed_at__lte=now - _undo_window(),
+    )
+    if proposal_id is not None:
+        due = due.filter(pk=proposal_id)
+    told = 0
+    for proposal in due.select_related("proposer").order_by("pk")[:200]:
+        claimed = Proposal.objects.filter(pk=proposal.pk, told_at__isnull=True).update(told_at=now)
+        if claimed:
+            notify.notify(proposal.proposer, notices.REJECTED, params={"reason": proposal.reason})
+            told += 1
+    return told
 
 
 @transaction.atomic

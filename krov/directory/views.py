@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from krov.accounts.models import User
-from krov.core import inputs, links, markdown, structured
+from krov.core import inputs, links, markdown, structured, undo
 from krov.core.access import public, requires
 from krov.core.pagecache import cache_public_page
 from krov.directory import forms, services
@@ -175,7 +175,8 @@ def review(request: HttpRequest) -> HttpResponse:
                 services.reject(
                     proposal, actor=_user(request), reason=request.POST.get("reason", "")
                 )
-                messages.success(request, _("Rejected; the proposer is told why."))
+                messages.success(request, _("Rejected. The proposer is told why in five minutes."))
+                undo.offer(request, "directory.reject", proposal=proposal.pk)
         except services.DirectoryError as error:
             messages.error(request, str(error))
         return redirect("directory:review")

@@ -9,11 +9,11 @@ import re
 import sys
 
 import pygal
-from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from pygal.style import Style
 
+from krov.housing import months
 from krov.housing.models import RentIndexCell
 
 # pygal appends a legacy sys.meta_path hook (for its map plugins, unused here) that makes
@@ -36,7 +36,8 @@ _STYLE = Style(
 
 
 def describe(name: str, cells: list[RentIndexCell]) -> str:
-    """One sentence with what the chart shows, for its <desc> and the <img> alt text."""
+    """One sentence with what the chart shows, for its <desc> and the <img> alt text; its
+    months take the forms "from …"/"to …" need in the page's language (krov.housing.months)."""
     shown = [c for c in cells if c.median_rent is not None]
     if not shown:
         return _("No month in %(area)s has enough rents to show.") % {"area": name}
@@ -46,9 +47,9 @@ def describe(name: str, cells: list[RentIndexCell]) -> str:
         "%(last_month)s (%(last)s EUR); months with too few data are left blank."
     ) % {
         "area": name,
-        "first_month": date_format(first.month, "YEAR_MONTH_FORMAT"),
+        "first_month": months.month_since(first.month),
         "first": first.median_rent,
-        "last_month": date_format(last.month, "YEAR_MONTH_FORMAT"),
+        "last_month": months.month_until(last.month),
         "last": last.median_rent,
     }
 

@@ -1,5 +1,5 @@
 """Housing on a person's home (krov.core.home): a member's listings and conversations, and
-what waits for the board's moderators."""
+what waits for the board's moderators, with their other tool (importing rents)."""
 
 from __future__ import annotations
 
@@ -41,5 +41,6 @@ def moderation_panel(user) -> Panel | None:
                 waiting["flagged"],
                 since=waiting["since"],
             ),
+            Item(_("Import rents"), reverse("housing:import")),
         ],
     )

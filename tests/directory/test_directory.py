@@ -66,6 +66,9 @@ def test_a_rejection_needs_a_reason_which_the_proposer_gets(
     with django_capture_on_commit_callbacks(execute=True):
         services.reject(proposal, actor=reviewer, reason="Not in Serbia")
     assert Proposal.objects.get().status == "rejected"
+    # Told once the reviewer can no longer undo it (tests/directory/test_reject_undo.py).
+    with django_capture_on_commit_callbacks(execute=True):
+        services.tell_rejected(now=timezone.now() + timedelta(minutes=6))
     assert "Not in Serbia" in mail.outbox[-1].body
 
 

@@ -95,6 +95,7 @@ def test_a_moderator_sees_the_flagged_listings_and_the_oldest_report(
     assert items is not None and items["title"]["text"] == "Housing moderation"
     flagged = items["Flagged listings"]
     assert flagged == {"url": "/en/housing/moderation/", "count": "1", "oldest": True}
+    assert items["Import rents"]["url"] == "/en/housing/rents/import/"  # their other tool
     # As many as the moderation page lists.
     assert services.flagged_listings().count() == 1
     assert (

@@ -17,3 +17,8 @@ def month_for(value) -> str:
 @register.filter
 def month_since(value) -> str:
     return months.month_since(value) if value else ""
+
+
+@register.filter
+def month_until(value) -> str:
+    return months.month_until(value) if value else ""

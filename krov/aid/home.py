@@ -12,9 +12,12 @@ from krov.core.home import Item, Panel
 
 def volunteer_panel(user) -> Panel | None:
     profile = services.profile_of(user)
-    if profile is None:
+    if profile is None and not user.has_perm("accounts.answer_help_requests"):
         return None
-    waiting = services.volunteer_waiting(profile)
+    # Someone just given the role has no profile yet: their tools, with nothing waiting.
+    waiting = (
+        services.volunteer_waiting(profile) if profile is not None else {"offers": 0, "cases": 0}
+    )
     console = reverse("aid:console")
     return Panel(
         key="aid-volunteer",

@@ -83,16 +83,16 @@ class SettingsForm(_Schedule):
     address = forms.CharField(label=_("Or an address"), max_length=200, required=False)
     rsvp_mode = forms.ChoiceField(label=_("RSVP"), choices=Event.RSVP.choices)
     visibility = forms.ChoiceField(label=_("Visibility"), choices=Event.Visibility.choices)
-    queue_open = forms.BooleanField(label=_("performer sign-up open"), required=False)
+    queue_open = forms.BooleanField(label=_("Performer sign-up open"), required=False)
     queue_closes_at = forms.DateTimeField(
-        label=_("sign-up closes"),
+        label=_("Sign-up closes"),
         widget=DateTimeInput(),
         input_formats=[DATETIME_FORMAT],
         required=False,
         validators=[_sane_year],
     )
     queue_max_slots = forms.IntegerField(
-        label=_("maximum slots"), min_value=1, max_value=500, required=False
+        label=_("Maximum slots"), min_value=1, max_value=500, required=False
     )
 
 

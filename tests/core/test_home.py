@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from krov.accounts import roles
 from krov.aid import home as aid_home
@@ -142,3 +143,18 @@ def test_the_current_part_is_marked_for_screen_readers(client):
     page = soup(client.get("/en/events/"))
     current = page.select("nav.site-nav ul.wide-only a[aria-current=page]")
     assert [a["href"] for a in current] == ["/en/events/"]
+
+
+@pytest.mark.django_db
+def test_someone_just_given_the_volunteer_role_finds_their_tools_with_nothing_waiting():
+    from krov.aid.models import VolunteerProfile
+    from tests.conftest import make_persona
+
+    user = make_persona("volunteer", email="new-volunteer@example.org").user
+    VolunteerProfile.objects.filter(user=user).delete()  # no profile filled in yet
+    panel = aid_home.volunteer_panel(user)
+    assert panel is not None
+    links = {item.url for item in panel.items}
+    assert reverse("aid:profile") in links and reverse("aid:console") in links
+    assert all(not item.urgent for item in panel.items)
+    assert aid_home.volunteer_panel(make_persona("member").user) is None

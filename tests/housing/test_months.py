@@ -104,12 +104,6 @@ def test_the_rent_index_names_its_months_grammatically(
     assert since_header in headers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the new msgid 'Median rent for %(month)s' waits for its ru/uk catalogue entries "
-    "(ru 'Медианная аренда за %(month)s', uk 'Медіанна оренда за %(month)s'); remove this "
-    "mark once they are in",
-)
 @pytest.mark.parametrize(
     ("language", "caption"),
     [("ru", "Медианная аренда за ноябрь 2026"), ("uk", "Медіанна оренда за листопад 2026")],

@@ -10,8 +10,10 @@ class BulletinsConfig(AppConfig):
 
     def ready(self) -> None:
         from krov.bulletins import home as bulletins_home
-        from krov.bulletins import services, views
+        from krov.bulletins import services, signals, views
         from krov.core import home, oldslugs, search, sitemap
+
+        signals.connect()
 
         search.register(
             "bulletins",

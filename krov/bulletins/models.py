@@ -214,18 +214,23 @@ class Recording(RecordingFiles):
 
 
 class PendingRecording(RecordingFiles):
-    """A new or replacing recording of a published bulletin, waiting for a second editor.
+    """A new or replacing recording of a published bulletin, or the removal of its
+    recording (`removal`), waiting for a second editor.
 
-    The worker processes it as soon as it comes (so the reviewer can listen to it on the
-    bulletin's editor page); listeners keep the approved `Recording`, if any, until someone
-    other than the uploader approves this one. Then its files become the `Recording`'s and
-    this row is deleted; a rejection deletes the row and its files."""
+    The worker processes a new recording as soon as it comes (so the reviewer can listen to
+    it on the bulletin's editor page); listeners keep the approved `Recording`, if any, until
+    someone other than the uploader (for a removal, the editor who asked for it) approves
+    this one. Then its files become the `Recording`'s (a removal: the `Recording` and its
+    files go) and this row is deleted; a rejection deletes the row and its files."""
 
     post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="pending_recording")
+    # Asks that the bulletin have no recording any more: no files, nothing to process
+    # (status READY from the start); `uploaded_by` is who asked, `uploaded_at` when.
+    removal = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("recording waiting for approval")
         verbose_name_plural = _("recordings waiting for approval")
 
     def __str__(self) -> str:
-        return f"{self.post_id} ({self.status}, pending)"
+        return f"{self.post_id} ({'removal' if self.removal else self.status}, pending)"

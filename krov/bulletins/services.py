@@ -32,6 +32,32 @@ class BulletinError(Exception):
     """Something about a bulletin that cannot be done; the message is for people."""
 
 
+class AuditKind:
+    """The bulletins' kinds of audit event (krov.core.audit): the editorial workflow, the
+    second editor's decisions on edits and recordings, and unpublishing. Their labels for
+    the audit log page belong with the others in `AuditEvent.Kind` (krov.core.models)."""
+
+    SUBMITTED = "bulletin_submitted"
+    APPROVED = "bulletin_approved"
+    SENT_BACK = "bulletin_sent_back"
+    UNPUBLISHED = "bulletin_unpublished"
+    EDIT_APPROVED = "bulletin_edit_approved"
+    EDIT_DISCARDED = "bulletin_edit_discarded"
+    RECORDING_APPROVED = "bulletin_recording_approved"
+    RECORDING_DISCARDED = "bulletin_recording_discarded"
+    REMOVAL_REQUESTED = "bulletin_removal_requested"
+    RECORDING_REMOVED = "bulletin_recording_removed"
+    REMOVAL_DISCARDED = "bulletin_removal_discarded"
+
+
+def _audit(kind: str, post: Post, *, actor, **detail) -> None:
+    """An audit event about `post` (its id as the target, its address name as a detail),
+    written in the caller's transaction: a rolled-back action leaves none."""
+    from krov.core import audit
+
+    audit.record(kind, actor=actor, target=f"bulletin:{post.pk}", bulletin=post.slug, **detail)
+
+
 def invalidate() -> None:
     pagecache.invalidate("bulletins")
 
@@ -196,10 +222,22 @@ def set_tags(post: Post, *, actor, names: list[str]) -> None:
 @transaction.atomic
 def submit(post: Post, *, actor) -> None:
     _require_editor(actor)
-    if post.status != Post.Status.DRAFT:
+    current = _locked_status(post)
+    if current != Post.Status.DRAFT:
         raise BulletinError(_("Only a draft can be submitted for review."))
     Post.objects.filter(pk=post.pk).update(status=Post.Status.REVIEW, updated_at=timezone.now())
     post.status = Post.Status.REVIEW
+    _audit(AuditKind.SUBMITTED, post, actor=actor)
+
+
+def _locked_status(post: Post) -> str:
+    """The status `post` has in the database, its row locked until the transaction ends
+    (the instance a view holds may be older than a colleague's click)."""
+    status = Post.objects.select_for_update().filter(pk=post.pk).values_list("status", flat=True)
+    found = status.first()
+    if found is None:
+        raise BulletinError(_("This bulletin is no longer there."))
+    return found
 
 
 @transaction.atomic
@@ -210,7 +248,7 @@ def approve(
     the `fingerprint` of the text they read (the newsroom page always sends it)."""
     if not can_publish(actor):
         raise BulletinError(_("Only editors who may publish can approve."))
-    if post.status != Post.Status.REVIEW:
+    if _locked_status(post) != Post.Status.REVIEW:
         raise BulletinError(_("Only a bulletin in review can be approved."))
     _require_second_editor(post, actor)
     _require_unchanged(post, seen)
@@ -220,6 +258,8 @@ def approve(
         status=Post.Status.PUBLISHED, published_at=when, approved_by=actor, updated_at=now
     )
     post.status, post.published_at = Post.Status.PUBLISHED, when
+    scheduled = {"scheduled_for": when.isoformat()} if when > now else {}
+    _audit(AuditKind.APPROVED, post, actor=actor, **scheduled)
     invalidate()
     if when <= now:
         transaction.on_commit(lambda: announce_due())
@@ -228,22 +268,43 @@ def approve(
 def fingerprint(post: Post) -> str:
     """What an approver read and heard: every version and pending edit, and which upload
     the recording is (its upload time: processing does not change it). The approval names
-    it, so a change made after the page was opened cannot be approved unseen."""
+    it, so a change made after the page was opened cannot be approved unseen.
+
+    Two parts, "<text>.<sound>", so a refusal can say which of them changed."""
     import hashlib
 
     rows: list[PostVersion | PostRevision] = [*post.versions.all(), *post.revisions.all()]
-    parts: list[tuple] = sorted(
+    text: list[tuple] = sorted(
         (type(row).__name__, row.language, row.title, row.summary, row.body, row.transcript)
         for row in rows
     )
     uploaded = Recording.objects.filter(post=post).values_list("uploaded_at", flat=True).first()
-    parts.append(("Recording", uploaded.isoformat() if uploaded else ""))
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    sound = ("Recording", uploaded.isoformat() if uploaded else "")
+    text_hash = hashlib.sha256(repr(text).encode()).hexdigest()[:24]
+    sound_hash = hashlib.sha256(repr(sound).encode()).hexdigest()[:12]
+    return f"{text_hash}.{sound_hash}"
 
 
 def _require_unchanged(post: Post, seen: str | None) -> None:
-    if seen is not None and seen != fingerprint(post):
-        raise BulletinError(_("The text changed since you opened it. Read it again, then approve."))
+    if seen is None:
+        return
+    current = fingerprint(post)
+    if seen == current:
+        return
+    seen_text, dot, seen_sound = seen.partition(".")
+    text, _dot, sound = current.partition(".")
+    if dot and seen_text == text:
+        raise BulletinError(
+            _("The recording changed since you opened the page. Listen to it again, then approve.")
+        )
+    if dot and seen_sound != sound:
+        raise BulletinError(
+            _(
+                "The text and the recording changed since you opened the page. Read and listen "
+                "again, then approve."
+            )
+        )
+    raise BulletinError(_("The text changed since you opened it. Read it again, then approve."))
 
 
 def may_approve(post: Post, actor) -> bool:
@@ -340,7 +401,7 @@ def approve_edit(post: Post, *, actor, seen: str | None = None) -> int:
     _require_unchanged(post, seen)
     if not can_publish(actor):
         raise BulletinError(_("Only editors who may publish can approve."))
-    revisions = list(post.revisions.all())
+    revisions = list(post.revisions.select_related("written_by"))
     if not revisions:
         raise BulletinError(_("There is no edit waiting for approval."))
     if not settings.KROV_BULLETINS_SELF_APPROVAL and actor.pk in {
@@ -353,14 +414,49 @@ def approve_edit(post: Post, *, actor, seen: str | None = None) -> int:
         _save_version(post, revision.language, fields, derived=revision.derived)
     PostRevision.objects.filter(pk__in=[r.pk for r in revisions]).delete()
     Post.objects.filter(pk=post.pk).update(approved_by=actor, updated_at=timezone.now())
+    _audit(
+        AuditKind.EDIT_APPROVED,
+        post,
+        actor=actor,
+        languages=_written_languages(revisions),
+        written_by=_pseudonyms(r.written_by for r in revisions),
+    )
     transaction.on_commit(invalidate)
     return len(revisions)
+
+
+def _written_languages(revisions: list[PostRevision]) -> list[str]:
+    """The languages an edit was written in (not the other Serbian script, derived)."""
+    return sorted({r.language for r in revisions if not r.derived})
+
+
+def _pseudonyms(users) -> list[str]:
+    return sorted({user.pseudonym for user in users if user is not None})
+
+
+def _pseudonym(user) -> str:
+    """Who, for an audit detail ("" for an account deleted since)."""
+    return user.pseudonym if user is not None else ""
 
 
 @transaction.atomic
 def discard_edit(post: Post, *, actor) -> None:
     _require_editor(actor)
-    PostRevision.objects.filter(post=post).delete()
+    revisions = list(
+        PostRevision.objects.select_for_update(of=("self",))
+        .filter(post=post)
+        .select_related("written_by")
+    )
+    if not revisions:
+        return
+    PostRevision.objects.filter(pk__in=[r.pk for r in revisions]).delete()
+    _audit(
+        AuditKind.EDIT_DISCARDED,
+        post,
+        actor=actor,
+        languages=_written_languages(revisions),
+        written_by=_pseudonyms(r.written_by for r in revisions),
+    )
 
 
 @transaction.atomic
@@ -368,8 +464,13 @@ def send_back(post: Post, *, actor) -> None:
     """Back to draft (from review, or unpublish)."""
     if not can_publish(actor) and not (post.author_id == actor.pk and can_edit(actor)):
         raise BulletinError(_("Only editors can do this."))
+    before = _locked_status(post)
     Post.objects.filter(pk=post.pk).update(status=Post.Status.DRAFT, updated_at=timezone.now())
     post.status = Post.Status.DRAFT
+    if before == Post.Status.PUBLISHED:
+        _audit(AuditKind.UNPUBLISHED, post, actor=actor)
+    elif before == Post.Status.REVIEW:
+        _audit(AuditKind.SENT_BACK, post, actor=actor)
     invalidate()
 
 
@@ -531,8 +632,9 @@ def _fresh_upload(row: RecordingFiles, *, actor, name: str) -> list[str]:
         old += [row.opus, row.mp3]
         row.opus, row.mp3, row.opus_bytes, row.mp3_bytes, row.duration_ms = "", "", 0, 0, 0
         row.loudness_in = row.loudness_out = row.processed_at = None
+        row.removal = False  # a removal waiting is superseded by the new recording
         fields += ["opus", "mp3", "opus_bytes", "mp3_bytes", "duration_ms"]
-        fields += ["loudness_in", "loudness_out", "processed_at"]
+        fields += ["loudness_in", "loudness_out", "processed_at", "removal"]
     row.save(update_fields=fields)
     return old
 
@@ -542,15 +644,15 @@ def _attach_now(post: Post, *, actor, name: str) -> Recording:
         post=post, defaults={"original": name, "uploaded_by": actor}
     )
     replaced = [] if created else _fresh_upload(recording, actor=actor, name=name)
-    # A recording waiting from when the bulletin was published is superseded by this one.
+    # A recording (or removal) waiting from when the bulletin was published is superseded
+    # by this one; its files go after the commit (krov.bulletins.signals).
     waiting = PendingRecording.objects.filter(post=post).first()
     if waiting is not None:
-        replaced += [waiting.original, waiting.opus, waiting.mp3]
         waiting.delete()
     # Whoever made the sound may not approve it (services.may_approve).
     Post.objects.filter(pk=post.pk).update(updated_at=timezone.now(), last_writer=actor)
     post.last_writer = actor
-    _delete_files_on_commit(replaced)
+    delete_files_on_commit(replaced)
     transaction.on_commit(lambda: _queue_processing(recording.pk))
     return recording
 
@@ -561,7 +663,7 @@ def _attach_pending(post: Post, *, actor, name: str) -> PendingRecording:
     )
     replaced = [] if created else _fresh_upload(pending, actor=actor, name=name)
     Post.objects.filter(pk=post.pk).update(updated_at=timezone.now())
-    _delete_files_on_commit(replaced)
+    delete_files_on_commit(replaced)
     transaction.on_commit(lambda: _queue_processing(pending.pk, pending=True))
     return pending
 
@@ -575,7 +677,9 @@ def _queue_processing(recording_id: int, *, pending: bool = False) -> None:
         tasks.process_recording(recording_id)
 
 
-def _delete_files_on_commit(names: list[str]) -> None:
+def delete_files_on_commit(names: list[str]) -> None:
+    """Delete these stored recording files once the transaction commits (now, outside
+    one); a rollback keeps them. Names outside the recordings' folder are never touched."""
     from django.core.files.storage import default_storage
 
     def delete() -> None:
@@ -640,7 +744,7 @@ def _process(model: type[Recording] | type[PendingRecording], recording_id: int)
     with transaction.atomic():
         current = model.objects.select_for_update().filter(pk=recording_id).first()
         if current is None or current.original != original:  # replaced or discarded meanwhile
-            _delete_files_on_commit([opus_name, mp3_name])
+            delete_files_on_commit([opus_name, mp3_name])
             return False
         old = [current.opus, current.mp3, original]
         model.objects.filter(pk=recording_id).update(
@@ -656,7 +760,7 @@ def _process(model: type[Recording] | type[PendingRecording], recording_id: int)
             error="",
             processed_at=timezone.now(),
         )
-        _delete_files_on_commit(old)
+        delete_files_on_commit(old)
     return True
 
 
@@ -703,37 +807,61 @@ def pending_recording(post: Post) -> PendingRecording | None:
     return PendingRecording.objects.filter(post=post).first()
 
 
+# What the editor page sends as `seen` when it offers a removal for approval.
+REMOVAL_SEEN = "removal"
+
+
+def pending_recording_token(pending: PendingRecording) -> str:
+    """What the editor page names as the waiting recording the reviewer heard (the name of
+    its MP3 file) or the removal they read about: `approve_recording`'s `seen`."""
+    return REMOVAL_SEEN if pending.removal else pending.mp3.rsplit("/", 1)[-1]
+
+
 def may_approve_recording(post: Post, actor, pending: PendingRecording | None = None) -> bool:
-    """Someone who may publish and did not upload the waiting recording (anyone who may
-    publish with KROV_BULLETINS_SELF_APPROVAL)."""
+    """Someone who may publish and did not upload the waiting recording, or ask for the
+    removal waiting (anyone who may publish with KROV_BULLETINS_SELF_APPROVAL)."""
     pending = pending if pending is not None else pending_recording(post)
     if pending is None or not can_publish(actor):
         return False
     return settings.KROV_BULLETINS_SELF_APPROVAL or actor.pk != pending.uploaded_by_id
 
 
-def approve_recording(post: Post, *, actor, seen: str | None = None) -> Recording:
+def approve_recording(post: Post, *, actor, seen: str | None = None) -> Recording | None:
     """A second editor approves the recording waiting on a published bulletin: its files
     become the bulletin's recording (the one before is deleted after the commit). `seen`
     is the name of the MP3 they listened to (the editor page sends it): a recording
-    replaced since cannot be approved unheard."""
+    replaced since cannot be approved unheard. A removal waiting is approved the same
+    way (`seen` is REMOVAL_SEEN): the recording goes offline now, its files after the
+    commit; answers None then."""
     if not can_publish(actor):
         raise BulletinError(_("Only editors who may publish can approve."))
     with transaction.atomic():
         post = Post.objects.select_for_update().get(pk=post.pk)
-        pending = PendingRecording.objects.select_for_update().filter(post=post).first()
+        pending = (
+            PendingRecording.objects.select_for_update(of=("self",))
+            .select_related("uploaded_by")
+            .filter(post=post)
+            .first()
+        )
         if pending is None:
             raise BulletinError(_("There is no recording waiting for approval."))
-        if not pending.is_ready:
+        if not pending.removal and not pending.is_ready:
             raise BulletinError(
                 _("The recording is not ready yet: approve it once you can listen to it.")
             )
-        if seen is not None and seen != pending.mp3.rsplit("/", 1)[-1]:
+        if seen is not None and seen != pending_recording_token(pending):
             raise BulletinError(
                 _("The recording changed since you opened the page. Listen again, then approve.")
             )
         if not may_approve_recording(post, actor, pending):
+            if pending.removal:
+                raise BulletinError(
+                    _("A second editor must approve the removal of the recording you asked for.")
+                )
             raise BulletinError(_("A second editor must approve the recording you uploaded."))
+        if pending.removal:
+            _approve_removal(post, pending, actor=actor)
+            return None
         files = {
             name: getattr(pending, name)
             for name in (
@@ -751,7 +879,10 @@ def approve_recording(post: Post, *, actor, seen: str | None = None) -> Recordin
         }
         recording = Recording.objects.select_for_update().filter(post=post).first()
         old = [recording.original, recording.opus, recording.mp3] if recording else []
-        pending.delete()  # its files are the recording's now
+        # Its files are the recording's now: the row goes without them (krov.bulletins.signals
+        # deletes the files of a deleted row).
+        pending.original = pending.opus = pending.mp3 = ""
+        pending.delete()
         if recording is None:
             recording = Recording.objects.create(post=post, status=Recording.Status.READY, **files)
         else:
@@ -760,7 +891,13 @@ def approve_recording(post: Post, *, actor, seen: str | None = None) -> Recordin
             recording.status, recording.original, recording.error = Recording.Status.READY, "", ""
             recording.save(update_fields=[*files, "status", "original", "error"])
         Post.objects.filter(pk=post.pk).update(approved_by=actor, updated_at=timezone.now())
-        _delete_files_on_commit(old)
+        delete_files_on_commit(old)
+        _audit(
+            AuditKind.RECORDING_APPROVED,
+            post,
+            actor=actor,
+            uploaded_by=_pseudonym(pending.uploaded_by),
+        )
         transaction.on_commit(invalidate)
         recording_id = recording.pk
         # A first recording of a bulletin already out goes to the channel as audio.
@@ -768,30 +905,82 @@ def approve_recording(post: Post, *, actor, seen: str | None = None) -> Recordin
     return recording
 
 
-def discard_recording(post: Post, *, actor) -> None:
-    """The recording waiting for approval is rejected: the row goes now, its files after
-    the commit; what listeners had stays."""
+def _approve_removal(post: Post, pending: PendingRecording, *, actor) -> None:
+    """The removal waiting on `post` (locked) is approved: the recording goes now, its
+    files after the commit (krov.bulletins.signals)."""
+    pending.delete()
+    Recording.objects.filter(post=post).delete()
+    Post.objects.filter(pk=post.pk).update(approved_by=actor, updated_at=timezone.now())
+    _audit(
+        AuditKind.RECORDING_REMOVED,
+        post,
+        actor=actor,
+        requested_by=_pseudonym(pending.uploaded_by),
+    )
+    transaction.on_commit(invalidate)
+
+
+def discard_recording(post: Post, *, actor) -> PendingRecording | None:
+    """The recording (or removal) waiting for approval is rejected: the row goes now, its
+    files after the commit (krov.bulletins.signals); what listeners had stays. Answers
+    what was discarded, if anything."""
     _require_editor(actor)
     with transaction.atomic():
-        pending = PendingRecording.objects.select_for_update().filter(post=post).first()
+        pending = (
+            PendingRecording.objects.select_for_update(of=("self",))
+            .select_related("uploaded_by")
+            .filter(post=post)
+            .first()
+        )
         if pending is None:
-            return
-        _delete_files_on_commit([pending.original, pending.opus, pending.mp3])
+            return None
         pending.delete()
         Post.objects.filter(pk=post.pk).update(updated_at=timezone.now())
+        who = _pseudonym(pending.uploaded_by)
+        if pending.removal:
+            _audit(AuditKind.REMOVAL_DISCARDED, post, actor=actor, requested_by=who)
+        else:
+            _audit(AuditKind.RECORDING_DISCARDED, post, actor=actor, uploaded_by=who)
+    return pending
 
 
-def remove_recording(post: Post, *, actor) -> None:
-    """The recording listeners get is removed (a recording waiting for approval stays)."""
+def remove_recording(post: Post, *, actor) -> PendingRecording | None:
+    """An editor removes a bulletin's recording. Before publication (nothing public) it
+    goes at once, its files after the commit. On a published bulletin the removal waits
+    for a second editor, as a replacement does: listeners keep the recording until someone
+    other than the editor who asked approves (`approve_recording`); answers the removal
+    waiting then. It replaces a new recording waiting for approval (the last word wins, as
+    between two uploads). A recording that could not be processed (nothing public) goes at
+    once on a published bulletin too."""
     _require_editor(actor)
     with transaction.atomic():
-        recording = Recording.objects.select_for_update().filter(post=post).first()
+        locked = Post.objects.select_for_update().get(pk=post.pk)
+        recording = Recording.objects.select_for_update().filter(post=locked).first()
         if recording is None:
-            return
-        _delete_files_on_commit([recording.original, recording.opus, recording.mp3])
-        recording.delete()
+            return None
+        failed = recording.status == Recording.Status.FAILED and not recording.mp3
+        if locked.status == Post.Status.PUBLISHED and not failed:
+            return _request_removal(locked, actor=actor)
+        recording.delete()  # its files after the commit (krov.bulletins.signals)
+        # A removal asked for while the bulletin was published is done now.
+        PendingRecording.objects.filter(post=locked, removal=True).delete()
         Post.objects.filter(pk=post.pk).update(updated_at=timezone.now())
-        invalidate()
+        transaction.on_commit(invalidate)
+    return None
+
+
+def _request_removal(post: Post, *, actor) -> PendingRecording:
+    waiting = PendingRecording.objects.select_for_update().filter(post=post).first()
+    if waiting is not None and waiting.removal:
+        return waiting  # asked already
+    if waiting is not None:
+        waiting.delete()  # a new recording waiting is superseded; its files after the commit
+    removal = PendingRecording.objects.create(
+        post=post, removal=True, status=PendingRecording.Status.READY, uploaded_by=actor
+    )
+    Post.objects.filter(pk=post.pk).update(updated_at=timezone.now())
+    _audit(AuditKind.REMOVAL_REQUESTED, post, actor=actor)
+    return removal
 
 
 def requeue_recordings(now: datetime | None = None) -> int:

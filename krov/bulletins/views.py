@@ -604,7 +604,7 @@ def _edit_page(
         "pending_audio_urls": _pending_audio_urls(post, waiting)
         if waiting and waiting.is_ready
         else None,
-        "pending_seen": waiting.mp3.rsplit("/", 1)[-1] if waiting else "",
+        "pending_seen": services.pending_recording_token(waiting) if waiting else "",
         "can_approve_recording": services.may_approve_recording(post, request.user, waiting)
         if waiting
         else False,
@@ -626,8 +626,21 @@ def recording(request: HttpRequest, slug: str) -> HttpResponse:
         language = post.original_language
     back = reverse("bulletins:edit", args=[post.slug]) + f"?lang={language}"
     if request.POST.get("remove"):
-        services.remove_recording(post, actor=_user(request))
-        messages.success(request, _("The recording is removed."))
+        try:
+            waiting = services.remove_recording(post, actor=_user(request))
+        except services.BulletinError as error:
+            messages.error(request, str(error))
+        else:
+            if waiting is not None:
+                messages.success(
+                    request,
+                    _(
+                        "The removal of the recording waits for a second editor's approval. "
+                        "Listeners keep the recording until then."
+                    ),
+                )
+            else:
+                messages.success(request, _("The recording is removed."))
         return redirect(back)
     upload_form = forms.RecordingForm(request.POST, request.FILES)
     if upload_form.is_valid():
@@ -691,11 +704,21 @@ def workflow(request: HttpRequest, slug: str, action: str) -> HttpResponse:
             services.approve_edit(post, actor=actor, seen=request.POST.get("seen", ""))
             messages.success(request, _("The edit is approved and published."))
         elif action == "approve-recording":
-            services.approve_recording(post, actor=actor, seen=request.POST.get("seen", ""))
-            messages.success(request, _("The new recording is approved and published."))
+            approved = services.approve_recording(
+                post, actor=actor, seen=request.POST.get("seen", "")
+            )
+            if approved is None:
+                messages.success(request, _("The removal is approved: the recording is offline."))
+            else:
+                messages.success(request, _("The new recording is approved and published."))
         elif action == "discard-recording":
-            services.discard_recording(post, actor=actor)
-            messages.success(request, _("The new recording is discarded; the published one stays."))
+            discarded = services.discard_recording(post, actor=actor)
+            if discarded is not None and discarded.removal:
+                messages.success(request, _("The removal is refused; the recording stays."))
+            else:
+                messages.success(
+                    request, _("The new recording is discarded; the published one stays.")
+                )
         elif action == "discard-edit":
             services.discard_edit(post, actor=actor)
             messages.success(request, _("The edit is discarded; the published text stays."))

@@ -131,6 +131,10 @@ DETAIL_LABELS = {
     "term": _("word stem"),
     "endings": _("endings"),
     "bulletin": _("bulletin"),
+    "languages": _("languages"),
+    "written_by": _("written by"),
+    "uploaded_by": _("uploaded by"),
+    "scheduled_for": _("to be published at"),
 }
 _PLAIN_VALUES = {
     "button": _("the panic button"),

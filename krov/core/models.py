@@ -69,6 +69,32 @@ class AuditEvent(models.Model):
         PRESS_TERM_ADDED = "press_term_added", _("Press: watch term added")
         PRESS_TERM_CHANGED = "press_term_changed", _("Press: watch term changed")
         PRESS_TERM_REMOVED = "press_term_removed", _("Press: watch term removed")
+        BULLETIN_SUBMITTED = "bulletin_submitted", _("Bulletins: submitted for review")
+        BULLETIN_APPROVED = "bulletin_approved", _("Bulletins: approved for publication")
+        BULLETIN_SENT_BACK = "bulletin_sent_back", _("Bulletins: sent back to draft")
+        BULLETIN_UNPUBLISHED = "bulletin_unpublished", _("Bulletins: unpublished")
+        BULLETIN_EDIT_APPROVED = "bulletin_edit_approved", _("Bulletins: edit approved")
+        BULLETIN_EDIT_DISCARDED = "bulletin_edit_discarded", _("Bulletins: edit discarded")
+        BULLETIN_RECORDING_APPROVED = (
+            "bulletin_recording_approved",
+            _("Bulletins: new recording approved"),
+        )
+        BULLETIN_RECORDING_DISCARDED = (
+            "bulletin_recording_discarded",
+            _("Bulletins: new recording discarded"),
+        )
+        BULLETIN_REMOVAL_REQUESTED = (
+            "bulletin_removal_requested",
+            _("Bulletins: removal of a recording requested"),
+        )
+        BULLETIN_RECORDING_REMOVED = (
+            "bulletin_recording_removed",
+            _("Bulletins: recording removed (approved)"),
+        )
+        BULLETIN_REMOVAL_DISCARDED = (
+            "bulletin_removal_discarded",
+            _("Bulletins: removal of a recording refused"),
+        )
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)

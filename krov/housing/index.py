@@ -249,6 +249,20 @@ def _compute(months: list[date] | None) -> list[RentIndexCell]:
     return cells
 
 
+# PostgreSQL advisory lock key for replacing cells ("krov rent" in ASCII).
+_WRITER_LOCK = 0x6B726F7672656E74
+
+
+def _one_writer_at_a_time() -> None:
+    """Two workers replacing the same months at once would each delete the old cells, then
+    both insert (the second's delete does not see the first's uncommitted rows): a unique
+    violation. On PostgreSQL the second waits here until the first commits; SQLite takes
+    its write lock at BEGIN IMMEDIATE already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_WRITER_LOCK])
+
+
 def recompute(months: Iterable[date]) -> int:
     """Recompute the cells of these months (all districts and the city). Returns the number
     of months done. The reads do not grow with the observations' size beyond the index walks;
@@ -258,6 +272,7 @@ def recompute(months: Iterable[date]) -> int:
         return 0
     cells = _compute(months)
     with transaction.atomic():
+        _one_writer_at_a_time()
         RentIndexCell.objects.filter(month__in=months).delete()
         RentIndexCell.objects.bulk_create(cells, batch_size=500)
     pagecache.invalidate("housing")
@@ -283,6 +298,7 @@ def rebuild() -> int:
     months = RentObservation.objects.values("month").distinct().count()
     cells = _compute(None)
     with transaction.atomic():
+        _one_writer_at_a_time()
         RentIndexCell.objects.all().delete()
         RentIndexCell.objects.bulk_create(cells, batch_size=500)
     pagecache.invalidate("housing")

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 GLOBAL_PER_SECOND = 30
 WINDOW_SECONDS = 1.05
+RENEW_EVERY = 5.0  # seconds between renewals of the sender's lease (tasks.OUTBOX_LEASE_SECONDS)
 CHANNEL_SPACING = timedelta(seconds=3)  # 20 a minute
 SENDING_LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
@@ -304,7 +305,7 @@ def send_due(
     outbox_keys.hold()
     with client_factory() as api:
         while clock() - started < budget_seconds:
-            if renew is not None and clock() - renewed >= 10:
+            if renew is not None and clock() - renewed >= RENEW_EVERY:
                 if not renew():
                     break
                 renewed = clock()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.cache import cache
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 from huey.exceptions import TaskLockedException
@@ -10,7 +11,7 @@ from krov.telegram import client, intake, outbox, outbox_keys, services
 # How long a worker's claim on a chat or on the outbox lasts if the worker dies holding it
 # (a lease, krov.core.leases: Huey's own lock never expires on Redis before 7.4).
 CHAT_LEASE_SECONDS = 120
-OUTBOX_LEASE_SECONDS = 60
+OUTBOX_LEASE_SECONDS = 20  # the sender renews it every few seconds while it sends
 
 
 @db_task(retries=5, retry_delay=2)
@@ -32,6 +33,7 @@ def announce_outbox_key() -> None:
 
     close_old_connections()
     outbox_keys.hold()
+    send_outbox()  # what a worker killed mid-send left goes on as soon as its lease lapses
 
 
 @HUEY.on_shutdown()
@@ -47,7 +49,11 @@ def send_outbox() -> int:
         with leases.lease("telegram-outbox", OUTBOX_LEASE_SECONDS) as held:
             sent = outbox.send_due(renew=held.renew)
     except leases.Taken:
-        return 0  # the running sender sends what we would have sent
+        # The running sender sends what we would have sent. If it died holding the lease,
+        # one retry after the lease has lapsed takes over (once per lease, not per nudge).
+        if cache.add("telegram-outbox-retry", 1, timeout=OUTBOX_LEASE_SECONDS):
+            send_outbox.schedule(delay=OUTBOX_LEASE_SECONDS + 1)
+        return 0
     if sent and outbox.due_now():
         send_outbox()  # its time ran out with rows still due: a backlog goes on at once
     return sent

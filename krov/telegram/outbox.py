@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from krov.telegram import client as client_module
@@ -31,7 +31,11 @@ GLOBAL_PER_SECOND = 30
 WINDOW_SECONDS = 1.05
 RENEW_EVERY = 5.0  # seconds between renewals of the sender's lease (tasks.OUTBOX_LEASE_SECONDS)
 CHANNEL_SPACING = timedelta(seconds=3)  # 20 a minute
-SENDING_LEASE = timedelta(seconds=60)
+# A row claimed by a worker that died mid-call goes again after this: longer than a call
+# may take (10 s, or 300 s to upload a file of Krov's own, such as an audio bulletin), so a
+# live worker always finishes first.
+SENDING_LEASE = timedelta(seconds=30)
+UPLOAD_LEASE = timedelta(seconds=client_module.UPLOAD_TIMEOUT + 30)
 MAX_ATTEMPTS = 8
 
 
@@ -64,6 +68,13 @@ def enqueue(
 
     transaction.on_commit(tasks.send_outbox)
     return row
+
+
+def next_due() -> datetime | None:
+    """When the next queued row (or one a dead worker left "sending") falls due."""
+    return Outbound.objects.filter(
+        status__in=[Outbound.Status.QUEUED, Outbound.Status.SENDING]
+    ).aggregate(first=Min("next_try_at"))["first"]
 
 
 def due_now() -> bool:
@@ -103,7 +114,8 @@ def _claim(now: datetime) -> Outbound | None:
             pk=row.pk, status=row.status, next_try_at=row.next_try_at
         ).update(
             status=Outbound.Status.SENDING,
-            next_try_at=now + SENDING_LEASE,
+            next_try_at=now
+            + (UPLOAD_LEASE if client_module.MEDIA_REFERENCE in row.params else SENDING_LEASE),
             attempts=row.attempts + 1,
         )
         if claimed:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 from huey.exceptions import TaskLockedException
@@ -56,7 +57,19 @@ def send_outbox() -> int:
         return 0
     if sent and outbox.due_now():
         send_outbox()  # its time ran out with rows still due: a backlog goes on at once
+    else:
+        _wake_for(outbox.next_due())
     return sent
+
+
+def _wake_for(when) -> None:
+    """Send again when the next row falls due (a retry after back-off, a row a dead worker
+    left "sending"), if that is sooner than the minute's sweep; once per wait, not per call."""
+    if when is None:
+        return
+    delay = (when - timezone.now()).total_seconds() + 0.5
+    if 0 < delay <= 60 and cache.add("telegram-outbox-wake", 1, timeout=max(1, int(delay))):
+        send_outbox.schedule(delay=delay)
 
 
 @db_periodic_task(crontab(minute="*"))

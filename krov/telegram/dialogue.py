@@ -381,15 +381,21 @@ def _add_to_case(chat: Chat, case: HelpRequest, message: TelegramMessage, sealed
 def _forget(chat: Chat) -> None:
     # Every case of this chat goes, not only the current one: an earlier closed case would
     # otherwise still name the chat (by its contact) until its own purge.
-    cases = HelpRequest.objects.filter(purged_at__isnull=True, channel=HelpRequest.Channel.TELEGRAM)
-    doomed = {case.pk: case for case in cases.filter(contact_lookup=chat.contact_lookup)}
-    if chat.contact_lookup == "":
-        doomed = {}
+    doomed = (
+        {
+            case.pk: case
+            for case in HelpRequest.objects.filter(
+                purged_at__isnull=True, contact_lookup=chat.contact_lookup
+            )
+        }
+        if chat.contact_lookup
+        else {}
+    )
     if chat.request is not None:
         doomed[chat.request.pk] = chat.request
     for case in doomed.values():
         aid.forget(case)
-    # Confirm with the chat id given directly: the chat row itself goes now.
+    # Confirm through the workers' key (the chat row itself goes now).
     with override(chat.language):
         text = _("Everything is deleted. Write /start if you need help again.")
     services.forget_chat(chat, text)

@@ -51,6 +51,20 @@ class HelpRequestForm(forms.Form):
         max_length=200,
         help_text=_("A city or region is enough; never an exact address."),
     )
+    # Offered only where the address can be sealed (krov.aid.services.email_notice); a
+    # CharField, so that the service gives the one message for a bad address.
+    email = forms.CharField(
+        label=_("Email me when someone answers (optional)"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        help_text=_(
+            "Only if that is safe for you: your email provider will see that Krov wrote to "
+            "you. The email never says what anyone wrote and holds no link. Krov keeps the "
+            "address sealed, so that nobody who takes the server can read it, and deletes it "
+            "when your request is closed."
+        ),
+    )
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     # Bots fill every field; people never see this one (hidden with CSS).
     website = forms.CharField(label=_("Leave this empty"), required=False)
@@ -59,8 +73,10 @@ class HelpRequestForm(forms.Form):
         # Anything longer than a language code is no language: the desk's fallback applies.
         return self.cleaned_data["language"][:16]
 
-    def __init__(self, *args, language: str = "en", **kwargs):
+    def __init__(self, *args, language: str = "en", offer_email: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if not offer_email:
+            del self.fields["email"]
         limit = settings.KROV_AID_MAX_TEXT
         description = cast(forms.CharField, self.fields["description"])
         description.max_length = limit

@@ -234,9 +234,18 @@ class HelpRequest(models.Model):
     sensitivity = models.IntegerField(choices=Sensitivity.choices, default=Sensitivity.NORMAL)
     description = EncryptedTextField(blank=True)
     region = EncryptedTextField(blank=True)
-    # How the channel reaches the requester (e.g. a Telegram chat id); empty for the web.
+    # How the channel reaches the requester: a Telegram chat id, or the email address a web
+    # requester chose to be told at that someone answered (sealed to the case's key, never
+    # kept in a form the server's own keys open; krov.aid.services.email_notice).
     contact_handle = EncryptedTextField(blank=True)
     contact_lookup = models.CharField(max_length=64, blank=True, db_index=True)
+    # A web requester's email address sealed to each running worker's outbox key, {worker
+    # public key: sealed address}: the worker that sends the notice opens it in memory.
+    notice_sealed = models.JSONField(default=dict, blank=True, editable=False)
+    # When the next "someone answered" email falls due (None: none waits), and when the
+    # last one went out (one at most every NOTICE_GAP).
+    notice_due_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    noticed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)

@@ -30,3 +30,15 @@ def alert_unanswered_critical() -> None:
 @db_periodic_task(crontab(minute="17"))
 def apply_retention() -> None:
     services.purge()
+
+
+@db_periodic_task(crontab(minute="*"))
+def send_requester_notices() -> None:
+    """Emails to web requesters that someone answered (one also goes out on the answer's
+    commit; this sweep takes those a busy queue or a restart left due)."""
+    services.send_requester_notices()
+
+
+@db_task()
+def send_requester_notices_now() -> None:
+    services.send_requester_notices()

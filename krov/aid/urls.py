@@ -12,6 +12,11 @@ urlpatterns = [
     path("help/c/<str:token>/", views.requester_case, name="requester_case"),
     path("help/c/<str:token>/messages/", views.requester_messages, name="requester_messages"),
     path("help/c/<str:token>/forget/", views.requester_forget, name="requester_forget"),
+    path(
+        "help/c/<str:token>/emails/stop/",
+        views.requester_stop_emails,
+        name="requester_stop_emails",
+    ),
     # Volunteers.
     path("aid/", views.console, name="console"),
     path("aid/profile/", views.profile, name="profile"),

@@ -56,13 +56,15 @@ def _user(request: HttpRequest) -> User:
 
 
 @public
-@sensitive_post_parameters("description", "region")
+@sensitive_post_parameters("description", "region", "email")
 @require_http_methods(["GET", "POST"])
 @no_store
 def request_help(request: HttpRequest) -> HttpResponse:
     language = services.serving_language(get_language())
     form = forms.HelpRequestForm(
-        request.POST if request.method == "POST" else None, language=language
+        request.POST if request.method == "POST" else None,
+        language=language,
+        offer_email=services.email_offered(),
     )
     status = 200
     if request.method == "POST":
@@ -94,7 +96,11 @@ def request_help(request: HttpRequest) -> HttpResponse:
                         urgency=data["urgency"],
                         region=data["region"],
                         submission_key=data["submission_key"],
+                        email=data.get("email", ""),
                     )
+                except services.EmailRefused as error:
+                    form.add_error("email", str(error))
+                    status = 400
                 except services.AidError as error:
                     form.add_error(None, str(error))
                     status = 400
@@ -131,6 +137,7 @@ def _requester_context(request: HttpRequest, case: HelpRequest, token: str) -> d
         "open_here": open_here,
         "conversation": services.requester_conversation(case, token, open_here=open_here),
         "request_text": services.requester_request_text(case, token, open_here=open_here),
+        "wants_email": services.requester_wants_email(case),
         "form": forms.MessageForm(),
     }
 
@@ -160,6 +167,7 @@ def requester_case(request: HttpRequest, token: str) -> HttpResponse:
         else:
             status = 400
     services.mark_seen_by_requester(case)
+    services.requester_visited(case, token)
     context["new"] = request.GET.get("new") == "1"
     context["link"] = request.build_absolute_uri(reverse("aid:requester_case", args=[token]))
     return render(request, "aid/requester_case.html", context, status=status)
@@ -171,11 +179,22 @@ def requester_case(request: HttpRequest, token: str) -> HttpResponse:
 def requester_messages(request: HttpRequest, token: str) -> HttpResponse:
     case = _requester_case(token)
     services.mark_seen_by_requester(case)
+    services.requester_visited(case, token)
     return render(
         request,
         "aid/partials/_requester_conversation.html",
         _requester_context(request, case, token),
     )
+
+
+@public
+@require_POST
+@no_store
+def requester_stop_emails(request: HttpRequest, token: str) -> HttpResponse:
+    case = _requester_case(token)
+    services.stop_requester_emails(case)
+    messages.success(request, _("Krov will not email you any more. Your address is deleted."))
+    return redirect(reverse("aid:requester_case", args=[token]))
 
 
 @public

@@ -63,6 +63,7 @@ TABLE = [
     ("get", "/en/help/c/{token}/", EVERYONE),
     ("get", "/en/help/c/{token}/messages/", EVERYONE),
     ("post", "/en/help/c/{token}/forget/", EVERYONE),
+    ("post", "/en/help/c/{token}/emails/stop/", EVERYONE),
     ("get", "/en/help/c/not-a-token/", dict.fromkeys(WHO, "hidden")),
     ("get", "/en/aid/", DESK),
     ("get", "/en/aid/profile/", DESK),

@@ -32,6 +32,7 @@ from krov.telegram import chat_ids, outbox_keys
 # another test's text kept under the field keys (a parked update from before sealing) would be
 # found there.
 CHAT_ID = "555000777"  # the Telegram requester's, in FLOW
+EMAIL = "marker-seized-4e1@example.org"  # the web requester's, for "someone answered"
 MARKERS = [
     "Маркер-91",
     "Marker-92",
@@ -72,7 +73,8 @@ volunteer = services.vouch_for(volunteer_user, actor=coordinator, languages=["uk
 services.set_trust(volunteer, 1, actor=coordinator)
 submitted = services.submit_request(
     channel="web", language="uk", skill=Skill.objects.get(slug="legal"),
-    description="Маркер-91 мама в Бердянську", region="Marker-92 Запоріжжя")
+    description="Маркер-91 мама в Бердянську", region="Marker-92 Запоріжжя",
+    email="marker-seized-4e1@example.org")
 case = submitted.request
 services.assign(case, volunteer, actor=coordinator)
 services.post_reply(case, actor=volunteer_user, body="Marker-93 reply")
@@ -252,6 +254,10 @@ def test_a_seized_sqlite_server_with_every_key_on_it_yields_no_case_text(tmp_pat
     for path, blob in zip(files, blobs, strict=False):
         assert CHAT_ID.encode() not in blob, f"the chat id in {path.name}"
     assert not any(CHAT_ID in text for text in opened), "a field key opens the chat id"
+    # Nor the web requester's email address.
+    for path, blob in zip(files, blobs, strict=False):
+        assert EMAIL.encode() not in blob, f"the email address in {path.name}"
+    assert not any(EMAIL in text for text in opened), "a field key opens the email address"
 
     secrets = [key.encode() for key in field_keys] + [
         (data / "secret-key.txt").read_bytes().strip()
@@ -280,6 +286,8 @@ wrapped = case.key_grants.get(team_key=grant.team_key).wrapped
 private = sealing.open_bytes(wrapped, team, sealing.case_key_info(str(case.public_id)))
 opened = [sealing.open_sealed(case.description, private,
           sealing.content_info(str(case.public_id), "request.description"))]
+opened.append(sealing.open_sealed(case.contact_handle, private,
+              sealing.content_info(str(case.public_id), "request.contact")))
 tg = HelpRequest.objects.get(public_id={outside["telegram_case"]!r})
 wrapped = tg.key_grants.get(team_key=grant.team_key).wrapped
 private = sealing.open_bytes(wrapped, team, sealing.case_key_info(str(tg.public_id)))
@@ -300,7 +308,7 @@ print(json.dumps(opened, ensure_ascii=False))
     assert check.returncode == 0, check.stderr[-2000:]
     readable = "\n".join(json.loads(check.stdout.strip().splitlines()[-1]))
     # The web request, and every text of the Telegram case, the photo's reference included.
-    for marker in ("Маркер-91", "Marker-96", "Marker-97", "Marker98", "Marker-99", CHAT_ID):
+    for marker in ("Маркер-91", "Marker-96", "Marker-97", "Marker98", "Marker-99", CHAT_ID, EMAIL):
         assert marker in readable, marker
 
 
@@ -382,6 +390,15 @@ def test_postgresql_heap_and_wal_yield_nothing_after_purge_and_renewal(
     services.add_note(case, actor=volunteer.user, body="Marker-95 a note")
     case_id = str(case.public_id)
     services.close_case(case, actor=volunteer.user, outcome=HelpRequest.Outcome.HELPED)
+    # A web requester who asked to be emailed, then deleted everything.
+    emailed = services.submit_request(
+        channel="web",
+        language="uk",
+        skill=case.skill,
+        description="Marker-94 please write to me",
+        email=EMAIL,
+    ).request
+    services.forget(emailed)
     services.purge(now=timezone.now() + timedelta(days=settings.KROV_RETENTION_DAYS + 8))
     # A Telegram requester who deleted everything with /forget.
     telegram_dialogue(settings, int(CHAT_ID), "Marker-96 from Telegram: we are in Vasylivka")
@@ -415,6 +432,8 @@ def test_postgresql_heap_and_wal_yield_nothing_after_purge_and_renewal(
     # Nor the Telegram requester's chat id, in the clear or under the field keys.
     assert not any(CHAT_ID.encode() in blob for blob in blobs), "the chat id in heap or WAL"
     assert not any(CHAT_ID in text for text in opened), "a field key opens the chat id"
+    assert not any(EMAIL.encode() in blob for blob in blobs), "the address in heap or WAL"
+    assert not any(EMAIL in text for text in opened), "a field key opens the address"
     # Not even the current team key opens what the purged case left behind.
     candidates = [
         current_team,

@@ -60,6 +60,14 @@ from krov.aid.services.custodians import (
     register_custodian_key,
     revoke_custodian,
 )
+from krov.aid.services.email_notice import (
+    EmailRefused,
+    email_offered,
+    requester_visited,
+    requester_wants_email,
+    send_requester_notices,
+    stop_requester_emails,
+)
 from krov.aid.services.intake import (
     case_for_token,
     coordinators,
@@ -148,6 +156,12 @@ from krov.aid.services.volunteers import (
 )
 
 __all__ = [
+    "EmailRefused",
+    "email_offered",
+    "requester_visited",
+    "requester_wants_email",
+    "send_requester_notices",
+    "stop_requester_emails",
     "alert_unanswered_critical",
     "is_custodian",
     "add_custodian",

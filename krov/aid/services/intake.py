@@ -17,7 +17,7 @@ from krov.aid.models import (
     PendingCaseKey,
     Skill,
 )
-from krov.aid.services import keys
+from krov.aid.services import email_notice, keys
 from krov.aid.services.base import (
     AidError,
     Submitted,
@@ -41,13 +41,16 @@ def submit_request(
     contact_lookup: str = "",
     submission_key: str = "",
     pending: PendingCaseKey | None = None,
+    email: str = "",
 ) -> Submitted:
     """Store a help request. The same `submission_key` twice gives the first request back,
     with the same secret link (the link is derived from the key and never stored).
 
     With `pending` (a Telegram requester's key, keys.prepare_case_key), the description
     arrives already sealed to it, its length checked before it was sealed; the case takes
-    the key and its id over."""
+    the key and its id over. `email`: a web requester's address for "someone answered"
+    emails, kept only sealed (krov.aid.services.email_notice)."""
+    email = email_notice.clean_address(email) if channel == HelpRequest.Channel.WEB else ""
     if pending is None:
         description = check_text(description, what=gettext_lazy("what you need"))
     elif not sealing.is_sealed(description):
@@ -90,6 +93,7 @@ def submit_request(
                     keys.seal_new_case(request, token=token, team=team)
                 else:
                     request.save(force_insert=True)
+                email_notice.keep_address(request, email)
                 transaction.on_commit(partial(_tell_coordinators_new, request.pk))
             return Submitted(request, token, created=True)
         except IntegrityError:

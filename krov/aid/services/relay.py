@@ -18,7 +18,7 @@ from krov.aid.models import (
     TrustLevel,
     VolunteerProfile,
 )
-from krov.aid.services import keys
+from krov.aid.services import email_notice, keys
 from krov.aid.services.access import can_write_case, is_coordinator
 from krov.aid.services.base import AidError, CaseClosed, Outcome, RateLimited, Status, check_text
 from krov.aid.services.channels import _relay, _system_message, _volunteer_relays
@@ -80,6 +80,7 @@ def post_reply(
     case.status, case.last_activity_at = Status.WAITING, now
     case.save(update_fields=updated)
     _relay(message)
+    email_notice.answer_arrived(case)
     return message
 
 
@@ -228,6 +229,7 @@ def close_case(case: HelpRequest, *, actor: User | None, outcome: str) -> HelpRe
     )
     case.save(update_fields=["status", "outcome", "closed_at", "last_activity_at"])
     keys.withdraw_case_keys(case)
+    email_notice.case_closed(case)
     if case.assignee_id:
         VolunteerProfile.objects.filter(pk=case.assignee_id, open_cases__gt=0).update(
             open_cases=F("open_cases") - 1

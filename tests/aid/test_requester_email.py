@@ -1,0 +1,256 @@
+"""A web requester who asked for it is emailed that someone answered
+(krov/aid/services/email_notice.py): neutral, in their language, at most once every few
+hours, and from an address that no key on the server's disk opens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from krov.aid import services
+from krov.aid.models import HelpRequest
+from krov.aid.services import email_notice
+from krov.core import sealing
+from krov.telegram import outbox_keys
+from tests.aid.test_sealed_cases import field_key_plaintexts, make_team
+from tests.helpers import soup
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS = "marta.k.7f3c@example.org"
+STORY = "Ми ховаємося в підвалі на вулиці Сумській"
+
+
+@pytest.fixture
+def team(coordinator):
+    return make_team(coordinator)
+
+
+@pytest.fixture
+def asked(team, skills):
+    """A web request with an email address, as the form sends it."""
+    submitted = services.submit_request(
+        channel=HelpRequest.Channel.WEB,
+        language="uk",
+        skill=skills["driving"],
+        description=STORY,
+        email=ADDRESS,
+    )
+    return submitted.request, submitted.token
+
+
+@pytest.fixture
+def taken(asked, make_volunteer, coordinator):
+    case, token = asked
+    volunteer = make_volunteer("Veter")
+    services.triage(case, actor=coordinator)
+    offer = services.offer(case, actor=coordinator, volunteer=volunteer)
+    case = services.accept_offer(offer, actor=volunteer.user)
+    mail.outbox.clear()
+    return case, token, volunteer
+
+
+def answer(case, volunteer, capture, text="Я можу допомогти завтра") -> None:
+    with capture(execute=True):
+        services.post_reply(case, actor=volunteer.user, body=text)
+
+
+def emails_to_requester() -> list:
+    return [m for m in mail.outbox if m.to == [ADDRESS]]
+
+
+def test_the_address_is_kept_only_sealed_and_no_key_on_the_server_opens_it(asked, team, settings):
+    case, _token = asked
+    case.refresh_from_db()
+    assert sealing.is_sealed(case.contact_handle)
+    assert not case.contact_lookup  # no keyed hash either: the server's secret would test it
+    assert case.notice_sealed  # sealed to this (test) process's worker key
+    # Nothing in any column, opened with the field keys or not, shows it.
+    assert not any(ADDRESS in text for text in field_key_plaintexts())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT contact_handle, notice_sealed FROM aid_helprequest")
+        assert ADDRESS not in repr(cursor.fetchall())
+    # The coordinator's key, from outside the server, opens it.
+    assert team.read(case, "request.contact", case.contact_handle) == ADDRESS
+
+
+def test_an_answer_emails_the_requester_in_their_language_with_no_word_and_no_link(
+    taken, django_capture_on_commit_callbacks
+):
+    case, token, volunteer = taken
+    answer(case, volunteer, django_capture_on_commit_callbacks, text="Секретна відповідь")
+    (sent,) = emails_to_requester()
+    assert sent.subject == "Krov: на вас чекає щось нове"
+    assert "Хтось відповів на ваш запит" in sent.body
+    for secret in ("Секретна", "Сумськ", token, case.code, "http"):
+        assert secret not in sent.subject + sent.body
+
+
+def test_ten_answers_in_an_evening_make_one_email_and_the_next_waits_for_the_gap(
+    taken, django_capture_on_commit_callbacks
+):
+    case, _token, volunteer = taken
+    for n in range(3):
+        answer(case, volunteer, django_capture_on_commit_callbacks, text=f"Відповідь {n}")
+    assert len(emails_to_requester()) == 1
+    case.refresh_from_db()
+    assert case.notice_due_at is not None  # the next one, after the gap
+    assert services.send_requester_notices() == 0
+    later = case.noticed_at + email_notice.NOTICE_GAP + timedelta(seconds=1)
+    assert services.send_requester_notices(now=later) == 1
+    assert len(emails_to_requester()) == 2
+
+
+def test_a_requester_who_read_the_answer_is_not_emailed_about_it(
+    taken, client, django_capture_on_commit_callbacks
+):
+    case, token, volunteer = taken
+    services.post_reply(case, actor=volunteer.user, body="Перша")
+    case.refresh_from_db()
+    # Due later (as after an earlier email); the requester reads it before then.
+    HelpRequest.objects.filter(pk=case.pk).update(notice_due_at=timezone.now() + timedelta(hours=1))
+    client.get(reverse("aid:requester_case", args=[token]))
+    assert services.send_requester_notices(now=timezone.now() + timedelta(hours=2)) == 0
+    assert not emails_to_requester()
+
+
+def test_after_a_worker_restart_the_email_waits_for_the_requesters_next_visit(
+    taken, client, django_capture_on_commit_callbacks
+):
+    case, token, volunteer = taken
+    outbox_keys.forget()  # the worker stopped: its key is gone with it
+    try:
+        answer(case, volunteer, django_capture_on_commit_callbacks)
+        assert not emails_to_requester()
+        case.refresh_from_db()
+        assert case.notice_due_at is not None  # waiting, not dropped
+        # Their visit seals the address to the running worker again (their link opens the
+        # case's key for that one request); a later answer is emailed.
+        client.get(reverse("aid:requester_case", args=[token]))
+        case.refresh_from_db()
+        assert case.notice_due_at is None
+        assert set(case.notice_sealed) & outbox_keys.held_publics()
+        answer(case, volunteer, django_capture_on_commit_callbacks, text="Друга")
+        assert len(emails_to_requester()) == 1
+    finally:
+        outbox_keys.forget()
+
+
+def test_stop_emails_deletes_the_address(taken, client, django_capture_on_commit_callbacks):
+    case, token, volunteer = taken
+    page = client.get(reverse("aid:requester_case", args=[token]))
+    assert soup(page).find(id="email-heading") is not None
+    response = client.post(reverse("aid:requester_stop_emails", args=[token]))
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.contact_handle == "" and case.notice_sealed == {}
+    answer(case, volunteer, django_capture_on_commit_callbacks)
+    assert not emails_to_requester()
+    page = client.get(reverse("aid:requester_case", args=[token]))
+    assert soup(page).find(id="email-heading") is None
+
+
+def test_stop_emails_with_a_wrong_link_finds_nothing(client):
+    response = client.post(reverse("aid:requester_stop_emails", args=["not-a-link"]))
+    assert response.status_code == 404
+
+
+def test_closing_the_case_deletes_the_address_after_its_last_email(
+    taken, coordinator, django_capture_on_commit_callbacks
+):
+    case, _token, volunteer = taken
+    with django_capture_on_commit_callbacks(execute=False):  # the queue is slow tonight
+        services.post_reply(case, actor=volunteer.user, body="Остання відповідь")
+        services.close_case(case, actor=volunteer.user, outcome=services.Outcome.HELPED)
+    case.refresh_from_db()
+    assert case.contact_handle  # an email is still due
+    assert services.send_requester_notices() == 1
+    case.refresh_from_db()
+    assert case.contact_handle == "" and case.notice_sealed == {}
+
+
+def test_purging_the_case_deletes_the_address(taken):
+    case, _token, _volunteer = taken
+    services.forget(case)
+    case.refresh_from_db()
+    assert case.contact_handle == "" and case.notice_sealed == {} and case.notice_due_at is None
+
+
+def test_a_mail_server_that_refuses_gets_the_email_again_later(
+    taken, settings, django_capture_on_commit_callbacks
+):
+    case, _token, volunteer = taken
+    settings.EMAIL_BACKEND = "tests.aid.test_requester_email.RefusingBackend"
+    answer(case, volunteer, django_capture_on_commit_callbacks)
+    case.refresh_from_db()
+    assert case.notice_due_at is not None and case.notice_due_at > timezone.now()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    later = case.notice_due_at + timedelta(seconds=1)
+    assert services.send_requester_notices(now=later) == 1
+
+
+class RefusingBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("the mail server is down")
+
+
+# --- the form -----------------------------------------------------------------------------
+
+
+def form_data(**extra) -> dict:
+    return {
+        "language": "uk",
+        "skill": "",
+        "description": STORY,
+        "urgency": str(HelpRequest.Urgency.NORMAL),
+        "region": "",
+        "submission_key": "k" * 20,
+        **extra,
+    }
+
+
+def test_the_form_offers_the_email_only_when_it_can_be_sealed(client, skills, coordinator):
+    url = reverse("aid:request")
+    assert soup(client.get(url)).find("input", attrs={"name": "email"}) is None
+    make_team(coordinator)
+    assert soup(client.get(url)).find("input", attrs={"name": "email"}) is not None
+
+
+def test_a_bad_address_is_refused_beside_the_field_and_the_request_text_stays(client, skills, team):
+    response = client.post(reverse("aid:request"), form_data(email="not an address"))
+    assert response.status_code == 400
+    page = soup(response)
+    assert "valid email address" in page.text
+    assert STORY in page.find("textarea").text
+    assert not HelpRequest.objects.exists()
+
+
+def test_the_form_with_an_address_makes_a_case_that_emails(
+    client, skills, team, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("aid:request"), form_data(email=ADDRESS))
+    assert response.status_code == 302
+    case = HelpRequest.objects.get()
+    assert services.requester_wants_email(case)
+    assert team.read(case, "request.contact", case.contact_handle) == ADDRESS
+
+
+def test_an_address_posted_while_no_team_key_exists_is_refused_not_kept(skills, coordinator):
+    with pytest.raises(services.EmailRefused):
+        services.submit_request(
+            channel=HelpRequest.Channel.WEB,
+            language="uk",
+            skill=skills["driving"],
+            description=STORY,
+            email=ADDRESS,
+        )
+    assert not HelpRequest.objects.exists()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
+from krov.accounts import home as accounts_home
 from krov.accounts import roles as role_defs
 from krov.accounts import services
 from krov.accounts.forms import DuressForm, SettingsForm
@@ -31,7 +32,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
         "has_mfa": services.has_mfa(user),
         "requires_mfa": services.requires_mfa(user),
-        "panels": home.panels_for(user),
+        "panels": home.panels_for(user, also=[accounts_home.admin_panel]),
     }
     response = render(request, "accounts/dashboard.html", context)
     response["Cache-Control"] = "no-store"

@@ -8,7 +8,7 @@ number of queries, however much data there is (tests/core/test_home.py counts th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,8 +44,11 @@ def register(key: str, provider: Provider) -> None:
     _providers[key] = provider
 
 
-def panels_for(user) -> list[Panel]:
-    panels = [panel for provide in _providers.values() if (panel := provide(user)) is not None]
+def panels_for(user, *, also: Iterable[Provider] = ()) -> list[Panel]:
+    """The panels of every registered provider, and of `also` (the page's own app's), in
+    their order."""
+    providers = [*_providers.values(), *also]
+    panels = [panel for provide in providers if (panel := provide(user)) is not None]
     return sorted(panels, key=lambda panel: (panel.order, panel.key))
 
 

@@ -58,11 +58,13 @@ EXPECTED_TOOLS = {
     "organiser": {
         "/events/manage/",  # and the next event's manage and live pages (added below)
         "/housing/moderation/",
+        "/housing/rents/import/",  # moderators of the housing board import rents
         "/directory/review/",
         "/guides/new/",
     },
     "editor": {"/bulletins/editor/", "/press/", "/press/sources/", "/directory/review/"},
-    "admin": {"/audit/", "/account/role-requests/"},
+    # Django's admin: the account list (locked accounts are unlocked there) and its index.
+    "admin": {"/audit/", "/account/role-requests/", "/admin/accounts/user/", "/admin/"},
 }
 # The six public parts, in the order the site navigation lists them.
 PARTS = (

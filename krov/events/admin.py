@@ -7,5 +7,7 @@ from krov.events.models import Venue
 
 @admin.register(Venue)
 class VenueAdmin(admin.ModelAdmin):
-    list_display = ["name", "address", "capacity", "time_zone"]
+    list_display = ["name", "address", "language", "capacity", "time_zone"]
+    list_filter = ["language"]
     search_fields = ["name", "address"]
+    fields = ["name", "language", "address", "osm_url", "accessibility", "capacity", "time_zone"]

@@ -27,7 +27,8 @@ def load() -> list[str]:
         defaults={
             "address": "Kraljice Natalije 11, Beograd",
             "osm_url": "https://www.openstreetmap.org/search?query=Kraljice%20Natalije%2011%20Beograd",
-            "accessibility": "Ground floor, one step at the door; no accessible toilet.",
+            "accessibility": "Prizemlje, jedan stepenik na ulazu; nema pristupačnog toaleta.",
+            "language": "sr-latn",
             "capacity": 30,
         },
     )

@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from krov.core.services import in_page_script
+from krov.core.templatetags.scripts import lang_if_other
 from krov.events.models import Event, Venue
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -35,6 +37,29 @@ def _when(label):
     )
 
 
+class _VenueSelect(forms.Select):
+    """Each venue's name marked with its language when it is not the page's."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        venue = getattr(value, "instance", None)
+        if isinstance(venue, Venue) and lang_if_other(venue.language):
+            option["attrs"]["lang"] = venue.language
+        return option
+
+
+class VenueField(forms.ModelChoiceField):
+    """The venues, their names in the page's script on Serbian pages."""
+
+    widget = _VenueSelect
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Venue.objects.all(), required=False, **kwargs)
+
+    def label_from_instance(self, obj: Venue) -> str:
+        return in_page_script(obj.name, language=obj.language)
+
+
 class _Schedule(forms.Form):
     """Start, end and capacity, bounded the same way wherever an event is set up."""
 
@@ -63,7 +88,7 @@ class EventForm(_Schedule):
     title = forms.CharField(label=_("Title"), max_length=160)
     language = forms.ChoiceField(label=_("Written in"), choices=settings.LANGUAGES)
     kind = forms.ChoiceField(label=_("Kind"), choices=Event.Kind.choices)
-    venue = forms.ModelChoiceField(label=_("Venue"), queryset=Venue.objects.all(), required=False)
+    venue = VenueField(label=_("Venue"))
     address = forms.CharField(label=_("Or an address"), max_length=200, required=False)
     rsvp_mode = forms.ChoiceField(label=_("RSVP"), choices=Event.RSVP.choices)
     visibility = forms.ChoiceField(label=_("Visibility"), choices=Event.Visibility.choices)
@@ -79,7 +104,7 @@ class SettingsForm(_Schedule):
     field_order = ["kind", "starts_at", "ends_at", "venue", "address", "capacity"]
 
     kind = forms.ChoiceField(label=_("Kind"), choices=Event.Kind.choices)
-    venue = forms.ModelChoiceField(label=_("Venue"), queryset=Venue.objects.all(), required=False)
+    venue = VenueField(label=_("Venue"))
     address = forms.CharField(label=_("Or an address"), max_length=200, required=False)
     rsvp_mode = forms.ChoiceField(label=_("RSVP"), choices=Event.RSVP.choices)
     visibility = forms.ChoiceField(label=_("Visibility"), choices=Event.Visibility.choices)

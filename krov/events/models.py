@@ -12,11 +12,17 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from krov.accounts.models import language_choices
 from krov.core.fields import EncryptedTextField
 
 
 class Venue(models.Model):
     name = models.CharField(_("name"), max_length=120)
+    # The language name, address and accessibility notes are written in: pages mark them
+    # with it when it is not the page's, and show Serbian in the page's script.
+    language = models.CharField(
+        _("written in"), max_length=8, choices=language_choices, default="sr"
+    )
     address = models.CharField(_("address"), max_length=200)
     osm_url = models.URLField(_("OpenStreetMap link"), blank=True)
     accessibility = models.TextField(_("accessibility"), blank=True)

@@ -20,6 +20,7 @@ def venue(db):
     return Venue.objects.create(
         name="Kvaka 22",
         address="Kraljice Natalije 11, Beograd",
+        language="sr-latn",
         osm_url="https://www.openstreetmap.org/node/123",
         capacity=30,
     )

@@ -27,6 +27,7 @@ Each failure is logged with the bucket and the error's type only: no key, no add
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import logging
 import time
@@ -51,21 +52,34 @@ def _cache_key(bucket: str, key: str, window: int, now: float) -> str:
     return f"rl:{bucket}:{digest.hexdigest()[:40]}"
 
 
-def hit(bucket: str, key: str, *, limit: int, window: int, now: float | None = None) -> bool:
-    """Count one event for `key` in `bucket`; False once `limit` events fell in this window.
+class Verdict(enum.Enum):
+    ALLOWED = "allowed"
+    LIMITED = "limited"  # `limit` events fell in this window
+    UNAVAILABLE = "unavailable"  # the cache failed and the bucket fails closed
 
-    If the cache fails, True for a bucket that fails open, False for one in FAIL_CLOSED."""
+
+def verdict(bucket: str, key: str, *, limit: int, window: int, now: float | None = None) -> Verdict:
+    """`hit`, telling a refusal for the limit from one because the cache is down, so that
+    the person refused can be told which it is (wait an hour, or a minute)."""
     try:
-        return _count(bucket, key, limit=limit, window=window, now=now)
+        allowed = _count(bucket, key, limit=limit, window=window, now=now)
     except Exception as error:  # noqa: BLE001 - any cache backend's failure
-        allowed = bucket not in FAIL_CLOSED
+        fails_open = bucket not in FAIL_CLOSED
         log.warning(
             "rate limit cache unavailable (%s); bucket %s fails %s",
             type(error).__name__,
             bucket,
-            "open" if allowed else "closed",
+            "open" if fails_open else "closed",
         )
-        return allowed
+        return Verdict.ALLOWED if fails_open else Verdict.UNAVAILABLE
+    return Verdict.ALLOWED if allowed else Verdict.LIMITED
+
+
+def hit(bucket: str, key: str, *, limit: int, window: int, now: float | None = None) -> bool:
+    """Count one event for `key` in `bucket`; False once `limit` events fell in this window.
+
+    If the cache fails, True for a bucket that fails open, False for one in FAIL_CLOSED."""
+    return verdict(bucket, key, limit=limit, window=window, now=now) is Verdict.ALLOWED
 
 
 def _count(bucket: str, key: str, *, limit: int, window: int, now: float | None) -> bool:

@@ -101,3 +101,44 @@ def test_the_middleware_leaves_other_errors_alone():
     assert middleware.process_exception(request, ConnectionError("elsewhere")) is None
     answer = middleware.process_exception(request, redis.exceptions.TimeoutError("slow"))
     assert answer is not None and answer.status_code == 503
+
+
+@CACHE_DOWN
+def test_a_refusal_because_the_cache_is_down_is_told_apart_from_the_limit():
+    assert ratelimit.verdict("aid-attachment", "7", limit=5, window=3600) is (
+        ratelimit.Verdict.UNAVAILABLE
+    )
+    assert ratelimit.verdict("housing-messages", "7", limit=5, window=3600) is (
+        ratelimit.Verdict.ALLOWED
+    )
+
+
+def test_the_limit_reached_is_limited_not_unavailable():
+    counted = [ratelimit.verdict("aid-attachment", "8", limit=1, window=3600) for _ in range(2)]
+    assert counted == [ratelimit.Verdict.ALLOWED, ratelimit.Verdict.LIMITED]
+
+
+@pytest.fixture
+def case_with_files(submit, monkeypatch):
+    """A case whose channel has files (a stand-in fetcher: the limit is checked first)."""
+    from krov.aid.services import channels
+
+    case, _token = submit("A request with a photo")
+    monkeypatch.setitem(channels._attachment_fetchers, case.channel, lambda ref: (b"x", "x/y"))
+    return case
+
+
+def test_a_file_refused_while_the_cache_is_down_says_it_is_the_server(case_with_files, coordinator):
+    from krov.aid.services import AidError, fetch_attachment
+
+    with CACHE_DOWN, pytest.raises(AidError, match="cannot count them. Try again in a minute"):
+        fetch_attachment(case_with_files, actor=coordinator, ref="photo:abc")
+
+
+def test_a_file_over_the_limit_says_so(case_with_files, coordinator, monkeypatch):
+    from krov.aid.services import AidError, channels, fetch_attachment
+
+    monkeypatch.setattr(channels, "ATTACHMENT_VIEWS_PER_HOUR", 1)
+    assert fetch_attachment(case_with_files, actor=coordinator, ref="photo:abc") == (b"x", "x/y")
+    with pytest.raises(AidError, match="Too many files opened in the last hour"):
+        fetch_attachment(case_with_files, actor=coordinator, ref="photo:abc")

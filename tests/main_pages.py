@@ -85,10 +85,21 @@ def organisers_event(organiser):
 
 
 def signed_in_pages(language: str, event) -> list[tuple[str, Page]]:
-    """(persona role, page): a coordinator's home and triage, an organiser's event."""
+    """(persona role, page): a coordinator's home and triage, the volunteer's console, an
+    organiser's event, the moderation and review queues, the newsroom and press watch, and
+    a person's settings, safety and duress pages."""
     with translation.override(language):
         return [
             ("coordinator", Page("dashboard", reverse("accounts:dashboard"))),
             ("coordinator", Page("triage", reverse("aid:triage"))),
+            ("volunteer", Page("console", reverse("aid:console"))),
             ("organiser", Page("event-manage", reverse("events:manage", args=[event.slug]))),
+            ("organiser", Page("moderation", reverse("housing:moderation"))),
+            ("organiser", Page("directory-review", reverse("directory:review"))),
+            ("editor", Page("newsroom", reverse("bulletins:editor"))),
+            ("editor", Page("press", reverse("press:stories"))),
+            ("editor", Page("press-sources", reverse("press:sources"))),
+            ("member", Page("settings", reverse("accounts:settings"))),
+            ("member", Page("safety", reverse("accounts:safety"))),
+            ("member", Page("duress", reverse("accounts:duress"))),
         ]

@@ -13,6 +13,8 @@ DEMO_ACCOUNTS = [
     ("coordinator@demo.krov.local", "Mayak", [roles.COORDINATOR]),
     ("organiser@demo.krov.local", "Kostyor", [roles.ORGANISER]),
     ("editor@demo.krov.local", "Pero", [roles.EDITOR]),
+    # The second editor who approves (bulletins are published by two editors).
+    ("editor2@demo.krov.local", "Drugo Pero", [roles.EDITOR]),
     ("admin@demo.krov.local", "Krysha", [roles.ADMIN]),
 ]
 
@@ -31,10 +33,13 @@ def load() -> list[str]:
             )
         else:
             services.set_roles(user, role_names, actor=None)
-        note = (
-            "  (sets up two-factor authentication at first login)"
-            if services.requires_mfa(user)
-            else ""
-        )
+        note = ""
+        if services.requires_mfa(user):
+            # Demo volunteers get a key made for them (krov/aid/demo.py prints it below).
+            note = (
+                "  (two-factor key printed below)"
+                if roles.VOLUNTEER in role_names
+                else "  (sets up two-factor authentication at first login)"
+            )
         lines.append(f"  {role_names[0]:<12} {email}{note}")
     return lines

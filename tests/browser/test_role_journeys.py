@@ -320,7 +320,8 @@ def test_a_volunteer_reaches_every_tool_from_their_dashboard(journey, make_volun
 
 @pytest.mark.django_db(transaction=True)
 def test_staff_tables_scroll_in_a_named_keyboard_region_at_360_px(journey):
-    """The newsroom and the role requests are wider than a 360 px phone: the page itself
+    """The newsroom, press watch, the press sources, a poster's listings and the role
+    requests are wider than a 360 px phone: the page itself
     must not scroll sideways; the table scrolls in a region a keyboard can focus, named by
     the page's heading."""
     from krov.accounts import services as account_services
@@ -330,6 +331,9 @@ def test_staff_tables_scroll_in_a_named_keyboard_region_at_360_px(journey):
     account_services.request_role(member, roles.VOLUNTEER, actor=editor.user)
     for user, path, name in (
         (editor.user, "/en/bulletins/editor/", "Newsroom"),
+        (editor.user, "/en/press/", "Press watch"),
+        (editor.user, "/en/press/sources/", "Press sources"),
+        (member, "/en/housing/mine/", "My listings"),
         (admin.user, "/en/account/role-requests/", "Role requests"),
     ):
         person = journey("tables", user)

@@ -102,20 +102,21 @@ def live_keys() -> set[str]:
     return set(outbox_keys.live_keys()) | outbox_keys.held_publics()
 
 
-def opens_now(chat: Chat) -> bool:
+def opens_now(chat: Chat, *, live: set[str] | None = None) -> bool:
     """Whether a running worker can open the chat's sealed id (the update may then be
-    stored without it)."""
-    return bool(live_keys().intersection(chat.sealed_id or {}))
+    stored without it). `live`: the running workers' keys, as `live_keys()` gave them in
+    this same transaction (the webhook asks once per update, not once per question)."""
+    return bool((live_keys() if live is None else live).intersection(chat.sealed_id or {}))
 
 
-def remember(chat: Chat, chat_id: int) -> int:
+def remember(chat: Chat, chat_id: int, *, live: set[str] | None = None) -> int:
     """The server sees this chat's id in the clear (an update from it): make sure every
     running worker can open it, keep a linked volunteer's under the field keys, and send
-    what waited for it. Returns how many rows waited."""
+    what waited for it. Returns how many rows waited. `live` as for `opens_now`."""
     if not chat_id:
         return 0
     changed = []
-    live = live_keys()
+    live = live_keys() if live is None else live
     if live and set(chat.sealed_id or {}) != live:
         chat.sealed_id = seal_for_workers(chat_id, chat.key, live)
         changed.append("sealed_id")

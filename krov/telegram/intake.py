@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
-from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from krov.telegram.models import Update
@@ -54,6 +54,12 @@ def _too_deep(data: Any) -> bool:
     return False
 
 
+# A lone surrogate reaches the parsed update only through a "\\uD800"-style escape, or as raw
+# bytes ED A0..ED BF, which json.loads lets through ("surrogatepass"). A body with neither
+# (nearly every body) needs no check of its own.
+_MAY_HOLD_SURROGATES = re.compile(rb"\\u[dD][89a-fA-F]|\xed")
+
+
 def _without_lone_surrogates(data: dict[str, Any]) -> dict[str, Any]:
     """JSON may carry "\\ud800" escapes that are no character at all; the database cannot
     store them. Each becomes U+FFFD, so the message still arrives, readable."""
@@ -79,7 +85,8 @@ def parse(body: bytes) -> dict[str, Any]:
         raise BadUpdate("an Update is a JSON object")
     if _too_deep(data):
         raise BadUpdate("body is nested too deeply")
-    data = _without_lone_surrogates(data)
+    if _MAY_HOLD_SURROGATES.search(body):
+        data = _without_lone_surrogates(data)
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id < 2**53:
         raise BadUpdate("update_id missing or not an integer")
@@ -152,7 +159,7 @@ def _private(data: dict[str, Any], chat_id: int) -> tuple[bool, str]:
     return False, ""
 
 
-def _private_chat(data: dict[str, Any], chat_id: int | None):
+def _private_chat(data: dict[str, Any], chat_id: int | None, *, live: set[str] | None = None):
     """The chat row of a private chat's update (made on its first update; its id is sealed
     to the running workers there, chat_ids); None for groups and channels."""
     from krov.telegram import services
@@ -160,62 +167,118 @@ def _private_chat(data: dict[str, Any], chat_id: int | None):
     if chat_id is None:
         return None
     private, hint = _private(data, chat_id)
-    return services.get_or_create_chat(chat_id, language_hint=hint) if private else None
+    if not private:
+        return None
+    return services.get_or_create_chat(chat_id, language_hint=hint, live=live)
+
+
+class _Repeat(Exception):
+    """The update_id was stored before: what was sealed for this copy is rolled back."""
 
 
 def store(data: dict[str, Any]) -> bool:
-    """Store one update; False when this update_id was seen before."""
-    from krov.aid import services as aid
+    """Store one update; False when this update_id was seen before.
+
+    One statement decides (`_insert`: INSERT ... ON CONFLICT DO NOTHING), not a look-up
+    followed by an insert: a retry costs the same single round trip as a new update, and
+    two copies arriving together cannot both be stored."""
     from krov.telegram import chat_ids, services
     from krov.telegram.sealed_intake import SealingUnavailable, seal_update
 
     chat_id = chat_id_of(data)
-    used = chat_id is not None and any(kind in data for kind in USED_KINDS)
-    key = services.chat_key(chat_id) if used and chat_id is not None else ""
-    if Update.objects.filter(update_id=data["update_id"]).exists():
-        return False  # a retry: acknowledged, not sealed or stored again
-    try:
-        with transaction.atomic():
-            _forget_callback_id(data)
-            if used:
-                # Before a team key exists nothing is sealed (the case texts are under the
-                # field keys too): the worker makes the chat and seals its id.
-                ready = aid.sealing_ready()
-                chat = _private_chat(data, chat_id) if ready else None
-                data = seal_update(data, key, chat=chat, ready=ready)
-                if chat is not None and chat_id is not None and chat_ids.opens_now(chat):
-                    # Its id is sealed to the running workers: the update carries 0 instead.
-                    # While no worker runs, it keeps it (under the field keys, dropped once
-                    # processed) and the worker seals it.
+    update_id = data["update_id"]
+    if chat_id is None or not any(kind in data for kind in USED_KINDS):
+        return _insert(update_id, "", "", Update.Status.IGNORED)
+    key = services.chat_key(chat_id)
+    _forget_callback_id(data)
+    if not sealing_ready():
+        # Before a team key exists nothing is sealed (the case texts are under the field
+        # keys too): the worker makes the chat and seals its id.
+        data = seal_update(data, key, chat=None, ready=False)
+        stored = _insert(update_id, key, _encoded(data), Update.Status.PENDING)
+    else:
+        try:
+            with transaction.atomic():
+                live = chat_ids.live_keys()
+                chat = _private_chat(data, chat_id, live=live)
+                data = seal_update(data, key, chat=chat, ready=True)
+                if chat is not None and chat_ids.opens_now(chat, live=live):
+                    # Its id is sealed to the running workers: the update carries 0
+                    # instead. While no worker runs, it keeps it (under the field keys,
+                    # dropped once processed) and the worker seals it.
                     data = chat_ids.strip(data, chat_id)
-            Update.objects.create(
-                update_id=data["update_id"],
-                chat_key=key,
-                payload=json.dumps(data, ensure_ascii=False) if used else "",
-                status=Update.Status.PENDING if used else Update.Status.IGNORED,
-            )
-    except IntegrityError:
-        return False
-    except SealingUnavailable:
-        raise TryAgain from None
-    if used:
+                if not _insert(update_id, key, _encoded(data), Update.Status.PENDING):
+                    raise _Repeat
+            stored = True
+        except _Repeat:
+            stored = False  # a retry: acknowledged; nothing made for it is kept
+        except SealingUnavailable:
+            if Update.objects.filter(update_id=update_id).exists():
+                return False  # a retry of an update stored before the renewal began
+            raise TryAgain from None
+    if stored:
         nudge(key)
-    return True
+    return stored
+
+
+def _encoded(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _insert(update_id: int, key: str, payload: str, status: str) -> bool:
+    """INSERT the update unless its update_id is stored already (SQLite and PostgreSQL both
+    have ON CONFLICT DO NOTHING); True when this call stored it. Values go through the
+    fields, so the payload is encrypted as the ORM would."""
+    meta = Update._meta
+    values = {
+        "update_id": update_id,
+        "chat_key": key,
+        "payload": payload,
+        "status": status,
+        "attempts": 0,
+        "error": "",
+        "received_at": timezone.now(),
+    }
+    by_name = {field.name: field for field in meta.concrete_fields}
+    fields = [by_name[name] for name in values]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote(str(by_name['update_id'].column))}) DO NOTHING"
+    )
+    params = [
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(fields, values.values(), strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
+
+
+def sealing_ready() -> bool:
+    """aid.sealing_ready() (a current team key exists), asked as one plain SELECT: the
+    webhook asks it for every update, and the ORM's query building cost more than the
+    query. Not cached: the first team key seals the very next update."""
+    from krov.aid.models import TeamKey
+
+    retired = next(f for f in TeamKey._meta.concrete_fields if f.name == "retired_at")
+    quote = connection.ops.quote_name
+    table, column = quote(TeamKey._meta.db_table), quote(str(retired.column))
+    sql = f"SELECT 1 FROM {table} WHERE {column} IS NULL LIMIT 1"  # noqa: S608 - the model's names
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone() is not None
 
 
 def nudge(key: str) -> None:
-    """Enqueue processing for a chat unless a nudge is already waiting for it. The update is
-    stored already: with the cache or the queue down, the nudge is lost, not the update
-    (the worker's sweep, `pending_chats`, takes it), and Telegram still gets its 200."""
-    try:
-        fresh = cache.add(f"tg-nudge:{key}", 1, timeout=30)
-    except Exception as error:  # noqa: BLE001 - any cache backend's failure
-        log.warning(
-            "telegram nudge not sent (%s); the sweep takes the update", type(error).__name__
-        )
-        return
-    if fresh:
-        transaction.on_commit(lambda: _enqueue(key))
+    """Enqueue processing for the chat once the update is committed: one write to the queue,
+    no cache round trip to spare the queue a duplicate (a duplicate finds nothing pending
+    and costs the worker one query, `tasks.process_chat`). The update is stored already:
+    with the queue down the nudge is lost, not the update (the worker's sweep, `drain`,
+    takes it), and Telegram still gets its 200."""
+    transaction.on_commit(lambda: _enqueue(key))
 
 
 def _enqueue(key: str) -> None:
@@ -234,10 +297,6 @@ def process_chat(key: str) -> int:
     The caller holds the chat's lock, so one worker at a time works on a chat."""
     from krov.telegram import dialogue, parser
 
-    try:
-        cache.delete(f"tg-nudge:{key}")
-    except Exception as error:  # noqa: BLE001 - the nudge key expires by itself
-        log.warning("telegram nudge key not cleared (%s)", type(error).__name__)
     done = 0
     while True:
         update = (
@@ -305,10 +364,19 @@ def _park(update: Update, reason: str) -> None:
     )
 
 
-def pending_chats(older_than_seconds: int = 30) -> list[str]:
+def has_pending(key: str) -> bool:
+    return Update.objects.filter(chat_key=key, status=Update.Status.PENDING).exists()
+
+
+def pending_chats(older_than_seconds: int = 30, *, after: str = "", limit: int = 500) -> list[str]:
+    """Chats with updates pending for longer than `older_than_seconds` (their nudge may be
+    lost), each once, in key order from `after` on: a sweep pages through all of them."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     return list(
-        Update.objects.filter(status=Update.Status.PENDING, received_at__lt=cutoff)
+        Update.objects.filter(
+            status=Update.Status.PENDING, received_at__lt=cutoff, chat_key__gt=after
+        )
+        .order_by("chat_key")  # not Meta's update_id: DISTINCT would count it in
         .values_list("chat_key", flat=True)
-        .distinct()[:500]
+        .distinct()[:limit]
     )

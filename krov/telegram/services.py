@@ -59,10 +59,14 @@ def dialogue_language(hint: str | None) -> str:
     return code if code in DIALOGUE_LANGUAGES else "uk"
 
 
-def get_or_create_chat(chat_id: int | str, *, language_hint: str | None = None) -> Chat:
+def get_or_create_chat(
+    chat_id: int | str, *, language_hint: str | None = None, live: set[str] | None = None
+) -> Chat:
     """The chat with this id (made on its first update); its id is sealed to the running
-    workers, never stored where the server's keys open it (chat_ids)."""
+    workers, never stored where the server's keys open it (chat_ids). `live`: the running
+    workers' keys if the caller has just asked (`chat_ids.live_keys()`)."""
     key = chat_key(chat_id)
+    live = chat_ids.live_keys() if live is None else live
     chats = Chat.objects.select_related("request", "volunteer")
     chat = chats.filter(key=key).first()
     if chat is None:
@@ -72,12 +76,12 @@ def get_or_create_chat(chat_id: int | str, *, language_hint: str | None = None) 
                     key=key,
                     language=dialogue_language(language_hint),
                     contact_lookup=chat_ids.contact_lookup(key),
-                    sealed_id=chat_ids.seal_for_workers(int(chat_id), key, chat_ids.live_keys()),
+                    sealed_id=chat_ids.seal_for_workers(int(chat_id), key, live),
                 )
         except IntegrityError:  # the same chat's other update made it meanwhile
             chat = chats.get(key=key)
     chat.seen_id = int(chat_id)
-    chat_ids.remember(chat, int(chat_id))
+    chat_ids.remember(chat, int(chat_id), live=live)
     return chat
 
 

@@ -129,7 +129,7 @@ def test_writing_after_the_case_closed_gets_a_polite_answer(telegram_user, coord
     assert "ще питання" not in [m.body for m in case.messages.all()]
 
 
-def test_updates_of_one_chat_are_handled_in_update_id_order(telegram_user, settings):
+def test_updates_of_one_chat_are_handled_in_update_id_order(telegram_user, monkeypatch):
     """Stored while the worker was away (a lost nudge), in the wrong order: processed by
     update_id, so the language comes before the category."""
     from krov.telegram import intake
@@ -139,10 +139,8 @@ def test_updates_of_one_chat_are_handled_in_update_id_order(telegram_user, setti
     start["message"]["chat"]["id"] = user.chat_id
     lang = fixture("callback_language")
     lang["callback_query"]["message"]["chat"]["id"] = user.chat_id
-    from django.core.cache import cache
-
     key = services.chat_key(user.chat_id)
-    cache.add(f"tg-nudge:{key}", 1, timeout=30)  # a nudge already "waiting": none is sent
+    monkeypatch.setattr(intake, "nudge", lambda key: None)  # the nudges are lost
     intake.store(lang)  # 900000002 arrives first
     intake.store(start)  # 900000001 second
     assert Update.objects.filter(status="pending").count() == 2

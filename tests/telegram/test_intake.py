@@ -1,0 +1,125 @@
+"""The webhook's store: one statement decides whether an update is new, a retry keeps
+nothing made for it, and the cheap checks agree with the ones they stand in for."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from krov.aid import services as aid
+from krov.aid.models import TeamKey
+from krov.telegram import intake
+from krov.telegram.models import Chat, Update
+from tests.telegram.conftest import fixture
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def no_nudge(monkeypatch):
+    """The worker is away: stored updates stay pending."""
+    monkeypatch.setattr(intake, "nudge", lambda key: None)
+
+
+def update_statements(queries) -> list[str]:
+    return [q["sql"] for q in queries if Update._meta.db_table in q["sql"]]
+
+
+def test_a_repeated_update_id_is_stored_once_by_a_single_statement(no_nudge):
+    update = fixture("message_start")
+    assert intake.store(json.loads(json.dumps(update))) is True
+    with CaptureQueriesContext(connection) as queries:
+        assert intake.store(json.loads(json.dumps(update))) is False
+    statements = update_statements(queries.captured_queries)
+    assert len(statements) == 1  # no look-up before it
+    assert statements[0].startswith("INSERT") and "ON CONFLICT" in statements[0]
+    assert Update.objects.count() == 1
+
+
+def test_a_new_update_is_stored_pending_with_its_payload_encrypted(no_nudge):
+    update = fixture("message_start")
+    with CaptureQueriesContext(connection) as queries:
+        assert intake.store(update) is True
+    assert len(update_statements(queries.captured_queries)) == 1
+    stored = Update.objects.get(update_id=update["update_id"])
+    assert stored.status == Update.Status.PENDING and stored.chat_key
+    assert json.loads(stored.payload)["message"]["text"] == "/start"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT payload FROM {Update._meta.db_table}")  # noqa: S608
+        assert "/start" not in cursor.fetchone()[0]  # under the field keys
+
+
+def test_a_kind_we_do_not_use_is_stored_once_as_ignored_without_a_payload(no_nudge):
+    update = fixture("poll")
+    assert intake.store(update) is True
+    assert intake.store(fixture("poll")) is False
+    stored = Update.objects.get()
+    assert (stored.status, stored.chat_key, stored.payload) == (Update.Status.IGNORED, "", "")
+
+
+def test_a_sealed_retry_keeps_nothing_that_was_made_for_it(team, no_nudge):
+    update = fixture("message_start")
+    assert intake.store(json.loads(json.dumps(update))) is True
+    chat = Chat.objects.get()
+    Chat.objects.filter(pk=chat.pk).update(sealed_id={})  # as if its worker had stopped
+    assert intake.store(json.loads(json.dumps(update))) is False
+    assert Update.objects.count() == 1
+    assert Chat.objects.get().sealed_id == {}  # the retry's re-sealing was rolled back
+
+
+def test_nudges_are_queued_once_per_stored_update_and_not_for_a_retry(monkeypatch):
+    nudged = []
+    monkeypatch.setattr(intake, "nudge", nudged.append)
+    update = fixture("message_start")
+    intake.store(json.loads(json.dumps(update)))
+    intake.store(json.loads(json.dumps(update)))
+    assert len(nudged) == 1
+
+
+def test_the_webhooks_sealing_ready_agrees_with_aids(coordinator):
+    assert intake.sealing_ready() is aid.sealing_ready() is False
+    from tests.aid.test_sealed_cases import make_team
+
+    make_team(coordinator)
+    assert intake.sealing_ready() is aid.sealing_ready() is True
+    TeamKey.objects.update(retired_at=timezone.now())  # a renewal's moment without a key
+    assert intake.sealing_ready() is aid.sealing_ready() is False
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'"/start \\ud800"',
+        b'"/start \\uDFFF x"',
+        '"/start \ud800"'.encode("utf-8", "surrogatepass"),
+    ],
+)
+def test_a_lone_surrogate_written_either_way_becomes_a_replacement_character(raw):
+    body = json.dumps(fixture("message_start")).encode().replace(b'"/start"', raw)
+    text = intake.parse(body)["message"]["text"]
+    assert text.startswith("/start ") and "\ufffd" in text
+    text.encode("utf-8")  # storable
+
+
+def test_a_body_without_escapes_is_parsed_as_it_is():
+    update = fixture("message_start")
+    update["message"]["text"] = "Привіт, 🙂 \\ud800 is only text here"
+    assert intake.parse(json.dumps(update, ensure_ascii=False).encode()) == update
+
+
+def test_pending_chats_names_each_chat_once_and_pages_through_them(no_nudge):
+    for chat in range(3):
+        for n in range(3):
+            update = fixture("message_start")
+            update["update_id"] = 700000000 + chat * 10 + n
+            update["message"]["chat"]["id"] = update["message"]["from"]["id"] = 55500 + chat
+            intake.store(update)
+    every = intake.pending_chats(older_than_seconds=0)
+    assert len(every) == len(set(every)) == 3
+    first = intake.pending_chats(older_than_seconds=0, limit=2)
+    rest = intake.pending_chats(older_than_seconds=0, after=first[-1], limit=2)
+    assert first + rest == every

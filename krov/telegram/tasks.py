@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import logging
+import time
+
 from django.core.cache import cache
 from django.utils import timezone
 from huey import crontab
@@ -13,11 +16,21 @@ from krov.telegram import client, intake, outbox, outbox_keys, services
 # (a lease, krov.core.leases: Huey's own lock never expires on Redis before 7.4).
 CHAT_LEASE_SECONDS = 120
 OUTBOX_LEASE_SECONDS = 20  # the sender renews it every few seconds while it sends
+# How long one sweep drains a backlog of updates whose nudges were lost (the queue lost, a
+# worker down): less than the minute between sweeps, so they rarely overlap.
+SWEEP_SECONDS = 45
+# How old a pending update must be for the sweep to take it (its nudge had its chance).
+SWEEP_AFTER_SECONDS = 30
+SWEEP_PAGE = 500  # chats read at a time
+
+log = logging.getLogger(__name__)
 
 
 @db_task(retries=5, retry_delay=2)
 def process_chat(key: str) -> int:
     """One chat's pending updates, in order; one worker per chat at a time."""
+    if not intake.has_pending(key):
+        return 0  # a nudge after the one (or the sweep) that took these updates
     try:
         with leases.lease(f"telegram-chat-{key}", CHAT_LEASE_SECONDS):
             return intake.process_chat(key)
@@ -76,11 +89,51 @@ def _wake_for(when) -> None:
 def sweep() -> None:
     """The database is the truth, the queue a nudge: pick up whatever a lost nudge or a
     crashed worker left (pending updates, queued or stuck outbound calls)."""
-    for key in intake.pending_chats():
-        process_chat(key)
     outbox_keys.hold()  # the heartbeat: this worker still holds its key
     outbox_keys.retire_stale()
+    drain()
     send_outbox()
+
+
+def drain(
+    budget_seconds: float = SWEEP_SECONDS, older_than_seconds: int = SWEEP_AFTER_SECONDS
+) -> int:
+    """Process, here and now, every chat with updates pending for longer than
+    `older_than_seconds`, page after page, until none is left or the budget is spent;
+    returns how many updates were processed. A backlog whose nudges were lost (10,000
+    updates after Redis lost its queue) drains at the worker's own pace, not one page of
+    chats a minute, and nothing is queued again (a nudge still queued finds nothing left).
+
+    Each chat under its lease, as `process_chat` takes it: a chat another worker holds is
+    skipped (that worker processes its updates), so two sweeps, or a sweep and a nudge,
+    never handle an update twice. A chat whose update fails is left to the next sweep (the
+    update counts the attempt, and is parked after the last)."""
+    deadline = time.monotonic() + budget_seconds
+    done = 0
+    failed: set[str] = set()
+    while True:
+        progressed = False
+        after = ""
+        while keys := intake.pending_chats(older_than_seconds, after=after, limit=SWEEP_PAGE):
+            for key in keys:
+                if time.monotonic() >= deadline:
+                    return done
+                if key in failed:
+                    continue
+                try:
+                    with leases.lease(f"telegram-chat-{key}", CHAT_LEASE_SECONDS):
+                        count = intake.process_chat(key)
+                except leases.Taken:
+                    continue
+                except Exception as error:  # noqa: BLE001 - the next sweep tries again
+                    log.warning("telegram chat left to the next sweep (%s)", type(error).__name__)
+                    failed.add(key)
+                    continue
+                done += count
+                progressed = progressed or count > 0
+            after = keys[-1]
+        if not progressed:  # a whole pass found only chats other workers hold, or none
+            return done
 
 
 @db_periodic_task(crontab(minute="23"))

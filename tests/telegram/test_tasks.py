@@ -1,0 +1,106 @@
+"""The worker's tasks: a nudge that finds nothing left is cheap, and the sweep drains a
+backlog whose nudges were lost, page after page, without handling anything twice."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.utils import timezone
+
+from krov.core import leases
+from krov.telegram import intake, services, tasks
+from krov.telegram.models import Chat, Update
+from tests.telegram.conftest import fixture
+
+pytestmark = pytest.mark.django_db
+
+CHATS = 7
+
+
+@pytest.fixture
+def lost_nudges(monkeypatch):
+    """The queue lost every nudge (Redis restarted): only the sweep finds the updates."""
+    monkeypatch.setattr(intake, "nudge", lambda key: None)
+
+
+def backlog(chats: int = CHATS) -> list[str]:
+    """Each chat's /start, stored and waiting; their chat keys."""
+    for n in range(chats):
+        update = fixture("message_start")
+        update["update_id"] = 810000000 + n
+        update["message"]["message_id"] = n + 1
+        update["message"]["chat"]["id"] = update["message"]["from"]["id"] = 66600 + n
+        assert intake.store(update)
+    return [services.chat_key(66600 + n) for n in range(chats)]
+
+
+def pending() -> int:
+    return Update.objects.filter(status=Update.Status.PENDING).count()
+
+
+def test_the_sweep_drains_a_backlog_of_more_than_one_page(lost_nudges, monkeypatch, fake_api):
+    monkeypatch.setattr(tasks, "SWEEP_PAGE", 2)
+    backlog()
+    assert pending() == CHATS
+    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=31)):
+        tasks.sweep()
+    assert pending() == 0
+    assert Update.objects.filter(status=Update.Status.DONE).count() == CHATS
+    assert set(Chat.objects.values_list("state", flat=True)) == {Chat.State.LANGUAGE}
+    inboxes = fake_api.state.chats
+    assert sorted(len(inboxes[str(66600 + n)]) for n in range(CHATS)) == [1] * CHATS  # once
+
+
+def test_the_sweep_leaves_fresh_updates_to_their_nudges(lost_nudges):
+    backlog(2)
+    tasks.sweep()
+    assert pending() == 2
+
+
+def test_the_drain_skips_a_chat_another_worker_holds_and_stops(lost_nudges, monkeypatch):
+    monkeypatch.setattr(tasks, "SWEEP_PAGE", 2)
+    keys = backlog(3)
+    held = leases.Lease(f"telegram-chat-{keys[1]}", 60)
+    cache.add(held.key, held.token, timeout=60)  # that worker is processing this chat
+    try:
+        assert tasks.drain(older_than_seconds=0) == 2
+    finally:
+        cache.delete(held.key)
+    assert list(
+        Update.objects.filter(status=Update.Status.PENDING).values_list("chat_key", flat=True)
+    ) == [keys[1]]
+
+
+def test_the_drain_stops_when_its_time_is_spent(lost_nudges):
+    backlog(3)
+    assert tasks.drain(budget_seconds=0, older_than_seconds=0) == 0
+    assert pending() == 3
+
+
+def test_a_chat_that_fails_is_left_to_the_next_sweep(lost_nudges, monkeypatch):
+    from krov.telegram import dialogue
+
+    keys = backlog(2)
+    real = dialogue.handle
+
+    def broken_for_one(update, **kwargs):
+        if kwargs.get("chat_key") == keys[0]:
+            raise RuntimeError("a bug in the dialogue")
+        return real(update, **kwargs)
+
+    monkeypatch.setattr(dialogue, "handle", broken_for_one)
+    assert tasks.drain(older_than_seconds=0) == 1
+    failed = Update.objects.get(chat_key=keys[0])
+    assert (failed.status, failed.attempts) == (Update.Status.PENDING, 1)  # tried once
+
+
+def test_a_nudge_that_finds_nothing_pending_takes_no_lease(lost_nudges, monkeypatch):
+    (key,) = backlog(1)
+    intake.process_chat(key)
+
+    def no_lease(*args, **kwargs):
+        raise AssertionError("a lease was taken")
+
+    monkeypatch.setattr(leases, "lease", no_lease)
+    assert tasks.process_chat.call_local(key) == 0

@@ -24,3 +24,7 @@ class AccountsConfig(AppConfig):
         from krov.core.services import register_rotator
 
         register_rotator("mfa.Authenticator.data", mfa_secrets.rotate)
+        from krov.accounts import home as accounts_home
+        from krov.core import home
+
+        home.register_tool("accounts-admin", accounts_home.admin_tool, order=8)

@@ -76,6 +76,18 @@ def waiting_for(actor: User) -> Waiting:
     )
 
 
+def admin_tool(user) -> Item | None:
+    """The administrator's way in: the requests that wait for a second person, else the
+    audit log, else the account list."""
+    if user.has_perm("accounts.manage_roles"):
+        return Item(_("Administration"), reverse("accounts:role_requests"))
+    if user.has_perm("accounts.view_audit_log"):
+        return Item(_("Administration"), reverse("accounts:audit_log"))
+    if user.has_perm("accounts.view_user"):
+        return Item(_("Administration"), reverse("admin:accounts_user_changelist"))
+    return None
+
+
 def admin_panel(user) -> Panel | None:
     if not any(user.has_perm(permission) for permission in ADMIN_PERMISSIONS):
         return None

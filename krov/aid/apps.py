@@ -38,3 +38,5 @@ class AidConfig(AppConfig):
         undo.register("aid.spam", services.undo_spam)
         home.register("aid-volunteer", aid_home.volunteer_panel)
         home.register("aid-coordinator", aid_home.coordinator_panel)
+        home.register_tool("aid-coordinator", aid_home.coordinator_tool, order=5)
+        home.register_tool("aid-volunteer", aid_home.volunteer_tool, order=10)

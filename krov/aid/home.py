@@ -10,6 +10,18 @@ from krov.aid import services
 from krov.core.home import Item, Panel
 
 
+def volunteer_tool(user) -> Item | None:
+    if not user.has_perm("accounts.answer_help_requests"):
+        return None
+    return Item(_("Mutual aid"), reverse("aid:console"))
+
+
+def coordinator_tool(user) -> Item | None:
+    if not user.has_perm("accounts.triage_help_requests"):
+        return None
+    return Item(_("Coordination"), reverse("aid:triage"))
+
+
 def volunteer_panel(user) -> Panel | None:
     profile = services.profile_of(user)
     if profile is None and not user.has_perm("accounts.answer_help_requests"):

@@ -28,4 +28,5 @@ class BulletinsConfig(AppConfig):
             ["bulletins:detail", "bulletins:cover", "bulletins:edit", "bulletins:workflow"],
         )
         home.register("bulletins-editor", bulletins_home.editor_panel)
+        home.register_tool("bulletins-editor", bulletins_home.editor_tool, order=50)
         home.register_section("bulletins", bulletins_home.latest_section, namespace="bulletins")

@@ -10,6 +10,12 @@ from krov.bulletins import services
 from krov.core.home import Item, Panel, Section
 
 
+def editor_tool(user) -> Item | None:
+    if not user.has_perm("accounts.edit_bulletins"):
+        return None
+    return Item(_("Newsroom"), reverse("bulletins:editor"))
+
+
 def editor_panel(user) -> Panel | None:
     if not user.has_perm("accounts.edit_bulletins"):
         return None

@@ -44,6 +44,25 @@ def register(key: str, provider: Provider) -> None:
     _providers[key] = provider
 
 
+# --- the header's "Your tools": each role's way in, decided without counting anything ------
+
+Tool = Callable[[object], "Item | None"]
+
+_tools: dict[str, tuple[int, Tool]] = {}
+
+
+def register_tool(key: str, tool: Tool, *, order: int = 50) -> None:
+    """`tool(user)` -> the role's main page as an Item (no count), or None for someone
+    without the role. It runs on every page a signed-in person opens: permission checks
+    only (Django caches a user's permissions for the request), never a count."""
+    _tools[key] = (order, tool)
+
+
+def tools_for(user) -> list[Item]:
+    ordered = sorted(_tools.items(), key=lambda entry: (entry[1][0], entry[0]))
+    return [item for _key, (_order, tool) in ordered if (item := tool(user)) is not None]
+
+
 def panels_for(user, *, also: Iterable[Provider] = ()) -> list[Panel]:
     """The panels of every registered provider, and of `also` (the page's own app's), in
     their order."""

@@ -28,6 +28,7 @@ class DirectoryConfig(AppConfig):
             position=20,
         )
         home.register("directory-review", directory_home.panel)
+        home.register_tool("directory-review", directory_home.tool, order=60)
         undo.register("directory.reject", services.undo_reject)
         oldslugs.register("directory.organisation", ["directory:organisation", "directory:correct"])
         oldslugs.register(

@@ -10,6 +10,12 @@ from krov.core.home import Item, Panel
 from krov.directory import services
 
 
+def tool(user) -> Item | None:
+    if not services.can_review(user):
+        return None
+    return Item(_("Directory review"), reverse("directory:review"))
+
+
 def panel(user) -> Panel | None:
     if not services.can_review(user):
         return None

@@ -29,4 +29,5 @@ class EventsConfig(AppConfig):
             ],
         )
         home.register("events-organiser", events_home.panel)
+        home.register_tool("events-organiser", events_home.tool, order=40)
         home.register_section("events", events_home.upcoming_section, namespace="events")

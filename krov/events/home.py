@@ -19,6 +19,12 @@ def _title(event: Event) -> str:
     return text.title if text else event.slug
 
 
+def tool(user) -> Item | None:
+    if not services.can_organise(user):
+        return None
+    return Item(_("Events you organise"), reverse("events:manage_list"))
+
+
 def panel(user) -> Panel | None:
     if not services.can_organise(user):
         return None

@@ -31,3 +31,5 @@ class HousingConfig(AppConfig):
         undo.register("housing.ban", services.undo_ban)
         home.register("housing-member", housing_home.member_panel)
         home.register("housing-moderation", housing_home.moderation_panel)
+        home.register_tool("housing-moderation", housing_home.moderation_tool, order=45)
+        home.register_tool("housing-member", housing_home.member_tool, order=70)

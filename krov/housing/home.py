@@ -10,6 +10,18 @@ from krov.core.home import Item, Panel
 from krov.housing import services
 
 
+def member_tool(user) -> Item | None:
+    if not user.has_perm("accounts.use_member_area"):
+        return None
+    return Item(_("Your listings"), reverse("housing:mine"))
+
+
+def moderation_tool(user) -> Item | None:
+    if not user.has_perm("accounts.moderate_housing"):
+        return None
+    return Item(_("Housing moderation"), reverse("housing:moderation"))
+
+
 def member_panel(user) -> Panel | None:
     if not user.has_perm("accounts.use_member_area"):
         return None

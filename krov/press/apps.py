@@ -15,6 +15,7 @@ class PressConfig(AppConfig):
         from krov.press.models import Story
 
         home.register("press-editor", press_home.editor_panel)
+        home.register_tool("press-editor", press_home.editor_tool, order=55)
         retention.register(
             "press",
             "press stories past KROV_PRESS_KEEP_DAYS, except those a bulletin answers",

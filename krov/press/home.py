@@ -9,6 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from krov.core.home import Item, Panel
 
 
+def editor_tool(user) -> Item | None:
+    if not user.has_perm("accounts.edit_bulletins"):
+        return None
+    return Item(_("Press watch"), reverse("press:stories"))
+
+
 def editor_panel(user) -> Panel | None:
     if not user.has_perm("accounts.edit_bulletins"):
         return None

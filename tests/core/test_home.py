@@ -158,3 +158,42 @@ def test_someone_just_given_the_volunteer_role_finds_their_tools_with_nothing_wa
     assert reverse("aid:profile") in links and reverse("aid:console") in links
     assert all(not item.urgent for item in panel.items)
     assert aid_home.volunteer_panel(make_persona("member").user) is None
+
+
+HEADER_TOOLS = {
+    "member": ["/en/housing/mine/"],
+    "volunteer": ["/en/aid/", "/en/housing/mine/"],
+    "coordinator": ["/en/aid/triage/", "/en/aid/", "/en/housing/mine/"],
+    "organiser": [
+        "/en/events/manage/",
+        "/en/housing/moderation/",
+        "/en/directory/review/",
+        "/en/housing/mine/",
+    ],
+    "editor": ["/en/bulletins/editor/", "/en/press/", "/en/directory/review/", "/en/housing/mine/"],
+    "admin": ["/en/account/role-requests/", "/en/housing/mine/"],
+}
+
+
+@pytest.mark.django_db
+def test_the_header_lists_each_roles_tools_on_every_page(personas):
+    for role, expected in HEADER_TOOLS.items():
+        browser = signed_in(personas[role].user)
+        for path in ("/en/events/", "/en/dashboard/"):
+            page = soup(browser.get(path))
+            menu = page.select_one("nav.account-nav details.tools-menu")
+            assert menu is not None, (role, path)
+            assert [a["href"] for a in menu.select("a")] == expected, (role, path)
+
+
+@pytest.mark.django_db
+def test_a_visitor_has_no_tools_menu(client):
+    assert soup(client.get("/en/events/")).select_one(".tools-menu") is None
+
+
+@pytest.mark.django_db
+def test_the_tools_menu_is_in_the_persons_language(personas):
+    page = soup(signed_in(personas["editor"].user).get("/ru/events/"))
+    menu = page.select_one(".tools-menu")
+    assert menu.select_one("summary").get_text(strip=True) == "Ваши инструменты"
+    assert "/ru/bulletins/editor/" in [a["href"] for a in menu.select("a")]

@@ -7,23 +7,24 @@ stores no figures at all, so no page or API answer can show one. Quartiles are P
 
 The database does the ordering and Python only the arithmetic: for each quartile the two
 neighbours it interpolates reach Python, which interpolates them with the statistics
-module's own float operations (so the figures are those of `statistics`, to the cent). On
-SQLite an index per district and month (and one per month for the city) holds each figure's
-values in order and the neighbours are found by walking it from its nearer end (`OFFSET k
-LIMIT 2`); PostgreSQL aggregates each group's values in order and picks them."""
+module's own float operations (so the figures are those of `statistics`, to the cent). An
+index per district and month (and one per month for the city) holds each figure's values in
+order, and the neighbours are found by walking it from its nearer end (`OFFSET k LIMIT 2`):
+some n rows in all per cell and figure, no sort. SQLite does one statement per cell;
+PostgreSQL the counts and every walk in one statement (one snapshot, one round trip)."""
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Case, Count, FloatField, Max, Q, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -66,164 +67,216 @@ class _Group:
 
     count: int = 0
     flagged: int = 0
-    # Per figure, how many values its quartiles were read among, when a query other than
-    # the count's read them (it is the count unless rows came or went in between).
-    n: dict[str, int] = field(default_factory=dict)
     at: dict[str, dict[int, float]] = field(default_factory=lambda: {f: {} for f in FIGURES})
 
 
-@dataclass(frozen=True)
-class _Walk:
-    """Two neighbours of a group in one figure's order: skip `offset` values from the low end
-    (or from the high end when `down`)."""
-
-    month: date
-    district_id: int | None
-    figure: str
-    offset: int
-    down: bool
-    low_rank: int  # the rank of the lower neighbour, 0-based from the low end
+Key = tuple[date, int | None]  # (month, district id), None for the city
 
 
-def _walks(key: tuple[date, int | None], n: int) -> list[_Walk]:
-    month, district_id = key
-    walks = []
-    for j in sorted(set(cuts(n))):
-        # From the nearer end: x[j], x[j+1] are the (n-2-j)th and next from the top.
-        from_top = max(n - 2 - j, 0)
-        down = from_top < j
-        offset = from_top if down else j
-        for figure in FIGURES:
-            walks.append(_Walk(month, district_id, figure, offset, down, j))
-    return walks
+def _walk(n: int, j: int) -> tuple[int, bool]:
+    """How to reach the neighbours x[j], x[j+1] of `n` sorted values from the nearer end:
+    (values to skip, whether from the top). From the top they are the (n-2-j)th and next."""
+    from_top = max(n - 2 - j, 0)
+    return (from_top, True) if from_top < j else (j, False)
 
 
-def _walk_sql(walk_figure: str, *, city: bool, down: bool, placeholder: str) -> str:
+def _put(group: _Group, figure: str, j: int, values: Iterable[float]) -> None:
+    # The two neighbours in ascending order, whichever end the walk started from.
+    for rank, value in enumerate(sorted(values), start=j):
+        group.at[figure][rank] = value
+
+
+# --- SQLite: one statement per cell, a walk per cut and figure --------------------------
+
+
+def _walks_sql(walks: tuple[tuple[str, bool], ...], *, city: bool) -> str:
+    """One statement for all the walks of a cell, (figure, from the top) each: row k of the
+    answer is (k, a value) for the k-th walk."""
     table = connection.ops.quote_name(RentObservation._meta.db_table)
     real = FloatField().db_type(connection)
-    district = "" if city else f" AND district_id = {placeholder}"
-    order = "DESC" if down else "ASC"
+    district = "" if city else " AND district_id = ?"
     # Identifiers from this module only (FIGURES, the model's table); values are parameters.
-    return (
-        f"SELECT CAST({walk_figure} AS {real}) FROM {table} "  # noqa: S608
-        f"WHERE status = {placeholder} AND month = {placeholder}{district} "
-        f"ORDER BY {walk_figure} {order} LIMIT 2 OFFSET {placeholder}"
+    return " UNION ALL ".join(
+        f"SELECT {k}, x FROM (SELECT CAST({figure} AS {real}) AS x FROM {table} "  # noqa: S608
+        f"WHERE status = ? AND month = ?{district} "
+        f"ORDER BY {figure} {'DESC' if down else 'ASC'} LIMIT 2 OFFSET ?)"
+        for k, (figure, down) in enumerate(walks)
     )
 
 
-def _neighbours_sqlite(walks: list[_Walk]) -> list[list[float]]:
-    """Each walk one statement on the raw connection: thousands of index seeks of a few
-    microseconds, with SQLite's statement cache doing the parsing once."""
-    statements = {
-        (figure, city, down): _walk_sql(figure, city=city, down=down, placeholder="?")
-        for figure in FIGURES
-        for city in (False, True)
-        for down in (False, True)
-    }
+def _groups_sqlite(months: list[date] | None) -> tuple[dict[Key, _Group], set[date]]:
+    """Counts in one pass over the (status, month, district) index, then each quartile's two
+    neighbours by walking the district's (or the city's) index from its nearer end: SQLite
+    steps through an index in some 40 ns a row, much less than sorting or windowing costs.
+    One statement per cell, on the raw connection: its few shapes are parsed once (SQLite's
+    statement cache). The caller's transaction gives the counts and the walks one snapshot."""
+    groups, seen = _counts(months)
+    statements: dict[tuple[tuple[tuple[str, bool], ...], bool], str] = {}
     status = str(OK)
-    months: dict[date, str] = {}
     connection.ensure_connection()
     cursor = connection.connection.cursor()
     try:
-        out = []
-        for walk in walks:
-            month = months.get(walk.month)
-            if month is None:
-                month = months[walk.month] = str(connection.ops.adapt_datefield_value(walk.month))
-            if walk.district_id is None:
-                params: tuple = (status, month, walk.offset)
-            else:
-                params = (status, month, walk.district_id, walk.offset)
-            sql = statements[(walk.figure, walk.district_id is None, walk.down)]
-            out.append([row[0] for row in cursor.execute(sql, params)])
-        return out
+        for (month, district_id), group in groups.items():
+            n = group.count
+            if n < max(settings.KROV_RENT_MIN_CELL, 1):
+                continue
+            where: tuple = (status, str(connection.ops.adapt_datefield_value(month)))
+            if district_id is not None:
+                where += (district_id,)
+            ranks: list[tuple[str, int]] = []
+            walks: list[tuple[str, bool]] = []
+            params: list[Any] = []
+            for j in sorted(set(cuts(n))):
+                offset, down = _walk(n, j)
+                for figure in FIGURES:
+                    ranks.append((figure, j))
+                    walks.append((figure, down))
+                    params.extend((*where, offset))
+            key = (tuple(walks), district_id is None)
+            sql = statements.get(key)
+            if sql is None:
+                sql = statements[key] = _walks_sql(key[0], city=key[1])
+            values: list[list[float]] = [[] for _ in walks]
+            for k, value in cursor.execute(sql, params):
+                values[k].append(value)
+            for (figure, j), pair in zip(ranks, values, strict=True):
+                _put(group, figure, j, pair)
     finally:
         cursor.close()
+    return groups, seen
 
 
-# PostgreSQL: walking an index costs it more per row than sorting a group in memory, so
-# each figure's values come aggregated in order, one array per group, and only the values
-# at the ranks read leave the database (arrays count from 1: x[j] is a[j + 1]).
-_ARRAYS = """
-SELECT month, district_id, n, {picks} FROM (
-    SELECT month, {district} AS district_id, COUNT(*) AS n,
-        array_agg(CAST({figure} AS double precision) ORDER BY {figure}) AS a
-    FROM {table} WHERE status = %s{months} GROUP BY month{group}
-) g WHERE n >= %s
-"""
-_PICKS = ", ".join(
-    f"a[{j} + {k}]" for j in ("(n - 1) / 4", "(n - 1) / 2", "3 * (n - 1) / 4") for k in (1, 2)
-)
-
-
-def _neighbours_arrays(
-    months: list[date] | None, groups: dict[tuple[date, int | None], _Group]
-) -> None:
-    table = connection.ops.quote_name(RentObservation._meta.db_table)
-    where = "" if months is None else " AND month = ANY(%s)"
-    for figure in FIGURES:
-        for city in (False, True):
-            sql = _ARRAYS.format(
-                picks=_PICKS,
-                district="NULL::integer" if city else "district_id",
-                figure=figure,
-                table=table,
-                months=where,
-                group="" if city else ", district_id",
-            )
-            params: list[Any] = [OK, *([] if months is None else [months])]
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [*params, settings.KROV_RENT_MIN_CELL])
-                for month, district_id, n, *values in cursor.fetchall():
-                    group = groups[(month, district_id)]
-                    group.n[figure] = n
-                    ranks = [j + k for j in cuts(n) for k in (0, 1)]
-                    for rank, value in zip(ranks, values, strict=True):
-                        if value is not None:
-                            group.at[figure][rank] = value
-
-
-def _groups(months: list[date] | None) -> dict[tuple[date, int | None], _Group]:
-    """Per (month, district), and per (month, None) for the city: the counts, and for cells
-    that show figures the values their quartiles read."""
-    counts = RentObservation.objects.filter(status__in=[OK, IMPLAUSIBLE])
+def _counts(months: list[date] | None) -> tuple[dict[Key, _Group], set[date]]:
+    """Per (month, district), and per (month, None) for the city: counted and flagged rents;
+    and the months that have observations of any status."""
+    rows = RentObservation.objects.all()
     if months is not None:
-        counts = counts.filter(month__in=months)
-    groups: dict[tuple[date, int | None], _Group] = defaultdict(_Group)
+        rows = rows.filter(month__in=months)
+    groups: dict[Key, _Group] = defaultdict(_Group)
+    seen: set[date] = set()
     for status, month, district_id, n in (
-        counts.values("status", "month", "district_id")
+        rows.values("status", "month", "district_id")
         .annotate(n=Count("*"))
         .values_list("status", "month", "district_id", "n")
         .order_by()
     ):
+        seen.add(month)
+        if status not in (OK, IMPLAUSIBLE):
+            continue
         for key in ((month, district_id), (month, None)):
             if status == OK:
                 groups[key].count += n
             else:
                 groups[key].flagged += n
-    if connection.vendor != "sqlite":
-        _neighbours_arrays(months, groups)
-        return groups
-    walks = [
-        walk
-        for key, group in groups.items()
-        if group.count >= settings.KROV_RENT_MIN_CELL
-        for walk in _walks(key, group.count)
-    ]
-    for walk, values in zip(walks, _neighbours_sqlite(walks), strict=True):
-        at = groups[(walk.month, walk.district_id)].at[walk.figure]
-        # The two neighbours in ascending order, whichever end the walk started from.
-        for rank, value in enumerate(sorted(values), start=walk.low_rank):
-            at[rank] = value
-    return groups
+    return groups, seen
 
 
-def _compute(months: list[date] | None) -> list[RentIndexCell]:
+# --- PostgreSQL: one statement ---------------------------------------------------------------
+#
+# Walking an index costs PostgreSQL some 100 ns a row and a round trip some 50 µs, so the
+# counts and every walk are one statement: one snapshot, one round trip. The counts come from
+# one (parallel) pass over the table; each cut of each cell with enough rents then walks the
+# district's (or the city's) index from its nearer end as a correlated subquery, and only the
+# two neighbours leave the database. Sorting or windowing every group costs more than the
+# walks (they read each figure's index about once in all), and so did aggregating arrays.
+
+_PG_CELLS = """
+WITH counts AS MATERIALIZED (
+    SELECT month, district_id,
+        COUNT(*) FILTER (WHERE status = %(ok)s) AS n,
+        COUNT(*) FILTER (WHERE status = %(implausible)s) AS flagged
+    FROM {table}{where}
+    GROUP BY month, district_id
+), cells AS (
+    SELECT month, district_id, n, flagged FROM counts
+    UNION ALL
+    SELECT month, NULL, CAST(SUM(n) AS bigint), CAST(SUM(flagged) AS bigint)
+    FROM counts GROUP BY month
+), cuts AS (
+    SELECT cells.*, cut.j, GREATEST(cells.n - 2 - cut.j, 0) AS from_top
+    FROM cells LEFT JOIN LATERAL (
+        SELECT DISTINCT i * (cells.n - 1) / 4 AS j FROM (VALUES (1), (2), (3)) AS v (i)
+        WHERE cells.n >= %(min_cell)s
+    ) AS cut ON TRUE
+)
+SELECT month, district_id, n, flagged, j, {picks} FROM cuts
+"""
+# The neighbours x[j], x[j+1] from the nearer end (as _walk decides); city walks read the
+# (status, month, figure) index, district walks the (status, month, district, figure) one.
+_PG_PICK = """CASE WHEN j IS NULL THEN NULL
+    WHEN district_id IS NULL AND from_top < j THEN {city_down}
+    WHEN district_id IS NULL THEN {city_up}
+    WHEN from_top < j THEN {district_down}
+    ELSE {district_up} END"""
+_PG_WALK = (
+    "ARRAY(SELECT o.{figure} FROM {table} o WHERE o.status = %(ok)s AND o.month = cuts.month"
+    "{district} ORDER BY o.{figure}{order} LIMIT 2 OFFSET {offset})"
+)
+
+
+def _pg_sql(months: list[date] | None) -> str:
+    table = connection.ops.quote_name(RentObservation._meta.db_table)
+
+    def walk(figure: str, *, city: bool, down: bool) -> str:
+        return _PG_WALK.format(
+            figure=figure,
+            table=table,
+            district="" if city else " AND o.district_id = cuts.district_id",
+            order=" DESC" if down else "",
+            offset="cuts.from_top" if down else "cuts.j",
+        )
+
+    picks = ", ".join(
+        _PG_PICK.format(
+            city_down=walk(figure, city=True, down=True),
+            city_up=walk(figure, city=True, down=False),
+            district_down=walk(figure, city=False, down=True),
+            district_up=walk(figure, city=False, down=False),
+        )
+        for figure in FIGURES
+    )
+    where = "" if months is None else " WHERE month = ANY(%(months)s)"
+    # Identifiers from this module only (FIGURES, the model's table); values are parameters.
+    return _PG_CELLS.format(table=table, where=where, picks=picks)
+
+
+def _groups_postgresql(months: list[date] | None) -> tuple[dict[Key, _Group], set[date]]:
+    groups: dict[Key, _Group] = {}
+    seen: set[date] = set()
+    params: dict[str, Any] = {
+        "ok": OK,
+        "implausible": IMPLAUSIBLE,
+        "min_cell": max(settings.KROV_RENT_MIN_CELL, 1),
+        "months": months,
+    }
+    with connection.cursor() as cursor:
+        # Its estimated cost would have PostgreSQL compile the statement (JIT), which takes
+        # longer than running it. For this transaction only.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(_pg_sql(months), params)
+        for month, district_id, n, flagged, j, *picks in cursor.fetchall():
+            seen.add(month)
+            if not n and not flagged:
+                continue  # excluded rents only
+            group = groups.get((month, district_id))
+            if group is None:
+                group = groups[(month, district_id)] = _Group(count=n, flagged=flagged)
+            if j is not None:
+                for figure, values in zip(FIGURES, picks, strict=True):
+                    _put(group, figure, j, [float(value) for value in values])
+    return groups, seen
+
+
+def _compute(months: list[date] | None) -> tuple[list[RentIndexCell], set[date]]:
+    """The cells of these months (of all when None), and the months that have observations."""
     slugs = dict(District.objects.values_list("id", "slug"))
     now = timezone.now()
     cells = []
-    with transaction.atomic():  # one snapshot for the counts and the values (SQLite's WAL)
-        groups = _groups(months)
+    with transaction.atomic():  # one snapshot for the counts and the walks (SQLite's WAL)
+        if connection.vendor == "postgresql":
+            groups, seen = _groups_postgresql(months)
+        else:
+            groups, seen = _groups_sqlite(months)
     for (month, district_id), group in sorted(
         groups.items(), key=lambda item: (item[0][0], item[0][1] or 0)
     ):
@@ -237,16 +290,60 @@ def _compute(months: list[date] | None) -> list[RentIndexCell]:
             suppressed=group.count < settings.KROV_RENT_MIN_CELL,
         )
         if not cell.suppressed and not (group.at["rent_eur"] and group.at["per_m2"]):
-            cell.suppressed = True  # rows went between the count and the read: next time
+            cell.suppressed = True  # cannot happen in one snapshot; never show half a cell
         if not cell.suppressed:
             cell.q1_rent, cell.median_rent, cell.q3_rent = quartiles(
-                group.n.get("rent_eur", group.count), group.at["rent_eur"]
+                group.count, group.at["rent_eur"]
             )
-            cell.q1_m2, cell.median_m2, cell.q3_m2 = quartiles(
-                group.n.get("per_m2", group.count), group.at["per_m2"]
-            )
+            cell.q1_m2, cell.median_m2, cell.q3_m2 = quartiles(group.count, group.at["per_m2"])
         cells.append(cell)
-    return cells
+    return cells, seen
+
+
+def _column(cells: list[RentIndexCell], f: models.Field) -> list[Any]:
+    """One field's values, adapted for the database as `bulk_create` would: the few distinct
+    dates and times once each; the rest already are what the column holds."""
+    values = [getattr(cell, f.attname) for cell in cells]
+    ops = connection.ops
+    adapt: Callable[[Any], Any]
+    if isinstance(f, models.DateTimeField):
+        adapt = ops.adapt_datetimefield_value
+    elif isinstance(f, models.DateField):
+        adapt = ops.adapt_datefield_value
+    elif isinstance(f, models.DecimalField):
+        return [
+            None if v is None else ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
+            for v in values
+        ]
+    else:
+        return values
+    adapted = {v: adapt(v) for v in set(values)}
+    return [adapted[v] for v in values]
+
+
+def _insert(cells: list[RentIndexCell]) -> None:
+    """`bulk_create` without its preparation of every value through the field (some 50 ms
+    for the 1,300 cells of six years, a fifth of the whole rebuild): on PostgreSQL one
+    INSERT from arrays, one per column; elsewhere one statement executed per row."""
+    fields = [f for f in RentIndexCell._meta.concrete_fields if not f.primary_key]
+    columns = [_column(cells, f) for f in fields]
+    quote = connection.ops.quote_name
+    table = quote(RentIndexCell._meta.db_table)
+    names = ", ".join(quote(str(f.column)) for f in fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+            # The model's names and types only; values are parameters.
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
+                columns,
+            )
+        else:
+            marks = ", ".join(["%s"] * len(fields))
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+                list(zip(*columns, strict=True)),
+            )
 
 
 # PostgreSQL advisory lock key for replacing cells ("krov rent" in ASCII).
@@ -270,11 +367,11 @@ def recompute(months: Iterable[date]) -> int:
     months = sorted({month_of(m) for m in months})
     if not months:
         return 0
-    cells = _compute(months)
+    cells, _seen = _compute(months)
     with transaction.atomic():
         _one_writer_at_a_time()
         RentIndexCell.objects.filter(month__in=months).delete()
-        RentIndexCell.objects.bulk_create(cells, batch_size=500)
+        _insert(cells)
     pagecache.invalidate("housing")
     return len(months)
 
@@ -295,14 +392,13 @@ def rebuild() -> int:
     """Re-apply the plausibility bounds, then recompute every month: the cells of months
     without observations go. Returns the number of months with observations."""
     reflag()
-    months = RentObservation.objects.values("month").distinct().count()
-    cells = _compute(None)
+    cells, months = _compute(None)
     with transaction.atomic():
         _one_writer_at_a_time()
         RentIndexCell.objects.all().delete()
-        RentIndexCell.objects.bulk_create(cells, batch_size=500)
+        _insert(cells)
     pagecache.invalidate("housing")
-    return months
+    return len(months)
 
 
 def schedule(months: Iterable[date]) -> None:

@@ -8,6 +8,7 @@ import statistics
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from django.conf import settings as django_settings
 from django.test import override_settings
 from hypothesis import example, given, settings
@@ -143,3 +144,53 @@ def test_quartiles_from_the_neighbours_alone_equal_statistics_quantiles(values):
     at = {rank: ordered[rank] for j in index.cuts(n) for rank in (j, j + 1) if rank < n}
     assert len(at) <= 6
     assert index.quartiles(n, at) == reference_quartiles(values)
+
+
+@pytest.mark.parametrize("n", range(1, 130))
+def test_each_walk_reaches_the_two_neighbours_of_its_cut_from_the_nearer_end(n):
+    """What the databases do with `_walk`'s answer, on a list: skip `offset` values from the
+    low end (or from the high end) and take the next two."""
+    ordered = list(range(n))
+    for j in set(index.cuts(n)):
+        offset, down = index._walk(n, j)
+        walked = (ordered[::-1] if down else ordered)[offset : offset + 2]
+        assert sorted(walked) == ordered[j : j + 2]
+        assert offset <= n // 2  # never more than half the cell
+
+
+class OneLargeCellAgainstStatistics(HypothesisTestCase):
+    """Cells of up to a few hundred rents, so that the walks skip far from both ends, in a
+    district and in the city (two districts), with ties and half-cent interpolations."""
+
+    @settings(max_examples=20, deadline=None)
+    @given(
+        rents=st.lists(
+            st.one_of(st.integers(100, 400_000), st.sampled_from([50_000, 50_001, 70_005])),
+            min_size=1,
+            max_size=400,
+        ),
+        split=st.integers(0, 400),
+    )
+    def test_a_large_cell_and_its_city_equal_the_statistics_module(self, rents, split):
+        RentObservation.objects.all().delete()
+        RentIndexCell.objects.all().delete()
+        districts = dict(District.objects.values_list("slug", "id"))
+        RentObservation.objects.bulk_create(
+            RentObservation(
+                observed_on=MONTHS[0],
+                month=MONTHS[0],
+                district_id=districts[SLUGS[0] if i < split else SLUGS[1]],
+                size_m2=Decimal(50),
+                rent=Decimal(cents) / 100,
+                currency="EUR",
+                rate=1,
+                rent_eur=Decimal(cents) / 100,
+                per_m2=(Decimal(cents) / 100 / 50).quantize(CENT),
+                source="test",
+                status=OK,
+            )
+            for i, cents in enumerate(rents)
+        )
+        with override_settings(KROV_RENT_MIN_CELL=1):
+            index.rebuild()
+            assert stored_cells() == reference_cells()

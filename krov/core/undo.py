@@ -4,11 +4,11 @@ After such an action the view calls `offer(request, kind, **data)`: the next pag
 "Undo" beside its message. The button posts a signed token (kind, the person who acted, the
 data the app needs to put things back) that expires after UNDO_SECONDS; only the same person
 can use it, and the app's registered handler does the undoing through its own services
-(which check permissions and the state again). Actions that told other people (a cancelled
-event's attendees) or gave up keys (a closed case) are not offered: they cannot be undone.
-An action whose only message to others can wait does not send it at once: a rejected
-directory proposal's proposer is told by a task once UNDO_SECONDS have passed, and the undo
-succeeds only while nobody has been told.
+(which check permissions and the state again). Actions that gave up keys (a closed case)
+are not offered: they cannot be undone. An action whose only message to others can wait
+does not send it at once: a rejected directory proposal's proposer, and a cancelled event's
+attendees, are told by a task once UNDO_SECONDS have passed, and the undo succeeds only
+while nobody has been told.
 
 Core knows no app: each app registers its kinds in its AppConfig.ready()."""
 

@@ -9,7 +9,7 @@ class EventsConfig(AppConfig):
     verbose_name = "Events"
 
     def ready(self) -> None:
-        from krov.core import home, oldslugs, retention, sitemap
+        from krov.core import home, oldslugs, retention, sitemap, undo
         from krov.events import home as events_home
         from krov.events import services, views
 
@@ -29,5 +29,6 @@ class EventsConfig(AppConfig):
             ],
         )
         home.register("events-organiser", events_home.panel)
+        undo.register("events.cancel", services.undo_cancel)
         home.register_tool("events-organiser", events_home.tool, order=40)
         home.register_section("events", events_home.upcoming_section, namespace="events")

@@ -116,6 +116,10 @@ class Event(models.Model):
     sequence = models.PositiveIntegerField(default=0)
     # What the organiser wrote when cancelling; the mails to attendees quote it.
     cancel_notice = models.TextField(blank=True)
+    # When it was cancelled, and when its attendees were told: they are told only once the
+    # organiser can no longer undo it (services.tell_cancelled), so an undo tells nobody.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_told_at = models.DateTimeField(null=True, blank=True)
 
     objects = EventQuerySet.as_manager()
 

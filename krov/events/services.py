@@ -243,21 +243,104 @@ def publish(event: Event, *, actor) -> None:
 
 
 @transaction.atomic
+def _undo_window() -> timedelta:
+    from krov.core.undo import UNDO_SECONDS
+
+    return timedelta(seconds=UNDO_SECONDS)
+
+
+def _to_tell(event: Event) -> list[Rsvp]:
+    return [
+        rsvp
+        for rsvp in event.rsvps.exclude(status=Rsvp.Status.CANCELLED)
+        if is_email(rsvp.contact or "")
+    ]
+
+
+@transaction.atomic
 def cancel(event: Event, *, actor, notice: str = "") -> int:
-    """Cancel, and tell everyone who left a contact. Returns how many were told."""
+    """Cancel at once (pages and calendars show it), and tell everyone who left an email
+    once the organiser can no longer undo it (`undo_cancel`, `tell_cancelled`). Returns how
+    many will be told; 0 for an event that is cancelled already."""
     check_can_manage(actor, event)
     notice = (notice or "").strip()[:2000]
-    Event.objects.filter(pk=event.pk).update(
-        status=Event.Status.CANCELLED, updated_at=timezone.now(), cancel_notice=notice
+    now = timezone.now()
+    updated = (
+        Event.objects.filter(pk=event.pk)
+        .exclude(status=Event.Status.CANCELLED)
+        .update(
+            status=Event.Status.CANCELLED,
+            updated_at=now,
+            cancel_notice=notice,
+            cancelled_at=now,
+            cancel_told_at=None,
+        )
     )
+    if not updated:
+        return 0
     event.status = Event.Status.CANCELLED
     _raise_sequence(event)
     invalidate_public_pages()
+    from krov.events import tasks
+
+    # A nudge for when the window has passed; the periodic sweep catches a lost one.
+    delay = _undo_window().total_seconds() + 1
+    event_id = event.pk
+    transaction.on_commit(lambda: tasks.tell_cancelled_attendees.schedule((event_id,), delay=delay))
+    return len(_to_tell(event))
+
+
+@transaction.atomic
+def undo_cancel(data: dict, *, actor) -> str:
+    """krov.core.undo: a cancellation made a moment ago is taken back, as long as nobody
+    has been told (`data`: {"event": id, "status": the status before}). Calendars that
+    fetched the cancellation meanwhile get the event back with a higher SEQUENCE."""
+    from krov.core.undo import UndoError
+
+    pk = data.get("event")
+    event = Event.objects.filter(pk=pk if isinstance(pk, int) else 0).first()
+    if event is None or not can_manage(actor, event):
+        raise UndoError(_("Only this event's organisers can do this."))
+    before = data.get("status")
+    if before not in {Event.Status.DRAFT, Event.Status.PUBLISHED}:
+        before = Event.Status.PUBLISHED
+    undone = Event.objects.filter(
+        pk=event.pk, status=Event.Status.CANCELLED, cancel_told_at__isnull=True
+    ).update(
+        status=before,
+        cancel_notice="",
+        cancelled_at=None,
+        updated_at=timezone.now(),
+    )
+    if not undone:
+        raise UndoError(_("Too late to undo: the attendees were already told."))
+    _raise_sequence(event)
+    invalidate_public_pages()
+    return _("The event is back; nobody was told it was cancelled.")
+
+
+@transaction.atomic
+def tell_cancelled(event_id: int | None = None, *, now=None) -> int:
+    """Email the attendees of cancellations whose undo window has passed (one event, or
+    every one due); idempotent: each event is claimed by setting `cancel_told_at` before
+    its mails are queued, in one transaction. Returns how many people were told."""
+    now = now or timezone.now()
+    due = Event.objects.filter(
+        status=Event.Status.CANCELLED,
+        cancel_told_at__isnull=True,
+        cancelled_at__lte=now - _undo_window(),
+    )
+    if event_id is not None:
+        due = due.filter(pk=event_id)
     told = 0
-    for rsvp in event.rsvps.exclude(status=Rsvp.Status.CANCELLED):
-        if is_email(rsvp.contact or ""):
-            _email_later(rsvp, "cancelled")
-            told += 1
+    for event in due.order_by("pk")[:200]:
+        claimed = Event.objects.filter(pk=event.pk, cancel_told_at__isnull=True).update(
+            cancel_told_at=now
+        )
+        if claimed:
+            for rsvp in _to_tell(event):
+                _email_later(rsvp, "cancelled")
+                told += 1
     return told
 
 

@@ -23,6 +23,18 @@ def email_attendee(rsvp_id: int, kind: str) -> None:
         services.email_attendee(rsvp.contact, kind, event, notice, link)
 
 
+@db_task()
+def tell_cancelled_attendees(event_id: int) -> None:
+    """A cancellation's undo window has passed: tell its attendees (if nobody undid it)."""
+    services.tell_cancelled(event_id)
+
+
+@db_periodic_task(crontab(minute="*/2"))
+def tell_cancelled_sweep() -> None:
+    """Cancellations whose nudge was lost (a queue restarted) are told all the same."""
+    services.tell_cancelled()
+
+
 @db_periodic_task(crontab(minute="5"))
 def reminders() -> None:
     services.send_reminders()

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from krov.accounts.models import User
-from krov.core import inputs, links, markdown, pagecache, ratelimit, structured
+from krov.core import inputs, links, markdown, pagecache, ratelimit, structured, undo
 from krov.core.access import public, requires
 from krov.core.clientip import client_address
 from krov.core.pagecache import cache_public_page
@@ -562,14 +562,20 @@ def _publish(request, event, actor):
 def _cancel(request, event, actor):
     if not inputs.confirmed(request):
         raise services.EventError(_("Tick “I am sure” first: nothing was done."))
+    before = event.status
     told = services.cancel(event, actor=actor, notice=request.POST.get("notice", "")[:500])
     messages.success(
         request,
         ngettext(
-            "Cancelled; %(count)s person was told.", "Cancelled; %(count)s people were told.", told
+            "Cancelled. %(count)s person will be told by email in five minutes, unless you "
+            "undo it.",
+            "Cancelled. %(count)s people will be told by email in five minutes, unless you "
+            "undo it.",
+            told,
         )
         % {"count": told},
     )
+    undo.offer(request, "events.cancel", event=event.pk, status=before)
 
 
 def _announce(request, event, actor):

@@ -326,11 +326,58 @@ def test_attendee_names_are_purged_after_the_event_counts_stay(make_event, setti
     assert event.going_count == 2
 
 
-def test_cancelling_tells_those_who_left_an_email(make_event, organiser):
+def test_cancelling_tells_those_who_left_an_email_once_the_undo_window_has_passed(
+    make_event, organiser, django_capture_on_commit_callbacks
+):
     event = make_event()
     services.rsvp(event, name="Ana", contact="ana@example.org")
     services.rsvp(event, name="Boris")
-    assert services.cancel(event, actor=organiser, notice="Rain") == 1
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.cancel(event, actor=organiser, notice="Rain") == 1
+    event.refresh_from_db()
+    assert event.status == Event.Status.CANCELLED  # pages and calendars show it at once
+    assert mail.outbox == []
+    assert services.tell_cancelled(now=timezone.now() + timedelta(minutes=4)) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.tell_cancelled(now=timezone.now() + timedelta(minutes=6)) == 1
+    assert [m.to for m in mail.outbox] == [["ana@example.org"]]
+    assert services.tell_cancelled(now=timezone.now() + timedelta(minutes=7)) == 0  # once
+    assert services.cancel(event, actor=organiser) == 0  # cancelled already: nobody again
+
+
+def test_an_undone_cancellation_tells_nobody_and_raises_the_calendar_sequence(
+    make_event, organiser
+):
+    event = make_event()
+    services.rsvp(event, name="Ana", contact="ana@example.org")
+    sequence = Event.objects.get(pk=event.pk).sequence
+    services.cancel(event, actor=organiser, notice="Rain")
+    message = services.undo_cancel({"event": event.pk, "status": "published"}, actor=organiser)
+    assert "nobody was told" in message
+    event.refresh_from_db()
+    assert event.status == Event.Status.PUBLISHED and event.cancel_notice == ""
+    assert event.sequence == sequence + 2
+    mail.outbox.clear()
+    assert services.tell_cancelled(now=timezone.now() + timedelta(minutes=6)) == 0
+    assert mail.outbox == []
+
+
+def test_a_cancellation_cannot_be_undone_once_told_or_by_someone_else(
+    make_event, organiser, personas
+):
+    from krov.core.undo import UndoError
+
+    event = make_event()
+    services.rsvp(event, name="Ana", contact="ana@example.org")
+    services.cancel(event, actor=organiser)
+    with pytest.raises(UndoError, match="organisers"):
+        services.undo_cancel({"event": event.pk}, actor=personas["member"].user)
+    services.tell_cancelled(now=timezone.now() + timedelta(minutes=6))
+    with pytest.raises(UndoError, match="already told"):
+        services.undo_cancel({"event": event.pk}, actor=organiser)
+    event.refresh_from_db()
+    assert event.status == Event.Status.CANCELLED
 
 
 def _jpeg_with_gps(width=3000, height=2000) -> bytes:
@@ -430,6 +477,8 @@ def test_attendee_mails_queue_only_ids_and_are_written_in_the_attendees_language
         django_capture_on_commit_callbacks(execute=True),
     ):
         services.cancel(event, actor=organiser, notice="Дощ, переносимо")
+        assert queued.call_args_list == []  # not before the undo window has passed
+        services.tell_cancelled(now=timezone.now() + timedelta(minutes=6))
     [call] = queued.call_args_list
     assert all(isinstance(arg, int | str) for arg in call.args)
     assert "ana@example.org" not in repr(call) and "Дощ" not in repr(call)

@@ -422,3 +422,20 @@ def test_cancelling_an_event_asks_i_am_sure_first(make_event, organiser):
     client.post(f"/en/events/manage/{event.slug}/cancel/", {"confirm": "yes"})
     event.refresh_from_db()
     assert event.status == Event.Status.CANCELLED
+
+
+def test_an_organiser_undoes_a_cancellation_from_the_next_page(make_event, organiser):
+    event = make_event()
+    client = signed_in(organiser)
+    response = client.post(
+        f"/en/events/manage/{event.slug}/cancel/", {"confirm": "yes"}, follow=True
+    )
+    page = soup(response)
+    assert "unless you undo it" in page.select_one(".messages").get_text()
+    form = page.select_one("form.undo")
+    assert form is not None
+    fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+    undone = client.post(form["action"], fields, follow=True)
+    assert "nobody was told" in soup(undone).select_one(".messages").get_text()
+    event.refresh_from_db()
+    assert event.status == Event.Status.PUBLISHED

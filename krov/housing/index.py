@@ -173,71 +173,67 @@ def _counts(months: list[date] | None) -> tuple[dict[Key, _Group], set[date]]:
 
 # --- PostgreSQL: one statement ---------------------------------------------------------------
 #
-# Walking an index costs PostgreSQL some 100 ns a row and a round trip some 50 µs, so the
-# counts and every walk are one statement: one snapshot, one round trip. The counts come from
-# one (parallel) pass over the table; each cut of each cell with enough rents then walks the
-# district's (or the city's) index from its nearer end as a correlated subquery, and only the
-# two neighbours leave the database. Sorting or windowing every group costs more than the
-# walks (they read each figure's index about once in all), and so did aggregating arrays.
+# A round trip costs some 50 µs and a step through an index some 100 ns, so the counts and
+# every walk are one statement: one snapshot, one round trip. The counts come from one
+# (parallel) pass over the table. Each cell with enough rents then walks its district's (or
+# the city's) index once per figure from the low end: it skips to Q1's lower neighbour and
+# gathers the values up to Q3's upper one in an array (3n/4 steps in all), of which only the
+# six neighbours leave the database. Three walks from the nearer ends step n times for the
+# same; sorting each group (array_agg ... ORDER BY, percentile_disc) or numbering its rows
+# (row_number() OVER) costs more than either.
 
 _PG_CELLS = """
-WITH counts AS MATERIALIZED (
-    SELECT month, district_id,
-        COUNT(*) FILTER (WHERE status = %(ok)s) AS n,
-        COUNT(*) FILTER (WHERE status = %(implausible)s) AS flagged
-    FROM {table}{where}
-    GROUP BY month, district_id
+WITH counts AS (
+    SELECT status, month, district_id, COUNT(*) AS c FROM {table}{where}
+    GROUP BY status, month, district_id
 ), cells AS (
-    SELECT month, district_id, n, flagged FROM counts
-    UNION ALL
-    SELECT month, NULL, CAST(SUM(n) AS bigint), CAST(SUM(flagged) AS bigint)
-    FROM counts GROUP BY month
-), cuts AS (
-    SELECT cells.*, cut.j, GREATEST(cells.n - 2 - cut.j, 0) AS from_top
-    FROM cells LEFT JOIN LATERAL (
-        SELECT DISTINCT i * (cells.n - 1) / 4 AS j FROM (VALUES (1), (2), (3)) AS v (i)
-        WHERE cells.n >= %(min_cell)s
-    ) AS cut ON TRUE
+    SELECT month, district_id,
+        CAST(COALESCE(SUM(c) FILTER (WHERE status = %(ok)s), 0) AS bigint) AS n,
+        CAST(COALESCE(SUM(c) FILTER (WHERE status = %(implausible)s), 0) AS bigint) AS flagged
+    FROM counts GROUP BY GROUPING SETS ((month, district_id), (month))
+), walks AS MATERIALIZED (
+    SELECT month, district_id, n, flagged, {walks} FROM cells
 )
-SELECT month, district_id, n, flagged, j, {picks} FROM cuts
+SELECT month, district_id, n, flagged, {picks} FROM walks
 """
-# The neighbours x[j], x[j+1] from the nearer end (as _walk decides); city walks read the
-# (status, month, figure) index, district walks the (status, month, district, figure) one.
-_PG_PICK = """CASE WHEN j IS NULL THEN NULL
-    WHEN district_id IS NULL AND from_top < j THEN {city_down}
-    WHEN district_id IS NULL THEN {city_up}
-    WHEN from_top < j THEN {district_down}
-    ELSE {district_up} END"""
-_PG_WALK = (
-    "ARRAY(SELECT o.{figure} FROM {table} o WHERE o.status = %(ok)s AND o.month = cuts.month"
-    "{district} ORDER BY o.{figure}{order} LIMIT 2 OFFSET {offset})"
+# In order, the values of ranks cuts(n)[0] to cuts(n)[2] + 1: city walks read the (status,
+# month, figure) index, district walks the (status, month, district, figure) one.
+_PG_WALK = """CASE WHEN n < %(min_cell)s THEN NULL
+    WHEN district_id IS NULL THEN {city}
+    ELSE {district} END AS {figure}"""
+_PG_ARRAY = (
+    "ARRAY(SELECT o.{figure} FROM {table} o WHERE o.status = %(ok)s AND o.month = cells.month"
+    "{district} ORDER BY o.{figure} LIMIT 3 * (cells.n - 1) / 4 + 2 - (cells.n - 1) / 4"
+    " OFFSET (cells.n - 1) / 4)"
+)
+# x[j] and x[j+1] for each j of cuts(n): the array starts at x[cuts(n)[0]], counting from 1
+# (past its end is NULL: n = 1).
+_PG_PICKS = "ARRAY[{}]".format(
+    ", ".join(
+        f"{{figure}}[{j} - (n - 1) / 4 + {k}]"
+        for j in ("(n - 1) / 4", "(n - 1) / 2", "3 * (n - 1) / 4")
+        for k in (1, 2)
+    )
 )
 
 
 def _pg_sql(months: list[date] | None) -> str:
     table = connection.ops.quote_name(RentObservation._meta.db_table)
 
-    def walk(figure: str, *, city: bool, down: bool) -> str:
-        return _PG_WALK.format(
-            figure=figure,
-            table=table,
-            district="" if city else " AND o.district_id = cuts.district_id",
-            order=" DESC" if down else "",
-            offset="cuts.from_top" if down else "cuts.j",
-        )
+    def walk(figure: str, *, city: bool) -> str:
+        district = "" if city else " AND o.district_id = cells.district_id"
+        return _PG_ARRAY.format(figure=figure, table=table, district=district)
 
-    picks = ", ".join(
-        _PG_PICK.format(
-            city_down=walk(figure, city=True, down=True),
-            city_up=walk(figure, city=True, down=False),
-            district_down=walk(figure, city=False, down=True),
-            district_up=walk(figure, city=False, down=False),
+    walks = ", ".join(
+        _PG_WALK.format(
+            figure=figure, city=walk(figure, city=True), district=walk(figure, city=False)
         )
         for figure in FIGURES
     )
+    picks = ", ".join(_PG_PICKS.format(figure=figure) for figure in FIGURES)
     where = "" if months is None else " WHERE month = ANY(%(months)s)"
     # Identifiers from this module only (FIGURES, the model's table); values are parameters.
-    return _PG_CELLS.format(table=table, where=where, picks=picks)
+    return _PG_CELLS.format(table=table, where=where, walks=walks, picks=picks)
 
 
 def _groups_postgresql(months: list[date] | None) -> tuple[dict[Key, _Group], set[date]]:
@@ -254,16 +250,16 @@ def _groups_postgresql(months: list[date] | None) -> tuple[dict[Key, _Group], se
         # longer than running it. For this transaction only.
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(_pg_sql(months), params)
-        for month, district_id, n, flagged, j, *picks in cursor.fetchall():
+        for month, district_id, n, flagged, *picks in cursor.fetchall():
             seen.add(month)
             if not n and not flagged:
                 continue  # excluded rents only
-            group = groups.get((month, district_id))
-            if group is None:
-                group = groups[(month, district_id)] = _Group(count=n, flagged=flagged)
-            if j is not None:
-                for figure, values in zip(FIGURES, picks, strict=True):
-                    _put(group, figure, j, [float(value) for value in values])
+            group = groups[(month, district_id)] = _Group(count=n, flagged=flagged)
+            ranks = [j + k for j in cuts(n) for k in (0, 1)]
+            for figure, values in zip(FIGURES, picks, strict=True):
+                for rank, value in zip(ranks, values or (), strict=False):
+                    if value is not None:
+                        group.at[figure][rank] = float(value)
     return groups, seen
 
 

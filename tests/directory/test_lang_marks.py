@@ -26,5 +26,8 @@ def test_an_untranslated_organisation_is_marked_with_its_language(russian_org):
     assert page.select_one("div.description")["lang"] == "ru"
     card = soup(Client().get("/uk/directory/")).select_one("li.card.organisation h2 a")
     assert card["lang"] == "ru"
+    label = soup(Client().get("/en/directory/")).select_one("li.card.organisation .lang-label")
+    assert label.get_text() == "Russian"
+    assert soup(Client().get("/ru/directory/")).select_one(".lang-label") is None
     own = soup(Client().get(f"/ru/directory/{russian_org.slug}/"))
     assert not own.h1.has_attr("lang")

@@ -22,6 +22,15 @@ def test_an_untranslated_event_is_marked_with_its_language(make_event):
     assert card["lang"] == "sr"
 
 
+def test_a_card_in_another_language_says_which_and_one_in_the_pages_does_not(make_event):
+    make_event()  # Serbian Cyrillic only
+    label = soup(Client().get("/en/events/")).select_one("li.card.event .lang-label")
+    assert label is not None and label.get_text() == "Serbian (Cyrillic)"
+    russian = soup(Client().get("/ru/events/")).select_one("li.card.event .lang-label")
+    assert russian.get_text() == "Сербский (кириллица)"
+    assert soup(Client().get("/sr-latn/events/")).select_one("li.card.event .lang-label") is None
+
+
 @pytest.mark.parametrize("page_language", ["sr", "sr-latn"])
 def test_a_serbian_event_on_a_serbian_page_carries_no_lang_of_its_own(make_event, page_language):
     event = make_event()

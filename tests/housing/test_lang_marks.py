@@ -17,6 +17,8 @@ def test_a_listing_in_another_language_is_marked_with_it(listing):
     assert page.select_one("div.description")["lang"] == "sr-latn"
     card = soup(Client().get("/ru/housing/")).select_one("li.card.listing h2")
     assert card["lang"] == "sr-latn"
+    assert soup(Client().get("/en/housing/")).select_one("li.card.listing .lang-label")
+    assert soup(Client().get("/sr/housing/")).select_one("li.card.listing .lang-label") is None
     serbian = soup(Client().get(f"/sr/housing/{listing.pk}/"))
     assert not serbian.h1.has_attr("lang")
     assert serbian.h1.get_text(strip=True) == "Светао стан на Врачару"

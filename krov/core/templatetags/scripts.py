@@ -22,6 +22,20 @@ def page_script(value, language: str | None = None) -> str:
 
 
 @register.filter
+def language_label(language: str | None) -> str:
+    """A small visible label ("Russian", in the page's language) before a text that is in
+    another language than the page, so that a reader knows before opening it; nothing when
+    it is the page's own (the same rule as `lang_if_other`)."""
+    from django.conf import settings
+    from django.utils.html import format_html
+
+    if not lang_if_other(language):
+        return ""
+    name = dict(settings.LANGUAGES)[(language or "").lower()]
+    return format_html('<span class="badge lang-label">{}</span> ', str(name))
+
+
+@register.filter
 def lang_if_other(language: str | None) -> str:
     """` lang="ru"` for text in another language than the page (screen readers then read it
     in its own voice; translators see it), nothing when it is the page's own. Serbian in

@@ -12,7 +12,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from krov.telegram.models import Update
@@ -217,8 +217,37 @@ def store(data: dict[str, Any]) -> bool:
                 return False  # a retry of an update stored before the renewal began
             raise TryAgain from None
     if stored:
-        nudge(key)
+        transaction.on_commit(lambda: _nudge_unless_queued_behind(key, update_id))
     return stored
+
+
+def _nudge_unless_queued_behind(key: str, update_id: int) -> None:
+    """Nudge the worker, unless an earlier update of the chat is still pending: whatever
+    takes that one (its nudge or the sweep) goes on in update_id order and finds this one,
+    committed before it was asked. So the queue gets a write per chat that starts waiting,
+    not per update. Runs after this update's commit, never before."""
+    try:
+        behind = _older_pending(key, update_id)
+    except DatabaseError:
+        behind = False
+    if not behind:
+        nudge(key)
+
+
+def _older_pending(key: str, update_id: int) -> bool:
+    by_name = {field.name: field for field in Update._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    table = quote(Update._meta.db_table)
+    chat_key, status, number = (
+        quote(str(by_name[name].column)) for name in ("chat_key", "status", "update_id")
+    )
+    sql = (
+        f"SELECT 1 FROM {table} WHERE {chat_key} = %s AND {status} = %s "  # noqa: S608 - the model's names
+        f"AND {number} < %s LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, Update.Status.PENDING.value, update_id])
+        return cursor.fetchone() is not None
 
 
 def _encoded(data: dict[str, Any]) -> str:
@@ -275,7 +304,8 @@ def sealing_ready() -> bool:
 def nudge(key: str) -> None:
     """Enqueue processing for the chat once the update is committed: one write to the queue,
     no cache round trip to spare the queue a duplicate (a duplicate finds nothing pending
-    and costs the worker one query, `tasks.process_chat`). The update is stored already:
+    and costs the worker one query, `tasks.process_chat`; the webhook sends none while an
+    earlier update of the chat waits, `_nudge_unless_queued_behind`). The update is stored already:
     with the queue down the nudge is lost, not the update (the worker's sweep, `drain`,
     takes it), and Telegram still gets its 200."""
     transaction.on_commit(lambda: _enqueue(key))

@@ -44,7 +44,8 @@ def test_a_new_update_is_stored_pending_with_its_payload_encrypted(no_nudge):
     update = fixture("message_start")
     with CaptureQueriesContext(connection) as queries:
         assert intake.store(update) is True
-    assert len(update_statements(queries.captured_queries)) == 1
+    written = update_statements(queries.captured_queries)
+    assert [sql.split()[0] for sql in written] == ["INSERT", "SELECT"]  # the nudge's check
     stored = Update.objects.get(update_id=update["update_id"])
     assert stored.status == Update.Status.PENDING and stored.chat_key
     assert json.loads(stored.payload)["message"]["text"] == "/start"
@@ -71,13 +72,33 @@ def test_a_sealed_retry_keeps_nothing_that_was_made_for_it(team, no_nudge):
     assert Chat.objects.get().sealed_id == {}  # the retry's re-sealing was rolled back
 
 
-def test_nudges_are_queued_once_per_stored_update_and_not_for_a_retry(monkeypatch):
+def message(update_id: int, chat_id: int = 55400) -> dict:
+    update = fixture("message_start")
+    update["update_id"] = update["message"]["message_id"] = update_id
+    update["message"]["chat"]["id"] = update["message"]["from"]["id"] = chat_id
+    return update
+
+
+def test_a_chat_is_nudged_when_it_starts_waiting_not_for_every_update(monkeypatch):
     nudged = []
     monkeypatch.setattr(intake, "nudge", nudged.append)
-    update = fixture("message_start")
-    intake.store(json.loads(json.dumps(update)))
-    intake.store(json.loads(json.dumps(update)))
-    assert len(nudged) == 1
+    assert intake.store(message(600000001))
+    assert not intake.store(message(600000001))  # a retry: stored before, no nudge
+    assert intake.store(message(600000002))  # queued behind the first: its run takes it
+    assert intake.store(message(600000003, chat_id=55401))  # another chat
+    assert len(nudged) == 2
+    intake.process_chat(nudged[0])  # the first chat's run takes both of its updates
+    assert not Update.objects.filter(chat_key=nudged[0], status=Update.Status.PENDING).exists()
+    assert intake.store(message(600000004))  # the chat waits again: a new nudge
+    assert nudged == [nudged[0], nudged[1], nudged[0]]
+
+
+def test_an_update_older_than_the_waiting_ones_is_nudged_too(monkeypatch):
+    nudged = []
+    monkeypatch.setattr(intake, "nudge", nudged.append)
+    intake.store(message(600000012))
+    intake.store(message(600000011))  # arrives late, but is the chat's first
+    assert len(nudged) == 2
 
 
 def test_the_webhooks_sealing_ready_agrees_with_aids(coordinator):

@@ -7,7 +7,12 @@ same run), the webhook's p50/p99 latency, then the worker's processing rate, and
 cases created = distinct requests sent, zero lost, zero doubled.
 
 Run with `make bench` or `python -m bench.telegram_intake`. BENCH_DATABASE_URL runs it on
-PostgreSQL instead of a fresh SQLite file.
+PostgreSQL instead of a fresh SQLite file. BENCH_UPDATES and BENCH_SENDERS set the burst.
+
+BENCH_LOST_QUEUE=1: the queue loses every nudge after the burst (as when Redis restarts
+without its data), and BENCH_DRAINERS (default 2) worker processes run the sweep's drain
+(`krov.telegram.tasks.drain`) at the same time instead of a Huey worker: prints how long the
+backlog took to drain, and the same checks (two drains side by side must double nothing).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from cryptography.fernet import Fernet
 
 UPDATES = int(os.environ.get("BENCH_UPDATES", "10000"))
 SENDERS = int(os.environ.get("BENCH_SENDERS", "8"))
+LOST_QUEUE = os.environ.get("BENCH_LOST_QUEUE", "") == "1"
+DRAINERS = int(os.environ.get("BENCH_DRAINERS", "2"))
 REPEATS = 0.05
 SECRET = "bench-webhook-secret"  # noqa: S105 - benchmark value
 
@@ -177,6 +184,14 @@ def django_shell(env: dict[str, str], code: str) -> str:
     return result.stdout.strip()
 
 
+# A worker process that only runs the sweep's drain over the whole backlog (no age limit).
+DRAIN = """import django; django.setup()
+from krov.telegram import outbox_keys, tasks
+outbox_keys.hold()
+tasks.drain(budget_seconds=900, older_than_seconds=0)
+"""
+
+
 def main() -> None:
     rng = random.Random(2026)  # noqa: S311 - benchmark data
     data_dir = tempfile.mkdtemp(prefix="krov-bench-tg-")
@@ -239,9 +254,23 @@ def main() -> None:
     stored = int(
         django_shell(env, "from krov.telegram.models import Update\nprint(Update.objects.count())")
     )
-    worker = subprocess.Popen(  # noqa: S603
-        [krov, "run_huey", "--workers", "4", "--worker-type", "thread", "--quiet"], env=env
-    )
+    if LOST_QUEUE:
+        django_shell(env, "from huey.contrib.djhuey import HUEY\nHUEY.flush()")
+        workers = [
+            subprocess.Popen(  # noqa: S603 - our own interpreter
+                [sys.executable, "-c", DRAIN], env=env
+            )
+            for _ in range(DRAINERS)
+        ]
+        how = f"{DRAINERS} drains side by side, the queue lost"
+    else:
+        workers = [
+            subprocess.Popen(  # noqa: S603
+                [krov, "run_huey", "--workers", "4", "--worker-type", "thread", "--quiet"],
+                env=env,
+            )
+        ]
+        how = "4 threads"
     started = time.perf_counter()
     try:
         while True:
@@ -257,8 +286,10 @@ def main() -> None:
             time.sleep(1)
     finally:
         elapsed = time.perf_counter() - started
-        worker.terminate()
-        worker.wait(timeout=30)
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
     report = json.loads(
         django_shell(
             env,
@@ -277,7 +308,7 @@ def main() -> None:
     )
     print(
         f"worker: {report['done']} updates processed in {elapsed:.1f} s = "
-        f"{report['done'] / elapsed:.0f} updates/s (4 threads; bot answers queued: "
+        f"{report['done'] / elapsed:.0f} updates/s ({how}; bot answers queued: "
         f"{report['queued_answers']}, sent later within Telegram's limits)"
     )
     lost = distinct - stored

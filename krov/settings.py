@@ -444,6 +444,8 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = env_str("KROV_EMAIL_USER")
     EMAIL_HOST_PASSWORD = env_secret("KROV_EMAIL_PASSWORD")
     EMAIL_USE_TLS = env_bool("KROV_EMAIL_TLS", True)
+    # A mail server that never answers must not hold a worker thread (and the outbox) forever.
+    EMAIL_TIMEOUT = 30
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(DATA_DIR / "mail")

@@ -36,6 +36,10 @@ class AidConfig(AppConfig):
         from krov.core import home, undo
 
         undo.register("aid.spam", services.undo_spam)
+        from krov.aid.services import email_notice
+
+        # A requester's email stranded by a worker restart: readers hand the case key over.
+        services.register_resealer("web", email_notice.waiting_notices, email_notice.reseal_notice)
         home.register("aid-volunteer", aid_home.volunteer_panel)
         home.register("aid-coordinator", aid_home.coordinator_panel)
         home.register_tool("aid-coordinator", aid_home.coordinator_tool, order=5)

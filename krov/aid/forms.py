@@ -59,10 +59,11 @@ class HelpRequestForm(forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
         help_text=_(
-            "Only if that is safe for you: your email provider will see that Krov wrote to "
-            "you. The email never says what anyone wrote and holds no link. Krov keeps the "
-            "address sealed, so that nobody who takes the server can read it, and deletes it "
-            "when your request is closed."
+            "Only if that is safe for you: your email provider, and the mail service Krov "
+            "sends through, will see that you were written to, and when. The email never "
+            "says what anyone wrote and holds no link. Krov's own database keeps the address "
+            "sealed, so that it cannot be read from the server, and deletes it when your "
+            "request is closed."
         ),
     )
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)

@@ -246,6 +246,11 @@ class HelpRequest(models.Model):
     # last one went out (one at most every NOTICE_GAP).
     notice_due_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
     noticed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # After every worker restarted: the case's key a reader handed to the running workers
+    # for one answer, {"message": its id, "keys": {worker key: sealed case key}}.
+    notice_handed = models.JSONField(default=dict, blank=True, editable=False)
+    # The mail server's refusals in a row (the address goes after a few).
+    notice_failures = models.PositiveSmallIntegerField(default=0, editable=False)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)

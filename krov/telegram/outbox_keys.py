@@ -106,6 +106,19 @@ def open_for_worker(sealed: dict[str, str], context) -> str | None:
     return None
 
 
+def open_bytes_for_worker(sealed: dict[str, str], context) -> bytes | None:
+    """`open_for_worker` for bytes (a case's private key a reader handed to the workers)."""
+    for public, value in (sealed or {}).items():
+        private = _held.get(public)
+        if private is None or not isinstance(value, str):
+            continue
+        try:
+            return sealing.open_bytes(value, private, context(public))
+        except (sealing.SealingError, ValueError):
+            log.warning("a value does not open with the worker key it names")
+    return None
+
+
 def _handed_case_key(row: Outbound, message) -> bytes | None:
     """The case's private key a reader handed to this worker for this row's answer."""
     message_id = str(message.public_id)

@@ -21,6 +21,16 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="helprequest",
+            name="notice_handed",
+            field=models.JSONField(blank=True, default=dict, editable=False),
+        ),
+        migrations.AddField(
+            model_name="helprequest",
+            name="notice_failures",
+            field=models.PositiveSmallIntegerField(default=0, editable=False),
+        ),
+        migrations.AddField(
+            model_name="helprequest",
             name="noticed_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),

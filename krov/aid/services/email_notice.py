@@ -1,41 +1,49 @@
-"""An email to a web requester who asked for one: "someone answered your request".
+"""An email to a web requester who asked for one: "someone answered you".
 
-The address is something a seized server must not give away, so it is kept only in forms
+The address is something a seized server must not give away, so Krov keeps it only in forms
 that no key on the server's disk opens, like a Telegram requester's chat id
-(krov.telegram.chat_ids):
+(krov.telegram.chat_ids), padded so that its length does not show:
 
 - sealed to the case's key, as the case's contact (`request.contact`); the requester's
   secret link, a coordinator and the key custodian open it;
 - sealed to every running worker's in-memory outbox key (`HelpRequest.notice_sealed`),
   so that the worker can write when an answer arrives, with nobody online.
 
-The email is neutral: it says that something waits, never what was written, and holds no
-link (a mail provider keeps what it carries; the requester's link opens their case). It goes
-out at most once every NOTICE_GAP per case, never once the requester has read the answer,
-and in the requester's language. A worker that restarts takes its key with it: a notice
-due then waits until the requester's next visit seals the address to the running workers
-again (their link opens the case's key on the server for that one request, as the page
-without JavaScript does; docs/threat-model.md).
+What Krov cannot seal is the mail itself: the mail server it sends through (its account,
+its logs, its queue) and the requester's provider see the address and when Krov wrote. So
+the email is neutral (it says that something waits, never what or where, and holds no
+link; its Message-ID names the sender's domain, not the server), it falls due a random 5 to
+30 minutes after the answer (its time does not point at the answer's), at most once every
+NOTICE_GAP per case, never once the requester has read the answer, and in the requester's
+language. The help form offers it only where mail leaves over SMTP (development's file
+backend would keep the address on disk) and says all this.
 
-The requester can stop the emails on their page; the address goes with the case when it is
-purged or forgotten.
+A worker that restarts takes its key with it. A notice due then is sealed to the running
+workers again by the requester's next visit (their link opens the case's key for that one
+request), or by a coordinator's open Krov or the key custodian, which hand the case's key to
+the running workers as for a waiting Telegram answer (`waiting_notices`, `reseal_notice`).
+
+The address goes when the requester stops the emails, once the case is closed (after a
+due email), after MAX_FAILURES refusals of the mail server, and with the purge or /forget.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
+from django.core.mail.message import make_msgid
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from krov.aid.models import HelpRequest
+from krov.aid.models import HelpRequest, Message
 from krov.aid.services.base import AidError
 from krov.aid.services.keys import requester_case_key, sealing_ready
 from krov.core import sealing
@@ -49,17 +57,31 @@ class EmailRefused(AidError):
 
 # One email per case at most this often: ten answers in an evening make one email.
 NOTICE_GAP = timedelta(hours=6)
+# An email falls due this long after the answer, at random, so that the mail server's log
+# cannot be matched to the answer's time.
+JITTER_SECONDS = (5 * 60, 30 * 60)
 MAX_ADDRESS = 254
-# A mail server that refused: the next try.
+# A sealed address is padded to a multiple of this many bytes: its length says nothing.
+PAD = 256
+# A mail server that refused: the next try; after MAX_FAILURES in a row the address goes.
 RETRY = timedelta(minutes=15)
+MAX_FAILURES = 6
+# A worker sending an email holds it this long; one that died meanwhile leaves it due again.
+CLAIM = timedelta(minutes=10)
 
-SUBJECT = gettext_lazy("Krov: something new is waiting for you")
+SUBJECT = gettext_lazy("Something new is waiting for you")
 BODY = gettext_lazy(
-    "Someone has answered your request for help on Krov.\n\n"
-    "Open the page you saved when you asked for help to read the answer. This email "
-    "says nothing more, on purpose, and holds no link.\n\n"
+    "Someone has answered you.\n\n"
+    "Open the page you saved to read it. This email says nothing more, on purpose, and "
+    "holds no link.\n\n"
     "To stop these emails, choose “Stop emails” on that page."
 )
+# Backends that send mail away (SMTP) or keep it in memory (the tests'); never one that
+# writes the address to a file or prints it.
+SENDING_BACKENDS = {
+    "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+}
 
 
 def _workers():
@@ -74,34 +96,50 @@ def _info(worker_public: str, case_id: str) -> str:
     return f"krov/v1/requester-email/{worker_public}/{case_id}"
 
 
+def _contact_info(case: HelpRequest) -> str:
+    return sealing.content_info(str(case.public_id), "request.contact")
+
+
+def _pad(address: str) -> str:
+    size = len(address.encode("utf-8"))
+    return address + " " * (PAD - size % PAD)
+
+
+def _unpad(padded: str) -> str:
+    return padded.rstrip(" ")
+
+
 def email_offered() -> bool:
     """Whether the help form offers the email: only where the address can be sealed (a team
-    key exists), and mail leaves the server (in development, the file backend writes it to
-    KROV_DATA_DIR/mail)."""
-    if not sealing_ready():
-        return False
-    return settings.DEBUG or not settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
+    key exists) and mail leaves the server without being written to its disk."""
+    return sealing_ready() and settings.EMAIL_BACKEND in SENDING_BACKENDS
 
 
 def clean_address(address: str) -> str:
+    """A plain mailbox at a domain: no quoted parts, control characters, bare host names or
+    address literals (nothing a mail server would treat as a command or a local delivery)."""
     address = (address or "").strip()
     if not address:
         return ""
     if len(address) > MAX_ADDRESS:
         raise EmailRefused(_("This email address is too long."))
+    refused = EmailRefused(_("Please enter a valid email address, or leave the field empty."))
+    if any(ord(char) < 32 or ord(char) == 127 for char in address) or '"' in address:
+        raise refused
+    domain = address.rpartition("@")[2]
+    if "." not in domain or domain.startswith("[") or domain.lower().endswith("localhost"):
+        raise refused
     try:
         validate_email(address)
     except ValidationError:
-        raise EmailRefused(
-            _("Please enter a valid email address, or leave the field empty.")
-        ) from None
+        raise refused from None
     return address
 
 
 def _seal_for_workers(case: HelpRequest, address: str) -> dict[str, str]:
     case_id = str(case.public_id)
     return {
-        public: sealing.seal(address, public, _info(public, case_id))
+        public: sealing.seal(_pad(address), public, _info(public, case_id))
         for public in _workers().live_keys()
     }
 
@@ -119,9 +157,7 @@ def keep_address(case: HelpRequest, address: str) -> None:
                 "to your request's page instead."
             )
         )
-    case.contact_handle = sealing.seal(
-        address, case.seal_public, sealing.content_info(str(case.public_id), "request.contact")
-    )
+    case.contact_handle = sealing.seal(_pad(address), case.seal_public, _contact_info(case))
     case.notice_sealed = _seal_for_workers(case, address)
     case.save(update_fields=["contact_handle", "notice_sealed"])
 
@@ -131,32 +167,39 @@ def requester_wants_email(case: HelpRequest) -> bool:
 
 
 def answer_arrived(case: HelpRequest) -> None:
-    """Someone answered a web requester (inside the answer's transaction): an email falls due,
-    no sooner than NOTICE_GAP after the last one."""
+    """Someone answered a web requester (inside the answer's transaction): an email falls due
+    a random few minutes from now, no sooner than NOTICE_GAP after the last one."""
     if not requester_wants_email(case) or case.notice_due_at is not None:
         return
     now = timezone.now()
-    due = max(now, case.noticed_at + NOTICE_GAP) if case.noticed_at else now
+    low, high = JITTER_SECONDS
+    due = now + timedelta(seconds=low + secrets.randbelow(high - low))
+    if case.noticed_at:
+        due = max(due, case.noticed_at + NOTICE_GAP)
     HelpRequest.objects.filter(pk=case.pk).update(notice_due_at=due)
     case.notice_due_at = due
-    if due <= now:
-        from krov.aid import tasks
+    from krov.aid import tasks
 
-        transaction.on_commit(tasks.send_requester_notices_now)
+    delay = (due - now).total_seconds() + 1
+    # A nudge for when it falls due; the minute's sweep sends it if the nudge is lost.
+    transaction.on_commit(lambda: tasks.send_requester_notices_now.schedule(delay=delay))
 
 
 def requester_visited(case: HelpRequest, token: str) -> None:
     """The requester opened their page: nothing waits for an email any more, and an address
     sealed only to workers that are gone is sealed to the running ones again (with the key
-    their link opens, in memory, for this request)."""
+    their link opens, in memory, for this request). A closed case's address goes."""
     if not requester_wants_email(case):
+        return
+    if not case.is_open:
+        stop_requester_emails(case)
         return
     changes: dict = {}
     if case.notice_due_at is not None:
         changes["notice_due_at"] = None
     live = set(_workers().live_keys())
     if live - set(case.notice_sealed or {}):  # a worker started since: seal it for that one too
-        address = _open_with_link(case, token)
+        address = _open_with_key(case, requester_case_key_or_none(case, token))
         if address:
             changes["notice_sealed"] = _seal_for_workers(case, address)
     if changes:
@@ -165,54 +208,32 @@ def requester_visited(case: HelpRequest, token: str) -> None:
             setattr(case, name, value)
 
 
-def _open_with_link(case: HelpRequest, token: str) -> str | None:
+def requester_case_key_or_none(case: HelpRequest, token: str) -> bytes | None:
     try:
-        key = requester_case_key(case, token)
-        if key is None:
-            return None
-        return sealing.open_sealed(
-            case.contact_handle,
-            key,
-            sealing.content_info(str(case.public_id), "request.contact"),
-        )
+        return requester_case_key(case, token)
+    except (sealing.SealingError, ValueError):
+        return None
+
+
+def _open_with_key(case: HelpRequest, key: bytes | None) -> str | None:
+    if key is None:
+        return None
+    try:
+        return _unpad(sealing.open_sealed(case.contact_handle, key, _contact_info(case)))
     except (sealing.SealingError, ValueError):
         return None
 
 
 def stop_requester_emails(case: HelpRequest) -> None:
-    """The requester wants no more emails: the address goes."""
+    """The requester wants no more emails (or the case closed): the address goes, and when
+    the last email went out is kept only to the day."""
     if case.channel != HelpRequest.Channel.WEB:
         return
     HelpRequest.objects.filter(pk=case.pk).update(
-        contact_handle="", notice_sealed={}, notice_due_at=None
+        contact_handle="", notice_sealed={}, notice_handed={}, notice_due_at=None
     )
     case.contact_handle, case.notice_sealed, case.notice_due_at = "", {}, None
-
-
-def send_requester_notices(now=None) -> int:
-    """In a worker: send every email that is due and whose address this worker can open.
-    One it cannot open (sealed only to workers that are gone) waits for the requester's
-    next visit. Returns how many went out."""
-    now = now or timezone.now()
-    workers = _workers()
-    if workers.runs_tasks_here():
-        workers.hold()
-    held = workers.held_publics()
-    sent = 0
-    due = HelpRequest.objects.filter(
-        channel=HelpRequest.Channel.WEB, notice_due_at__lte=now, purged_at__isnull=True
-    ).order_by("notice_due_at")[:200]
-    for case in due:
-        if not case.contact_handle:
-            HelpRequest.objects.filter(pk=case.pk).update(notice_due_at=None)
-            continue
-        if not held.intersection(case.notice_sealed or {}):
-            continue
-        if _send_one(case, workers, now):
-            sent += 1
-            if not case.is_open:  # the last answer of a closed case: the address goes now
-                stop_requester_emails(case)
-    return sent
+    case.notice_handed = {}
 
 
 def case_closed(case: HelpRequest) -> None:
@@ -221,26 +242,182 @@ def case_closed(case: HelpRequest) -> None:
         stop_requester_emails(case)
 
 
-def _send_one(case: HelpRequest, workers, now) -> bool:
+# --- after a worker restart: a reader hands the case's key to the running workers ---------
+
+
+def _stranded(live: set[str]):
+    """Due emails whose address no running worker can open (sealed to workers that are
+    gone), for which no reader has handed the case's key yet."""
+    for case in HelpRequest.objects.filter(
+        channel=HelpRequest.Channel.WEB, notice_due_at__isnull=False, purged_at__isnull=True
+    ).order_by("notice_due_at")[:200]:
+        opens = set(case.notice_sealed or {}) | set((case.notice_handed or {}).get("keys", {}))
+        if case.contact_handle and not live.intersection(opens):
+            yield case
+
+
+def waiting_notices() -> list[tuple[int, list[str]]]:
+    """For krov.aid's resealers (`relays_waiting`): (the case's latest answer, the running
+    workers' keys) for each stranded email. A reader's browser seals the case's key to those
+    workers for that answer, as for a waiting Telegram answer; `reseal_notice` keeps it."""
+    live = set(_workers().live_keys())
+    if not live:
+        return []
+    found = []
+    for case in _stranded(live):
+        latest = (
+            Message.objects.filter(request=case, direction=Message.Direction.OUT)
+            .order_by("-created_at", "-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if latest is not None:
+            found.append((latest, sorted(live)))
+    return found
+
+
+@transaction.atomic
+def reseal_notice(message_pk: int, sealed: dict[str, str]) -> bool:
+    """A reader handed the case's key, sealed to running workers for this answer: a worker
+    opens the address with it when it sends (and seals it to itself again)."""
+    message = Message.objects.filter(pk=message_pk).select_related("request").first()
+    if message is None:
+        return False
+    case = message.request
+    live = set(_workers().live_keys())
+    keys = {
+        public: value
+        for public, value in (sealed or {}).items()
+        if public in live and isinstance(value, str) and sealing.is_sealed(value)
+    }
+    if not keys or case.notice_due_at is None or not case.contact_handle:
+        return False
+    HelpRequest.objects.filter(pk=case.pk).update(
+        notice_handed={"message": str(message.public_id), "keys": keys}
+    )
+    from krov.aid import tasks
+
+    transaction.on_commit(tasks.send_requester_notices_now)
+    return True
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+def send_requester_notices(now=None) -> int:
+    """In a worker: send every email that is due and whose address this worker can open.
+    One it cannot open waits for the requester's next visit or a reader (above). Returns
+    how many went out."""
+    now = now or timezone.now()
+    workers = _workers()
+    if workers.runs_tasks_here():
+        workers.hold()
+    held = sorted(workers.held_publics())
+    if not held:
+        return 0
+    sent = 0
+    due = (
+        HelpRequest.objects.filter(
+            channel=HelpRequest.Channel.WEB, notice_due_at__lte=now, purged_at__isnull=True
+        )
+        # Only those this worker can open: stranded ones never hold up the rest.
+        .filter(notice_sealed__has_any_keys=held)
+        | HelpRequest.objects.filter(
+            channel=HelpRequest.Channel.WEB,
+            notice_due_at__lte=now,
+            purged_at__isnull=True,
+            notice_handed__keys__has_any_keys=held,
+        )
+    ).order_by("notice_due_at")[:200]
+    for case in due:
+        if not case.contact_handle:
+            HelpRequest.objects.filter(pk=case.pk).update(notice_due_at=None)
+            continue
+        if _send_one(case, workers, now):
+            sent += 1
+    return sent
+
+
+def _address_for_worker(case: HelpRequest, workers) -> str | None:
     case_id = str(case.public_id)
     address = workers.open_for_worker(case.notice_sealed, lambda public: _info(public, case_id))
+    if address:
+        return _unpad(address)
+    handed = case.notice_handed or {}
+    message_id = handed.get("message")
+    if not isinstance(message_id, str):
+        return None
+    case_key = workers.open_bytes_for_worker(
+        handed.get("keys", {}), lambda public: sealing.outbox_case_key_info(public, message_id)
+    )
+    address = _open_with_key(case, case_key)
+    if address:
+        # Sealed to the running workers again: the next email needs no reader.
+        HelpRequest.objects.filter(pk=case.pk).update(
+            notice_sealed=_seal_for_workers(case, address), notice_handed={}
+        )
+    return address
+
+
+def _message(case: HelpRequest, address: str) -> EmailMessage:
+    with translation.override(case.language):
+        subject, body = str(SUBJECT), str(BODY)
+    # Django's Message-ID names this machine (socket.getfqdn()); the sender's domain does not.
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or "localhost"
+    return EmailMessage(
+        subject, body, None, [address], headers={"Message-ID": make_msgid(domain=domain)}
+    )
+
+
+def _send_one(case: HelpRequest, workers, now) -> bool:
+    address = _address_for_worker(case, workers)
     if not address:
         return False
-    # Claimed first, so two workers never send the same email.
+    # Claimed first (a lease: a worker that dies before sending leaves it due again), so
+    # two workers never send the same email.
+    lease = now + CLAIM
     claimed = HelpRequest.objects.filter(pk=case.pk, notice_due_at=case.notice_due_at).update(
-        notice_due_at=None, noticed_at=now
+        notice_due_at=lease
     )
     if not claimed:
         return False
-    with translation.override(case.language):
-        subject, body = str(SUBJECT), str(BODY)
     try:
-        send_mail(subject, body, None, [address], fail_silently=False)
-    except Exception:  # noqa: BLE001 - any trouble of the mail server's: try again later
-        # Logged without the address; due again unless the requester reads it meanwhile.
-        log.warning("an email to a requester could not be sent; trying again later")
-        HelpRequest.objects.filter(pk=case.pk, notice_due_at__isnull=True).update(
-            notice_due_at=now + RETRY, noticed_at=case.noticed_at
-        )
+        _message(case, address).send(fail_silently=False)
+    except Exception as error:  # noqa: BLE001 - any trouble of the mail server's
+        _failed(case, lease, now, error)
         return False
+    # Sent: no longer due (unless the requester's visit cleared the lease meanwhile), and the
+    # last email's time kept to the hour (it only spaces the emails out).
+    HelpRequest.objects.filter(pk=case.pk, notice_due_at=lease).update(notice_due_at=None)
+    HelpRequest.objects.filter(pk=case.pk).update(
+        noticed_at=now.replace(minute=0, second=0, microsecond=0), notice_failures=0
+    )
+    # The last email of a closed case: its address goes now (read afresh: it may have
+    # closed while this one was sent).
+    HelpRequest.objects.filter(
+        pk=case.pk,
+        notice_due_at__isnull=True,
+        status__in=[HelpRequest.Status.CLOSED, HelpRequest.Status.SPAM],
+    ).update(contact_handle="", notice_sealed={}, notice_handed={})
     return True
+
+
+def _failed(case: HelpRequest, lease, now, error: Exception) -> None:
+    """The mail server refused: due again after RETRY, unless the requester read the answer
+    meanwhile. A recipient refused outright, or MAX_FAILURES in a row: the address goes."""
+    import smtplib
+
+    failures = case.notice_failures + 1
+    permanent = isinstance(error, smtplib.SMTPRecipientsRefused) or (
+        isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600
+    )
+    # Logged without the address.
+    log.warning(
+        "an email to a requester could not be sent (%s, try %s)", type(error).__name__, failures
+    )
+    if permanent or failures >= MAX_FAILURES:
+        stop_requester_emails(case)
+        return
+    HelpRequest.objects.filter(pk=case.pk, notice_due_at=lease).update(
+        notice_due_at=now + RETRY, notice_failures=failures
+    )

@@ -6,13 +6,14 @@ again) and nudge the worker. Processing is idempotent per update and ordered per
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 from datetime import timedelta
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.utils import timezone
 
 from krov.telegram.models import Update
@@ -235,18 +236,9 @@ def _nudge_unless_queued_behind(key: str, update_id: int) -> None:
 
 
 def _older_pending(key: str, update_id: int) -> bool:
-    by_name = {field.name: field for field in Update._meta.concrete_fields}
-    quote = connection.ops.quote_name
-    table = quote(Update._meta.db_table)
-    chat_key, status, number = (
-        quote(str(by_name[name].column)) for name in ("chat_key", "status", "update_id")
-    )
-    sql = (
-        f"SELECT 1 FROM {table} WHERE {chat_key} = %s AND {status} = %s "  # noqa: S608 - the model's names
-        f"AND {number} < %s LIMIT 1"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [key, Update.Status.PENDING.value, update_id])
+    db = connections[DEFAULT_DB_ALIAS]
+    with db.cursor() as cursor:
+        cursor.execute(_sql(db.vendor)["older_pending"], [key, PENDING, update_id])
         return cursor.fetchone() is not None
 
 
@@ -254,50 +246,69 @@ def _encoded(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
+_INSERTED = ("update_id", "chat_key", "payload", "status", "attempts", "error", "received_at")
+PENDING = Update.Status.PENDING.value
+
+
+@functools.cache
+def _sql(vendor: str) -> dict[str, str]:
+    """The webhook's three statements, written once per process from the models' names:
+    the ORM's query building cost more than running them."""
+    from krov.aid.models import TeamKey
+
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+
+    def column(model, name: str) -> str:
+        field = next(f for f in model._meta.concrete_fields if f.name == name)
+        return quote(str(field.column))
+
+    table = quote(Update._meta.db_table)
+    # Table and column names from the models; values always as parameters.
+    return {
+        "insert": (
+            f"INSERT INTO {table} ({', '.join(column(Update, n) for n in _INSERTED)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(_INSERTED))}) "
+            f"ON CONFLICT ({column(Update, 'update_id')}) DO NOTHING"
+        ),
+        "older_pending": (
+            f"SELECT 1 FROM {table} WHERE {column(Update, 'chat_key')} = %s "  # noqa: S608
+            f"AND {column(Update, 'status')} = %s AND {column(Update, 'update_id')} < %s LIMIT 1"
+        ),
+        "sealing_ready": (
+            f"SELECT 1 FROM {quote(TeamKey._meta.db_table)} "  # noqa: S608
+            f"WHERE {column(TeamKey, 'retired_at')} IS NULL LIMIT 1"
+        ),
+    }
+
+
 def _insert(update_id: int, key: str, payload: str, status: str) -> bool:
     """INSERT the update unless its update_id is stored already (SQLite and PostgreSQL both
     have ON CONFLICT DO NOTHING); True when this call stored it. Values go through the
     fields, so the payload is encrypted as the ORM would."""
-    meta = Update._meta
-    values = {
-        "update_id": update_id,
-        "chat_key": key,
-        "payload": payload,
-        "status": status,
-        "attempts": 0,
-        "error": "",
-        "received_at": timezone.now(),
-    }
-    by_name = {field.name: field for field in meta.concrete_fields}
-    fields = [by_name[name] for name in values]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(field.column)) for field in fields)
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({quote(str(by_name['update_id'].column))}) DO NOTHING"
-    )
+    db = connections[DEFAULT_DB_ALIAS]
+    fields = _fields()
+    values = (update_id, key, payload, status, 0, "", timezone.now())
     params = [
-        field.get_db_prep_save(value, connection)
-        for field, value in zip(fields, values.values(), strict=True)
+        field.get_db_prep_save(value, db) for field, value in zip(fields, values, strict=True)
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    with db.cursor() as cursor:
+        cursor.execute(_sql(db.vendor)["insert"], params)
         return cursor.rowcount == 1
+
+
+@functools.cache
+def _fields() -> list:
+    by_name = {field.name: field for field in Update._meta.concrete_fields}
+    return [by_name[name] for name in _INSERTED]
 
 
 def sealing_ready() -> bool:
     """aid.sealing_ready() (a current team key exists), asked as one plain SELECT: the
     webhook asks it for every update, and the ORM's query building cost more than the
     query. Not cached: the first team key seals the very next update."""
-    from krov.aid.models import TeamKey
-
-    retired = next(f for f in TeamKey._meta.concrete_fields if f.name == "retired_at")
-    quote = connection.ops.quote_name
-    table, column = quote(TeamKey._meta.db_table), quote(str(retired.column))
-    sql = f"SELECT 1 FROM {table} WHERE {column} IS NULL LIMIT 1"  # noqa: S608 - the model's names
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
+    db = connections[DEFAULT_DB_ALIAS]
+    with db.cursor() as cursor:
+        cursor.execute(_sql(db.vendor)["sealing_ready"])
         return cursor.fetchone() is not None
 
 

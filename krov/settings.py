@@ -97,7 +97,11 @@ def database_from_env(name: str, default: str) -> dict[str, Any]:
         if not config.get("NAME"):
             raise SettingsError(name, "a sqlite URL needs a file path, e.g. sqlite:///var/krov.db")
         # WAL, synchronous=NORMAL and BEGIN IMMEDIATE: see DESIGN.md's intake figures.
-        config["CONN_MAX_AGE"] = 0
+        # Connections are kept (a minute, as on PostgreSQL): opening one runs the PRAGMAs and
+        # parses Krov's schema on its first statement, about 1 ms a request
+        # (docs/performance.md). A kept connection holds no transaction between requests,
+        # so it never holds up a WAL checkpoint.
+        config["CONN_MAX_AGE"] = 60
         config["CONN_HEALTH_CHECKS"] = False
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",

@@ -170,6 +170,9 @@ class OutboxKey(models.Model):
     public = models.CharField(max_length=43, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # A keyed hash of `public` under KROV_SECRET_KEY (outbox_keys.proof): a row someone wrote
+    # into the database without that secret is no worker's, and nothing is sealed to it.
+    proof = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"outbox key {self.public[:8]}"

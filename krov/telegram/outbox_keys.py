@@ -26,6 +26,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from krov.core import sealing
 from krov.telegram.models import Outbound, OutboxKey
@@ -61,13 +62,23 @@ def hold() -> str:
     replaced) is dropped from memory and a new one made."""
     now = timezone.now()
     for public in list(_held):
-        if OutboxKey.objects.filter(public=public).update(seen_at=now):
+        if OutboxKey.objects.filter(public=public).update(seen_at=now, proof=proof(public)):
             return public
         forget(public)
     pair = sealing.KeyPair.generate()
-    OutboxKey.objects.create(public=pair.public, created_at=now, seen_at=now)
+    OutboxKey.objects.create(
+        public=pair.public, created_at=now, seen_at=now, proof=proof(pair.public)
+    )
     _held[pair.public] = pair.private
     return pair.public
+
+
+def proof(public: str) -> str:
+    """What a worker writes beside its public key: a keyed hash under KROV_SECRET_KEY, which
+    is not in the database. Someone who can write to the database but lacks that secret (a
+    database host, a replica, an injected statement) cannot announce a key of their own and
+    have addresses, chat ids and answers sealed to it."""
+    return salted_hmac("krov.telegram.outbox-key", public, algorithm="sha256").hexdigest()
 
 
 def forget(public: str | None = None) -> None:
@@ -80,7 +91,8 @@ def live_keys() -> list[str]:
     if runs_tasks_here():
         hold()
     since = timezone.now() - STALE
-    return list(OutboxKey.objects.filter(seen_at__gte=since).values_list("public", flat=True))
+    rows = OutboxKey.objects.filter(seen_at__gte=since).values_list("public", "proof")
+    return [public for public, made in rows if constant_time_compare(made, proof(public))]
 
 
 def seal_for_workers(message_id: str, text: str, field: str = "") -> dict[str, str]:

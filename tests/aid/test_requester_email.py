@@ -431,3 +431,32 @@ def test_a_visit_to_a_closed_case_deletes_an_address_still_kept(
         assert case.contact_handle == "" and case.notice_due_at is None
     finally:
         outbox_keys.forget()
+
+
+def test_a_worker_key_written_into_the_database_without_the_secret_gets_nothing(team, skills):
+    """Someone who can write to the database but lacks KROV_SECRET_KEY announces a key of
+    their own, 'seen' far ahead: no address, chat id or answer is sealed to it."""
+    from django.test import override_settings
+
+    from krov.core import sealing as sealing_module
+
+    forged = sealing_module.KeyPair.generate().public
+    OutboxKey.objects.create(public=forged, seen_at=timezone.now() + timedelta(days=365))
+    other = sealing_module.KeyPair.generate().public
+    with override_settings(SECRET_KEY="another-secret-" + "x" * 40):
+        wrong = outbox_keys.proof(other)
+    OutboxKey.objects.create(
+        public=other, seen_at=timezone.now() + timedelta(days=365), proof=wrong
+    )
+    assert forged not in outbox_keys.live_keys() and other not in outbox_keys.live_keys()
+    case = services.submit_request(
+        channel=HelpRequest.Channel.WEB,
+        language="uk",
+        skill=skills["driving"],
+        description=STORY,
+        email=ADDRESS,
+    ).request
+    case.refresh_from_db()
+    assert case.notice_sealed  # sealed to the real worker
+    assert forged not in case.notice_sealed and other not in case.notice_sealed
+    assert set(case.notice_sealed) <= outbox_keys.held_publics()

@@ -39,6 +39,7 @@ from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -199,7 +200,7 @@ def requester_visited(case: HelpRequest, token: str) -> None:
         changes["notice_due_at"] = None
     live = set(_workers().live_keys())
     if live - set(case.notice_sealed or {}):  # a worker started since: seal it for that one too
-        address = _open_with_key(case, requester_case_key_or_none(case, token))
+        address = _open_with_key(case, _link_case_key(case, token))
         if address:
             changes["notice_sealed"] = _seal_for_workers(case, address)
     if changes:
@@ -208,7 +209,7 @@ def requester_visited(case: HelpRequest, token: str) -> None:
             setattr(case, name, value)
 
 
-def requester_case_key_or_none(case: HelpRequest, token: str) -> bytes | None:
+def _link_case_key(case: HelpRequest, token: str) -> bytes | None:
     try:
         return requester_case_key(case, token)
     except (sealing.SealingError, ValueError):
@@ -245,35 +246,45 @@ def case_closed(case: HelpRequest) -> None:
 # --- after a worker restart: a reader hands the case's key to the running workers ---------
 
 
-def _stranded(live: set[str]):
-    """Due emails whose address no running worker can open (sealed to workers that are
-    gone), for which no reader has handed the case's key yet."""
-    for case in HelpRequest.objects.filter(
+def _opened_by(keys: list[str]) -> Q:
+    """Cases whose address one of `keys` opens: sealed to it, or a case key handed to it."""
+    return Q(notice_sealed__has_any_keys=keys) | Q(notice_handed__keys__has_any_keys=keys)
+
+
+def _due_web_cases():
+    return HelpRequest.objects.filter(
         channel=HelpRequest.Channel.WEB, notice_due_at__isnull=False, purged_at__isnull=True
-    ).order_by("notice_due_at")[:200]:
-        opens = set(case.notice_sealed or {}) | set((case.notice_handed or {}).get("keys", {}))
-        if case.contact_handle and not live.intersection(opens):
-            yield case
+    )
 
 
 def waiting_notices() -> list[tuple[int, list[str]]]:
     """For krov.aid's resealers (`relays_waiting`): (the case's latest answer, the running
-    workers' keys) for each stranded email. A reader's browser seals the case's key to those
-    workers for that answer, as for a waiting Telegram answer; `reseal_notice` keeps it."""
-    live = set(_workers().live_keys())
+    workers' keys) for each due email whose address no running worker can open (sealed to
+    workers that are gone, no case key handed yet). A reader's browser seals the case's key
+    to those workers for that answer, as for a waiting Telegram answer; `reseal_notice`
+    keeps it. Two queries, however many wait."""
+    live = sorted(_workers().live_keys())
     if not live:
         return []
-    found = []
-    for case in _stranded(live):
-        latest = (
-            Message.objects.filter(request=case, direction=Message.Direction.OUT)
-            .order_by("-created_at", "-pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if latest is not None:
-            found.append((latest, sorted(live)))
-    return found
+    latest_answer = (
+        Message.objects.filter(request=OuterRef("pk"), direction=Message.Direction.OUT)
+        .order_by("-created_at", "-pk")
+        .values("pk")[:1]
+    )
+    due = (
+        _due_web_cases()
+        .annotate(latest=Subquery(latest_answer))
+        .filter(latest__isnull=False)
+        .order_by("notice_due_at")[:200]
+    )
+    # Which keys open it is decided here, not in SQL: a JSON key that is absent makes a
+    # negated lookup NULL on PostgreSQL, which would hide the case.
+    return [(case.latest, live) for case in due if case.contact_handle and not _opens(case, live)]
+
+
+def _opens(case: HelpRequest, keys: list[str]) -> bool:
+    handed = (case.notice_handed or {}).get("keys", {})
+    return bool(set(keys) & (set(case.notice_sealed or {}) | set(handed)))
 
 
 @transaction.atomic
@@ -316,19 +327,12 @@ def send_requester_notices(now=None) -> int:
     if not held:
         return 0
     sent = 0
+    # Only those this worker can open: stranded ones never hold up the rest.
     due = (
-        HelpRequest.objects.filter(
-            channel=HelpRequest.Channel.WEB, notice_due_at__lte=now, purged_at__isnull=True
-        )
-        # Only those this worker can open: stranded ones never hold up the rest.
-        .filter(notice_sealed__has_any_keys=held)
-        | HelpRequest.objects.filter(
-            channel=HelpRequest.Channel.WEB,
-            notice_due_at__lte=now,
-            purged_at__isnull=True,
-            notice_handed__keys__has_any_keys=held,
-        )
-    ).order_by("notice_due_at")[:200]
+        _due_web_cases()
+        .filter(_opened_by(held), notice_due_at__lte=now)
+        .order_by("notice_due_at")[:200]
+    )
     for case in due:
         if not case.contact_handle:
             HelpRequest.objects.filter(pk=case.pk).update(notice_due_at=None)

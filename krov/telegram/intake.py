@@ -183,6 +183,7 @@ def store(data: dict[str, Any]) -> bool:
     One statement decides (`_insert`: INSERT ... ON CONFLICT DO NOTHING), not a look-up
     followed by an insert: a retry costs the same single round trip as a new update, and
     two copies arriving together cannot both be stored."""
+    from krov.aid.services.keys import sealing_ready
     from krov.telegram import chat_ids, services
     from krov.telegram.sealed_intake import SealingUnavailable, seal_update
 
@@ -252,10 +253,8 @@ PENDING = Update.Status.PENDING.value
 
 @functools.cache
 def _sql(vendor: str) -> dict[str, str]:
-    """The webhook's three statements, written once per process from the models' names:
+    """The webhook's two statements, written once per process from the models' names:
     the ORM's query building cost more than running them."""
-    from krov.aid.models import TeamKey
-
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
 
     def column(model, name: str) -> str:
@@ -273,10 +272,6 @@ def _sql(vendor: str) -> dict[str, str]:
         "older_pending": (
             f"SELECT 1 FROM {table} WHERE {column(Update, 'chat_key')} = %s "  # noqa: S608
             f"AND {column(Update, 'status')} = %s AND {column(Update, 'update_id')} < %s LIMIT 1"
-        ),
-        "sealing_ready": (
-            f"SELECT 1 FROM {quote(TeamKey._meta.db_table)} "  # noqa: S608
-            f"WHERE {column(TeamKey, 'retired_at')} IS NULL LIMIT 1"
         ),
     }
 
@@ -300,16 +295,6 @@ def _insert(update_id: int, key: str, payload: str, status: str) -> bool:
 def _fields() -> list:
     by_name = {field.name: field for field in Update._meta.concrete_fields}
     return [by_name[name] for name in _INSERTED]
-
-
-def sealing_ready() -> bool:
-    """aid.sealing_ready() (a current team key exists), asked as one plain SELECT: the
-    webhook asks it for every update, and the ORM's query building cost more than the
-    query. Not cached: the first team key seals the very next update."""
-    db = connections[DEFAULT_DB_ALIAS]
-    with db.cursor() as cursor:
-        cursor.execute(_sql(db.vendor)["sealing_ready"])
-        return cursor.fetchone() is not None
 
 
 def nudge(key: str) -> None:

@@ -101,14 +101,14 @@ def test_an_update_older_than_the_waiting_ones_is_nudged_too(monkeypatch):
     assert len(nudged) == 2
 
 
-def test_the_webhooks_sealing_ready_agrees_with_aids(coordinator):
-    assert intake.sealing_ready() is aid.sealing_ready() is False
+def test_the_webhook_seals_from_the_moment_a_team_key_exists_until_none_is_current(coordinator):
+    assert aid.sealing_ready() is False
     from tests.aid.test_sealed_cases import make_team
 
     make_team(coordinator)
-    assert intake.sealing_ready() is aid.sealing_ready() is True
+    assert aid.sealing_ready() is True
     TeamKey.objects.update(retired_at=timezone.now())  # a renewal's moment without a key
-    assert intake.sealing_ready() is aid.sealing_ready() is False
+    assert aid.sealing_ready() is False
 
 
 @pytest.mark.parametrize(

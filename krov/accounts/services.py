@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import LazyObject
 from django.utils.translation import gettext as _
 
 from krov.accounts import roles as role_defs
@@ -84,13 +85,25 @@ def create_account(
 def user_roles(user: User) -> set[str]:
     if not user.is_authenticated:
         return set()
-    cached = user.__dict__.get("_krov_roles")
+    # Kept on the User itself, not on request.user's lazy wrapper: the middleware asks
+    # through the wrapper, User.has_perm through the instance, and both get one query.
+    held = _instance(user)
+    cached = held.__dict__.get("_krov_roles")
     if cached is None:
         cached = set(
-            user.groups.filter(name__in=role_defs.ROLE_ORDER).values_list("name", flat=True)
+            held.groups.filter(name__in=role_defs.ROLE_ORDER).values_list("name", flat=True)
         )
-        user.__dict__["_krov_roles"] = cached
+        held.__dict__["_krov_roles"] = cached
     return cached
+
+
+def forget_roles(user: User) -> None:
+    """The next user_roles(user) asks the database again (after the roles changed)."""
+    _instance(user).__dict__.pop("_krov_roles", None)
+
+
+def _instance(user):
+    return user._wrapped if isinstance(user, LazyObject) else user
 
 
 @transaction.atomic
@@ -120,7 +133,7 @@ def set_roles(
     if user.is_staff != staff:
         user.is_staff = staff
         user.save(update_fields=["is_staff"])
-    user.__dict__.pop("_krov_roles", None)
+    forget_roles(user)
     if added_case_roles:
         _announce_case_roles(user, added_case_roles, actor=actor, confirmed_by=confirmed_by)
 

@@ -5,7 +5,7 @@ from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
 from krov.accounts.models import User
-from krov.accounts.services import panic_pressed, second_factor_lost
+from krov.accounts.services import forget_roles, panic_pressed, second_factor_lost
 from krov.aid.models import TeamKeyGrant
 
 
@@ -30,7 +30,7 @@ def keys_follow_roles(sender, instance, action, reverse, pk_set, **kwargs) -> No
 
     users = list(User.objects.filter(pk__in=pk_set)) if reverse else [instance]
     for user in users:
-        user.__dict__.pop("_krov_roles", None)
+        forget_roles(user)
         if services.is_custodian(user):
             continue  # a custodian holds no role: its key goes only when it is revoked
         team_holder = TeamKeyGrant.objects.filter(reader_key__user=user).exists()

@@ -226,3 +226,31 @@ def test_a_changed_audit_row_breaks_the_chain(personas):
             cursor.execute("ALTER TABLE core_auditevent ENABLE TRIGGER USER")
     verdict = audit.verify()
     assert verdict.broken_at == last.pk and "changed" in verdict.reason
+
+
+def test_a_signed_in_page_asks_the_persons_roles_once(personas, login_as):
+    # The MFA middleware asks through request.user's lazy wrapper, the header's tools menu
+    # through User.has_perm on the instance: both must share one answer.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login_as(personas["editor"])
+    client.get("/en/events/")
+    with CaptureQueriesContext(connection) as seen:
+        assert client.get("/en/events/").status_code == 200
+    role_queries = [
+        q["sql"]
+        for q in seen.captured_queries
+        if '"auth_group"."name"' in q["sql"] and "accounts_user_groups" in q["sql"]
+    ]
+    assert len(role_queries) == 1
+
+
+def test_roles_changed_in_a_request_are_read_again(personas):
+    from django.utils.functional import SimpleLazyObject
+
+    user = personas["member"].user
+    lazy = SimpleLazyObject(lambda: user)
+    assert services.user_roles(lazy) == {"member"}
+    services.set_roles(lazy, ["member", "organiser"], actor=None)
+    assert services.user_roles(user) == {"member", "organiser"}

@@ -30,6 +30,7 @@ def make_volunteers(count: int, rng: random.Random) -> None:
     from django.contrib.auth.models import Group
 
     from krov.accounts.models import User
+    from krov.aid.matching import UNKNOWN_RESPONSE_SECONDS, free_share
     from krov.aid.models import (
         AID_LANGUAGES,
         AvailabilityWindow,
@@ -75,11 +76,24 @@ def make_volunteers(count: int, rng: random.Random) -> None:
         for profile in profiles
         for skill in rng.sample(skills, rng.randint(1, 3))
     )
-    # What the profile service writes beside the skills (bulk rows bypass it).
+    # What the profile service writes beside the skills (bulk rows bypass it): a key per
+    # skill and language, with the profile's load (services.match_keys).
+    load = {
+        p.pk: (
+            free_share(p.max_cases, p.open_cases),
+            UNKNOWN_RESPONSE_SECONDS if p.response_seconds is None else p.response_seconds,
+        )
+        for p in profiles
+    }
     languages = {profile.pk: profile.languages for profile in profiles}
     VolunteerMatchKey.objects.bulk_create(
         VolunteerMatchKey(
-            volunteer_id=row.volunteer_id, skill_id=row.skill_id, language=code, level=row.level
+            volunteer_id=row.volunteer_id,
+            skill_id=row.skill_id,
+            language=code,
+            level=row.level,
+            free=load[row.volunteer_id][0],
+            response=load[row.volunteer_id][1],
         )
         for row in held
         for code in languages[row.volunteer_id]
@@ -132,6 +146,7 @@ def main() -> None:
     from krov.accounts import services as account_services
     from krov.aid import matching, services
     from krov.aid.models import HelpRequest
+    from krov.aid.services.match_keys import sync_load
 
     rng = random.Random(2026)  # noqa: S311 - benchmark data, not security
     coordinator = account_services.create_account(
@@ -145,6 +160,7 @@ def main() -> None:
     profile = services.vouch_for(desk_volunteer, actor=coordinator, languages=["uk"])
     profile.max_cases = 20
     profile.save(update_fields=["max_cases"])
+    sync_load(profile.pk)
     services.set_trust(profile, 1, actor=coordinator)
 
     started = time.perf_counter()

@@ -5,12 +5,16 @@ a best match: the desk lists them apart, and offers in turn never reach them), o
 skill level, available now (weekly windows in the volunteer's own time zone), free capacity,
 recent response time; the volunteer's id breaks ties so the same data always gives the same
 list.
+
+The database walks the candidates who share the language in that order through one index
+of the match keys (`VolunteerMatchKey`: level, free capacity and answer time copied from the
+profile by `services.match_keys`), so ranking reads a handful of rows, not every volunteer.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,6 +51,17 @@ class Match:
         return explain(self)
 
 
+# The answer time assumed for a volunteer who has not answered an offer yet.
+UNKNOWN_RESPONSE_SECONDS = 3600
+
+
+def free_share(max_cases: int, open_cases: int) -> float:
+    """The share of the volunteer's capacity still free: the ranking's key, and what the
+    match keys carry (`free`). Python's float division and the database's double precision
+    division of the same integers give the same number, so equal loads tie in both."""
+    return (max_cases - open_cases) / max_cases if max_cases else 0.0
+
+
 @lru_cache(maxsize=256)
 def _zone(name: str) -> ZoneInfo:
     try:
@@ -55,11 +70,16 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+@lru_cache(maxsize=1024)
+def _local_clock(zone_name: str, now: datetime) -> tuple[int, int, time]:
+    """Today's and yesterday's weekday and the wall clock in `zone_name` at `now`."""
+    local = now.astimezone(_zone(zone_name))
+    return local.weekday(), (local.weekday() - 1) % 7, local.time().replace(tzinfo=None)
+
+
 def available_until(windows, zone_name: str, now: datetime) -> time | None:
     """The end of the weekly window the volunteer is in at `now`, or None."""
-    local = now.astimezone(_zone(zone_name))
-    clock = local.time().replace(tzinfo=None)
-    today, yesterday = local.weekday(), (local.weekday() - 1) % 7
+    today, yesterday, clock = _local_clock(zone_name, now)
     for window in windows:
         if window.start < window.end:
             if window.weekday == today and window.start <= clock < window.end:
@@ -143,12 +163,14 @@ _COLUMNS = (
     "{level} AS level, (SELECT {concat} FROM {window} w "
     "WHERE w.volunteer_id = p.id AND w.weekday IN ({days})) AS windows"
 )
-# Within a skill level, the order of the ranking's later keys that the database can know:
-# most free capacity, fastest answer, id. (Python's float division and the database's
-# double precision division of the same integers give the same number.)
-_WITHIN_LEVEL = (
-    "CASE WHEN p.max_cases > 0 THEN CAST(p.max_cases - p.open_cases AS {real}) / p.max_cases "
-    "ELSE 0 END DESC, COALESCE(p.response_seconds, 3600), p.id"
+# The order of the ranking's keys that the database can know, after the language and the
+# shift: best level, most free capacity, fastest answer, id. The match keys carry them
+# (their index holds this order: no sort); the skills' walk computes them from the profile.
+_KEY_ORDER = "d.level DESC, d.free DESC, d.response, d.volunteer_id"
+_SKILL_ORDER = (
+    "d.level DESC, CASE WHEN p.max_cases > 0 "
+    "THEN CAST(p.max_cases - p.open_cases AS {real}) / p.max_cases ELSE 0 END DESC, "
+    f"COALESCE(p.response_seconds, {UNKNOWN_RESPONSE_SECONDS}), p.id"
 )
 
 
@@ -177,13 +199,12 @@ def _tables() -> dict[str, str]:
     return {name: connection.ops.quote_name(m._meta.db_table) for name, m in models.items()}
 
 
-def _rules(request: HelpRequest, tables: dict[str, str]) -> tuple[str, list]:
+def _rule_params(request: HelpRequest) -> list:
+    """The parameters of _RULES for `request`, in their order."""
     from allauth.mfa.models import Authenticator
 
-    sensitive = request.sensitivity > Sensitivity.LOW
-    sql = _RULES.format(trust=" AND p.trust <> %s" if sensitive else "", **tables)
     params: list = [request.assignee_id or 0]
-    if sensitive:
+    if request.sensitivity > Sensitivity.LOW:
         params.append(TrustLevel.PROBATION)
     params += [
         "answer_help_requests",
@@ -192,65 +213,123 @@ def _rules(request: HelpRequest, tables: dict[str, str]) -> tuple[str, list]:
         Authenticator.Type.WEBAUTHN,
         request.pk,
     ]
-    return sql, params
+    return params
 
 
-def _columns(tables: dict[str, str], days: set[int], level: str) -> str:
+@dataclass(frozen=True)
+class _Statements:
+    shift: str  # params: skill, *rules, now, now
+    keys: str  # params: *rules, skill, language
+    skills: str  # params: *rules, skill
+
+
+@lru_cache(maxsize=64)
+def _statements(vendor: str, sensitive: bool, days: tuple[int, ...]) -> _Statements:
+    """The three statements of `rank`, written once per process for each database, kind of
+    request and set of weekdays (building them cost more than running them)."""
+    tables = _tables()
+    rules = _RULES.format(trust=" AND p.trust <> %s" if sensitive else "", **tables)
     text = " || ' ' || ".join(
         f"CAST(w.{connection.ops.quote_name(c)} AS TEXT)" for c in ("weekday", "start", "end")
     )
-    concat = (
-        f"group_concat({text}, ',')"
-        if connection.vendor == "sqlite"
-        else f"string_agg({text}, ',')"
-    )
-    return _COLUMNS.format(
-        level=level,
-        concat=concat,
-        window=tables["window"],
-        days=", ".join(str(int(day)) for day in sorted(days)),
+    concat = f"group_concat({text}, ',')" if vendor == "sqlite" else f"string_agg({text}, ',')"
+
+    def columns(level: str) -> str:
+        return _COLUMNS.format(
+            level=level,
+            concat=concat,
+            window=tables["window"],
+            days=", ".join(str(int(day)) for day in days),
+        )
+
+    # Shifts first (their index on the end): SQLite takes CROSS JOIN as that order.
+    join = "CROSS JOIN" if vendor == "sqlite" else "JOIN"
+    real = FloatField().db_type(connection)
+    return _Statements(
+        shift=(
+            f"SELECT {columns('k.level')}, d.ends_at "  # noqa: S608
+            f"FROM {tables['shift']} d {join} {tables['skill']} k "
+            f"ON k.volunteer_id = d.volunteer_id AND k.skill_id = %s"
+            f"{rules} AND d.starts_at <= %s AND d.ends_at > %s"
+        ),
+        # `d.free > 0` is `p.open_cases < p.max_cases` read from the index.
+        keys=(
+            f"SELECT {columns('d.level')} "  # noqa: S608
+            f"FROM {tables['match_key']} d{rules} AND d.skill_id = %s AND d.language = %s "
+            f"AND d.free > 0 ORDER BY {_KEY_ORDER}"
+        ),
+        skills=(
+            f"SELECT {columns('d.level')} "  # noqa: S608
+            f"FROM {tables['skill']} d{rules} AND d.skill_id = %s "
+            f"ORDER BY {_SKILL_ORDER.format(real=real)}"
+        ),
     )
 
 
-def _windows(text: str | None) -> list[_Window]:
-    """The windows of a candidate row, in the model's order (weekday, start)."""
+def _windows(text: str | None, days: tuple[int, ...]) -> list[_Window]:
+    """The windows of a candidate row on `days`, in the model's order (weekday, start)."""
     windows = []
     for item in (text or "").split(","):
         if item:
             day, start, end = item.split(" ")
-            windows.append(_Window(int(day), time.fromisoformat(start), time.fromisoformat(end)))
+            if int(day) in days:
+                windows.append(
+                    _Window(int(day), time.fromisoformat(start), time.fromisoformat(end))
+                )
     return sorted(windows, key=lambda w: (w.weekday, w.start))
 
 
-@dataclass
 class _Candidate:
-    pk: int
-    shared: bool
-    zone: str
-    max_cases: int
-    open_cases: int
-    response: int | None
-    level: int
-    windows: str | None
-    shift_end: datetime | None = None
-    _until: dict = field(default_factory=dict)
+    __slots__ = (
+        "pk",
+        "shared",
+        "zone",
+        "max_cases",
+        "open_cases",
+        "response",
+        "level",
+        "windows",
+        "shift_end",
+        "_until",
+    )
+
+    def __init__(
+        self,
+        pk: int,
+        shared: bool,
+        zone: str,
+        max_cases: int,
+        open_cases: int,
+        response: int | None,
+        level: int,
+        windows: str | None,
+    ) -> None:
+        self.pk, self.shared, self.zone, self.level = pk, shared, zone, level
+        self.max_cases, self.open_cases, self.response = max_cases, open_cases, response
+        self.windows = windows
+        self.shift_end: datetime | None = None
+        self._until: tuple[datetime, time | None] | None = None
 
     def until(self, now: datetime) -> time | None:
-        if now not in self._until:
-            self._until[now] = available_until(_windows(self.windows), self.zone, now)
-        return self._until[now]
+        if self._until is None or self._until[0] != now:
+            until = None
+            if self.windows:
+                # Only windows of the volunteer's today and yesterday can hold `now`.
+                today, yesterday, _clock = _local_clock(self.zone, now)
+                windows = _windows(self.windows, (today, yesterday))
+                until = available_until(windows, self.zone, now)
+            self._until = (now, until)
+        return self._until[1]
 
     def sort_key(self, now: datetime) -> tuple:
         """The ranking, best first (see the module's docstring)."""
-        max_cases, open_cases = self.max_cases, self.open_cases
-        free = (max_cases - open_cases) / max_cases if max_cases else 0
         return (
             0 if self.shared else 1,
             0 if self.shift_end else 1,
             -(self.level or 0),
             0 if self.until(now) else 1,
-            -free,
-            self.response if self.response is not None else 3600,
+            -free_share(self.max_cases, self.open_cases),
+            self.response if self.response is not None else UNKNOWN_RESPONSE_SECONDS,
             self.pk,
         )
 
@@ -267,36 +346,98 @@ def _candidate(row, language: str | None) -> _Candidate:
     return _Candidate(pk, shared, zone, max_cases, open_cases, response, level, windows)
 
 
+_LEVEL = 6  # a row's level, in _COLUMNS
+
+
 def _walk(
     sql: str, params: list, language: str | None, *, enough: int, skip: set[int], now: datetime
 ) -> list[_Candidate]:
-    """Candidates from `sql` (one skill level a query, its last parameter; rows in the order
-    of _WITHIN_LEVEL), best level first: the first `enough` of them in the ranking's order
-    (more when a level is cut), not counting those in `skip`. Within a level the ranking
-    puts those available now first, so the walk stops as soon as higher levels and this
-    level's available ones are `enough`; otherwise it reads the level to its end, and the
-    next level only if that is still too few. Usually one query: the best level."""
+    """Candidates from `sql` (rows best level first, then in the order of the later keys
+    the database knows), not counting those in `skip`: the first `enough` of them in the
+    ranking's order (more when a level is cut). Within a level the ranking puts those
+    available now first, so the walk stops as soon as higher levels and this level's
+    available ones are `enough`; otherwise it reads the level to its end, and the next
+    level only if that is still too few."""
     taken: list[_Candidate] = []
-    for level in sorted(VolunteerSkill.Level.values, reverse=True):
-        available: list[_Candidate] = []
-        rest: list[_Candidate] = []
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, level])
-            while batch := cursor.fetchmany(4 * enough + 8):
-                for row in batch:
-                    if row[0] in skip:
-                        continue
-                    candidate = _candidate(row, language)
-                    if candidate.until(now):
-                        available.append(candidate)
-                        if len(taken) + len(available) >= enough:
-                            return taken + available
-                    else:
-                        rest.append(candidate)
-        taken += available + rest
-        if len(taken) >= enough:
-            break
-    return taken
+    available: list[_Candidate] = []
+    rest: list[_Candidate] = []
+    level = None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(4 * enough + 8):
+            for row in batch:
+                if row[0] in skip:
+                    continue
+                if row[_LEVEL] != level:  # a level read to its end
+                    taken += available + rest
+                    if len(taken) >= enough:
+                        return taken
+                    available, rest, level = [], [], row[_LEVEL]
+                candidate = _candidate(row, language)
+                if candidate.until(now):
+                    available.append(candidate)
+                    if len(taken) + len(available) >= enough:
+                        return taken + available
+                else:
+                    rest.append(candidate)
+    return taken + available + rest
+
+
+@lru_cache(maxsize=16)
+def _profile_reader(vendor: str, count: int) -> tuple[str, list, list, list]:
+    """The statement reading `count` profiles with their users, each table's field names
+    and each column's converters: what `select_related("user").in_bulk()` does, written
+    once per process (building that query cost more than the rest of the ranking)."""
+    from krov.accounts.models import User
+
+    tables = _tables()
+    quote = connection.ops.quote_name
+    profile_fields = list(VolunteerProfile._meta.concrete_fields)
+    user_fields = list(User._meta.concrete_fields)
+    columns = [f"p.{quote(str(f.column))}" for f in profile_fields]
+    columns += [f"u.{quote(str(f.column))}" for f in user_fields]
+    converters = []  # (position, column, functions) of the columns that have any
+    for position, model_field in enumerate(profile_fields + user_fields):
+        column = model_field.get_col(model_field.model._meta.db_table)
+        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if functions:
+            converters.append((position, column, functions))
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {tables['profile']} p "  # noqa: S608
+        f"JOIN {tables['user']} u ON u.id = p.user_id "
+        f"WHERE p.id IN ({', '.join(['%s'] * count)})"
+    )
+    return (
+        sql,
+        [f.attname for f in profile_fields],
+        [f.attname for f in user_fields],
+        converters,
+    )
+
+
+def _profiles(pks: list[int]) -> dict[int, VolunteerProfile]:
+    """The profiles `pks` with their users, by id, as the ORM would build them."""
+    from krov.accounts.models import User
+
+    sql, profile_names, user_names, converters = _profile_reader(connection.vendor, len(pks))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, pks)
+        rows = cursor.fetchall()
+    user_field = VolunteerProfile._meta.get_field("user")
+    found = {}
+    for row in rows:
+        values = list(row)
+        for position, column, functions in converters:
+            for convert in functions:
+                values[position] = convert(values[position], column, connection)
+        profile = VolunteerProfile.from_db(
+            connection.alias, profile_names, values[: len(profile_names)]
+        )
+        user = User.from_db(connection.alias, user_names, values[len(profile_names) :])
+        user_field.set_cached_value(profile, user)
+        user_field.remote_field.set_cached_value(user, profile)
+        found[profile.pk] = profile
+    return found
 
 
 def _when(value) -> datetime:
@@ -313,14 +454,14 @@ def rank(
     shared_language_only: bool = False,
 ) -> list[Match]:
     """The best `limit` volunteers for `request`, best first. Three queries whatever the
-    number of volunteers when the best skill level holds `limit` candidates (one more for
-    each further level read, and for those not sharing the language, at most eight):
+    number of volunteers (a fourth for those not sharing the language, when fewer than
+    `limit` share it):
 
     - the candidates on shift now, at any level, with their shift's end (few: a shift
       lasts hours);
-    - the candidates who share the language, walked best level first through the match
-      keys' index until `limit` of them are certain to come first: nobody further down can
-      come before those (the order is language, shift, level, then the rest);
+    - the candidates who share the language, walked in the ranking's order through the
+      match keys' index until `limit` of them are certain to come first: nobody further
+      down can come before those (the order is language, shift, level, then the rest);
     - only if that is fewer than `limit`, the same walk over the skill's holders;
     - the winners as objects.
 
@@ -328,34 +469,22 @@ def rank(
     these few, exactly as for everyone before: the same keys, the volunteer's id breaking
     ties."""
     now = now or timezone.now()
-    tables = _tables()
-    rules, rule_params = _rules(request, tables)
     # Only windows that can contain `now` in some time zone: UTC's weekday, one either side,
     # and the day before those for windows that run past midnight.
-    utc_day = now.astimezone(ZoneInfo("UTC")).weekday()
-    days = {(utc_day + offset) % 7 for offset in (-2, -1, 0, 1)}
+    utc_day = now.astimezone(UTC).weekday()
+    days = tuple(sorted({(utc_day + offset) % 7 for offset in (-2, -1, 0, 1)}))
+    sql = _statements(connection.vendor, request.sensitivity > Sensitivity.LOW, days)
+    rule_params = _rule_params(request)
     moment = connection.ops.adapt_datetimefield_value(now)
     found: dict[int, _Candidate] = {}
     with connection.cursor() as cursor:
-        # Shifts first (their index on the end): SQLite takes CROSS JOIN as that order.
-        join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
-        cursor.execute(
-            f"SELECT {_columns(tables, days, 'k.level')}, d.ends_at "  # noqa: S608
-            f"FROM {tables['shift']} d {join} {tables['skill']} k "
-            f"ON k.volunteer_id = d.volunteer_id AND k.skill_id = %s"
-            f"{rules} AND d.starts_at <= %s AND d.ends_at > %s",
-            [request.skill_id, *rule_params, moment, moment],
-        )
+        cursor.execute(sql.shift, [request.skill_id, *rule_params, moment, moment])
         for *row, ends_at in cursor.fetchall():
             candidate = found.setdefault(row[0], _candidate(row, request.language))
             ends_at = _when(ends_at)
             candidate.shift_end = max(ends_at, candidate.shift_end or ends_at)
-    order = (
-        f"AND d.level = %s ORDER BY {_WITHIN_LEVEL.format(real=FloatField().db_type(connection))}"
-    )
     shared = _walk(
-        f"SELECT {_columns(tables, days, 'd.level')} "  # noqa: S608
-        f"FROM {tables['match_key']} d{rules} AND d.skill_id = %s AND d.language = %s {order}",
+        sql.keys,
         [*rule_params, request.skill_id, request.language],
         None,
         enough=limit,
@@ -366,8 +495,7 @@ def rank(
     if not shared_language_only and sum(c.shared for c in found.values()) < limit:
         # Everyone who shares the language is found by now: the others, at any level.
         others = _walk(
-            f"SELECT {_columns(tables, days, 'd.level')} "  # noqa: S608
-            f"FROM {tables['skill']} d{rules} AND d.skill_id = %s {order}",
+            sql.skills,
             [*rule_params, request.skill_id],
             request.language,
             enough=limit,
@@ -382,9 +510,7 @@ def rank(
     )[:limit]
     if not scored:
         return []
-    profiles = VolunteerProfile.objects.select_related("user").in_bulk(
-        [candidate.pk for _key, candidate in scored]
-    )
+    profiles = _profiles([candidate.pk for _key, candidate in scored])
     return [
         Match(
             volunteer=profiles[candidate.pk],

@@ -132,10 +132,12 @@ class VolunteerSkill(models.Model):
 
 
 class VolunteerMatchKey(models.Model):
-    """One row per skill and language of a volunteer, kept by the profile service
-    (`services.volunteers`), never written elsewhere. Ranking walks the volunteers who share
-    the requester's language and hold the skill through one index, best level first, and
-    stops once it has enough, instead of reading every profile (krov.aid.matching)."""
+    """One row per skill and language of a volunteer, kept by `services.match_keys` (called
+    by the services that change a profile's languages, skills or load, in their
+    transaction), never written elsewhere. Ranking walks the volunteers who share the
+    requester's language and hold the skill through one index in the ranking's own order
+    (level, free capacity, answer time, id) and stops once it has enough, instead of
+    reading and sorting every profile (krov.aid.matching)."""
 
     volunteer = models.ForeignKey(
         VolunteerProfile, on_delete=models.CASCADE, related_name="match_keys"
@@ -143,6 +145,10 @@ class VolunteerMatchKey(models.Model):
     skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="+")
     language = models.CharField(max_length=8)
     level = models.PositiveSmallIntegerField()
+    # Copies of the profile's load, exact: `matching.free_share(max_cases, open_cases)` and
+    # `response_seconds` or 3600, as ranking orders them.
+    free = models.FloatField(default=0.0)
+    response = models.PositiveIntegerField(default=3600)
 
     class Meta:
         constraints = [
@@ -150,7 +156,12 @@ class VolunteerMatchKey(models.Model):
                 fields=["volunteer", "skill", "language"], name="aid_matchkey_unique"
             )
         ]
-        indexes = [models.Index(fields=["skill", "language", "level"], name="aid_matchkey_walk")]
+        indexes = [
+            models.Index(
+                fields=["skill", "language", "-level", "-free", "response", "volunteer"],
+                name="aid_matchkey_rank",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.skill_id}:{self.language}:{self.level}"

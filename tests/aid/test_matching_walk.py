@@ -22,6 +22,7 @@ from krov.aid.models import (
     VolunteerProfile,
     VolunteerSkill,
 )
+from krov.aid.services import match_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -86,10 +87,13 @@ def test_walking_the_match_keys_ranks_as_scoring_every_candidate(
             ],
             paused=rng.random() < 0.1,
         )
+        # A load no service reaches in a few steps (as the services do after changing it,
+        # the match keys are brought up to date in the same transaction).
         VolunteerProfile.objects.filter(pk=profile.pk).update(
             open_cases=rng.randint(0, profile.max_cases),
             response_seconds=rng.choice([None, 60, 600, 3600, 7200]),
         )
+        match_keys.sync_load(profile.pk)
         volunteers.append(profile)
     for profile in rng.sample(volunteers, 6):
         with time_machine.travel(start + timedelta(hours=rng.randint(0, 40)), tick=False):

@@ -25,6 +25,7 @@ from krov.aid.models import (
 from krov.aid.services.access import _require_coordinator, profile_of
 from krov.aid.services.base import AidError, Status, _new_alias
 from krov.aid.services.channels import _system_message
+from krov.aid.services.match_keys import sync_load
 from krov.core import notify
 
 
@@ -122,6 +123,7 @@ def _take(case: HelpRequest, volunteer: VolunteerProfile, *, from_statuses) -> b
     ).update(open_cases=F("open_cases") + 1)
     if not took_slot:
         raise AidError(_("You already have as many cases as you said you can take."))
+    sync_load(volunteer.pk)
     return True
 
 
@@ -146,6 +148,7 @@ def accept_offer(offer_obj: Offer, *, actor: User) -> HelpRequest:
         previous = profile.response_seconds
         average = seconds if previous is None else (previous * 3 + seconds) // 4
         VolunteerProfile.objects.filter(pk=profile.pk).update(response_seconds=average)
+        sync_load(profile.pk)
         _system_message(
             case, gettext_lazy("A Krov volunteer has taken your request and will write soon.")
         )

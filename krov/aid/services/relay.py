@@ -23,6 +23,7 @@ from krov.aid.services.access import can_write_case, is_coordinator
 from krov.aid.services.base import AidError, CaseClosed, Outcome, RateLimited, Status, check_text
 from krov.aid.services.channels import _relay, _system_message, _volunteer_relays
 from krov.aid.services.intake import notify_coordinators
+from krov.aid.services.match_keys import sync_load
 from krov.aid.services.offers import _console_link, _withdraw_offers
 from krov.aid.services.triage import requester_may_write
 from krov.core import audit, notify, sealing
@@ -199,6 +200,7 @@ def _release(case: HelpRequest, kind: str, why: str, *, author: User | None) -> 
         VolunteerProfile.objects.filter(pk=case.assignee_id, open_cases__gt=0).update(
             open_cases=F("open_cases") - 1
         )
+        sync_load(case.assignee_id)
     Note.objects.create(
         request=case, kind=kind, author=author, body=keys.seal_text(case, "note", why)
     )
@@ -234,6 +236,7 @@ def close_case(case: HelpRequest, *, actor: User | None, outcome: str) -> HelpRe
         VolunteerProfile.objects.filter(pk=case.assignee_id, open_cases__gt=0).update(
             open_cases=F("open_cases") - 1
         )
+        sync_load(case.assignee_id)
         VolunteerProfile.objects.filter(pk=case.assignee_id).update(
             closed_cases=F("closed_cases") + 1
         )

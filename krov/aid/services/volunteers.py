@@ -18,12 +18,12 @@ from krov.aid.models import (
     Note,
     Offer,
     TrustLevel,
-    VolunteerMatchKey,
     VolunteerProfile,
     VolunteerSkill,
 )
 from krov.aid.services.access import _require_coordinator
 from krov.aid.services.base import AidError
+from krov.aid.services.match_keys import sync_match_keys
 from krov.aid.services.offers import offer_next
 from krov.aid.services.relay import _release
 from krov.core import audit
@@ -50,7 +50,7 @@ def vouch_for(user: User, *, actor: User, languages: list[str]) -> VolunteerProf
         profile.vouched_by, profile.vouched_at = actor, timezone.now()
         profile.save(update_fields=["vouched_by", "vouched_at"])
     if created:
-        _sync_match_keys(profile)
+        sync_match_keys(profile)
     current = account_services.user_roles(user)
     if roles.VOLUNTEER not in current and roles.COORDINATOR not in current:
         # The coordinator's vouch is the second person's word that a grant needs.
@@ -117,21 +117,7 @@ def update_profile(
         AvailabilityWindow(volunteer=profile, weekday=day, start=start, end=end)
         for day, start, end in windows
     )
-    _sync_match_keys(profile)
-
-
-def _sync_match_keys(profile: VolunteerProfile) -> None:
-    """Rewrite the volunteer's match keys (a row per skill and language) from the profile:
-    ranking reads these, so whatever changes languages or skills calls this."""
-    VolunteerMatchKey.objects.filter(volunteer=profile).delete()
-    languages = sorted(set(profile.languages or []))
-    VolunteerMatchKey.objects.bulk_create(
-        VolunteerMatchKey(volunteer=profile, skill_id=skill_id, language=language, level=level)
-        for skill_id, level in VolunteerSkill.objects.filter(volunteer=profile).values_list(
-            "skill_id", "level"
-        )
-        for language in languages
-    )
+    sync_match_keys(profile)
 
 
 def current_shift(profile: VolunteerProfile):

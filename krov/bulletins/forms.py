@@ -50,3 +50,23 @@ class RecordingForm(forms.Form):
         help_text=_("MP3, M4A (AAC), Ogg (Opus), WAV or FLAC."),
         widget=forms.ClearableFileInput(attrs={"accept": AUDIO_ACCEPT}),
     )
+
+
+class TagTranslationForm(forms.Form):
+    """A tag's name in each language it is not written in (Serbian once: its Latin is
+    derived). An empty field: the tag's own name is shown in that language."""
+
+    def __init__(self, *args, tag, **kwargs):
+        from krov.core import translated
+
+        super().__init__(*args, prefix=f"tag-{tag.pk}", **kwargs)
+        self.tag = tag
+        current = {row.language: row.name for row in tag.translations.all()}
+        for code, name in translated.translatable_languages():
+            if tag.language and translated.same_language(code, tag.language):
+                continue
+            self.fields[code] = forms.CharField(
+                label=name, max_length=60, required=False, initial=current.get(code, "")
+            )
+            # The name is typed in that language: a screen reader and a spell checker know.
+            self.fields[code].widget.attrs["lang"] = code

@@ -33,6 +33,7 @@ def editor_panel(user) -> Panel | None:
         )
     # The newsroom page starts a new bulletin in its "New bulletin" section.
     items.append(Item(_("Write a bulletin"), f"{newsroom}#new-heading"))
+    items.append(Item(_("Tags and their translations"), reverse("bulletins:tags")))
     return Panel(key="bulletins-editor", title=_("Newsroom"), order=50, items=items)
 
 

@@ -25,6 +25,31 @@ class Tag(models.Model):
         return self.name
 
 
+class TagTranslation(models.Model):
+    """A tag's name in another language than its own, one row per language; the tag's slug
+    (its address in the tag filter) never changes. Serbian is stored once, as "sr", in
+    either script: pages show it in theirs."""
+
+    tag = models.ForeignKey(
+        Tag, on_delete=models.CASCADE, related_name="translations", verbose_name=_("tag")
+    )
+    language = models.CharField(_("language"), max_length=8)
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        ordering = ["language"]
+        verbose_name = _("tag translation")
+        verbose_name_plural = _("tag translations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tag", "language"], name="bulletins_tag_translation_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+
 class PostQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())

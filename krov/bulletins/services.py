@@ -20,8 +20,9 @@ from krov.bulletins.models import (
     Recording,
     RecordingFiles,
     Tag,
+    TagTranslation,
 )
-from krov.core import diff, pagecache
+from krov.core import diff, pagecache, translated
 from krov.core import search as site_search
 from krov.core.services import interface_languages, serbian_twin, slug_text, unique_slug
 
@@ -70,7 +71,8 @@ def with_versions(posts: QuerySet[Post] | None = None) -> QuerySet[Post]:
     however many posts)."""
     posts = Post.objects.all() if posts is None else posts
     return posts.select_related("author").prefetch_related(
-        Prefetch("versions", queryset=PostVersion.objects.all()), "tags"
+        Prefetch("versions", queryset=PostVersion.objects.all()),
+        Prefetch("tags", queryset=with_translations()),
     )
 
 
@@ -199,6 +201,70 @@ def _save_version(
     return version
 
 
+# --- tags ---------------------------------------------------------------------------------------
+
+
+def with_translations(tags: QuerySet[Tag] | None = None) -> QuerySet[Tag]:
+    """Tags (all, or `tags`) with their translations (one query more, however many)."""
+    tags = Tag.objects.all() if tags is None else tags
+    return tags.prefetch_related(Prefetch("translations", queryset=TagTranslation.objects.all()))
+
+
+def tag_name(tag: Tag, language: str | None = None) -> translated.Shown:
+    """A tag's name as a page in `language` (default: the active one) shows it: its
+    translation, else its own name, Serbian in the page's script (krov.core.translated).
+    Reads prefetched translations (`with_translations`, `with_versions`)."""
+    texts = {row.language: row.name for row in tag.translations.all()}
+    return translated.pick(tag.name, tag.language, texts, language)
+
+
+def used_tags(language: str | None = None) -> list[Tag]:
+    """The tags of at least one published bulletin, by their name as the page shows it
+    (the bulletins list's tag filter); two queries however many."""
+    tags = with_translations(Tag.objects.filter(posts__in=Post.objects.published()).distinct())
+    return sorted(tags, key=lambda tag: tag_name(tag, language).text.casefold())
+
+
+def check_tag_translation(tag: Tag, language: str) -> None:
+    """Raise BulletinError unless `tag` may have a name in `language`: one of the site's
+    languages, Serbian as "sr" (Latin is derived), not the tag's own."""
+    if language not in dict(translated.translatable_languages()):
+        raise BulletinError(_("Unknown language."))
+    if tag.language and translated.same_language(language, tag.language):
+        raise BulletinError(_("The tag is written in this language already: its own name is used."))
+
+
+@transaction.atomic
+def translate_tags(tag: Tag, *, actor, names: dict[str, str]) -> int:
+    """Set `tag`'s names in other languages at once ({language: name}; an empty name
+    removes that translation). The tag's own name and slug (its filter address) stay.
+    Public pages showing tags are refreshed once this commits. Returns how many changed."""
+    _require_editor(actor)
+    rows = TagTranslation.objects.select_for_update().filter(tag=tag)
+    current = {row.language: row for row in rows}
+    changed = 0
+    for language, name in names.items():
+        check_tag_translation(tag, language)
+        name = " ".join(name.split())
+        if len(name) > 60:
+            raise BulletinError(_("A tag's name has at most 60 characters."))
+        row = current.get(language)
+        if not name:
+            if row is not None:
+                row.delete()
+                changed += 1
+        elif row is None:
+            TagTranslation.objects.create(tag=tag, language=language, name=name)
+            changed += 1
+        elif row.name != name:
+            row.name = name
+            row.save(update_fields=["name"])
+            changed += 1
+    if changed:
+        invalidate()
+    return changed
+
+
 @transaction.atomic
 def set_tags(post: Post, *, actor, names: list[str]) -> None:
     _require_editor(actor)
@@ -209,14 +275,20 @@ def set_tags(post: Post, *, actor, names: list[str]) -> None:
         slug = slug_text(name, language=language, max_length=40)
         if not slug:
             continue
-        # A tag of the same name is the same tag, whatever slug rule made it.
+        # A tag of the same name is the same tag, whatever slug rule made it; so is a tag
+        # one of whose translations has this name ("war" for "rat").
         tag = Tag.objects.filter(name=name).first()
+        if tag is None:
+            row = TagTranslation.objects.select_related("tag").filter(name=name).first()
+            tag = row.tag if row is not None else None
         if tag is None:
             tag, _created = Tag.objects.get_or_create(
                 slug=slug, defaults={"name": name, "language": language}
             )
         tags.append(tag)
     post.tags.set(tags)
+    if post.status == Post.Status.PUBLISHED:
+        invalidate()
 
 
 @transaction.atomic

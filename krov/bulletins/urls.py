@@ -14,6 +14,8 @@ urlpatterns = [
     # The site search's first address (the README's), kept: the page is core's, /<lang>/search/.
     path("bulletins/search/", core_views.search, name="search"),
     path("bulletins/editor/", views.editor_list, name="editor"),
+    # Before the bulletins' own pages: like feed/ and podcast/, a fixed name wins a slug.
+    path("bulletins/editor/tags/", views.tags, name="tags"),
     path("bulletins/editor/<slug:slug>/", views.edit, name="edit"),
     path("bulletins/editor/<slug:slug>/recording/", views.recording, name="recording"),
     re_path(

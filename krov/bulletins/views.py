@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from krov.accounts.models import User
 from krov.bulletins import forms, media, services
-from krov.bulletins.models import PendingRecording, Post, Recording, Tag
+from krov.bulletins.models import PendingRecording, Post, Recording
 from krov.core import links, markdown
 from krov.core.access import public, requires
 from krov.core.pagecache import cache_public_page
@@ -44,7 +44,7 @@ def _posts():
 def post_list(request: HttpRequest) -> HttpResponse:
     posts = _posts().published()
     tag = request.GET.get("tag", "")[:40]
-    current_tag = Tag.objects.filter(slug=tag).first() if tag else None
+    current_tag = services.with_translations().filter(slug=tag).first() if tag else None
     if tag and current_tag is None:
         raise Http404
     if current_tag:
@@ -53,7 +53,7 @@ def post_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "tag": current_tag,
-        "tags": Tag.objects.filter(posts__isnull=False).distinct(),
+        "tags": services.used_tags(),
     }
     return render(request, "bulletins/list.html", context)
 
@@ -167,12 +167,9 @@ class LatestBulletins(Feed):
         return item.author.pseudonym
 
     def item_categories(self, item: Post):
-        # In the feed's script: a Serbian tag in Cyrillic in the sr feed, in Latin in sr-latn.
-        language = get_language()
-        return [
-            in_page_script(tag.name, language, language=tag.language or None)
-            for tag in item.tags.all()
-        ]
+        # In the feed's language when translated, else the tag's own name; a Serbian tag in
+        # Cyrillic in the sr feed, in Latin in sr-latn (krov.bulletins.services.tag_name).
+        return [services.tag_name(tag).text for tag in item.tags.all()]
 
     def item_enclosures(self, item: Post):
         recording = services.playable(item)
@@ -502,6 +499,62 @@ def editor_list(request: HttpRequest) -> HttpResponse:
     return render(
         request, "bulletins/editor_list.html", {"form": form, "posts": posts}, status=status
     )
+
+
+TAGS_PER_PAGE = 50
+
+
+@requires(EDIT)
+@require_http_methods(["GET", "POST"])
+def tags(request: HttpRequest) -> HttpResponse:
+    """The newsroom's tags, each with its name in the other languages: an editor translates
+    a tag here (its address in the tag filter stays). POST: one tag's names; a name that
+    is too long, or a tag that is gone, is refused on the page (400, 404)."""
+    query = request.GET.get("q", "").strip()[:60]
+    found = (
+        services.with_translations()
+        .annotate(uses=Count("posts", distinct=True))
+        .order_by("name", "pk")
+    )
+    if query:
+        found = found.filter(Q(name__icontains=query) | Q(translations__name__icontains=query))
+    page = Paginator(found.distinct(), TAGS_PER_PAGE).get_page(request.GET.get("page"))
+    forms_by_tag = {tag.pk: forms.TagTranslationForm(tag=tag) for tag in page}
+    status = 200
+    if request.method == "POST":
+        tag = services.with_translations().filter(slug=request.POST.get("tag", "")[:40]).first()
+        if tag is None:
+            raise Http404
+        form = forms.TagTranslationForm(request.POST, tag=tag)
+        if form.is_valid():
+            try:
+                changed = services.translate_tags(
+                    tag, actor=_user(request), names=form.cleaned_data
+                )
+            except services.BulletinError as error:
+                form.add_error(None, str(error))
+            else:
+                if changed:
+                    messages.success(request, _("The tag's names are saved."))
+                else:
+                    messages.info(request, _("Nothing changed."))
+                return redirect(request.get_full_path() + f"#tag-{tag.slug}")
+        status = 400
+        messages.error(request, _("The tag's names were not saved: see the form below."))
+        # The refused form in its place on the page, or first when that page is another.
+        if tag.pk in forms_by_tag:
+            forms_by_tag[tag.pk] = form
+        else:
+            tag.uses = tag.posts.count()  # type: ignore[attr-defined]
+            forms_by_tag = {tag.pk: form, **forms_by_tag}
+    context = {
+        "page": page,
+        "query": query,
+        "forms": list(forms_by_tag.values()),
+    }
+    response = render(request, "bulletins/tags.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _editable(slug: str) -> Post:

@@ -1,8 +1,21 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
-from krov.events.models import Venue
+from krov.events import services
+from krov.events.forms import VenueTranslationForm
+from krov.events.models import Venue, VenueTranslation
+
+
+class VenueTranslationInline(admin.StackedInline):
+    """The venue's name, address and accessibility notes in other languages, one language
+    each; saved through krov.events.services (checks, page refresh, calendar revisions)."""
+
+    model = VenueTranslation
+    form = VenueTranslationForm
+    extra = 0
+    fields = ["language", "name", "address", "accessibility"]
 
 
 @admin.register(Venue)
@@ -11,3 +24,50 @@ class VenueAdmin(admin.ModelAdmin):
     list_filter = ["language"]
     search_fields = ["name", "address"]
     fields = ["name", "language", "address", "osm_url", "accessibility", "capacity", "time_zone"]
+    inlines = [VenueTranslationInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("translations")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            # Its own texts or place changed: every page and calendar entry showing it.
+            services.venue_changed(obj)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not VenueTranslation:
+            super().save_formset(request, form, formset, change)
+            return
+        venue = form.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        try:
+            for row in formset.deleted_forms:
+                if row.instance.pk:
+                    services.remove_venue_translation(
+                        venue, actor=request.user, language=row.initial.get("language", "")
+                    )
+                    formset.deleted_objects.append(row.instance)
+            for row in formset.forms:
+                if row in formset.deleted_forms or not row.has_changed():
+                    continue
+                data = row.cleaned_data
+                before = row.initial.get("language")
+                if row.instance.pk and before != data["language"]:
+                    # The row now says another language: the old one is gone.
+                    services.remove_venue_translation(venue, actor=request.user, language=before)
+                saved = services.set_venue_translation(
+                    venue,
+                    actor=request.user,
+                    language=data["language"],
+                    name=data["name"],
+                    address=data.get("address", ""),
+                    accessibility=data.get("accessibility", ""),
+                )
+                if row.instance.pk:
+                    formset.changed_objects.append((saved, row.changed_data))
+                else:
+                    formset.new_objects.append(saved)
+        except services.EventError as error:
+            # The inline form checked the same rules; only a permission can differ here.
+            raise PermissionDenied(str(error)) from error

@@ -4,9 +4,10 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from krov.core.services import in_page_script
+from krov.core import translated
 from krov.core.templatetags.scripts import lang_if_other
-from krov.events.models import Event, Venue
+from krov.events.models import Event, Venue, VenueTranslation
+from krov.events.services import venue_text, venues
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -43,21 +44,24 @@ class _VenueSelect(forms.Select):
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
         venue = getattr(value, "instance", None)
-        if isinstance(venue, Venue) and lang_if_other(venue.language):
-            option["attrs"]["lang"] = venue.language
+        if isinstance(venue, Venue):
+            language = venue_text(venue).name.language
+            if lang_if_other(language):
+                option["attrs"]["lang"] = language
         return option
 
 
 class VenueField(forms.ModelChoiceField):
-    """The venues, their names in the page's script on Serbian pages."""
+    """The venues, each name as the page shows it (krov.events.services.venue_text): its
+    translation, else its own, Serbian in the page's script."""
 
     widget = _VenueSelect
 
     def __init__(self, **kwargs):
-        super().__init__(queryset=Venue.objects.all(), required=False, **kwargs)
+        super().__init__(queryset=venues(), required=False, **kwargs)
 
     def label_from_instance(self, obj: Venue) -> str:
-        return in_page_script(obj.name, language=obj.language)
+        return venue_text(obj).name.text
 
 
 class _Schedule(forms.Form):
@@ -165,3 +169,31 @@ class FilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         validators=[_sane_year],
     )
+
+
+class VenueTranslationForm(forms.ModelForm):
+    """A venue's texts in one more language (the admin's inline): Serbian once, as "sr" in
+    either script; not the venue's own language."""
+
+    language = forms.ChoiceField(label=_("Language"), choices=translated.translatable_languages)
+
+    class Meta:
+        model = VenueTranslation
+        fields = ["language", "name", "address", "accessibility"]
+        help_texts = {
+            "address": _("Empty: as in the original."),
+            "accessibility": _("Empty: as in the original."),
+        }
+
+    def clean(self):
+        from krov.events.services import EventError, check_venue_translation
+
+        data = super().clean()
+        venue = getattr(self.instance, "venue", None)
+        language = data.get("language")
+        if venue is not None and language:
+            try:
+                check_venue_translation(venue, language)
+            except EventError as error:
+                self.add_error("language", str(error))
+        return data

@@ -19,6 +19,7 @@ from icalendar import Event as IcalEvent
 
 from krov.core import links
 from krov.events.models import Event
+from krov.events.services import venue_text
 
 
 def uid(event: Event) -> str:
@@ -71,7 +72,11 @@ def calendar(events: Iterable[Event], *, name: str) -> bytes:
         item.add("dtstamp", event.updated_at)
         item.add("last-modified", event.updated_at)
         item.add("created", event.created_at)
-        location = f"{event.venue.name}, {event.venue.address}" if event.venue else event.address
+        # The venue in the event's own language too (its translation, else its own texts).
+        location = event.address
+        if event.venue:
+            venue = venue_text(event.venue, event.original_language)
+            location = f"{venue.name}, {venue.address}"
         if location:
             item.add("location", location)
         # The page in the event's own language: the same file whatever the reader's language.

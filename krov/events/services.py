@@ -20,9 +20,9 @@ from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from krov.core import pagecache, ratelimit
+from krov.core import pagecache, ratelimit, translated
 from krov.core.services import interface_languages, serbian_twin, slug_text, unique_slug
-from krov.events.models import Event, EventText, Rsvp, Slot, Venue
+from krov.events.models import Event, EventText, Rsvp, Slot, Venue, VenueTranslation
 
 CHECKIN_SALT = "krov.events.checkin"
 
@@ -68,12 +68,119 @@ def check_can_manage(user, event: Event) -> None:
 
 
 def with_texts(events: QuerySet[Event] | None = None) -> QuerySet[Event]:
-    """Events (all, or `events`) with their venue and texts (one query each, however many
-    events)."""
+    """Events (all, or `events`) with their venue, its translations and their texts (one
+    query each, however many events)."""
     events = Event.objects.all() if events is None else events
     return events.select_related("venue").prefetch_related(
-        Prefetch("texts", queryset=EventText.objects.all())
+        Prefetch("texts", queryset=EventText.objects.all()),
+        Prefetch("venue__translations", queryset=VenueTranslation.objects.all()),
     )
+
+
+# --- venues ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VenueText:
+    """A venue's texts as a page shows them, each with the language it is written in."""
+
+    name: translated.Shown
+    address: translated.Shown
+    accessibility: translated.Shown
+
+
+def venues() -> QuerySet[Venue]:
+    """Every venue with its translations (two queries, however many venues)."""
+    return Venue.objects.prefetch_related(
+        Prefetch("translations", queryset=VenueTranslation.objects.all())
+    )
+
+
+def venue_text(venue: Venue, language: str | None = None) -> VenueText:
+    """What a page in `language` (default: the active one) shows of `venue`: each text in
+    that language when translated, else the venue's own, Serbian in the page's script
+    (krov.core.translated.pick). Reads prefetched translations (`venues`, `with_texts`)."""
+    rows = list(venue.translations.all())
+
+    def field(name: str) -> translated.Shown:
+        texts = {row.language: getattr(row, name) for row in rows}
+        return translated.pick(getattr(venue, name), venue.language, texts, language)
+
+    return VenueText(field("name"), field("address"), field("accessibility"))
+
+
+def can_edit_venues(user) -> bool:
+    return bool(user.is_authenticated and user.has_perm("events.change_venue"))
+
+
+def check_venue_translation(venue: Venue, language: str) -> None:
+    """Raise EventError unless `venue` may have a translation in `language`: one of the
+    site's languages, Serbian as "sr" (Latin is derived), not the venue's own."""
+    if language not in dict(translated.translatable_languages()):
+        raise EventError(_("Unknown language."))
+    if translated.same_language(language, venue.language):
+        raise EventError(
+            _("The venue is written in this language already: change its own texts instead.")
+        )
+
+
+@transaction.atomic
+def set_venue_translation(
+    venue: Venue,
+    *,
+    actor,
+    language: str,
+    name: str,
+    address: str = "",
+    accessibility: str = "",
+) -> VenueTranslation:
+    """Write `venue`'s texts in `language` (an empty address or accessibility note: as in
+    the original). Pages showing the venue are refreshed once this commits."""
+    if not can_edit_venues(actor):
+        raise EventError(_("Only those who manage venues can translate them."))
+    check_venue_translation(venue, language)
+    name = name.strip()
+    if not name:
+        raise EventError(_("Please give the venue's name in this language."))
+    if len(name) > 120 or len(address.strip()) > 200 or len(accessibility) > 5000:
+        raise EventError(_("Too long: name 120, address 200, accessibility 5,000 characters."))
+    row, _created = VenueTranslation.objects.update_or_create(
+        venue=venue,
+        language=language,
+        defaults={
+            "name": name,
+            "address": address.strip(),
+            "accessibility": accessibility.strip(),
+        },
+    )
+    venue_changed(venue, languages=[language])
+    return row
+
+
+@transaction.atomic
+def remove_venue_translation(venue: Venue, *, actor, language: str) -> bool:
+    """Drop `venue`'s translation in `language`; pages show the original again."""
+    if not can_edit_venues(actor):
+        raise EventError(_("Only those who manage venues can translate them."))
+    deleted, _rows = VenueTranslation.objects.filter(venue=venue, language=language).delete()
+    if deleted:
+        venue_changed(venue, languages=[language])
+    return bool(deleted)
+
+
+def venue_changed(venue: Venue, *, languages: list[str] | None = None) -> None:
+    """After `venue`'s texts changed (all of them, or its translations in `languages`):
+    every public page of events is refreshed once the change commits, and the events whose
+    calendar entry shows the venue in a changed language get a new revision (iCal
+    LOCATION is in the event's own language, like its SUMMARY)."""
+    at_venue = Event.objects.filter(venue=venue)
+    if languages is not None:
+        shown_in = set()
+        for language in languages:
+            shown_in |= {"sr", "sr-latn"} if language == "sr" else {language}
+        at_venue = at_venue.filter(original_language__in=shown_in)
+    at_venue.update(sequence=F("sequence") + 1, updated_at=timezone.now())
+    invalidate_public_pages()
 
 
 def organised_by(user) -> QuerySet[Event]:
@@ -426,7 +533,8 @@ def announce(event: Event, *, actor, url: str) -> bool:
     # The channel reads the event's own language: its date is written that language's way.
     with translation.override(event.original_language):
         when = date_format(timezone.localtime(event.starts_at), "DATETIME_FORMAT")
-    place = event.venue.name if event.venue else event.address
+    place = venue_text(event.venue, event.original_language).name.text if event.venue else ""
+    place = place or event.address
     posted = telegram.post_to_channel(
         title=text.title if text else event.slug,
         text=f"{when} · {place}\n\n{text.summary if text else ''}".strip(),

@@ -84,10 +84,11 @@ def _day_start(day) -> datetime:
 def _json_ld(request: HttpRequest, event: Event, text: EventText | None) -> str:
     cancelled = event.status == Event.Status.CANCELLED
     status = "https://schema.org/" + ("EventCancelled" if cancelled else "EventScheduled")
+    venue = services.venue_text(event.venue) if event.venue else None
     place = {
         "@type": "Place",
-        "name": event.venue.name if event.venue else event.address,
-        "address": structured.postal_address(event.venue.address if event.venue else event.address),
+        "name": venue.name.text if venue else event.address,
+        "address": structured.postal_address(venue.address.text if venue else event.address),
     }
     here = links.absolute(event.get_absolute_url())
     organisers = [

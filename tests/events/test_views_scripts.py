@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def _where(url: str) -> str:
     page = soup(Client().get(url))
     facts = page.select_one("dl.facts")
-    return " ".join(dd.get_text(" ", strip=True) for dd in facts.select("dd"))
+    return " ".join(" ".join(dd.get_text().split()) for dd in facts.select("dd"))
 
 
 def test_the_venue_is_shown_in_the_pages_script(make_event, venue):

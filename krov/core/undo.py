@@ -15,10 +15,14 @@ Core knows no app: each app registers its kinds in its AppConfig.ready()."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.core import signing
+from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 UNDO_SECONDS = 300
 SESSION_KEY = "krov_undo"
@@ -69,3 +73,44 @@ def undo(request: HttpRequest, token: str) -> str:
     if handler is None or not isinstance(found.get("d"), dict):
         raise UndoError(_("This undo button is not valid."))
     return handler(found["d"], actor=request.user)
+
+
+# --- telling others once the undo window has passed ---------------------------------------
+
+
+def window() -> timedelta:
+    return timedelta(seconds=UNDO_SECONDS)
+
+
+def tell_later(task, pk: int) -> None:
+    """Once committed, schedule `task(pk)` for just after the undo window (a nudge: the
+    app's periodic sweep, `tell_due` over everything due, catches a lost one)."""
+    delay = UNDO_SECONDS + 1
+    transaction.on_commit(lambda: task.schedule((pk,), delay=delay))
+
+
+def tell_due(
+    due: QuerySet,
+    *,
+    told: str,
+    done_at: str,
+    tell: Callable[[Any], int],
+    now=None,
+    batch: int = 200,
+) -> int:
+    """Tell about every action in `due` whose undo window has passed and nobody was told of:
+    `done_at` is when it was done, `told` a datetime field left null until then. Each is
+    claimed by setting `told` before `tell(it)` queues its messages, in the caller's
+    transaction, so a task and the sweep meeting tell once, and an undo (which requires
+    `told` to be null) fails once anyone was told. Returns what `tell` counted."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("tell_due needs the caller's transaction")
+    now = now or timezone.now()
+    model: type[Model] = due.model
+    pending = due.filter(**{f"{told}__isnull": True, f"{done_at}__lte": now - window()})
+    count = 0
+    for item in pending.order_by("pk")[:batch]:
+        claimed = model._default_manager.filter(pk=item.pk, **{f"{told}__isnull": True})
+        if claimed.update(**{told: now}):
+            count += tell(item)
+    return count

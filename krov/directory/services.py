@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from krov.core import diff, notify, pagecache
+from krov.core import diff, notify, pagecache, undo
 from krov.core import search as site_search
 from krov.core.services import interface_languages, serbian_twin, unique_slug
 from krov.directory import notices
@@ -285,12 +285,6 @@ def approve(proposal: Proposal, *, actor, edits: dict[str, Any] | None = None) -
     return org
 
 
-def _undo_window() -> timedelta:
-    from krov.core.undo import UNDO_SECONDS
-
-    return timedelta(seconds=UNDO_SECONDS)
-
-
 @transaction.atomic
 def reject(proposal: Proposal, *, actor, reason: str) -> None:
     """A reviewer rejects with a reason. The proposer is told once the reviewer can no
@@ -310,21 +304,15 @@ def reject(proposal: Proposal, *, actor, reason: str) -> None:
         raise DirectoryError(_("This proposal was already reviewed."))
     from krov.directory import tasks
 
-    # A nudge for when the window has passed; the periodic sweep catches a lost one.
-    delay = _undo_window().total_seconds() + 1
-    transaction.on_commit(
-        lambda: tasks.tell_rejected_proposer.schedule((proposal.pk,), delay=delay)
-    )
+    undo.tell_later(tasks.tell_rejected_proposer, proposal.pk)
 
 
 @transaction.atomic
 def undo_reject(data: dict, *, actor) -> str:
     """krov.core.undo: a rejection made a moment ago goes back to the review queue, as
     long as its proposer has not been told (`data`: {"proposal": id})."""
-    from krov.core.undo import UndoError
-
     if not can_review(actor):
-        raise UndoError(_("Only reviewers of the directory can do this."))
+        raise undo.UndoError(_("Only reviewers of the directory can do this."))
     pk = data.get("proposal")
     undone = Proposal.objects.filter(
         pk=pk if isinstance(pk, int) else 0,
@@ -332,7 +320,7 @@ def undo_reject(data: dict, *, actor) -> str:
         told_at__isnull=True,
     ).update(status=Proposal.Status.PENDING, reviewed_by=None, reviewed_at=None, reason="")
     if not undone:
-        raise UndoError(_("Too late to undo: the proposer was already told."))
+        raise undo.UndoError(_("Too late to undo: the proposer was already told."))
     return _("The proposal is back in the review queue; the proposer was not told.")
 
 
@@ -341,21 +329,15 @@ def tell_rejected(proposal_id: int | None = None, *, now=None) -> int:
     """Tell the proposers of rejections whose undo window has passed (one proposal, or
     every one due); idempotent: each is claimed by setting `told_at` before its notice is
     queued, in one transaction. Returns how many were told."""
-    now = now or timezone.now()
-    due = Proposal.objects.filter(
-        status=Proposal.Status.REJECTED,
-        told_at__isnull=True,
-        reviewed_at__lte=now - _undo_window(),
-    )
+    due = Proposal.objects.filter(status=Proposal.Status.REJECTED).select_related("proposer")
     if proposal_id is not None:
         due = due.filter(pk=proposal_id)
-    told = 0
-    for proposal in due.select_related("proposer").order_by("pk")[:200]:
-        claimed = Proposal.objects.filter(pk=proposal.pk, told_at__isnull=True).update(told_at=now)
-        if claimed:
-            notify.notify(proposal.proposer, notices.REJECTED, params={"reason": proposal.reason})
-            told += 1
-    return told
+
+    def tell(proposal: Proposal) -> int:
+        notify.notify(proposal.proposer, notices.REJECTED, params={"reason": proposal.reason})
+        return 1
+
+    return undo.tell_due(due, told="told_at", done_at="reviewed_at", tell=tell, now=now)
 
 
 @transaction.atomic

@@ -5,9 +5,12 @@ bare Django project (bench/bare: startproject's settings, a "hello" view and a o
 INSERT view), and Krov with production settings (DEBUG off, static files collected, SQLite,
 the embedded cache) and demo data. Drives every URL with wrk (Debian's package, installed if
 missing) round-robin, BENCH_RUNS rounds (default 1) of BENCH_DURATION seconds (default 5) per
-cell at 16 and 64 connections, and prints one table: req/s, p50, p99 (medians over the
+cell at 16 and 64 connections (`BENCH_CONNECTIONS`, e.g. "16,64"), and prints one table: req/s, p50, p99 (medians over the
 rounds) and the ratio to the baseline (pages: bare hello; webhook: bare INSERT). The
 webhook's lost/doubled checks are `python -m bench.telegram_intake`'s.
+
+`BENCH_URLS` (comma-separated, e.g. "/en/,/sitemap.xml,/api/v1/events,webhook") keeps only
+the Krov cells whose URL is one of them ("webhook" for the webhook); the baselines always run.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_RUNS", "1"))
 DURATION = int(os.environ.get("BENCH_DURATION", "5"))
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "16,64").split(",")]
+ONLY = {url.strip() for url in os.environ.get("BENCH_URLS", "").split(",") if url.strip()}
 SECRET = "bench-webhook-secret"  # noqa: S105 - benchmark value
 
 POST_SCRIPT = """
@@ -202,16 +206,21 @@ def main() -> None:
     try:
         wait_for(bare_port, "/hello")
         wait_for(krov_port, "/healthz")
-        urls = krov_urls(env)
+        urls = [url for url in krov_urls(env) if not ONLY or url in ONLY]
+        webhook = not ONLY or "webhook" in ONLY
         for url in urls:  # fill the caches; a page that fails is a finding, not a crash
             status, _body = get(krov_port, url)
             if status != 200:
                 print(f"warning: {url} answered {status}", flush=True)
         cells: list[tuple[str, int, str, str]] = [
             ("bare hello", bare_port, "/hello", ""),
-            ("bare INSERT", bare_port, "/insert", script),
+            *([("bare INSERT", bare_port, "/insert", script)] if webhook else []),
             *[(url, krov_port, url, "") for url in urls],
-            ("POST /telegram/webhook", krov_port, "/telegram/webhook", script),
+            *(
+                [("POST /telegram/webhook", krov_port, "/telegram/webhook", script)]
+                if webhook
+                else []
+            ),
         ]
         results: dict[tuple[str, int], list[dict]] = {}
         base = 100_000_000

@@ -73,9 +73,14 @@ def _default_language():
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    from krov.core import ratelimit
+
+    # Counts kept in this process (the API's cached answers) go with the cache they add to.
     cache.clear()
+    ratelimit.forget_counted_here()
     yield
     cache.clear()
+    ratelimit.forget_counted_here()
 
 
 @pytest.fixture

@@ -1,7 +1,12 @@
 """What every /api/ answer gets: a query-length limit (414), a per-client rate limit (429
 with Retry-After), CORS for GET, and ETag with 304 for unchanged answers. Answers are the
 same for everyone: the page cache (krov.core.pagecache) keeps them until the content they
-come from changes, and answers them below this middleware, after the rate limit."""
+come from changes. This middleware asks it first (`pagecache.answer`), because the rate
+limit counts the two kinds of answer apart: one the page cache gives costs about what a
+static page costs and is counted in this worker's memory, nothing about the client written
+anywhere; one that reaches the database is counted in the shared cache, exactly across
+workers and app servers (the reasons: krov.core.ratelimit, "events counted in this process
+only", and docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -35,15 +40,16 @@ class ApiMiddleware:
                 JsonResponse({"detail": "The request contains a NUL character."}, status=400)
             )
         response: HttpResponse
-        if not self._allowed(request):
+        pagecache.declare(request, NAMESPACES, CACHE_SECONDS)
+        cached = pagecache.answer(request)
+        if not self._allowed(request, cached=cached is not None):
             response = JsonResponse({"detail": "Too many requests; please slow down."}, status=429)
             response["Retry-After"] = "60"
             return self._cors(response)
-        pagecache.declare(request, NAMESPACES, CACHE_SECONDS)
-        response = self.get_response(request)
+        response = cached if cached is not None else self.get_response(request)
         if request.method in ("GET", "HEAD") and response.status_code in (200, 304):
             response["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
-        if request.method in ("GET", "HEAD") and response.status_code == 200:
+        if cached is None and request.method in ("GET", "HEAD") and response.status_code == 200:
             # Cached answers already carry theirs (and were answered 304 when it matched).
             if not response.has_header("ETag"):
                 set_response_etag(response)
@@ -58,14 +64,21 @@ class ApiMiddleware:
     def _has_nul(request: HttpRequest) -> bool:
         if "\x00" in request.path:
             return True
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" not in query and "\x00" not in query:
+            return False  # nothing decodes to NUL: no need to parse the query (most requests)
         return any(
             "\x00" in key or any("\x00" in value for value in values)
             for key, values in request.GET.lists()
         )
 
-    def _allowed(self, request: HttpRequest) -> bool:
+    def _allowed(self, request: HttpRequest, *, cached: bool) -> bool:
         return ratelimit.for_address(
-            "api", client_address(request), limit=settings.KROV_API_PER_MINUTE, window=60
+            "api",
+            client_address(request),
+            limit=settings.KROV_API_PER_MINUTE,
+            window=60,
+            in_process=cached,
         )
 
     def _cors(self, response: HttpResponse, *, preflight: bool = False) -> HttpResponse:

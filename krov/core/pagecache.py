@@ -21,6 +21,17 @@ call `invalidate(namespace)` from their services when what a page shows changes 
 every entry of the namespace (all languages, hosts, query strings) is stale at once. Every
 cached answer carries an ETag (of its body, unless the view set one), and a request whose
 If-None-Match (or If-Modified-Since) matches gets a 304.
+
+Two reads per hit, however many namespaces a page shows: besides its namespaces' versions,
+an entry remembers the site-wide epoch, a counter every invalidation bumps after it bumped
+the namespace's version. A hit reads the entry and the epoch; while the epoch is the one
+the entry holds, nothing at all was invalidated since the page was rendered, so the page
+is current without reading its versions (the home page shows three namespaces, the API
+four: five reads became two on the embedded cache, where `get_many` is one read per key).
+When the epoch moved, the entry's versions are compared as before, and an entry that is
+still current is stored again under the new epoch. Exact because of two orders: an
+invalidation bumps the namespace before the epoch, and a reader takes the epoch before the
+versions; so an entry whose epoch is current was rendered after every bump before it.
 """
 
 from __future__ import annotations
@@ -64,9 +75,13 @@ class _Declaration:
     namespaces: list[str]
     timeout: int
     versions: dict[str, int] | None = None
+    epoch: int | None = None
 
 
 # --- versions and invalidation ----------------------------------------------------------
+
+# Bumped by every invalidation, after the namespace's own version (see the module).
+_EPOCH_KEY = "krov:pageepoch"
 
 
 def _version_key(namespace: str) -> str:
@@ -79,22 +94,29 @@ def _fresh_version() -> int:
     return time.time_ns() // 1000
 
 
-def version(namespace: str) -> int:
-    current = cache.get(_version_key(namespace))
+def _counter(key: str) -> int:
+    current = cache.get(key)
     if current is None:
-        cache.add(_version_key(namespace), _fresh_version(), None)
-        current = cache.get(_version_key(namespace))
+        cache.add(key, _fresh_version(), None)
+        current = cache.get(key)
     # Unreadable (a busy cache): a version nothing is stored under, so nothing stale is served.
     return _fresh_version() if current is None else int(current)
 
 
-def _versions(namespaces: Iterable[str]) -> dict[str, int]:
+def version(namespace: str) -> int:
+    return _counter(_version_key(namespace))
+
+
+def _snapshot(namespaces: Iterable[str]) -> tuple[int, dict[str, int]]:
+    """The epoch, then the namespaces' versions: read in this order (see the module)."""
+    epoch = _counter(_EPOCH_KEY)
     names = list(namespaces)
     found = cache.get_many([_version_key(name) for name in names])
-    return {
+    versions = {
         name: int(found[_version_key(name)]) if _version_key(name) in found else version(name)
         for name in names
     }
+    return epoch, versions
 
 
 def invalidate(namespace: str) -> None:
@@ -106,13 +128,16 @@ def invalidate(namespace: str) -> None:
 
 
 def _bump(namespace: str) -> None:
-    try:
+    # The namespace first, the epoch after: an entry holding the current epoch was rendered
+    # after the namespace changed (see the module).
+    for key in (_version_key(namespace), _EPOCH_KEY):
         try:
-            cache.incr(_version_key(namespace))
-        except ValueError:
-            cache.set(_version_key(namespace), _fresh_version(), None)
-    except Exception as error:  # noqa: BLE001 - the change is committed; pages expire
-        _cache_failed(None, error)
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, _fresh_version(), None)
+        except Exception as error:  # noqa: BLE001 - the change is committed; pages expire
+            _cache_failed(None, error)
 
 
 # --- which requests and answers ---------------------------------------------------------
@@ -124,7 +149,8 @@ def is_cacheable_request(request: HttpRequest) -> bool:
         and request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
-        and "HX-Request" not in request.headers
+        # META, not request.headers: building the headers' mapping costs more than the hit.
+        and "HTTP_HX_REQUEST" not in request.META
         and not getattr(request, _DOWN, False)
     )
 
@@ -171,7 +197,7 @@ def declare(
     declaration = _Declaration(list(namespaces), timeout)
     if getattr(request, "_krov_page_cache_started", False):
         try:
-            declaration.versions = _versions(declaration.namespaces)
+            declaration.epoch, declaration.versions = _snapshot(declaration.namespaces)
         except Exception as error:  # noqa: BLE001 - any cache backend's failure
             _cache_failed(request, error)
             return
@@ -203,7 +229,22 @@ def cache_public_page(
 # --- answering ---------------------------------------------------------------------------
 
 
+# The request headers that can turn an answer into a 304 (or a 412).
+_CONDITIONAL = (
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+)
+
+
+def is_conditional(request: HttpRequest) -> bool:
+    return any(name in request.META for name in _CONDITIONAL)
+
+
 def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    if not is_conditional(request):
+        return response
     last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
     not_modified = get_conditional_response(
         request, etag=response.get("ETag"), last_modified=last_modified, response=response
@@ -211,20 +252,40 @@ def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     return not_modified if not_modified is not None else response
 
 
+def _restore_headers(response: HttpResponse, headers: list[tuple[str, str]]) -> None:
+    """Put back the stored headers. They were checked and encoded when the page was first
+    answered, and checking them again (`response[name] = value`, a charset conversion
+    each) was a fifth of a hit's time: Django 5.2's ResponseHeaders keeps them in `_store`
+    as {lowercase name: (name, value)}, filled here directly when it is there."""
+    store = getattr(response.headers, "_store", None)
+    if isinstance(store, dict):
+        store.update((name.lower(), (name, value)) for name, value in headers)
+        return
+    for name, value in headers:
+        response[name] = value
+
+
 def lookup(request: HttpRequest) -> HttpResponse | None:
     """The stored answer for this request if every namespace it shows is unchanged."""
     if not is_cacheable_request(request):
         return None
-    entry = cache.get(_entry_key(request))
-    if entry is None:
+    key = _entry_key(request)
+    entry = cache.get(key)
+    if entry is None or len(entry) != 5:  # absent, or stored by an older Krov
         return None
-    versions, headers, content = entry
-    current = cache.get_many([_version_key(name) for name in versions])
-    if any(current.get(_version_key(name)) != number for name, number in versions.items()):
-        return None
+    epoch, versions, headers, content, expires = entry
+    current_epoch = cache.get(_EPOCH_KEY)
+    if current_epoch != epoch:
+        # Something was invalidated since: is it one of this page's namespaces?
+        current = cache.get_many([_version_key(name) for name in versions])
+        if any(current.get(_version_key(name)) != number for name, number in versions.items()):
+            return None
+        left = int(expires - time.time())
+        if current_epoch is not None and left > 0:
+            # Read before the versions, so safe to remember: the next hit is two reads again.
+            cache.set(key, (current_epoch, versions, headers, content, expires), left)
     response = HttpResponse(content)
-    for name, value in headers:
-        response[name] = value
+    _restore_headers(response, headers)
     response[HEADER] = "hit"
     return _conditional(request, response)
 
@@ -235,6 +296,7 @@ def store(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if (
         declaration is None
         or declaration.versions is None
+        or declaration.epoch is None
         # A HEAD answer may lack its body; a GET fills the entry that both then use.
         or request.method != "GET"
         or not _is_cacheable_response(request, response)
@@ -245,10 +307,12 @@ def store(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if not response.has_header("ETag"):
         set_response_etag(response)
     headers = [(k, v) for k, v in response.items() if k.lower() not in _NOT_STORED]
-    entry: tuple[dict[str, int], list[tuple[str, str]], Any] = (
+    entry: tuple[int, dict[str, int], list[tuple[str, str]], Any, float] = (
+        declaration.epoch,
         declaration.versions,
         headers,
         response.content,
+        time.time() + declaration.timeout,
     )
     try:
         cache.set(_entry_key(request), entry, declaration.timeout)
@@ -257,6 +321,22 @@ def store(request: HttpRequest, response: HttpResponse) -> HttpResponse:
         return response
     response[HEADER] = "miss"
     return _conditional(request, response)
+
+
+# Set on a request once `answer` looked it up, so that PageCacheMiddleware does not again.
+_LOOKED_UP = "_krov_page_cache_looked_up"
+
+
+def answer(request: HttpRequest) -> HttpResponse | None:
+    """`lookup`, for a middleware above PageCacheMiddleware that must know before it goes
+    on whether the answer is a cached one (the API's rate limit counts the two apart): a
+    cache that fails is a miss, and PageCacheMiddleware does not look the request up again."""
+    setattr(request, _LOOKED_UP, True)
+    try:
+        return lookup(request)
+    except Exception as error:  # noqa: BLE001 - any cache backend's failure
+        _cache_failed(request, error)
+        return None
 
 
 class PageCacheMiddleware:
@@ -269,18 +349,15 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            hit = lookup(request)
-        except Exception as error:  # noqa: BLE001 - any cache backend's failure
-            _cache_failed(request, error)
-            hit = None
-        if hit is not None:
-            return hit
+        if not getattr(request, _LOOKED_UP, False):
+            hit = answer(request)
+            if hit is not None:
+                return hit
         declaration: _Declaration | None = getattr(request, "_krov_page_cache", None)
         if declaration is not None and declaration.versions is None:
             # Declared above this middleware (the API): read the versions before rendering.
             try:
-                declaration.versions = _versions(declaration.namespaces)
+                declaration.epoch, declaration.versions = _snapshot(declaration.namespaces)
             except Exception as error:  # noqa: BLE001 - any cache backend's failure
                 _cache_failed(request, error)
                 request._krov_page_cache = None  # type: ignore[attr-defined]

@@ -23,6 +23,9 @@ cache is down"):
   Retry-After, never a 500 and never a sign-in without its limits.
 
 Each failure is logged with the bucket and the error's type only: no key, no address.
+
+Events that cost nothing (`in_process=True`: the public API's answers served from the page
+cache) are counted in this process only, nothing written to the cache: see `_count_here`.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from __future__ import annotations
 import enum
 import ipaddress
 import logging
+import threading
 import time
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -58,9 +63,19 @@ class Verdict(enum.Enum):
     UNAVAILABLE = "unavailable"  # the cache failed and the bucket fails closed
 
 
-def verdict(bucket: str, key: str, *, limit: int, window: int, now: float | None = None) -> Verdict:
+def verdict(
+    bucket: str,
+    key: str,
+    *,
+    limit: int,
+    window: int,
+    now: float | None = None,
+    in_process: bool = False,
+) -> Verdict:
     """`hit`, telling a refusal for the limit from one because the cache is down, so that
     the person refused can be told which it is (wait an hour, or a minute)."""
+    if in_process:
+        return Verdict.ALLOWED if _count_here(bucket, key, limit, window, now) else Verdict.LIMITED
     try:
         allowed = _count(bucket, key, limit=limit, window=window, now=now)
     except Exception as error:  # noqa: BLE001 - any cache backend's failure
@@ -75,11 +90,24 @@ def verdict(bucket: str, key: str, *, limit: int, window: int, now: float | None
     return Verdict.ALLOWED if allowed else Verdict.LIMITED
 
 
-def hit(bucket: str, key: str, *, limit: int, window: int, now: float | None = None) -> bool:
+def hit(
+    bucket: str,
+    key: str,
+    *,
+    limit: int,
+    window: int,
+    now: float | None = None,
+    in_process: bool = False,
+) -> bool:
     """Count one event for `key` in `bucket`; False once `limit` events fell in this window.
 
-    If the cache fails, True for a bucket that fails open, False for one in FAIL_CLOSED."""
-    return verdict(bucket, key, limit=limit, window=window, now=now) is Verdict.ALLOWED
+    If the cache fails, True for a bucket that fails open, False for one in FAIL_CLOSED.
+    `in_process`: an event that costs nothing, counted in this process only (`_count_here`).
+    """
+    return (
+        verdict(bucket, key, limit=limit, window=window, now=now, in_process=in_process)
+        is Verdict.ALLOWED
+    )
 
 
 def _count(bucket: str, key: str, *, limit: int, window: int, now: float | None) -> bool:
@@ -88,21 +116,130 @@ def _count(bucket: str, key: str, *, limit: int, window: int, now: float | None)
     # The entry lives until its window ends (plus a second of slack), never longer.
     timeout = max(1, int(window - now % window) + 1)
     if cache.add(cache_key, 1, timeout=timeout):
-        return limit >= 1
-    try:
-        return cache.incr(cache_key) <= limit
-    except ValueError:  # expired between add and incr: a fresh window
-        cache.add(cache_key, 1, timeout=timeout)
-        return limit >= 1
+        counted = 1
+    else:
+        try:
+            counted = cache.incr(cache_key)
+        except ValueError:  # expired between add and incr: a fresh window
+            cache.add(cache_key, 1, timeout=timeout)
+            counted = 1
+    if bucket in COUNTED_HERE_TOO:
+        return _here.seen_shared(cache_key, counted, now + timeout, now) <= limit
+    return counted <= limit
+
+
+# --- events counted in this process only -------------------------------------------------
+#
+# Why: the public API's per-client limit was one cache write per request, even for an
+# answer the page cache gave (0.51-0.55x the bare hello against 0.80-0.88x for cached pages,
+# docs/performance.md). Such an answer costs what a cached page costs, and pages have no
+# per-client limit at all: the limit is there for what costs, an uncached query that reaches
+# the database (a new filter, a new page number, a request with a cookie). So:
+# - a request that misses the page cache is counted in the shared cache as before: exact
+#   across workers and app servers, and any number of distinct uncached queries is refused
+#   past the limit however it is spread;
+# - a request the page cache answers is counted here, in this process's memory, on top of
+#   the shared count this process last saw for the client: nothing about the client is
+#   written anywhere on a hit, and a client hammering cached answers is still refused by
+#   each worker after `limit` (so at most workers x limit cached answers a window, each
+#   costing about a static page);
+# - a miss adds this process's count of cached answers to the shared one before deciding,
+#   so cached answers are never a way around the limit on uncached ones.
+# The keys are the shared cache's (an HMAC under the secret key of the window's number and
+# the client's network, never the address) and are dropped within seconds of their window's
+# end; at most _HERE_MAX are held, the oldest dropped first.
+
+# The buckets whose callers count some events in process (`in_process=True`).
+COUNTED_HERE_TOO = frozenset({"addr.api"})
+_HERE_MAX = 10_000
+_HERE_SWEEP_SECONDS = 5
+
+
+@dataclass
+class _Seen:
+    shared: int  # the shared count this process last saw (its own misses included)
+    here: int  # events counted in this process only
+    expires: float
+
+
+class _HereCounts:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, _Seen] = {}
+        self._next_sweep = 0.0
+
+    def _entry(self, cache_key: str, expires: float) -> _Seen:
+        seen = self._seen.get(cache_key)
+        if seen is None:
+            if len(self._seen) >= _HERE_MAX:
+                del self._seen[next(iter(self._seen))]  # the oldest
+            seen = self._seen[cache_key] = _Seen(0, 0, expires)
+        return seen
+
+    def _sweep(self, now: float) -> None:
+        if now >= self._next_sweep:
+            self._next_sweep = now + _HERE_SWEEP_SECONDS
+            for cache_key in [k for k, seen in self._seen.items() if seen.expires <= now]:
+                del self._seen[cache_key]
+
+    def count_here(self, cache_key: str, expires: float, now: float) -> int:
+        """One more event here; the client's total as this process knows it."""
+        with self._lock:
+            self._sweep(now)
+            seen = self._entry(cache_key, expires)
+            seen.here += 1
+            return seen.shared + seen.here
+
+    def seen_shared(self, cache_key: str, counted: int, expires: float, now: float) -> int:
+        """Remember the shared count; the client's total as this process knows it."""
+        with self._lock:
+            self._sweep(now)
+            seen = self._entry(cache_key, expires)
+            seen.shared = counted
+            return counted + seen.here
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen.clear()
+            self._next_sweep = 0.0
+
+
+_here = _HereCounts()
+
+
+def _count_here(bucket: str, key: str, limit: int, window: int, now: float | None) -> bool:
+    if bucket not in COUNTED_HERE_TOO:
+        raise ValueError(f"{bucket} is not in COUNTED_HERE_TOO")
+    now = time.time() if now is None else now
+    expires = (now // window + 1) * window + 1
+    return _here.count_here(_cache_key(bucket, key, window, now), expires, now) <= limit
+
+
+def forget_counted_here() -> None:
+    """Drop what this process counted alone (tests: each starts with an empty cache)."""
+    _here.clear()
 
 
 def for_address(
-    bucket: str, address: str, *, limit: int, window: int = 3600, now: float | None = None
+    bucket: str,
+    address: str,
+    *,
+    limit: int,
+    window: int = 3600,
+    now: float | None = None,
+    in_process: bool = False,
 ) -> bool:
     """`hit` for a key derived from a client address: the window is at most an hour."""
     if window > MAX_ADDRESS_WINDOW:
         raise ValueError("a key derived from a client address may live an hour at most")
-    return hit(f"addr.{bucket}", client_network(address), limit=limit, window=window, now=now)
+    return hit(
+        f"addr.{bucket}",
+        client_network(address),
+        limit=limit,
+        window=window,
+        now=now,
+        in_process=in_process,
+    )
 
 
 def client_network(address: str) -> str:

@@ -150,6 +150,36 @@ def test_rate_limit_answers_429_with_retry_after(data, settings):
     assert get("/api/v1/bulletins")["Retry-After"] == "60"
 
 
+def _rate_limit_entries() -> dict:
+    from django.core.cache import cache
+
+    return {key: value for key, value in cache._cache.items() if ":rl:" in key}
+
+
+def test_a_cached_answer_writes_nothing_about_the_client(data, settings):
+    """The answer comes from the page cache: counted in the worker's memory, the shared
+    cache untouched (only a query that reaches the database writes a count)."""
+    settings.KROV_API_PER_MINUTE = 100
+    assert get("/api/v1/events", REMOTE_ADDR="203.0.113.20")["X-Krov-Cache"] == "miss"
+    counted = _rate_limit_entries()
+    assert len(counted) == 1
+    for _ in range(5):
+        assert get("/api/v1/events", REMOTE_ADDR="203.0.113.20")["X-Krov-Cache"] == "hit"
+    assert _rate_limit_entries() == counted
+
+
+def test_uncached_queries_are_limited_across_workers(data, settings):
+    """Each new query reaches the database: counted in the shared cache, so another worker
+    (or app server) refuses the client's next one as well."""
+    from krov.core import ratelimit
+
+    settings.KROV_API_PER_MINUTE = 3
+    statuses = [get(f"/api/v1/events?page={n}").status_code for n in range(1, 6)]
+    assert statuses == [200, 200, 200, 429, 429]
+    ratelimit.forget_counted_here()  # another worker: nothing counted in its memory
+    assert get("/api/v1/events?page=9").status_code == 429
+
+
 def test_answers_are_cached_and_refreshed_when_content_changes(
     data, personas, django_capture_on_commit_callbacks
 ):

@@ -169,14 +169,75 @@ def test_a_host_not_allowed_is_refused_even_when_a_page_is_cached(client):
     assert client.get("/en/", HTTP_HOST="evil.example").status_code == 400
 
 
-def test_a_lost_version_counter_never_brings_back_an_old_page(client):
-    """A counter the cache evicted starts again from the clock, not from 1."""
+def test_a_lost_version_counter_never_brings_back_an_old_page(
+    client, django_capture_on_commit_callbacks
+):
+    """A counter the cache evicted starts again from the clock, not from 1: lost with the
+    epoch, the page is rendered again; lost alone, the next change still refreshes it."""
     from django.core.cache import cache
 
     client.get("/en/")
-    cache.delete("krov:pagever:home")
+    cache.delete_many(["krov:pagever:home", pagecache._EPOCH_KEY])
     assert client.get("/en/")[pagecache.HEADER] == "miss"
     assert client.get("/en/")[pagecache.HEADER] == "hit"
+    cache.delete("krov:pagever:home")
+    with django_capture_on_commit_callbacks(execute=True):
+        pagecache.invalidate("home")
+    assert client.get("/en/")[pagecache.HEADER] == "miss"
+    assert client.get("/en/")[pagecache.HEADER] == "hit"
+
+
+class _CountingReads:
+    """The cache, counting what a request reads from it."""
+
+    def __init__(self, cache):
+        self.cache, self.reads = cache, 0
+
+    def __getattr__(self, name):
+        if name in ("get", "get_many"):
+            self.reads += 1
+        return getattr(self.cache, name)
+
+
+def test_a_hit_is_two_cache_reads_however_many_namespaces_the_page_shows(client, monkeypatch):
+    from krov.core import home
+
+    assert len(["home", *home.section_namespaces]) >= 3
+    client.get("/en/")
+    counting = _CountingReads(pagecache.cache)
+    monkeypatch.setattr(pagecache, "cache", counting)
+    assert client.get("/en/")[pagecache.HEADER] == "hit"
+    assert counting.reads == 2  # the entry and the epoch
+
+
+def test_a_change_elsewhere_keeps_the_page_and_it_is_two_reads_again(
+    client, monkeypatch, django_capture_on_commit_callbacks
+):
+    client.get("/en/")
+    with django_capture_on_commit_callbacks(execute=True):
+        pagecache.invalidate("housing")  # not on the home page
+    counting = _CountingReads(pagecache.cache)
+    monkeypatch.setattr(pagecache, "cache", counting)
+    assert client.get("/en/")[pagecache.HEADER] == "hit"  # its versions compared
+    assert counting.reads == 3
+    counting.reads = 0
+    assert client.get("/en/")[pagecache.HEADER] == "hit"  # stored again under the new epoch
+    assert counting.reads == 2
+
+
+def test_a_page_rendered_while_its_namespace_changed_is_never_served(rf):
+    """The versions are read before rendering; a change committed meanwhile bumps them (and
+    the epoch) after, so the entry is stale from the start."""
+    from django.http import HttpResponse
+    from django.utils import translation
+
+    request = rf.get("/en/somewhere/")
+    request._krov_page_cache_started = True
+    pagecache.declare(request, ["home"])
+    pagecache._bump("home")  # committed while the page rendered
+    with translation.override("en"):
+        assert pagecache.store(request, HttpResponse("old"))[pagecache.HEADER] == "miss"
+    assert pagecache.lookup(rf.get("/en/somewhere/")) is None
 
 
 def test_the_sitemap_is_cached_and_refreshed_by_its_sections(

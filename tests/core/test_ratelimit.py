@@ -58,3 +58,63 @@ def test_an_ipv6_64_counts_as_one_client():
 
 def test_ipv4_mapped_addresses_count_as_the_ipv4_address():
     assert ratelimit.client_network("::ffff:203.0.113.9") == "203.0.113.9"
+
+
+# --- events counted in this process only (the API's cached answers) ---------------------------
+
+
+class _NoCache:
+    """Stands in for the cache where nothing may be written or read."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"the cache was used ({name})")
+
+
+def test_events_counted_in_process_write_nothing_and_are_still_limited(monkeypatch):
+    monkeypatch.setattr(ratelimit, "cache", _NoCache())
+    results = [
+        ratelimit.for_address("api", "203.0.113.5", limit=3, window=60, now=NOW, in_process=True)
+        for _ in range(5)
+    ]
+    assert results == [True, True, True, False, False]
+
+
+def test_a_counted_miss_adds_what_this_process_counted_alone():
+    """Cached answers are no way around the limit on uncached ones, and an uncached one
+    counts the shared tally too: a process sees its own cached answers plus every miss."""
+    address = "203.0.113.6"
+
+    def cached():
+        return ratelimit.for_address("api", address, limit=3, window=60, now=NOW, in_process=True)
+
+    def uncached():
+        return ratelimit.for_address("api", address, limit=3, window=60, now=NOW)
+
+    assert [uncached(), cached(), cached(), cached(), uncached()] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+    # Another worker (nothing counted there) still refuses this client's uncached queries:
+    # the misses were counted in the shared cache, exactly, across processes.
+    ratelimit.forget_counted_here()
+    assert uncached() is True  # the shared count is 3 now (two misses here, this one)
+    assert uncached() is False
+
+
+def test_counts_kept_in_process_end_with_their_window():
+    address = "203.0.113.7"
+    for _ in range(2):
+        ratelimit.for_address("api", address, limit=1, window=60, now=NOW, in_process=True)
+    assert not ratelimit.for_address("api", address, limit=1, window=60, now=NOW, in_process=True)
+    later = NOW + 120  # a window later, and past the first one's end
+    assert ratelimit.for_address("api", address, limit=1, window=60, now=later, in_process=True)
+    # The first window's entry is gone, not merely unused.
+    assert len(ratelimit._here._seen) == 1
+
+
+def test_only_declared_buckets_count_in_process():
+    with pytest.raises(ValueError):
+        ratelimit.hit("telegram-link", "7", limit=5, window=3600, in_process=True)

@@ -542,10 +542,12 @@ def tags(request: HttpRequest) -> HttpResponse:
         status = 400
         messages.error(request, _("The tag's names were not saved: see the form below."))
         # The refused form in its place on the page, or first when that page is another.
+        on_page = {shown.pk: shown for shown in page}
+        uses = getattr(on_page.get(tag.pk), "uses", None) or tag.posts.count()
+        tag.uses = uses  # type: ignore[attr-defined]
         if tag.pk in forms_by_tag:
             forms_by_tag[tag.pk] = form
         else:
-            tag.uses = tag.posts.count()  # type: ignore[attr-defined]
             forms_by_tag = {tag.pk: form, **forms_by_tag}
     context = {
         "page": page,

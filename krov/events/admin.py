@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import models
 
 from krov.events import services
 from krov.events.forms import VenueTranslationForm
@@ -25,6 +26,11 @@ class VenueAdmin(admin.ModelAdmin):
     search_fields = ["name", "address"]
     fields = ["name", "language", "address", "osm_url", "accessibility", "capacity", "time_zone"]
     inlines = [VenueTranslationInline]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.URLField):
+            kwargs["assume_scheme"] = "https"  # a map link typed without its scheme
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("translations")

@@ -7,11 +7,12 @@ stores no figures at all, so no page or API answer can show one. Quartiles are P
 
 The database does the ordering and Python only the arithmetic: for each quartile the two
 neighbours it interpolates reach Python, which interpolates them with the statistics
-module's own float operations (so the figures are those of `statistics`, to the cent). An
-index per district and month (and one per month for the city) holds each figure's values in
-order, and the neighbours are found by walking it from its nearer end (`OFFSET k LIMIT 2`):
-some n rows in all per cell and figure, no sort. SQLite does one statement per cell;
-PostgreSQL the counts and every walk in one statement (one snapshot, one round trip)."""
+module's own float operations (so the figures are those of `statistics`, to the cent). A
+partial index of the counted rents per district and month (and one per month for the city)
+holds each figure's values in order, and the neighbours are found by walking it
+(`OFFSET k LIMIT 2`): some n rows in all per cell and figure on SQLite, 3n/4 on PostgreSQL,
+no sort. SQLite does one statement per cell; PostgreSQL the counts and every walk in one
+statement (one snapshot, one round trip)."""
 
 from __future__ import annotations
 
@@ -86,6 +87,10 @@ def _put(group: _Group, figure: str, j: int, values: Iterable[float]) -> None:
         group.at[figure][rank] = value
 
 
+# The condition of the partial indexes (the model's Meta), written as they are, so that the
+# planner (SQLite's in particular) can tell that a walk may use them: a parameter would not do.
+_OK_ROWS = f"status = '{OK.value}'"
+
 # --- SQLite: one statement per cell, a walk per cut and figure --------------------------
 
 
@@ -95,10 +100,11 @@ def _walks_sql(walks: tuple[tuple[str, bool], ...], *, city: bool) -> str:
     table = connection.ops.quote_name(RentObservation._meta.db_table)
     real = FloatField().db_type(connection)
     district = "" if city else " AND district_id = ?"
-    # Identifiers from this module only (FIGURES, the model's table); values are parameters.
+    # Identifiers and the status from this module only (FIGURES, the model's table, OK);
+    # values are parameters.
     return " UNION ALL ".join(
         f"SELECT {k}, x FROM (SELECT CAST({figure} AS {real}) AS x FROM {table} "  # noqa: S608
-        f"WHERE status = ? AND month = ?{district} "
+        f"WHERE {_OK_ROWS} AND month = ?{district} "
         f"ORDER BY {figure} {'DESC' if down else 'ASC'} LIMIT 2 OFFSET ?)"
         for k, (figure, down) in enumerate(walks)
     )
@@ -106,13 +112,12 @@ def _walks_sql(walks: tuple[tuple[str, bool], ...], *, city: bool) -> str:
 
 def _groups_sqlite(months: list[date] | None) -> tuple[dict[Key, _Group], set[date]]:
     """Counts in one pass over the (status, month, district) index, then each quartile's two
-    neighbours by walking the district's (or the city's) index from its nearer end: SQLite
+    neighbours by walking the district's (or the city's) partial index from its nearer end: SQLite
     steps through an index in some 40 ns a row, much less than sorting or windowing costs.
     One statement per cell, on the raw connection: its few shapes are parsed once (SQLite's
     statement cache). The caller's transaction gives the counts and the walks one snapshot."""
     groups, seen = _counts(months)
     statements: dict[tuple[tuple[tuple[str, bool], ...], bool], str] = {}
-    status = str(OK)
     connection.ensure_connection()
     cursor = connection.connection.cursor()
     try:
@@ -120,7 +125,7 @@ def _groups_sqlite(months: list[date] | None) -> tuple[dict[Key, _Group], set[da
             n = group.count
             if n < max(settings.KROV_RENT_MIN_CELL, 1):
                 continue
-            where: tuple = (status, str(connection.ops.adapt_datefield_value(month)))
+            where: tuple = (str(connection.ops.adapt_datefield_value(month)),)
             if district_id is not None:
                 where += (district_id,)
             ranks: list[tuple[str, int]] = []
@@ -176,11 +181,13 @@ def _counts(months: list[date] | None) -> tuple[dict[Key, _Group], set[date]]:
 # A round trip costs some 50 µs and a step through an index some 100 ns, so the counts and
 # every walk are one statement: one snapshot, one round trip. The counts come from one
 # (parallel) pass over the table. Each cell with enough rents then walks its district's (or
-# the city's) index once per figure from the low end: it skips to Q1's lower neighbour and
-# gathers the values up to Q3's upper one in an array (3n/4 steps in all), of which only the
-# six neighbours leave the database. Three walks from the nearer ends step n times for the
-# same; sorting each group (array_agg ... ORDER BY, percentile_disc) or numbering its rows
-# (row_number() OVER) costs more than either.
+# the city's) partial index twice per figure: from the low end, skipping to Q1's lower
+# neighbour and gathering the values up to the median's upper one in an array; from the top,
+# skipping to Q3's upper neighbour and taking it and the one below (3n/4 steps in all, n/4
+# values gathered). The six neighbours are picked from those arrays at once, row by row, so
+# no array outlives its cell (kept in a CTE, the arrays of a million rents spilled to disk).
+# Sorting each group (array_agg ... ORDER BY, percentile_disc) or numbering its rows
+# (row_number() OVER) costs more; so do three walks from the nearer ends (n steps).
 
 _PG_CELLS = """
 WITH counts AS (
@@ -191,29 +198,24 @@ WITH counts AS (
         CAST(COALESCE(SUM(c) FILTER (WHERE status = %(ok)s), 0) AS bigint) AS n,
         CAST(COALESCE(SUM(c) FILTER (WHERE status = %(implausible)s), 0) AS bigint) AS flagged
     FROM counts GROUP BY GROUPING SETS ((month, district_id), (month))
-), walks AS MATERIALIZED (
-    SELECT month, district_id, n, flagged, {walks} FROM cells
 )
-SELECT month, district_id, n, flagged, {picks} FROM walks
+SELECT month, district_id, n, flagged, {walks} FROM cells
 """
-# In order, the values of ranks cuts(n)[0] to cuts(n)[2] + 1: city walks read the (status,
-# month, figure) index, district walks the (status, month, district, figure) one.
+# The ranks cuts(n) in SQL (integer division), 0-based.
+_J1, _J2, _J3 = "(cells.n - 1) / 4", "(cells.n - 1) / 2", "3 * (cells.n - 1) / 4"
 _PG_WALK = """CASE WHEN n < %(min_cell)s THEN NULL
     WHEN district_id IS NULL THEN {city}
     ELSE {district} END AS {figure}"""
-_PG_ARRAY = (
-    "ARRAY(SELECT o.{figure} FROM {table} o WHERE o.status = %(ok)s AND o.month = cells.month"
-    "{district} ORDER BY o.{figure} LIMIT 3 * (cells.n - 1) / 4 + 2 - (cells.n - 1) / 4"
-    " OFFSET (cells.n - 1) / 4)"
+# x[j1] .. x[j2 + 1] ascending in `low`, x[j3 + 1] and x[j3] in `high` (n = 1: x[0] alone
+# in both): in order, x[j] and x[j + 1] for each j of cuts(n). OFFSET 0 keeps the two walks
+# from being inlined into (and run again for) each pick.
+_PG_PICKS = (
+    "(SELECT ARRAY[w.low[1], w.low[2], w.low[{j2} - {j1} + 1], w.low[{j2} - {j1} + 2],"
+    " w.high[2], w.high[1]] FROM (SELECT {low} AS low, {high} AS high OFFSET 0) w)"
 )
-# x[j] and x[j+1] for each j of cuts(n): the array starts at x[cuts(n)[0]], counting from 1
-# (past its end is NULL: n = 1).
-_PG_PICKS = "ARRAY[{}]".format(
-    ", ".join(
-        f"{{figure}}[{j} - (n - 1) / 4 + {k}]"
-        for j in ("(n - 1) / 4", "(n - 1) / 2", "3 * (n - 1) / 4")
-        for k in (1, 2)
-    )
+_PG_ARRAY = (
+    "ARRAY(SELECT o.{figure} FROM {table} o WHERE o.{ok_rows} AND o.month = cells.month"
+    "{district} ORDER BY o.{figure} {order} LIMIT {limit} OFFSET {offset})"
 )
 
 
@@ -221,8 +223,23 @@ def _pg_sql(months: list[date] | None) -> str:
     table = connection.ops.quote_name(RentObservation._meta.db_table)
 
     def walk(figure: str, *, city: bool) -> str:
-        district = "" if city else " AND o.district_id = cells.district_id"
-        return _PG_ARRAY.format(figure=figure, table=table, district=district)
+        def array(order: str, limit: str, offset: str) -> str:
+            return _PG_ARRAY.format(
+                figure=figure,
+                table=table,
+                ok_rows=_OK_ROWS,
+                district="" if city else " AND o.district_id = cells.district_id",
+                order=order,
+                limit=limit,
+                offset=offset,
+            )
+
+        return _PG_PICKS.format(
+            j1=_J1,
+            j2=_J2,
+            low=array("ASC", f"{_J2} - {_J1} + 2", _J1),
+            high=array("DESC", "2", f"GREATEST(cells.n - 2 - {_J3}, 0)"),
+        )
 
     walks = ", ".join(
         _PG_WALK.format(
@@ -230,10 +247,9 @@ def _pg_sql(months: list[date] | None) -> str:
         )
         for figure in FIGURES
     )
-    picks = ", ".join(_PG_PICKS.format(figure=figure) for figure in FIGURES)
     where = "" if months is None else " WHERE month = ANY(%(months)s)"
     # Identifiers from this module only (FIGURES, the model's table); values are parameters.
-    return _PG_CELLS.format(table=table, where=where, walks=walks, picks=picks)
+    return _PG_CELLS.format(table=table, where=where, walks=walks)
 
 
 def _groups_postgresql(months: list[date] | None) -> tuple[dict[Key, _Group], set[date]]:
@@ -257,8 +273,10 @@ def _groups_postgresql(months: list[date] | None) -> tuple[dict[Key, _Group], se
             group = groups[(month, district_id)] = _Group(count=n, flagged=flagged)
             ranks = [j + k for j in cuts(n) for k in (0, 1)]
             for figure, values in zip(FIGURES, picks, strict=True):
-                for rank, value in zip(ranks, values or (), strict=False):
-                    if value is not None:
+                if values is None:
+                    continue  # too few rents to walk
+                for rank, value in zip(ranks, values, strict=True):
+                    if value is not None and rank < n:
                         group.at[figure][rank] = float(value)
     return groups, seen
 

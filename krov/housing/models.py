@@ -299,17 +299,33 @@ class RentObservation(models.Model):
         indexes = [
             models.Index(fields=["month", "status"]),
             models.Index(fields=["district", "month"]),
-            # The rent index reads its quartiles by walking these in order (krov.housing.index):
-            # per district and month, per month for the city; and finds the rents that the
-            # plausibility bounds flag or clear without reading the table.
+            # The rent index counts each cell's rents on the first, and reads its quartiles by
+            # walking the others in order (krov.housing.index): per district and month, per
+            # month for the city. Partial: only counted rents are walked, and an index without
+            # the status column checks one key less at every step.
+            models.Index(fields=["status", "month", "district"], name="housing_obs_cell_count"),
             models.Index(
-                fields=["status", "month", "district", "rent_eur"], name="housing_obs_rent_rank"
+                fields=["month", "district", "rent_eur"],
+                condition=models.Q(status="ok"),
+                name="housing_obs_ok_rent",
             ),
             models.Index(
-                fields=["status", "month", "district", "per_m2"], name="housing_obs_m2_rank"
+                fields=["month", "district", "per_m2"],
+                condition=models.Q(status="ok"),
+                name="housing_obs_ok_m2",
             ),
-            models.Index(fields=["status", "month", "rent_eur"], name="housing_obs_city_rent"),
-            models.Index(fields=["status", "month", "per_m2"], name="housing_obs_city_m2"),
+            models.Index(
+                fields=["month", "rent_eur"],
+                condition=models.Q(status="ok"),
+                name="housing_obs_ok_city_rent",
+            ),
+            models.Index(
+                fields=["month", "per_m2"],
+                condition=models.Q(status="ok"),
+                name="housing_obs_ok_city_m2",
+            ),
+            # Finds the rents that the plausibility bounds flag or clear without reading the
+            # table.
             models.Index(fields=["status", "per_m2"], name="housing_obs_bounds"),
         ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from krov.accounts import services as account_services
 from krov.accounts.models import User
 from krov.bulletins import services
-from krov.bulletins.models import Post
+from krov.bulletins.models import Post, Tag
 
 POSTS = [
     (
@@ -46,6 +46,14 @@ POSTS = [
         },
     ),
 ]
+
+# The demo tags' names in other languages (the Tags page in the newsroom edits them).
+TAG_NAMES = {
+    "диаспора": {"uk": "діаспора", "sr": "дијаспора", "en": "diaspora", "de": "Diaspora"},
+    "помощь": {"uk": "допомога", "sr": "помоћ", "en": "help", "de": "Hilfe"},
+    "рат": {"ru": "война", "uk": "війна", "en": "war", "de": "Krieg"},
+    "protest": {"ru": "протест", "uk": "протест", "en": "protest", "de": "Protest"},
+}
 
 
 AUDIO_POST = (
@@ -130,6 +138,8 @@ def load() -> list[str]:
             services.write(post, actor=editor, language=other, title=t, summary=s, body=b)
         services.submit(post, actor=editor)
         services.approve(post, actor=second)
+    for tag in services.with_translations(Tag.objects.filter(name__in=TAG_NAMES)):
+        services.translate_tags(tag, actor=editor, names=TAG_NAMES[tag.name])
     draft = services.create_post(
         actor=editor, language="ru", title="Черновик: интервью с волонтёром", body="Текст."
     )

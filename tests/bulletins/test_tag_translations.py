@@ -250,3 +250,14 @@ def test_bulletin_pages_cost_the_same_queries_however_many_translated_tags(war, 
     for index in range(10, 20):
         publish(f"Post {index}", tags=(f"tema {index}",))
     assert count_tags_page() == many
+
+
+def test_the_tags_page_has_none_of_the_html_errors_seen(war, editor):
+    from tests.core.test_html_main_pages import html_problems
+
+    client = signed_in(editor)
+    assert html_problems(client.get(TAGS)) == []
+    refused = client.post(TAGS, {"tag": "rat", f"tag-{_pk()}-de": "K" * 61})
+    assert refused.status_code == 400 and html_problems(refused) == []
+    assert html_problems(Client().get(f"/ru/bulletins/{war.slug}/")) == []
+    assert html_problems(Client().get("/de/bulletins/?tag=rat")) == []

@@ -351,3 +351,14 @@ def test_event_pages_cost_the_same_queries_however_many_translated_venues(
         event = event_at(place, f"Event {index}")
         Event.objects.filter(pk=event.pk).update(starts_at=first.starts_at, ends_at=first.ends_at)
     assert [count(url) for url in urls] == few
+
+
+@pytest.mark.parametrize("language", ["ru", "de", "sr-latn"])
+def test_event_pages_with_translated_venues_have_none_of_the_html_errors_seen(
+    hall, event_at, language
+):
+    from tests.core.test_html_main_pages import html_problems
+
+    event = event_at(hall)
+    assert html_problems(Client().get(f"/{language}/events/{event.slug}/")) == []
+    assert html_problems(Client().get(f"/{language}/events/")) == []

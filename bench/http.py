@@ -5,9 +5,14 @@ bare Django project (bench/bare: startproject's settings, a "hello" view and a o
 INSERT view), and Krov with production settings (DEBUG off, static files collected, SQLite,
 the embedded cache) and demo data. Drives every URL with wrk (Debian's package, installed if
 missing) round-robin, BENCH_RUNS rounds (default 1) of BENCH_DURATION seconds (default 5) per
-cell at 16 and 64 connections (`BENCH_CONNECTIONS`, e.g. "16,64"), and prints one table: req/s, p50, p99 (medians over the
-rounds) and the ratio to the baseline (pages: bare hello; webhook: bare INSERT). The
-webhook's lost/doubled checks are `python -m bench.telegram_intake`'s.
+cell at 16 and 64 connections (BENCH_CONNECTIONS), and prints one table: req/s, p50, p99
+(medians over the rounds) and the ratio to the baseline (pages: bare hello; webhook: bare
+INSERT). The webhook's lost/doubled checks are `python -m bench.telegram_intake`'s.
+
+`BENCH_PAIRED=1` runs the baseline again just before every Krov cell and gives each cell's
+ratio as the median, over the rounds, of its req/s over that baseline's: on a shared machine
+whose load drifts from one minute to the next, a ratio of two runs seconds apart says more
+than one against a baseline measured minutes earlier (the run takes about twice as long).
 
 `BENCH_URLS` (comma-separated, e.g. "/en/,/sitemap.xml,/api/v1/events,webhook") keeps only
 the Krov cells whose URL is one of them ("webhook" for the webhook); the baselines always run.
@@ -35,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_RUNS", "1"))
 DURATION = int(os.environ.get("BENCH_DURATION", "5"))
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "16,64").split(",")]
+PAIRED = os.environ.get("BENCH_PAIRED", "") not in ("", "0")
 ONLY = {url.strip() for url in os.environ.get("BENCH_URLS", "").split(",") if url.strip()}
 SECRET = "bench-webhook-secret"  # noqa: S105 - benchmark value
 
@@ -223,15 +229,28 @@ def main() -> None:
             ),
         ]
         results: dict[tuple[str, int], list[dict]] = {}
+        paired: dict[tuple[str, int], list[float]] = {}
         base = 100_000_000
+
+        def measure(cell: tuple[str, int, str, str], connections: int) -> dict:
+            nonlocal base
+            name, port, path, lua = cell
+            base += 1_000_000_000
+            url = f"http://127.0.0.1:{port}{path}"
+            result = wrk(binary, url, connections, lua, base)
+            results.setdefault((name, connections), []).append(result)
+            return result
+
+        baselines = {cell[3] != "": cell for cell in cells if cell[0].startswith("bare ")}
         for _round in range(RUNS):
-            for name, port, path, lua in cells:
+            for cell in cells:
                 for connections in CONNECTIONS:
-                    base += 1_000_000_000
-                    url = f"http://127.0.0.1:{port}{path}"
-                    results.setdefault((name, connections), []).append(
-                        wrk(binary, url, connections, lua, base)
-                    )
+                    if PAIRED and not cell[0].startswith("bare "):
+                        before = measure(baselines[cell[3] != ""], connections)
+                        rate = measure(cell, connections)["rate"]
+                        paired.setdefault((cell[0], connections), []).append(rate / before["rate"])
+                    else:
+                        measure(cell, connections)
     finally:
         for server in servers:
             server.terminate()
@@ -244,6 +263,7 @@ def main() -> None:
     print(
         f"\n{RUNS} round(s) x {DURATION} s per cell, wrk -t2, gunicorn 2 sync workers, "
         "127.0.0.1, SQLite, embedded cache"
+        + (", each ratio against the baseline run just before it" if PAIRED else "")
     )
     print(f"{'URL':<32} {'conn':>4} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6} bad")
     for name, _port, _path, lua in cells:
@@ -251,6 +271,8 @@ def main() -> None:
         for connections in CONNECTIONS:
             rate = median(name, connections, "rate")
             ratio = rate / median(baseline, connections, "rate")
+            if (name, connections) in paired:
+                ratio = statistics.median(paired[(name, connections)])
             bad = sum(r["bad"] for r in results[(name, connections)])
             print(
                 f"{name:<32} {connections:>4} {rate:>8.0f} "

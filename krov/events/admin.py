@@ -38,8 +38,9 @@ class VenueAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and form.changed_data:
-            # Its own texts or place changed: every page and calendar entry showing it.
-            services.venue_changed(obj)
+            # Every page showing it; calendar entries when what LOCATION says changed.
+            location = {"name", "address"} & set(form.changed_data)
+            services.venue_changed(obj, calendar=bool(location))
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not VenueTranslation:

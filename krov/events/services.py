@@ -168,11 +168,17 @@ def remove_venue_translation(venue: Venue, *, actor, language: str) -> bool:
     return bool(deleted)
 
 
-def venue_changed(venue: Venue, *, languages: list[str] | None = None) -> None:
-    """After `venue`'s texts changed (all of them, or its translations in `languages`):
-    every public page of events is refreshed once the change commits, and the events whose
-    calendar entry shows the venue in a changed language get a new revision (iCal
-    LOCATION is in the event's own language, like its SUMMARY)."""
+def venue_changed(
+    venue: Venue, *, languages: list[str] | None = None, calendar: bool = True
+) -> None:
+    """After `venue` changed (its own fields, or its translations in `languages`): every
+    public page of events is refreshed once the change commits, and, unless the change is
+    nothing a calendar shows (`calendar`), the events whose entry shows the venue in a
+    changed language get a new revision (iCal LOCATION is in the event's own language, like
+    its SUMMARY)."""
+    invalidate_public_pages()
+    if not calendar:
+        return
     at_venue = Event.objects.filter(venue=venue)
     if languages is not None:
         shown_in = set()
@@ -180,7 +186,6 @@ def venue_changed(venue: Venue, *, languages: list[str] | None = None) -> None:
             shown_in |= {"sr", "sr-latn"} if language == "sr" else {language}
         at_venue = at_venue.filter(original_language__in=shown_in)
     at_venue.update(sequence=F("sequence") + 1, updated_at=timezone.now())
-    invalidate_public_pages()
 
 
 def organised_by(user) -> QuerySet[Event]:

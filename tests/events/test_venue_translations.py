@@ -362,3 +362,34 @@ def test_event_pages_with_translated_venues_have_none_of_the_html_errors_seen(
     event = event_at(hall)
     assert html_problems(Client().get(f"/{language}/events/{event.slug}/")) == []
     assert html_problems(Client().get(f"/{language}/events/")) == []
+
+
+def test_the_admin_changing_a_venues_name_refreshes_pages_and_calendars(
+    hall, event_at, superuser, django_capture_on_commit_callbacks
+):
+    event = event_at(hall)
+    client = Client()
+    client.get("/en/events/")
+    assert client.get("/en/events/")["X-Krov-Cache"] == "hit"
+    hall.name = "Town hall"
+    rows = [
+        {
+            "id": str(row.pk),
+            "language": row.language,
+            "name": row.name,
+            "address": row.address,
+            "accessibility": row.accessibility,
+        }
+        for row in hall.translations.order_by("language")
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in(superuser).post(
+            f"/admin/events/venue/{hall.pk}/change/", _admin_form(hall, rows)
+        )
+    assert response.status_code == 302
+    page = client.get("/en/events/")
+    assert page["X-Krov-Cache"] != "hit"
+    assert soup(page).select_one("li.card.event span.venue").get_text() == "Town hall"
+    sequence = event.sequence
+    event.refresh_from_db()
+    assert event.sequence == sequence + 1

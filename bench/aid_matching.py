@@ -30,7 +30,7 @@ def make_volunteers(count: int, rng: random.Random) -> None:
     from django.contrib.auth.models import Group
 
     from krov.accounts.models import User
-    from krov.aid.matching import UNKNOWN_RESPONSE_SECONDS, free_share
+    from krov.aid.matching import UNKNOWN_RESPONSE_SECONDS, free_share, windows_text
     from krov.aid.models import (
         AID_LANGUAGES,
         AvailabilityWindow,
@@ -86,6 +86,15 @@ def make_volunteers(count: int, rng: random.Random) -> None:
         for p in profiles
     }
     languages = {profile.pk: profile.languages for profile in profiles}
+    windows = [
+        AvailabilityWindow(volunteer=profile, weekday=day, start=clock(9), end=clock(21))
+        for profile in profiles
+        for day in rng.sample(range(7), 3)
+    ]
+    by_volunteer: dict[int, list] = {profile.pk: [] for profile in profiles}
+    for window in windows:
+        by_volunteer[window.volunteer_id].append(window)
+    weekly = {pk: windows_text(held_windows) for pk, held_windows in by_volunteer.items()}
     VolunteerMatchKey.objects.bulk_create(
         VolunteerMatchKey(
             volunteer_id=row.volunteer_id,
@@ -94,15 +103,12 @@ def make_volunteers(count: int, rng: random.Random) -> None:
             level=row.level,
             free=load[row.volunteer_id][0],
             response=load[row.volunteer_id][1],
+            windows=weekly[row.volunteer_id],
         )
         for row in held
         for code in languages[row.volunteer_id]
     )
-    AvailabilityWindow.objects.bulk_create(
-        AvailabilityWindow(volunteer=profile, weekday=day, start=clock(9), end=clock(21))
-        for profile in profiles
-        for day in rng.sample(range(7), 3)
-    )
+    AvailabilityWindow.objects.bulk_create(windows)
 
 
 def make_requests(count: int, rng: random.Random, start: int) -> None:

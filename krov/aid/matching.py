@@ -156,13 +156,14 @@ _RULES = """
 """
 
 # What ranking reads of a candidate, in this order: id, languages (JSON), time zone, max
-# cases, open cases, response seconds, skill level, and the weekly windows that can hold
-# `now` as text ("weekday start end", comma-separated; see _windows).
+# cases, open cases, response seconds, skill level, and the weekly windows (those that can
+# hold `now`, at least) as text: "weekday start end", comma-separated (`windows_text`). A
+# match key carries them; otherwise they are read from the windows themselves.
 _COLUMNS = (
     "p.id, p.languages, p.time_zone, p.max_cases, p.open_cases, p.response_seconds, "
-    "{level} AS level, (SELECT {concat} FROM {window} w "
-    "WHERE w.volunteer_id = p.id AND w.weekday IN ({days})) AS windows"
+    "{level} AS level, {windows} AS windows"
 )
+_WINDOWS = "(SELECT {concat} FROM {window} w WHERE w.volunteer_id = p.id AND w.weekday IN ({days}))"
 # The order of the ranking's keys that the database can know, after the language and the
 # shift: best level, most free capacity, fastest answer, id. The match keys carry them
 # (their index holds this order: no sort); the skills' walk computes them from the profile.
@@ -234,13 +235,14 @@ def _statements(vendor: str, sensitive: bool, days: tuple[int, ...]) -> _Stateme
     )
     concat = f"group_concat({text}, ',')" if vendor == "sqlite" else f"string_agg({text}, ',')"
 
-    def columns(level: str) -> str:
-        return _COLUMNS.format(
-            level=level,
-            concat=concat,
-            window=tables["window"],
-            days=", ".join(str(int(day)) for day in days),
-        )
+    def columns(level: str, windows: str | None = None) -> str:
+        if windows is None:
+            windows = _WINDOWS.format(
+                concat=concat,
+                window=tables["window"],
+                days=", ".join(str(int(day)) for day in days),
+            )
+        return _COLUMNS.format(level=level, windows=windows)
 
     # Shifts first (their index on the end): SQLite takes CROSS JOIN as that order.
     join = "CROSS JOIN" if vendor == "sqlite" else "JOIN"
@@ -254,7 +256,7 @@ def _statements(vendor: str, sensitive: bool, days: tuple[int, ...]) -> _Stateme
         ),
         # `d.free > 0` is `p.open_cases < p.max_cases` read from the index.
         keys=(
-            f"SELECT {columns('d.level')} "  # noqa: S608
+            f"SELECT {columns('d.level', 'd.windows')} "  # noqa: S608
             f"FROM {tables['match_key']} d{rules} AND d.skill_id = %s AND d.language = %s "
             f"AND d.free > 0 ORDER BY {_KEY_ORDER}"
         ),
@@ -266,8 +268,16 @@ def _statements(vendor: str, sensitive: bool, days: tuple[int, ...]) -> _Stateme
     )
 
 
+def windows_text(windows) -> str:
+    """Weekly windows as a candidate row carries them (what `_windows` reads back)."""
+    return ",".join(
+        f"{w.weekday} {w.start.isoformat()} {w.end.isoformat()}"
+        for w in sorted(windows, key=lambda w: (w.weekday, w.start, w.end))
+    )
+
+
 def _windows(text: str | None, days: tuple[int, ...]) -> list[_Window]:
-    """The windows of a candidate row on `days`, in the model's order (weekday, start)."""
+    """The windows of a candidate row on `days`, by weekday, start and end."""
     windows = []
     for item in (text or "").split(","):
         if item:
@@ -276,7 +286,7 @@ def _windows(text: str | None, days: tuple[int, ...]) -> list[_Window]:
                 windows.append(
                     _Window(int(day), time.fromisoformat(start), time.fromisoformat(end))
                 )
-    return sorted(windows, key=lambda w: (w.weekday, w.start))
+    return sorted(windows, key=lambda w: (w.weekday, w.start, w.end))
 
 
 class _Candidate:
@@ -354,10 +364,10 @@ def _walk(
 ) -> list[_Candidate]:
     """Candidates from `sql` (rows best level first, then in the order of the later keys
     the database knows), not counting those in `skip`: the first `enough` of them in the
-    ranking's order (more when a level is cut). Within a level the ranking puts those
-    available now first, so the walk stops as soon as higher levels and this level's
-    available ones are `enough`; otherwise it reads the level to its end, and the next
-    level only if that is still too few."""
+    ranking's order. Within a level the ranking puts those available now first, so the walk
+    stops as soon as higher levels and this level's available ones are `enough`; otherwise
+    it reads the level to its end (available ones first, then the rest, each in the order
+    read), and the next level only if that is still too few."""
     taken: list[_Candidate] = []
     available: list[_Candidate] = []
     rest: list[_Candidate] = []
@@ -369,7 +379,7 @@ def _walk(
                 if row[0] in skip:
                     continue
                 if row[_LEVEL] != level:  # a level read to its end
-                    taken += available + rest
+                    taken += (available + rest)[: enough - len(taken)]
                     if len(taken) >= enough:
                         return taken
                     available, rest, level = [], [], row[_LEVEL]
@@ -380,7 +390,7 @@ def _walk(
                         return taken + available
                 else:
                     rest.append(candidate)
-    return taken + available + rest
+    return taken + (available + rest)[: enough - len(taken)]
 
 
 @lru_cache(maxsize=16)

@@ -137,7 +137,8 @@ class VolunteerMatchKey(models.Model):
     transaction), never written elsewhere. Ranking walks the volunteers who share the
     requester's language and hold the skill through one index in the ranking's own order
     (level, free capacity, answer time, id) and stops once it has enough, instead of
-    reading and sorting every profile (krov.aid.matching)."""
+    reading and sorting every profile (krov.aid.matching); each row it reads carries the
+    volunteer's weekly windows."""
 
     volunteer = models.ForeignKey(
         VolunteerProfile, on_delete=models.CASCADE, related_name="match_keys"
@@ -145,10 +146,12 @@ class VolunteerMatchKey(models.Model):
     skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="+")
     language = models.CharField(max_length=8)
     level = models.PositiveSmallIntegerField()
-    # Copies of the profile's load, exact: `matching.free_share(max_cases, open_cases)` and
-    # `response_seconds` or 3600, as ranking orders them.
+    # Copies of the profile, exact: its load, `matching.free_share(max_cases, open_cases)`
+    # and `response_seconds` or 3600, as ranking orders them.
     free = models.FloatField(default=0.0)
     response = models.PositiveIntegerField(default=3600)
+    # The weekly windows, `matching.windows_text` of the profile's AvailabilityWindow rows.
+    windows = models.TextField(blank=True, default="")
 
     class Meta:
         constraints = [

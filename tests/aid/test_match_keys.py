@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from krov.aid import matching, services
 from krov.aid.models import (
+    AvailabilityWindow,
     HelpRequest,
     Sensitivity,
     TrustLevel,
@@ -37,6 +38,10 @@ START = datetime(2026, 11, 23, 6, 0, tzinfo=ZoneInfo("UTC"))  # a Monday
 def expected_keys() -> set[tuple]:
     """The keys as the profiles and their skills say they must be."""
     profiles = {p.pk: p for p in VolunteerProfile.objects.all()}
+    windows = {
+        pk: matching.windows_text(AvailabilityWindow.objects.filter(volunteer_id=pk))
+        for pk in profiles
+    }
     keys = set()
     for volunteer_id, skill_id, level in VolunteerSkill.objects.values_list(
         "volunteer_id", "skill_id", "level"
@@ -45,14 +50,14 @@ def expected_keys() -> set[tuple]:
         free = matching.free_share(profile.max_cases, profile.open_cases)
         response = 3600 if profile.response_seconds is None else profile.response_seconds
         for language in set(profile.languages):
-            keys.add((volunteer_id, skill_id, language, level, free, response))
+            keys.add((volunteer_id, skill_id, language, level, free, response, windows[profile.pk]))
     return keys
 
 
 def stored_keys() -> set[tuple]:
     return set(
         VolunteerMatchKey.objects.values_list(
-            "volunteer_id", "skill_id", "language", "level", "free", "response"
+            "volunteer_id", "skill_id", "language", "level", "free", "response", "windows"
         )
     )
 
@@ -97,15 +102,26 @@ def test_every_service_that_changes_a_load_keeps_the_match_keys_exact(
     assert VolunteerProfile.objects.get(pk=other.pk).open_cases == 0
 
 
-def test_the_migration_fills_every_key_with_its_volunteers_load(make_volunteer):
-    busy = make_volunteer("Busy", languages=["uk", "en"], max_cases=3)
+def test_the_migrations_fill_every_key_with_its_volunteers_load_and_windows(make_volunteer):
+    busy = make_volunteer(
+        "Busy",
+        languages=["uk", "en"],
+        max_cases=3,
+        windows=[(2, "18:00", "22:00"), (0, "21:00", "02:00"), (2, "09:00", "12:30")],
+    )
     make_volunteer("Idle", skill_levels={"legal": 2, "housing": 1})
     VolunteerProfile.objects.filter(pk=busy.pk).update(open_cases=2, response_seconds=95)
-    VolunteerMatchKey.objects.update(free=0.0, response=3600)  # as before the migration
-    fill = importlib.import_module("krov.aid.migrations.0012_fill_match_key_load").fill
-    fill(apps, connection.schema_editor())
+    # As before the migrations: no load, no windows.
+    VolunteerMatchKey.objects.update(free=0.0, response=3600, windows="")
+    for name in ("0012_fill_match_key_load", "0015_fill_match_key_windows"):
+        importlib.import_module(f"krov.aid.migrations.{name}").fill(
+            apps, connection.schema_editor()
+        )
     assert stored_keys() == expected_keys()
     assert VolunteerMatchKey.objects.filter(volunteer=busy, free=1 / 3, response=95).count() == 2
+    assert VolunteerMatchKey.objects.get(volunteer=busy, language="en").windows == (
+        "0 21:00:00 02:00:00,2 09:00:00 12:30:00,2 18:00:00 22:00:00"
+    )
 
 
 volunteer = st.fixed_dictionaries(

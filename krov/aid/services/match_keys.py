@@ -1,23 +1,31 @@
 """The match keys: what ranking walks instead of every profile (krov.aid.matching).
 
 A row per skill and language of a volunteer, carrying copies of the profile's load (free
-capacity and answer time) so that one index holds the ranking's order. The copies must be
-exact: every service that changes a profile's languages, skills, `max_cases`,
-`open_cases` or `response_seconds` calls one of these in the same transaction, and nothing
-else writes the table (tests/aid/test_match_keys.py pins each path).
+capacity and answer time) so that one index holds the ranking's order, and of its weekly
+windows. The copies must be exact: every service that changes a profile's languages,
+skills, windows, `max_cases`, `open_cases` or `response_seconds` calls one of these in the
+same transaction, and nothing else writes the table (tests/aid/test_match_keys.py pins
+each path).
 """
 
 from __future__ import annotations
 
-from krov.aid.matching import free_share
-from krov.aid.models import VolunteerMatchKey, VolunteerProfile, VolunteerSkill
+from krov.aid.matching import free_share, windows_text
+from krov.aid.models import (
+    AvailabilityWindow,
+    VolunteerMatchKey,
+    VolunteerProfile,
+    VolunteerSkill,
+)
 
 
 def sync_match_keys(profile: VolunteerProfile) -> None:
-    """Rewrite the volunteer's match keys from the profile (languages, skills, load)."""
+    """Rewrite the volunteer's match keys from the profile (languages, skills, load,
+    windows)."""
     VolunteerMatchKey.objects.filter(volunteer=profile).delete()
     languages = sorted(set(profile.languages or []))
     free, response = _load(profile.pk)
+    windows = windows_text(AvailabilityWindow.objects.filter(volunteer=profile))
     VolunteerMatchKey.objects.bulk_create(
         VolunteerMatchKey(
             volunteer=profile,
@@ -26,6 +34,7 @@ def sync_match_keys(profile: VolunteerProfile) -> None:
             level=level,
             free=free,
             response=response,
+            windows=windows,
         )
         for skill_id, level in VolunteerSkill.objects.filter(volunteer=profile).values_list(
             "skill_id", "level"

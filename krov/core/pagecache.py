@@ -283,7 +283,10 @@ def lookup(request: HttpRequest) -> HttpResponse | None:
         left = int(expires - time.time())
         if current_epoch is not None and left > 0:
             # Read before the versions, so safe to remember: the next hit is two reads again.
-            cache.set(key, (current_epoch, versions, headers, content, expires), left)
+            try:
+                cache.set(key, (current_epoch, versions, headers, content, expires), left)
+            except Exception as error:  # noqa: BLE001 - the answer is still current
+                _cache_failed(request, error)
     response = HttpResponse(content)
     _restore_headers(response, headers)
     response[HEADER] = "hit"

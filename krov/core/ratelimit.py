@@ -31,8 +31,10 @@ cache) are counted in this process only, nothing written to the cache: see `_cou
 from __future__ import annotations
 
 import enum
+import hashlib
 import ipaddress
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -124,7 +126,8 @@ def _count(bucket: str, key: str, *, limit: int, window: int, now: float | None)
             cache.add(cache_key, 1, timeout=timeout)
             counted = 1
     if bucket in COUNTED_HERE_TOO:
-        return _here.seen_shared(cache_key, counted, now + timeout, now) <= limit
+        here_key = _here_key(bucket, key, window, now)
+        return _here.seen_shared(here_key, counted, now + timeout, now) <= limit
     return counted <= limit
 
 
@@ -145,13 +148,15 @@ def _count(bucket: str, key: str, *, limit: int, window: int, now: float | None)
 #   costing about a static page);
 # - a miss adds this process's count of cached answers to the shared one before deciding,
 #   so cached answers are never a way around the limit on uncached ones.
-# The keys are the shared cache's (an HMAC under the secret key of the window's number and
-# the client's network, never the address) and are dropped within seconds of their window's
-# end; at most _HERE_MAX are held, the oldest dropped first.
+# The keys are a keyed BLAKE2b of the bucket, the window's number and the client's network,
+# under a random key that exists only in this process's memory (never the address; cheaper
+# than the shared cache's HMAC, which a hit need not compute), and are dropped within
+# seconds of their window's end; at most _HERE_MAX are held, the oldest dropped first.
 
 # The buckets whose callers count some events in process (`in_process=True`).
 COUNTED_HERE_TOO = frozenset({"addr.api"})
 _HERE_MAX = 10_000
+_HERE_SECRET = os.urandom(32)
 _HERE_SWEEP_SECONDS = 5
 
 
@@ -165,36 +170,36 @@ class _Seen:
 class _HereCounts:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._seen: dict[str, _Seen] = {}
+        self._seen: dict[bytes, _Seen] = {}
         self._next_sweep = 0.0
 
-    def _entry(self, cache_key: str, expires: float) -> _Seen:
-        seen = self._seen.get(cache_key)
+    def _entry(self, here_key: bytes, expires: float) -> _Seen:
+        seen = self._seen.get(here_key)
         if seen is None:
             if len(self._seen) >= _HERE_MAX:
                 del self._seen[next(iter(self._seen))]  # the oldest
-            seen = self._seen[cache_key] = _Seen(0, 0, expires)
+            seen = self._seen[here_key] = _Seen(0, 0, expires)
         return seen
 
     def _sweep(self, now: float) -> None:
         if now >= self._next_sweep:
             self._next_sweep = now + _HERE_SWEEP_SECONDS
-            for cache_key in [k for k, seen in self._seen.items() if seen.expires <= now]:
-                del self._seen[cache_key]
+            for here_key in [k for k, seen in self._seen.items() if seen.expires <= now]:
+                del self._seen[here_key]
 
-    def count_here(self, cache_key: str, expires: float, now: float) -> int:
+    def count_here(self, here_key: bytes, expires: float, now: float) -> int:
         """One more event here; the client's total as this process knows it."""
         with self._lock:
             self._sweep(now)
-            seen = self._entry(cache_key, expires)
+            seen = self._entry(here_key, expires)
             seen.here += 1
             return seen.shared + seen.here
 
-    def seen_shared(self, cache_key: str, counted: int, expires: float, now: float) -> int:
+    def seen_shared(self, here_key: bytes, counted: int, expires: float, now: float) -> int:
         """Remember the shared count; the client's total as this process knows it."""
         with self._lock:
             self._sweep(now)
-            seen = self._entry(cache_key, expires)
+            seen = self._entry(here_key, expires)
             seen.shared = counted
             return counted + seen.here
 
@@ -212,7 +217,12 @@ def _count_here(bucket: str, key: str, limit: int, window: int, now: float | Non
         raise ValueError(f"{bucket} is not in COUNTED_HERE_TOO")
     now = time.time() if now is None else now
     expires = (now // window + 1) * window + 1
-    return _here.count_here(_cache_key(bucket, key, window, now), expires, now) <= limit
+    return _here.count_here(_here_key(bucket, key, window, now), expires, now) <= limit
+
+
+def _here_key(bucket: str, key: str, window: int, now: float) -> bytes:
+    text = f"{bucket}\n{int(now // window)}\n{key}"
+    return hashlib.blake2b(text.encode(), key=_HERE_SECRET, digest_size=16).digest()
 
 
 def forget_counted_here() -> None:
@@ -245,6 +255,11 @@ def for_address(
 def client_network(address: str) -> str:
     """What counts as one client: an IPv4 address, or an IPv6 /64 (one household or phone
     gets a whole /64, and could otherwise pick a fresh address for every request)."""
+    if address and ":" not in address and address == address.strip():
+        # Not IPv6: a valid IPv4 address is its own canonical form (ipaddress refuses leading
+        # zeros), anything else counts as itself; parsing would give the same (and costs a
+        # third of a cached API answer's rate limiting).
+        return address
     try:
         parsed = ipaddress.ip_address((address or "").strip())
     except ValueError:

@@ -118,3 +118,27 @@ def test_counts_kept_in_process_end_with_their_window():
 def test_only_declared_buckets_count_in_process():
     with pytest.raises(ValueError):
         ratelimit.hit("telegram-link", "7", limit=5, window=3600, in_process=True)
+
+
+def _parsed_network(address: str) -> str:
+    """client_network without its IPv4 shortcut."""
+    import ipaddress
+
+    try:
+        parsed = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return address or "unknown"
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+@given(
+    address=st.ip_addresses().map(str)
+    | st.text(alphabet="0123456789.:abcdef ", max_size=24)
+    | st.text(max_size=12)
+)
+def test_the_ipv4_shortcut_gives_what_parsing_gives(address):
+    assert ratelimit.client_network(address) == _parsed_network(address)

@@ -97,6 +97,7 @@ def signed_in_pages(language: str, event) -> list[tuple[str, Page]]:
             ("organiser", Page("moderation", reverse("housing:moderation"))),
             ("organiser", Page("directory-review", reverse("directory:review"))),
             ("editor", Page("newsroom", reverse("bulletins:editor"))),
+            ("editor", Page("tags", reverse("bulletins:tags"))),
             ("editor", Page("press", reverse("press:stories"))),
             ("editor", Page("press-sources", reverse("press:sources"))),
             ("member", Page("settings", reverse("accounts:settings"))),

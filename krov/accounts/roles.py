@@ -59,6 +59,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "auth.view_group",
             "telegram.view_update",
             "telegram.process_parked_updates",
+            # Venues are shared by every organiser's events: admins keep them, with their
+            # texts in other languages (never deleted: past events point at them).
+            "events.view_venue",
+            "events.add_venue",
+            "events.change_venue",
         }
     ),
 }

@@ -18,6 +18,20 @@ class VenueTranslationInline(admin.StackedInline):
     extra = 0
     fields = ["language", "name", "address", "accessibility"]
 
+    # Translating a venue is changing it: whoever may change venues (events.change_venue)
+    # keeps its translations, with no permissions of their own to hand out.
+    def has_view_permission(self, request, obj=None) -> bool:
+        return services.can_edit_venues(request.user)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return services.can_edit_venues(request.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return services.can_edit_venues(request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return services.can_edit_venues(request.user)
+
 
 @admin.register(Venue)
 class VenueAdmin(admin.ModelAdmin):

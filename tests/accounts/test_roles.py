@@ -37,6 +37,9 @@ EXPECTED = {
         "auth.view_group",
         "telegram.view_update",
         "telegram.process_parked_updates",
+        "events.view_venue",
+        "events.add_venue",
+        "events.change_venue",
     },
 }
 

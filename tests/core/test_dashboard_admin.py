@@ -41,9 +41,23 @@ def test_an_administrator_finds_every_administration_tool_on_their_home(personas
         "Locked accounts": "/admin/accounts/user/?is_active__exact=0",
         "Accounts and roles": "/admin/accounts/user/",
         "Audit log": "/en/audit/",
+        "Venues and their translations": "/admin/events/venue/",
         "All administration pages": "/admin/",
     }
     assert panel[REQUESTS][1] == "0" and panel["Locked accounts"][1] == "0"
+
+
+def test_an_administrator_keeps_the_venues_and_their_translations(personas):
+    from krov.events.models import Venue
+
+    venue = Venue.objects.create(name="Dorćol Platz", address="Dobračina 59b", language="sr")
+    client = signed_in(personas[roles.ADMIN].user)
+    assert client.get("/admin/events/venue/").status_code == 200
+    page = client.get(f"/admin/events/venue/{venue.pk}/change/")
+    assert page.status_code == 200
+    assert b"translations-TOTAL_FORMS" in page.content
+    organiser = signed_in(personas[roles.ORGANISER].user)
+    assert organiser.get(f"/admin/events/venue/{venue.pk}/change/").status_code == 302
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from krov.core import pagecache, ratelimit, translated
+from krov.core import pagecache, ratelimit, translated, undo
 from krov.core.services import interface_languages, serbian_twin, slug_text, unique_slug
 from krov.events.models import Event, EventText, Rsvp, Slot, Venue, VenueTranslation
 
@@ -355,12 +355,6 @@ def publish(event: Event, *, actor) -> None:
 
 
 @transaction.atomic
-def _undo_window() -> timedelta:
-    from krov.core.undo import UNDO_SECONDS
-
-    return timedelta(seconds=UNDO_SECONDS)
-
-
 def _to_tell(event: Event) -> list[Rsvp]:
     return [
         rsvp
@@ -395,10 +389,7 @@ def cancel(event: Event, *, actor, notice: str = "") -> int:
     invalidate_public_pages()
     from krov.events import tasks
 
-    # A nudge for when the window has passed; the periodic sweep catches a lost one.
-    delay = _undo_window().total_seconds() + 1
-    event_id = event.pk
-    transaction.on_commit(lambda: tasks.tell_cancelled_attendees.schedule((event_id,), delay=delay))
+    undo.tell_later(tasks.tell_cancelled_attendees, event.pk)
     return len(_to_tell(event))
 
 
@@ -407,12 +398,10 @@ def undo_cancel(data: dict, *, actor) -> str:
     """krov.core.undo: a cancellation made a moment ago is taken back, as long as nobody
     has been told (`data`: {"event": id, "status": the status before}). Calendars that
     fetched the cancellation meanwhile get the event back with a higher SEQUENCE."""
-    from krov.core.undo import UndoError
-
     pk = data.get("event")
     event = Event.objects.filter(pk=pk if isinstance(pk, int) else 0).first()
     if event is None or not can_manage(actor, event):
-        raise UndoError(_("Only this event's organisers can do this."))
+        raise undo.UndoError(_("Only this event's organisers can do this."))
     before = data.get("status")
     if before not in {Event.Status.DRAFT, Event.Status.PUBLISHED}:
         before = Event.Status.PUBLISHED
@@ -425,7 +414,7 @@ def undo_cancel(data: dict, *, actor) -> str:
         updated_at=timezone.now(),
     )
     if not undone:
-        raise UndoError(_("Too late to undo: the attendees were already told."))
+        raise undo.UndoError(_("Too late to undo: the attendees were already told."))
     _raise_sequence(event)
     invalidate_public_pages()
     return _("The event is back; nobody was told it was cancelled.")
@@ -436,24 +425,17 @@ def tell_cancelled(event_id: int | None = None, *, now=None) -> int:
     """Email the attendees of cancellations whose undo window has passed (one event, or
     every one due); idempotent: each event is claimed by setting `cancel_told_at` before
     its mails are queued, in one transaction. Returns how many people were told."""
-    now = now or timezone.now()
-    due = Event.objects.filter(
-        status=Event.Status.CANCELLED,
-        cancel_told_at__isnull=True,
-        cancelled_at__lte=now - _undo_window(),
-    )
+    due = Event.objects.filter(status=Event.Status.CANCELLED)
     if event_id is not None:
         due = due.filter(pk=event_id)
-    told = 0
-    for event in due.order_by("pk")[:200]:
-        claimed = Event.objects.filter(pk=event.pk, cancel_told_at__isnull=True).update(
-            cancel_told_at=now
-        )
-        if claimed:
-            for rsvp in _to_tell(event):
-                _email_later(rsvp, "cancelled")
-                told += 1
-    return told
+
+    def tell(event: Event) -> int:
+        attendees = _to_tell(event)
+        for rsvp in attendees:
+            _email_later(rsvp, "cancelled")
+        return len(attendees)
+
+    return undo.tell_due(due, told="cancel_told_at", done_at="cancelled_at", tell=tell, now=now)
 
 
 # An event's slug ends in its date, perhaps with the random suffix of a taken one.

@@ -220,8 +220,8 @@ def _rule_params(request: HelpRequest) -> list:
 @dataclass(frozen=True)
 class _Statements:
     shift: str  # params: skill, *rules, now, now
-    keys: str  # params: *rules, skill, language
-    skills: str  # params: *rules, skill
+    keys: str  # params: *rules, skill, language, limit, offset
+    skills: str  # params: *rules, skill, limit, offset
 
 
 @lru_cache(maxsize=64)
@@ -258,12 +258,12 @@ def _statements(vendor: str, sensitive: bool, days: tuple[int, ...]) -> _Stateme
         keys=(
             f"SELECT {columns('d.level', 'd.windows')} "  # noqa: S608
             f"FROM {tables['match_key']} d{rules} AND d.skill_id = %s AND d.language = %s "
-            f"AND d.free > 0 ORDER BY {_KEY_ORDER}"
+            f"AND d.free > 0 ORDER BY {_KEY_ORDER} LIMIT %s OFFSET %s"
         ),
         skills=(
             f"SELECT {columns('d.level')} "  # noqa: S608
             f"FROM {tables['skill']} d{rules} AND d.skill_id = %s "
-            f"ORDER BY {_SKILL_ORDER.format(real=real)}"
+            f"ORDER BY {_SKILL_ORDER.format(real=real)} LIMIT %s OFFSET %s"
         ),
     )
 
@@ -357,6 +357,8 @@ def _candidate(row, language: str | None) -> _Candidate:
 
 
 _LEVEL = 6  # a row's level, in _COLUMNS
+# Rows in a page of a walk, per match wanted: a night's best level fits in the first.
+_PAGE_PER_MATCH = 16
 
 
 def _walk(
@@ -367,30 +369,41 @@ def _walk(
     ranking's order. Within a level the ranking puts those available now first, so the walk
     stops as soon as higher levels and this level's available ones are `enough`; otherwise
     it reads the level to its end (available ones first, then the rest, each in the order
-    read), and the next level only if that is still too few."""
+    read), and the next level only if that is still too few.
+
+    `sql` ends in LIMIT and OFFSET: it is read a page at a time (PostgreSQL's cursor would
+    otherwise send every row at once; SQLite computes only the rows fetched). `skip` gains
+    the ids read."""
     taken: list[_Candidate] = []
     available: list[_Candidate] = []
     rest: list[_Candidate] = []
     level = None
+    page, offset = _PAGE_PER_MATCH * enough, 0
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while batch := cursor.fetchmany(4 * enough + 8):
-            for row in batch:
-                if row[0] in skip:
-                    continue
-                if row[_LEVEL] != level:  # a level read to its end
-                    taken += (available + rest)[: enough - len(taken)]
-                    if len(taken) >= enough:
-                        return taken
-                    available, rest, level = [], [], row[_LEVEL]
-                candidate = _candidate(row, language)
-                if candidate.until(now):
-                    available.append(candidate)
-                    if len(taken) + len(available) >= enough:
-                        return taken + available
-                else:
-                    rest.append(candidate)
-    return taken + (available + rest)[: enough - len(taken)]
+        while True:
+            cursor.execute(sql, [*params, page, offset])
+            read = 0
+            while batch := cursor.fetchmany(4 * enough + 8):
+                read += len(batch)
+                for row in batch:
+                    if row[0] in skip:
+                        continue
+                    skip.add(row[0])  # a later page may repeat a row that moved meanwhile
+                    if row[_LEVEL] != level:  # a level read to its end
+                        taken += (available + rest)[: enough - len(taken)]
+                        if len(taken) >= enough:
+                            return taken
+                        available, rest, level = [], [], row[_LEVEL]
+                    candidate = _candidate(row, language)
+                    if candidate.until(now):
+                        available.append(candidate)
+                        if len(taken) + len(available) >= enough:
+                            return taken + available
+                    else:
+                        rest.append(candidate)
+            if read < page:
+                return taken + (available + rest)[: enough - len(taken)]
+            offset += page
 
 
 @lru_cache(maxsize=16)

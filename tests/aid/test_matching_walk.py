@@ -62,10 +62,12 @@ def reference(request, *, limit, now, shared_language_only=False) -> list[int]:
     return [key[-1] for key in sorted(scored)[:limit]]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(("seed", "page"), [(1, None), (2, None), (3, None), (4, 1)])
 def test_walking_the_match_keys_ranks_as_scoring_every_candidate(
-    seed, submit, make_volunteer, coordinator
+    seed, page, submit, make_volunteer, coordinator, monkeypatch
 ):
+    if page is not None:  # pages of `limit` rows: every walk reads several
+        monkeypatch.setattr(matching, "_PAGE_PER_MATCH", page)
     rng = random.Random(seed)
     start = datetime(2026, 11, 23, 6, 0, tzinfo=ZoneInfo("UTC"))  # a Monday
     volunteers = []

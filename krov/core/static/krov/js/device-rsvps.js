@@ -8,6 +8,12 @@
   var PREFIX = "krov.rsvps.";
   var DAY = 86400000;
 
+  // "2026-12-08T18:00:00+0100" (the templates' machine date) as ISO 8601 that Date.parse
+  // is required to read: the offset with its colon.
+  function when(text) {
+    return Date.parse(String(text).replace(/([+-]\d\d)(\d\d)$/, "$1:$2"));
+  }
+
   function storageKey(owner) {
     return owner ? PREFIX + owner : "";
   }
@@ -38,7 +44,7 @@
       /^\/[^/]/.test(entry.url) &&
       typeof entry.title === "string" &&
       typeof entry.when === "string" &&
-      !isNaN(Date.parse(entry.starts))
+      !isNaN(when(entry.starts))
     );
   }
 
@@ -46,7 +52,7 @@
   function current(list) {
     var cutoff = Date.now() - DAY;
     return list.filter(function (entry) {
-      return Date.parse(entry.starts) > cutoff;
+      return when(entry.starts) > cutoff;
     });
   }
 
@@ -103,18 +109,18 @@
     save(key, entries);
     if (!entries.length) return;
     entries.sort(function (a, b) {
-      return Date.parse(a.starts) - Date.parse(b.starts);
+      return when(a.starts) - when(b.starts);
     });
     entries.forEach(function (entry) {
       var item = document.createElement("li");
       var link = document.createElement("a");
       link.href = entry.url;
       link.textContent = entry.title;
-      var when = document.createElement("span");
-      when.className = "muted";
-      when.textContent = " " + entry.when;
+      var date = document.createElement("span");
+      date.className = "muted";
+      date.textContent = " " + entry.when;
       item.appendChild(link);
-      item.appendChild(when);
+      item.appendChild(date);
       list.appendChild(item);
     });
     if (forgetAll) {

@@ -23,10 +23,12 @@ from ninja import NinjaAPI, Query, Status
 from ninja.errors import HttpError
 
 from krov.api import schemas
+from krov.bulletins import services as bulletin_services
 from krov.bulletins.models import Post, PostVersion
 from krov.core import links, markdown
 from krov.directory import services as directory
 from krov.directory.models import Organisation
+from krov.events import services as event_services
 from krov.events.models import Event, EventText
 from krov.housing import index as rent_index
 from krov.housing.models import District, RentIndexCell, RentObservation
@@ -194,9 +196,7 @@ def _event_out(request: HttpRequest, event: Event, language: str) -> dict:
         "starts_at": event.starts_at,
         "ends_at": event.ends_at,
         "time_zone": event.time_zone,
-        "venue": {"name": venue.name, "address": venue.address, "osm_url": venue.osm_url}
-        if venue
-        else None,
+        "venue": _venue_out(venue, language) if venue else None,
         "address": event.address,
         "capacity": event.capacity,
         "seats_left": event.seats_left,
@@ -206,11 +206,20 @@ def _event_out(request: HttpRequest, event: Event, language: str) -> dict:
     }
 
 
+def _venue_out(venue, language: str) -> dict:
+    """The venue as the page in `language` shows it (its translation, else its own text,
+    Serbian in the requested script)."""
+    shown = event_services.venue_text(venue, language)
+    return {"name": shown.name.text, "address": shown.address.text, "osm_url": venue.osm_url}
+
+
 def _events():
     return (
         Event.objects.public()
         .select_related("venue")
-        .prefetch_related(Prefetch("texts", queryset=EventText.objects.all()))
+        .prefetch_related(
+            Prefetch("texts", queryset=EventText.objects.all()), "venue__translations"
+        )
     )
 
 
@@ -268,7 +277,7 @@ def _bulletin_out(request: HttpRequest, post: Post, language: str) -> dict:
         "title": version.title if version else post.slug,
         "summary": version.summary if version else "",
         "body_html": str(markdown.render(version.body if version else "")),
-        "tags": [t.name for t in post.tags.all()],
+        "tags": [bulletin_services.tag_name(t, language).text for t in post.tags.all()],
         "author": post.author.pseudonym,
         "published_at": post.published_at,
         "updated_at": post.updated_at,
@@ -294,7 +303,7 @@ def _posts():
         .select_related("author")
         .prefetch_related(
             Prefetch("versions", queryset=PostVersion.objects.all()),
-            "tags",
+            "tags__translations",
             Prefetch(
                 "press_stories", queryset=Story.objects.select_related("source").order_by("pk")
             ),

@@ -220,3 +220,74 @@ def test_the_api_enumerations_are_the_models_choices():
     kind = get_type_hints(module.list_organisations)["kind"]  # Literal[...] | None
     literal = next(arg for arg in get_args(kind) if get_args(arg))
     assert set(get_args(literal)) == set(Organisation.Kind.values)
+
+
+def test_venue_and_tag_names_come_in_the_requested_language_and_script(data, personas):
+    from krov.bulletins import services as bulletin_services
+    from krov.events import services as event_services
+
+    event, post = data["event"], data["post"]
+    event_services.set_venue_translation(
+        event.venue,
+        actor=personas["admin"].user,
+        language="ru",
+        name="Квака 22",
+        address="ул. Королевы Натальи, 11",
+    )
+    tag = post.tags.get()
+    bulletin_services.translate_tags(
+        tag, actor=personas["editor"].user, names={"en": "war", "sr": "рат"}
+    )
+
+    def venue(lang):
+        return json.loads(get(f"/api/v1/events?lang={lang}").content)["results"][0]["venue"]
+
+    assert venue("ru") == {
+        "name": "Квака 22",
+        "address": "ул. Королевы Натальи, 11",
+        "osm_url": "",
+    }
+    assert venue("en")["name"] == "Kvaka 22"  # no English text: the venue's own
+
+    def tags(lang):
+        return json.loads(get(f"/api/v1/bulletins/{post.slug}?lang={lang}").content)["tags"]
+
+    assert tags("en") == ["war"]
+    assert tags("sr") == ["рат"]
+    assert tags("sr-latn") == ["rat"]
+    assert tags("uk") == ["война"]  # no Ukrainian name: as first written
+
+
+def test_the_events_list_asks_the_same_number_of_queries_however_many_venues(data, personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from krov.events import services as event_services
+    from krov.events.models import Venue
+
+    def fresh_count() -> int:
+        from django.core.cache import cache
+
+        cache.clear()
+        with CaptureQueriesContext(connection) as seen:
+            assert get("/api/v1/events?lang=ru").status_code == 200
+        return len(seen.captured_queries)
+
+    few = fresh_count()
+    organiser = personas["organiser"].user
+    for number in range(5):
+        venue = Venue.objects.create(name=f"Mesto {number}", address=f"Ulica {number}")
+        event_services.set_venue_translation(
+            venue, actor=personas["admin"].user, language="ru", name=f"Место {number}"
+        )
+        starts = timezone.now() + timedelta(days=3 + number)
+        event = event_services.create_event(
+            actor=organiser,
+            title=f"Lecture {number}",
+            language="en",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+            venue=venue,
+        )
+        event_services.publish(event, actor=organiser)
+    assert fresh_count() == few

@@ -326,6 +326,17 @@ def test_coordinators_add_rename_and_switch_off_skills(coordinator, make_volunte
         services.save_skill(actor=volunteer.user, slug="", name="Sneaky")
 
 
+def test_a_skill_named_in_cyrillic_gets_a_romanised_short_name(coordinator):
+    from django.utils import translation
+
+    with translation.override("ru"):
+        skill = services.save_skill(actor=coordinator, slug="", name="Юридическая помощь")
+    assert skill.slug == "yuridicheskaya-pomoshch"
+    with translation.override("sr"):
+        serbian = services.save_skill(actor=coordinator, slug="", name="Ђачки превоз")
+    assert serbian.slug == "djacki-prevoz"
+
+
 def test_catalogue_page_refuses_bad_input_with_a_message(coordinator):
     client = Client()
     client.force_login(coordinator, backend="krov.accounts.backends.KrovBackend")

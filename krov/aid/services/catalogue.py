@@ -21,14 +21,17 @@ def save_skill(
 ) -> Skill:
     """Add a skill, or rename / switch off an existing one (skills are never deleted:
     the anonymous records still count by them)."""
-    from django.utils.text import slugify
+    from django.utils.translation import get_language
+
+    from krov.core.services import slug_text
 
     _require_coordinator(actor)
     name = name.strip()
     if len(name) > 80:
         raise AidError(_("A skill name has at most 80 characters."))
     if skill is None:
-        slug = slugify(slug or name)[:40]
+        # Any script: a Cyrillic name is romanised by its language's rules (the page's).
+        slug = slug_text(slug or name, language=get_language(), max_length=40)
         if not slug:
             raise AidError(_("Please give the new skill a name."))
         if Skill.objects.filter(slug=slug).exists():

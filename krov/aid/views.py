@@ -727,13 +727,16 @@ def catalogue(request: HttpRequest) -> HttpResponse:
                 reply = None
                 if request.POST.get("id"):
                     reply = get_object_or_404(CannedReply, pk=_int_or_404(request.POST["id"]))
+                delete = request.POST.get("delete") == "1"
+                if delete and not inputs.confirmed(request):
+                    raise services.AidError(_("Tick “I am sure” first: nothing was done."))
                 services.save_canned_reply(
                     actor=user,
                     language=request.POST.get("language", ""),
                     title=request.POST.get("title", ""),
                     body=request.POST.get("body", ""),
                     reply=reply,
-                    delete=request.POST.get("delete") == "1",
+                    delete=delete,
                 )
         except services.AidError as error:
             messages.error(request, str(error))

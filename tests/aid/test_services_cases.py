@@ -348,3 +348,25 @@ def test_catalogue_page_refuses_bad_input_with_a_message(coordinator):
         {"what": "reply", "language": "uk", "title": "Так", "body": "Дякуємо!"},
     )
     assert response.status_code == 302
+
+
+def test_a_canned_reply_is_deleted_only_with_i_am_sure_ticked(coordinator):
+    from krov.aid.models import CannedReply
+
+    client = Client()
+    client.force_login(coordinator, backend="krov.accounts.backends.KrovBackend")
+    reply = services.save_canned_reply(
+        actor=coordinator, language="uk", title="Так", body="Дякуємо!"
+    )
+    page = client.get("/en/aid/catalogue/").content.decode()
+    assert 'name="delete"' in page and 'name="confirm"' in page
+    unsure = {"what": "reply", "id": reply.pk, "delete": "1"}
+    response = client.post("/en/aid/catalogue/", unsure)
+    assert response.status_code == 400
+    assert "I am sure" in response.content.decode()
+    assert CannedReply.objects.filter(pk=reply.pk).exists()
+    # Saving an edit needs no box ticked.
+    edit = {"what": "reply", "id": reply.pk, "language": "uk", "title": "Так!", "body": "Дякую"}
+    assert client.post("/en/aid/catalogue/", edit).status_code == 302
+    assert client.post("/en/aid/catalogue/", {**unsure, "confirm": "yes"}).status_code == 302
+    assert not CannedReply.objects.filter(pk=reply.pk).exists()

@@ -327,9 +327,11 @@ def test_staff_tables_scroll_in_a_named_keyboard_region_at_360_px(journey):
     from krov.accounts import services as account_services
 
     admin, editor = make_persona(roles.ADMIN), make_persona(roles.EDITOR)
+    coordinator = make_persona(roles.COORDINATOR)
     member = make_persona(roles.MEMBER).user
     account_services.request_role(member, roles.VOLUNTEER, actor=editor.user)
     for user, path, name in (
+        (coordinator.user, "/en/aid/triage/", "Triage"),
         (editor.user, "/en/bulletins/editor/", "Newsroom"),
         (editor.user, "/en/press/", "Press watch"),
         (editor.user, "/en/press/sources/", "Press sources"),
@@ -354,3 +356,21 @@ def test_staff_tables_scroll_in_a_named_keyboard_region_at_360_px(journey):
         )
         assert overflow <= 0, (path, overflow)
         assert region.evaluate("r => r.scrollWidth > r.clientWidth"), path  # it scrolls inside
+
+
+@pytest.mark.django_db(transaction=True)
+def test_housing_filters_wait_behind_one_button_on_a_phone_and_stand_open_on_a_desk(journey):
+    person = journey("filters")
+    page = person.page
+    page.set_viewport_size({"width": 360, "height": 780})
+    page.goto(person.base_url + "/en/housing/")
+    summary = page.locator("details.filter-panel > summary")
+    form = page.locator("details.filter-panel form.filters")
+    expect(summary).to_be_visible()
+    expect(form).to_be_hidden()
+    summary.click()
+    expect(form).to_be_visible()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.reload()
+    expect(form).to_be_visible()
+    expect(summary).to_be_hidden()

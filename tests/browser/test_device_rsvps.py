@@ -41,6 +41,7 @@ def test_a_kept_rsvp_shows_on_the_members_home_in_this_browser_only(
     page.click("button:has-text('Show on my home page')")
     expect(page.locator("[data-said]")).to_have_text("It is on your home page, in this browser.")
     expect(page.locator("button:has-text('Remove from my home page')")).to_be_visible()
+    expect(page.locator("button:has-text('Show on my home page')")).to_be_hidden()
 
     page.goto(f"{live_server.url}/en/dashboard/")
     kept = page.locator("#device-rsvps")

@@ -98,3 +98,44 @@ def test_the_wall_follows_the_queue_by_itself(live_server, browser_page, persona
     )
     assert on_stage >= 2 * following
     assert wall.csp_violations == []
+
+
+# A camera and a QR reader that sees the attendee's code: the page cannot tell them from real.
+FAKE_CAMERA = """
+window.BarcodeDetector = class {
+  detect() { return Promise.resolve([{ rawValue: window.__code }]); }
+};
+const fakeStream = { getTracks: () => [{ stop() {} }] };
+Object.defineProperty(navigator, "mediaDevices", {
+  value: { getUserMedia: () => Promise.resolve(fakeStream) },
+});
+HTMLMediaElement.prototype.play = function () { return Promise.resolve(); };
+Object.defineProperty(HTMLMediaElement.prototype, "srcObject", {
+  set(v) {}, get() { return null; },
+});
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scanned_qr_code_checks_in_where_the_browser_has_a_camera_reader(
+    live_server, new_browser_page, personas
+):
+    organiser = personas[roles.ORGANISER].user
+    event = make(organiser, kind=Event.Kind.LECTURE)
+    code = in_thread(lambda: services.rsvp(event, name="Ana").rsvp.checkin_code)
+    manage = f"{live_server.url}/en/events/manage/{event.slug}/"
+
+    without = new_browser_page(organiser)
+    without.add_init_script("delete window.BarcodeDetector;")
+    without.goto(manage)
+    expect(without.locator("#scan-button")).to_be_hidden()  # typing is the way here
+
+    phone = new_browser_page(organiser)
+    phone.add_init_script(FAKE_CAMERA.replace("window.__code", f"'{code}'"))
+    phone.set_viewport_size({"width": 390, "height": 844})
+    phone.goto(manage)
+    scan = phone.locator("#scan-button")
+    expect(scan).to_be_visible()
+    scan.click()
+    expect(phone.locator(".messages")).to_have_text("Welcome, Ana!")
+    assert phone.csp_violations == []

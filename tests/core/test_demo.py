@@ -27,3 +27,25 @@ def test_the_demo_loads_twice_and_every_case_holder_has_a_second_factor(capsys):
         for case in HelpRequest.objects.filter(assignee__isnull=False)
     )
     assert audit.verify().ok
+
+
+def test_every_login_in_readmes_table_signs_in_with_the_password_readme_gives():
+    """A newcomer follows README only: each demo login it lists exists, holds the role it
+    is listed under, and opens with README's password."""
+    import re
+    from pathlib import Path
+
+    from django.contrib.auth import authenticate
+
+    from krov.accounts import services as account_services
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    password = re.search(r"Demo logins \(password `([^`]+)`", readme).group(1)
+    rows = re.findall(r"^\| ([a-z ]+) \| (\S+@demo\.krov\.local) \|", readme, flags=re.M)
+    assert len(rows) >= 7, rows
+    call_command("demo", "--force")
+    for role, login in rows:
+        user = authenticate(None, email=login, password=password)
+        assert user is not None, login
+        expected = "editor" if role == "second editor" else role
+        assert expected in account_services.user_roles(user), (login, role)

@@ -108,3 +108,33 @@ def test_the_live_page_follows_the_organiser(live_server, browser_page, new_brow
     desk.locator("li.slot", has_text="Lira").locator("button[value=on_stage]").click()
     wall.locator(".now-on-stage", has_text="Lira").wait_for(timeout=15_000)
     assert wall.csp_violations == [] and desk.csp_violations == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cards_have_no_empty_band_above_their_title_and_the_page_ends_above_the_footer(
+    live_server, browser_page, personas
+):
+    organiser = personas[roles.ORGANISER].user
+    make(organiser, kind=Event.Kind.LECTURE)
+    make(organiser, kind=Event.Kind.OPEN_MIC)
+    page = browser_page
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/en/events/")
+        expect(page.locator(".card")).to_have_count(2)
+        bands = page.evaluate(
+            """() => [...document.querySelectorAll('.card')].map(card => {
+                const first = card.firstElementChild.getBoundingClientRect().top;
+                const top = card.getBoundingClientRect().top + card.clientTop;
+                return first - top - parseFloat(getComputedStyle(card).paddingTop);
+            })"""
+        )
+        assert all(abs(band) <= 1 for band in bands), (width, bands)
+        room = page.evaluate(
+            """() => {
+                const main = document.querySelector('main');
+                const last = main.lastElementChild.getBoundingClientRect().bottom;
+                return document.querySelector('footer').getBoundingClientRect().top - last;
+            }"""
+        )
+        assert room >= 16, (width, room)

@@ -87,8 +87,9 @@ def chat_spacing() -> timedelta:
     return timedelta(milliseconds=settings.KROV_TELEGRAM_CHAT_SPACING_MS)
 
 
-def _claim(now: datetime) -> Outbound | None:
-    """The oldest due row, claimed with a conditional UPDATE (safe with several workers)."""
+def _claim(now: datetime, left: list[int] | None = None) -> Outbound | None:
+    """The oldest due row, claimed with a conditional UPDATE (safe with several workers).
+    `left` counts the due rows passed over because another running worker sends them."""
     candidates = Outbound.objects.filter(
         Q(status=Outbound.Status.QUEUED, next_try_at__lte=now)
         | Q(status=Outbound.Status.SENDING, next_try_at__lte=now)  # lease ran out: crashed
@@ -99,14 +100,20 @@ def _claim(now: datetime) -> Outbound | None:
     live = set(outbox_keys.live_keys())
     for row in candidates.select_related("chat__volunteer__user", "case")[:20]:
         if row.sealed and not held.intersection(row.sealed):
+            if left is not None:
+                left.append(row.pk)
             continue  # sealed to another worker: that one sends it
         if row.sealed_chat and not held.intersection(row.sealed_chat):
+            if left is not None:
+                left.append(row.pk)
             continue
         spacing = chat_spacing()
         chat = row.chat
         if chat is not None and chat.last_sent_at and chat.last_sent_at + spacing > now:
             continue
         if chat is not None and not row.sealed_case_key and _opened_elsewhere(chat, held, live):
+            if left is not None:
+                left.append(row.pk)
             continue  # a requester's chat whose id another running worker opens: it sends
         if chat is not None and _older_unsent(row):
             continue  # a chat gets its messages in order, also after a crash mid-send
@@ -322,8 +329,14 @@ def send_due(
                     break
                 renewed = clock()
             now = timezone.now()
-            row = _claim(now)
+            left: list[int] = []
+            row = _claim(now, left)
             if row is None:
+                if left:
+                    # What is due is another worker's to send: give the sender's lease back
+                    # at once rather than hold it for the whole budget (that worker could
+                    # not send meanwhile); the caller asks again in a moment (tasks).
+                    break
                 waiting = Outbound.objects.filter(
                     status=Outbound.Status.QUEUED, next_try_at__lte=now + timedelta(seconds=2)
                 ).exists()

@@ -16,6 +16,7 @@ from krov.telegram import client, intake, outbox, outbox_keys, services
 # (a lease, krov.core.leases: Huey's own lock never expires on Redis before 7.4).
 CHAT_LEASE_SECONDS = 120
 OUTBOX_LEASE_SECONDS = 20  # the sender renews it every few seconds while it sends
+OTHERS_RETRY_SECONDS = 2  # rows due that only another running worker can send: ask again
 # How long one sweep drains a backlog of updates whose nudges were lost (the queue lost, a
 # worker down): less than the minute between sweeps, so they rarely overlap.
 SWEEP_SECONDS = 45
@@ -77,10 +78,15 @@ def send_outbox() -> int:
 
 def _wake_for(when) -> None:
     """Send again when the next row falls due (a retry after back-off, a row a dead worker
-    left "sending"), if that is sooner than the minute's sweep; once per wait, not per call."""
+    left "sending"), if that is sooner than the minute's sweep; once per wait, not per call.
+    A row due already that this worker left is another running worker's (its chat id or
+    text is sealed to that worker): ask again in a moment, and whichever worker takes the
+    task sends what it can; a worker that cannot gives the lease back at once."""
     if when is None:
         return
     delay = (when - timezone.now()).total_seconds() + 0.5
+    if delay <= 0.5:
+        delay = OTHERS_RETRY_SECONDS
     if 0 < delay <= 60 and cache.add("telegram-outbox-wake", 1, timeout=max(1, int(delay))):
         send_outbox.schedule(delay=delay)
 

@@ -289,3 +289,32 @@ def test_a_row_this_worker_cannot_open_waits_without_losing_an_attempt_and_start
     assert Outbound.objects.get(aid_message=reply).attempts == 0
     outbox.send_due()
     assert ANSWER in user.last_text()
+
+
+def test_a_worker_that_cannot_send_whats_due_gives_the_lease_back_and_asks_again_soon(
+    telegram_user, team, make_volunteer, coordinator, held_back, monkeypatch
+):
+    """Two workers: the rows due are sealed to the other. This one must not hold the
+    sender's lease for its whole budget (the other could send nothing meanwhile: deploy-check
+    saw 78 s without a message after a worker restart); it stops at once and a retry in a
+    moment lets whichever worker takes it send."""
+    user, case, reply = answered_case(telegram_user, make_volunteer, coordinator)
+    other = "o" * 43
+    OutboxKey.objects.create(public=other, proof=outbox_keys.proof(other))
+    Outbound.objects.filter(aid_message=reply).update(sealed={other: "for the other worker"})
+    outbox.send_due()  # what this worker can send (the notices) goes
+    slept: list[float] = []
+    started = timezone.now()
+    assert outbox.send_due(sleep=slept.append) == 0
+    assert slept == []  # no waiting out the budget
+    assert Outbound.objects.get(aid_message=reply).status == Outbound.Status.QUEUED
+    scheduled: list[float] = []
+    monkeypatch.setattr(
+        tasks.send_outbox, "schedule", lambda delay: scheduled.append(delay), raising=False
+    )
+    from django.core.cache import cache
+
+    cache.delete("telegram-outbox-wake")
+    tasks._wake_for(outbox.next_due())
+    assert scheduled == [tasks.OTHERS_RETRY_SECONDS]
+    assert (timezone.now() - started).total_seconds() < 20

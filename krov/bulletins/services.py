@@ -111,7 +111,12 @@ def create_post(
         raise BulletinError(_("Unknown language."))
     post = Post.objects.create(
         slug=unique_slug(
-            Post, slug or title, fallback="bulletin", max_length=70, language=language
+            Post,
+            slug or title,
+            fallback="bulletin",
+            max_length=70,
+            language=language,
+            routes=("bulletins:detail", "bulletins:edit"),
         ),
         original_language=language,
         author=actor,

@@ -109,14 +109,41 @@ def serbian_twin(language: str) -> tuple[str, Callable[[str], str]] | None:
 
 
 def unique_slug(
-    model, text: str, *, fallback: str, max_length: int = 60, language: str | None = None
+    model,
+    text: str,
+    *,
+    fallback: str,
+    max_length: int = 60,
+    language: str | None = None,
+    routes: tuple[str, ...] = (),
 ) -> str:
     """A URL name for a new `model` row from `text` (any script, see `slug_text`), with a
-    short random suffix when the plain one is taken. The one slug rule of Krov."""
+    short random suffix when the plain one is taken. The one slug rule of Krov.
+
+    `routes`: the URL names that take the slug (`"bulletins:detail"`, ...). A slug is taken,
+    too, when one of them would answer with another page: a bulletin called "feed" would
+    get the Atom feed's address, one called "tags" the newsroom's tags page."""
     import secrets
 
     base = slug_text(text, language=language, max_length=max_length) or fallback
     candidate = base
-    while model._default_manager.filter(slug=candidate).exists():
+    while model._default_manager.filter(slug=candidate).exists() or not _routes_free(
+        candidate, routes
+    ):
         candidate = f"{base}-{secrets.token_hex(2)}"
     return candidate
+
+
+def _routes_free(slug: str, routes: tuple[str, ...]) -> bool:
+    """Whether every route in `routes`, given `slug`, leads to its own view (not to a fixed
+    page of the same shape listed before it, like bulletins/feed/)."""
+    from django.conf import settings
+    from django.urls import resolve, reverse
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        # A route that cannot take a slug at all is a mistake at the call site: it raises
+        # NoReverseMatch rather than making every candidate taken.
+        return all(
+            resolve(reverse(route, kwargs={"slug": slug})).view_name == route for route in routes
+        )

@@ -149,7 +149,11 @@ def _apply(org: Organisation | None, data: dict[str, Any], *, author, note: str)
     }
     if org is None:
         slug = unique_slug(
-            Organisation, data["name"], fallback="organisation", language=data["language"]
+            Organisation,
+            data["name"],
+            fallback="organisation",
+            language=data["language"],
+            routes=("directory:organisation",),
         )
         org = Organisation.objects.create(slug=slug, original_language=data["language"], **values)
     else:
@@ -418,7 +422,9 @@ def save_guide(
                     % {"line": line.strip()[:80]}
                 ) from None
     if guide is None:
-        slug = unique_slug(Guide, title, fallback="guide", language=language)
+        slug = unique_slug(
+            Guide, title, fallback="guide", language=language, routes=("directory:guide",)
+        )
         guide = Guide.objects.create(
             slug=slug,
             topic=topic,

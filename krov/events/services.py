@@ -444,7 +444,11 @@ _DATED = re.compile(r"-\d{4}-\d{2}-\d{2}(?:-[0-9a-f]{4})?$")
 
 def _dated_slug(base: str, starts_at: datetime) -> str:
     return unique_slug(
-        Event, f"{base} {timezone.localtime(starts_at):%Y-%m-%d}", fallback="event", max_length=80
+        Event,
+        f"{base} {timezone.localtime(starts_at):%Y-%m-%d}",
+        fallback="event",
+        max_length=80,
+        routes=("events:detail",),
     )
 
 

@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from krov.core.models import TranslationRow
+
 
 class Tag(models.Model):
     slug = models.SlugField(_("short name"), max_length=40, unique=True)
@@ -25,7 +27,7 @@ class Tag(models.Model):
         return self.name
 
 
-class TagTranslation(models.Model):
+class TagTranslation(TranslationRow):
     """A tag's name in another language than its own, one row per language; the tag's slug
     (its address in the tag filter) never changes. Serbian is stored once, as "sr", in
     either script: pages show it in theirs."""
@@ -33,11 +35,9 @@ class TagTranslation(models.Model):
     tag = models.ForeignKey(
         Tag, on_delete=models.CASCADE, related_name="translations", verbose_name=_("tag")
     )
-    language = models.CharField(_("language"), max_length=8)
     name = models.CharField(_("name"), max_length=60)
 
-    class Meta:
-        ordering = ["language"]
+    class Meta(TranslationRow.Meta):
         verbose_name = _("tag translation")
         verbose_name_plural = _("tag translations")
         constraints = [
@@ -45,9 +45,6 @@ class TagTranslation(models.Model):
                 fields=["tag", "language"], name="bulletins_tag_translation_unique"
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.language})"
 
 
 class PostQuerySet(models.QuerySet):

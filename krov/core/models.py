@@ -188,3 +188,19 @@ class OldSlug(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model}: {self.old_slug} -> {self.slug}"
+
+
+class TranslationRow(models.Model):
+    """One row per language of a short text written once with translations beside it (a
+    venue's, a tag's; `krov.core.translated` picks which a page shows). Serbian is stored
+    once, as "sr". A subclass adds its foreign key, its texts (`name` at least) and a
+    unique constraint on (that key, language), with `class Meta(TranslationRow.Meta)`."""
+
+    language = models.CharField(_("language"), max_length=8)
+
+    class Meta:
+        abstract = True
+        ordering = ["language"]
+
+    def __str__(self) -> str:
+        return f"{getattr(self, 'name', '')} ({self.language})"

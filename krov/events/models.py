@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from krov.accounts.models import language_choices
 from krov.core.fields import EncryptedTextField
+from krov.core.models import TranslationRow
 
 
 class Venue(models.Model):
@@ -38,7 +39,7 @@ class Venue(models.Model):
         return self.name
 
 
-class VenueTranslation(models.Model):
+class VenueTranslation(TranslationRow):
     """A venue's texts in another language than its own, one row per language. Serbian is
     stored once, as "sr", in either script: pages show it in theirs. An empty address or
     accessibility note means "as in the original"."""
@@ -46,13 +47,11 @@ class VenueTranslation(models.Model):
     venue = models.ForeignKey(
         Venue, on_delete=models.CASCADE, related_name="translations", verbose_name=_("venue")
     )
-    language = models.CharField(_("language"), max_length=8)
     name = models.CharField(_("name"), max_length=120)
     address = models.CharField(_("address"), max_length=200, blank=True)
     accessibility = models.TextField(_("accessibility"), blank=True)
 
-    class Meta:
-        ordering = ["language"]
+    class Meta(TranslationRow.Meta):
         verbose_name = _("venue translation")
         verbose_name_plural = _("venue translations")
         constraints = [
@@ -60,9 +59,6 @@ class VenueTranslation(models.Model):
                 fields=["venue", "language"], name="events_venue_translation_unique"
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.language})"
 
 
 class EventQuerySet(models.QuerySet):

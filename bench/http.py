@@ -14,6 +14,11 @@ ratio as the median, over the rounds, of its req/s over that baseline's: on a sh
 whose load drifts from one minute to the next, a ratio of two runs seconds apart says more
 than one against a baseline measured minutes earlier (the run takes about twice as long).
 
+The webhook's cells send updates from `BENCH_CHATS` chats (default 5,000: nearly every update
+is a new chat for the worker that answers it, so the cell mostly measures Argon2id of the
+chat id; 10 measures the rest of the request), with a team key made first as a Krov in use
+has one (`BENCH_SEALED=0`: none, the path before sealing is set up).
+
 `BENCH_URLS` (comma-separated, e.g. "/en/,/sitemap.xml,/api/v1/events,webhook") keeps only
 the Krov cells whose URL is one of them ("webhook" for the webhook); the baselines always run.
 """
@@ -36,6 +41,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from bench import team_key
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_RUNS", "1"))
 DURATION = int(os.environ.get("BENCH_DURATION", "5"))
@@ -43,6 +50,11 @@ CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "16,64").spli
 PAIRED = os.environ.get("BENCH_PAIRED", "") not in ("", "0")
 ONLY = {url.strip() for url in os.environ.get("BENCH_URLS", "").split(",") if url.strip()}
 SECRET = "bench-webhook-secret"  # noqa: S105 - benchmark value
+# The webhook's updates come from this many chats, round-robin (each worker pays Argon2id
+# once per chat it sees: few chats measure the rest of the request, many measure Argon2id).
+CHATS = int(os.environ.get("BENCH_CHATS", "5000"))
+# As a Krov in use: a team key exists, so the webhook seals what comes in (bench/team_key).
+SEALED = os.environ.get("BENCH_SEALED", "1") not in ("", "0")
 
 POST_SCRIPT = """
 local base = 0
@@ -53,14 +65,14 @@ function init(args) base = tonumber(args[1]) + tonumber(tid) * 10000000 end
 request = function()
   counter = counter + 1
   local id = base + counter
-  local chat = 900000000 + id % 5000
+  local chat = 900000000 + id % CHATS
   local body = string.format('{"update_id":%d,"message":{"message_id":%d,"date":%d,'
     .. '"chat":{"id":%d,"type":"private"},"from":{"id":%d,"is_bot":false,'
     .. '"first_name":"B"},"text":"/start"}}', id, id, os.time(), chat, chat)
   return wrk.format("POST", nil, {["Content-Type"] = "application/json",
     ["X-Telegram-Bot-Api-Secret-Token"] = "SECRET"}, body)
 end
-""".replace("SECRET", SECRET)
+""".replace("SECRET", SECRET).replace("CHATS", str(CHATS))
 
 
 def free_port() -> int:
@@ -195,6 +207,12 @@ def main() -> None:
     for args in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
         subprocess.run([krov, *args], env=env, check=True)  # noqa: S603
     subprocess.run([krov, "demo", "--force"], env=env, check=True, capture_output=True)  # noqa: S603
+    if SEALED:
+        subprocess.run(  # noqa: S603 - our own interpreter
+            [sys.executable, "-c", "import django; django.setup()\n" + team_key.CODE],
+            env={**env, "DJANGO_SETTINGS_MODULE": "krov.settings"},
+            check=True,
+        )
     bare_db = os.path.join(data_dir, "bare.sqlite3")
     with sqlite3.connect(bare_db) as db:
         db.execute("PRAGMA journal_mode=WAL")
@@ -263,6 +281,7 @@ def main() -> None:
     print(
         f"\n{RUNS} round(s) x {DURATION} s per cell, wrk -t2, gunicorn 2 sync workers, "
         "127.0.0.1, SQLite, embedded cache"
+        + f"; webhook: {CHATS} chats, {'a team key (sealing)' if SEALED else 'no team key'}"
         + (", each ratio against the baseline run just before it" if PAIRED else "")
     )
     print(f"{'URL':<32} {'conn':>4} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6} bad")

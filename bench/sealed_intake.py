@@ -27,6 +27,7 @@ def timed(fn, count: int) -> list[float]:
 
 
 def main() -> None:
+    from bench import team_key
     from bench.__main__ import setup
 
     setup()
@@ -68,16 +69,8 @@ def main() -> None:
     plain_intake = statistics.median(timed(intake, SAMPLES))
     plain_case = statistics.median(timed(one_case_with_reply, SAMPLES // 3))
 
+    team_key.create(coordinator)
     reader = sealing.KeyPair.generate()
-    services.register_reader_key(coordinator, public_key=reader.public)
-    team = sealing.KeyPair.generate()
-    services.create_team_key(
-        actor=coordinator,
-        public_key=team.public,
-        wrapped_for_self=sealing.seal_bytes(
-            team.private, reader.public, sealing.team_key_info(team.public)
-        ),
-    )
     sealed_intake = statistics.median(timed(intake, SAMPLES))
     sealed_case = statistics.median(timed(one_case_with_reply, SAMPLES // 3))
     seal_only = statistics.median(

@@ -36,6 +36,9 @@ SENDERS = int(os.environ.get("BENCH_SENDERS", "8"))
 LOST_QUEUE = os.environ.get("BENCH_LOST_QUEUE", "") == "1"
 DRAINERS = int(os.environ.get("BENCH_DRAINERS", "2"))
 REPEATS = 0.05
+# As a Krov in use: a team key exists, so the webhook seals what comes in (bench/team_key);
+# BENCH_SEALED=0 measures the path taken before sealing is set up.
+SEALED = os.environ.get("BENCH_SEALED", "1") not in ("", "0")
 SECRET = "bench-webhook-secret"  # noqa: S105 - benchmark value
 
 
@@ -208,6 +211,10 @@ def main() -> None:
         " if connection.vendor == 'sqlite' else "
         "'CREATE TABLE IF NOT EXISTS bench_body (id serial primary key, body text)')\n",
     )
+    if SEALED:
+        from bench import team_key
+
+        django_shell(env, team_key.CODE)
     port = free_port()
     server = subprocess.Popen(  # noqa: S603
         [
@@ -239,7 +246,8 @@ def main() -> None:
     print(
         f"burst: {total} POSTs ({distinct} distinct updates, {total - distinct} repeats, "
         f"{chats} chats) from {SENDERS} senders; gunicorn 4 workers; "
-        f"{'PostgreSQL' if 'BENCH_DATABASE_URL' in os.environ else 'SQLite'}"
+        f"{'PostgreSQL' if 'BENCH_DATABASE_URL' in os.environ else 'SQLite'}; "
+        f"{'a team key (sealing)' if SEALED else 'no team key'}"
     )
     print(f"{'endpoint':<28} {'req/s':>8} {'× baseline':>10} {'p50 ms':>8} {'p99 ms':>8}  statuses")
     print(

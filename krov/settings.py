@@ -238,6 +238,8 @@ MIDDLEWARE = [
     # Cached public pages are answered here, before everything below (krov.core.pagecache).
     "krov.core.pagecache.PageCacheMiddleware",
     "krov.core.middleware.SecurityHeadersMiddleware",
+    # The Telegram webhook is answered here: it needs none of what follows.
+    "krov.telegram.middleware.WebhookMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -20,11 +20,12 @@ restart loses no answer, and a seized server, switched off, holds none that any 
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -88,11 +89,40 @@ def forget(public: str | None = None) -> None:
 
 
 def live_keys() -> list[str]:
+    """The public keys of the workers running now (announced within STALE, with a proof
+    made under KROV_SECRET_KEY). The webhook asks it for every update, so it is one plain
+    SELECT written once per process, and each key's proof is checked once per process."""
     if runs_tasks_here():
         hold()
-    since = timezone.now() - STALE
-    rows = OutboxKey.objects.filter(seen_at__gte=since).values_list("public", "proof")
-    return [public for public, made in rows if constant_time_compare(made, proof(public))]
+    since = OutboxKey._meta.get_field("seen_at").get_db_prep_value(
+        timezone.now() - STALE, connection
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_live_keys_sql(connection.vendor), [since])
+        rows = cursor.fetchall()
+    return [public for public, made in rows if _proven(public, made, settings.SECRET_KEY)]
+
+
+@functools.lru_cache(maxsize=256)
+def _proven(public: str, made: str, secret: str) -> bool:
+    """Whether `made` is the proof of `public` under `secret` (the secret is an argument so
+    that an answer remembered under one secret is never reused under another)."""
+    return constant_time_compare(made, proof(public))
+
+
+@functools.cache
+def _live_keys_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+
+    def column(name: str) -> str:
+        field = next(f for f in OutboxKey._meta.concrete_fields if f.name == name)
+        return quote(str(field.column))
+
+    # Names from the model; the time always as a parameter.
+    return (
+        f"SELECT {column('public')}, {column('proof')} "  # noqa: S608
+        f"FROM {quote(OutboxKey._meta.db_table)} WHERE {column('seen_at')} >= %s"
+    )
 
 
 def seal_for_workers(message_id: str, text: str, field: str = "") -> dict[str, str]:

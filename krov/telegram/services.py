@@ -5,6 +5,7 @@ notify)."""
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import secrets
@@ -12,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -41,7 +42,45 @@ def chat_key(chat_id: int | str) -> str:
 
 
 def chat_for(chat_id: int | str) -> Chat | None:
-    return Chat.objects.filter(key=chat_key(chat_id)).first()
+    return chat_by_key(chat_key(chat_id))
+
+
+def chat_by_key(key: str) -> Chat | None:
+    """The chat row with this key, or None. The webhook asks it for every update, so it is
+    one plain SELECT written once per process, its values converted as the ORM would
+    (building it with the ORM, above all with the case and volunteer joined, cost more than
+    the rest of the update); the case and the volunteer load when asked for."""
+    db = connections[Chat.objects.db]
+    sql, names, converters = _chat_by_key_statement(db.alias)
+    with db.cursor() as cursor:
+        cursor.execute(sql, [key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for position, functions, expression in converters:
+        for function in functions:
+            values[position] = function(values[position], expression, db)
+    return Chat.from_db(db.alias, names, values)
+
+
+@functools.cache
+def _chat_by_key_statement(alias: str) -> tuple[str, list[str], list[tuple[int, list, Any]]]:
+    db = connections[alias]
+    quote = db.ops.quote_name
+    fields = Chat._meta.concrete_fields
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    key = quote(str(Chat._meta.get_field("key").column))
+    # Names from the model; the key always as a parameter.
+    sql = f"SELECT {columns} FROM {quote(Chat._meta.db_table)} WHERE {key} = %s"  # noqa: S608
+    converters = []
+    for position, field in enumerate(fields):
+        # What the ORM's compiler applies to a column: the backend's, then the field's.
+        expression = field.get_col(Chat._meta.db_table)
+        functions = db.ops.get_db_converters(expression) + expression.get_db_converters(db)
+        if functions:
+            converters.append((position, functions, expression))
+    return sql, [field.attname for field in fields], converters
 
 
 def chat_of_case(case) -> Chat | None:
@@ -67,8 +106,7 @@ def get_or_create_chat(
     workers' keys if the caller has just asked (`chat_ids.live_keys()`)."""
     key = chat_key(chat_id)
     live = chat_ids.live_keys() if live is None else live
-    chats = Chat.objects.select_related("request", "volunteer")
-    chat = chats.filter(key=key).first()
+    chat = chat_by_key(key)
     if chat is None:
         try:
             with transaction.atomic():
@@ -79,7 +117,7 @@ def get_or_create_chat(
                     sealed_id=chat_ids.seal_for_workers(int(chat_id), key, live),
                 )
         except IntegrityError:  # the same chat's other update made it meanwhile
-            chat = chats.get(key=key)
+            chat = Chat.objects.get(key=key)
     chat.seen_id = int(chat_id)
     chat_ids.remember(chat, int(chat_id), live=live)
     return chat

@@ -69,6 +69,17 @@ TEXT_ON_SCREEN = """cell => {
 }"""
 
 
+# The caption's text begins inside the region's visible box, with the region unscrolled.
+CAPTION_STARTS_IN_VIEW = """caption => {
+    const region = caption.closest('[role=region]');
+    const range = document.createRange();
+    range.selectNodeContents(caption);
+    const text = range.getBoundingClientRect(), box = region.getBoundingClientRect();
+    return region.scrollLeft === 0 && text.width > 0 && text.left >= box.left
+        && text.left < box.left + Math.min(region.clientWidth, 200);
+}"""
+
+
 def readable(cell, text: str) -> None:
     """The figure is there, and once scrolled to (within its region) wholly on screen."""
     expect(cell).to_have_text(text)
@@ -95,6 +106,11 @@ def check_region_at(page, url: str, heading: str, size, tmp_path, figures) -> No
         page.screenshot(path=str(shot), full_page=True)
         pytest.fail(f"{url} at {width} px scrolls sideways by {overflow} px; see {shot}")
 
+    # The caption starts where the region does: read before anything is scrolled.
+    assert region.locator("caption").evaluate(CAPTION_STARTS_IN_VIEW), (url, width)
+    if width == DESK[0]:
+        # On a desk the whole table fits its column: no figure waits behind a scroll.
+        assert region.evaluate("r => r.scrollWidth <= r.clientWidth"), (url, width)
     if width == PHONE[0]:
         # Wider than the phone: the region scrolls, not the page, and a keyboard reaches it.
         assert region.evaluate("r => r.scrollWidth > r.clientWidth"), url

@@ -1,11 +1,17 @@
-"""Matching benchmark: 5,000 volunteers and 20,000 open requests on SQLite.
+"""Matching benchmark: 5,000 volunteers and 20,000 open requests, on SQLite (a fresh file)
+or on the PostgreSQL database BENCH_DATABASE_URL names.
 
 Prints the time to rank the top 5 volunteers for a request (p50/p95), at desk hours and at
 night, as a ratio against one indexed SELECT on the same database in the same run (wall
 clock, and the thread's CPU time beside it: on a loaded machine the p95 of the first mostly
 measures waits for a core), and the query counts of the triage queue and the volunteer
 console with 100 and with 20,000 requests (they must be equal).
-Run with `make bench` or `python -m bench.aid_matching`.
+Run with `make bench` or `python -m bench.aid_matching`. On PostgreSQL:
+`BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/krov_bench_matching python -m
+bench.aid_matching` drops and re-creates that database (its name must start with
+"krov_bench"), migrates, runs the same measurement after an ANALYZE, and drops it at the
+end (BENCH_KEEP_DATABASE=1 keeps it, e.g. to EXPLAIN the walk). BENCH_VOLUNTEERS,
+BENCH_REQUESTS and BENCH_SAMPLES change the sizes.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import os
 import random
 import statistics
+import tempfile
 import time
 from datetime import UTC, datetime
 from datetime import time as clock
@@ -20,6 +27,63 @@ from datetime import time as clock
 VOLUNTEERS = int(os.environ.get("BENCH_VOLUNTEERS", "5000"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "20000"))
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "200"))
+# A PostgreSQL database to run on instead of a fresh SQLite file (dropped and re-created).
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "")
+KEEP_DATABASE = os.environ.get("BENCH_KEEP_DATABASE", "") == "1"
+
+
+def _postgres(url: str) -> tuple[str, str]:
+    """The database name in a postgres:// URL, and the URL of the server's `postgres`
+    database (from which it is dropped and created)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise SystemExit(f"BENCH_DATABASE_URL: a postgres:// URL, not {parts.scheme}://")
+    name = parts.path.lstrip("/")
+    # The database is dropped: never one that is not the bench's own.
+    if not name.startswith("krov_bench"):
+        raise SystemExit(
+            f"BENCH_DATABASE_URL: the database is dropped; {name!r} must start with 'krov_bench'"
+        )
+    return name, urlunsplit(parts._replace(path="/postgres"))
+
+
+def _recreate(admin_url: str, name: str, *, create: bool) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        if create:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def setup() -> None:
+    """`bench.__main__.setup()` (fresh data directory, settings, migrate), on the database
+    BENCH_DATABASE_URL names if any. That setup drops DATABASE_URL (a bench never runs on
+    the configured database); Krov's settings read a URL from DATABASE_URL_FILE first, so
+    the bench's URL goes in such a file, and the database in use is checked afterwards."""
+    from bench.__main__ import setup as bench_setup
+
+    if not DATABASE_URL:
+        os.environ.pop("DATABASE_URL_FILE", None)  # a fresh SQLite file, never the site's
+        bench_setup()
+        return
+    name = _postgres(DATABASE_URL)[0]
+    handle, path = tempfile.mkstemp(prefix="krov-bench-url-")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(DATABASE_URL)
+    os.environ["DATABASE_URL_FILE"] = path
+    try:
+        bench_setup()
+    finally:
+        os.environ.pop("DATABASE_URL_FILE", None)
+        os.unlink(path)
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or connection.settings_dict["NAME"] != name:
+        raise SystemExit(f"bench setup did not use {name} (got {connection.vendor})")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -145,9 +209,26 @@ def page_queries(client, path: str) -> int:
 
 
 def main() -> None:
-    from bench.__main__ import setup
+    if not DATABASE_URL:
+        setup()
+        measure()
+        return
+    name, admin_url = _postgres(DATABASE_URL)
+    _recreate(admin_url, name, create=True)
+    try:
+        setup()
+        measure()
+    finally:
+        from django.conf import settings
+        from django.db import connections
 
-    setup()
+        if settings.configured:
+            connections.close_all()
+        if not KEEP_DATABASE:
+            _recreate(admin_url, name, create=False)
+
+
+def measure() -> None:
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
     from django.test import Client
 
@@ -191,8 +272,20 @@ def main() -> None:
         "triage": page_queries(desk, "/en/aid/triage/"),
         "console": page_queries(helper, "/en/aid/"),
     }
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # As autovacuum would have by now on a running site: the planner's statistics of
+        # the bulk-inserted tables (without them the plans depend on when autovacuum ran).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        database = (
+            f"PostgreSQL {connection.pg_version // 10000}, {connection.settings_dict['NAME']}"
+        )
+    else:
+        database = f"SQLite {connection.Database.sqlite_version}"
     print(
-        f"data: {VOLUNTEERS} volunteers, {REQUESTS} open requests "
+        f"data: {VOLUNTEERS} volunteers, {REQUESTS} open requests on {database} "
         f"(built in {time.perf_counter() - started:.1f} s)"
     )
 

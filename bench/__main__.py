@@ -18,7 +18,10 @@ from cryptography.fernet import Fernet
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
 
 
-def setup() -> None:
+def setup(database_url: str = "") -> None:
+    """Krov with production settings in a fresh data directory, migrated: on a fresh SQLite
+    file there, or on `database_url` (a database the bench may fill). Never on the database
+    the environment configures (DATABASE_URL, DATABASE_URL_FILE)."""
     data_dir = tempfile.mkdtemp(prefix="krov-bench-")
     os.makedirs(os.path.join(data_dir, "static"))
     os.environ.update(
@@ -30,7 +33,10 @@ def setup() -> None:
         KROV_DATA_DIR=data_dir,
         DJANGO_SETTINGS_MODULE="krov.settings",
     )
+    os.environ.pop("DATABASE_URL_FILE", None)
     os.environ.pop("DATABASE_URL", None)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
     import django
     from django.conf import settings
 

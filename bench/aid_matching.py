@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import random
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
 from datetime import time as clock
@@ -61,25 +60,14 @@ def _recreate(admin_url: str, name: str, *, create: bool) -> None:
 
 def setup() -> None:
     """`bench.__main__.setup()` (fresh data directory, settings, migrate), on the database
-    BENCH_DATABASE_URL names if any. That setup drops DATABASE_URL (a bench never runs on
-    the configured database); Krov's settings read a URL from DATABASE_URL_FILE first, so
-    the bench's URL goes in such a file, and the database in use is checked afterwards."""
+    BENCH_DATABASE_URL names if any; the database in use is checked afterwards."""
     from bench.__main__ import setup as bench_setup
 
     if not DATABASE_URL:
-        os.environ.pop("DATABASE_URL_FILE", None)  # a fresh SQLite file, never the site's
         bench_setup()
         return
     name = _postgres(DATABASE_URL)[0]
-    handle, path = tempfile.mkstemp(prefix="krov-bench-url-")
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        file.write(DATABASE_URL)
-    os.environ["DATABASE_URL_FILE"] = path
-    try:
-        bench_setup()
-    finally:
-        os.environ.pop("DATABASE_URL_FILE", None)
-        os.unlink(path)
+    bench_setup(database_url=DATABASE_URL)
     from django.db import connection
 
     if connection.vendor != "postgresql" or connection.settings_dict["NAME"] != name:

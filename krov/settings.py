@@ -326,7 +326,7 @@ else:
         }
     }
     HUEY = {
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "krov.core.queue.EmbeddedHuey",
         "name": "krov",
         "filename": str(DATA_DIR / "queue.sqlite3"),
         "immediate": False,

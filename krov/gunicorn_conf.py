@@ -6,6 +6,10 @@ Krov's redaction filter: "Invalid request from ip=…" lines keep no address.
 
 from __future__ import annotations
 
+# Made here, in the master, before it forks the workers: they share one table of the chat
+# keys any of them computed (memory only; see the module).
+import krov.telegram.chat_key_table  # noqa: F401
+
 accesslog = None
 errorlog = "-"
 # No control socket under $HOME: two instances would share it, and it fails under

@@ -9,9 +9,10 @@ again to answer. It stores it three ways, none of which its own keys open:
   so this is a cost, not a wall: with the server's secret, trying every id takes a
   memory-hard computation of a CPU-year or more (hours to days on a farm of GPUs), where a
   keyed hash took seconds. Someone who already knows a suspect's id can test it at once
-  (docs/threat-model.md says so). Each process keeps the keys it computed in memory only.
-  The cost is paid at the webhook once per chat and process (a few milliseconds): more
-  memory or passes would slow a burst of new chats, which is when requests matter most.
+  (docs/threat-model.md says so). The processes of one app server share the keys they
+  computed, in memory only (chat_key_table). The cost is paid at the webhook once per chat
+  and app server (a few milliseconds): more memory or passes would slow a burst of new
+  chats, which is when requests matter most.
 - `Chat.sealed_id`: the id sealed to each running worker's outbox key (outbox_keys), so the
   worker can answer. A worker that stops takes its key along; the chat's next update seals
   the id to the workers running then.
@@ -27,7 +28,6 @@ restart. Updates are stored with the ids replaced by 0 once the id is sealed to 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from typing import Any
 
 from argon2.low_level import Type, hash_secret_raw
@@ -36,16 +36,14 @@ from django.db.models import F
 from django.utils.crypto import salted_hmac
 
 from krov.core import sealing
-from krov.telegram import outbox_keys
+from krov.telegram import chat_key_table, outbox_keys
 from krov.telegram.models import Chat, Outbound
 
 log = logging.getLogger(__name__)
 
-# Argon2id at 12 MiB, one pass, one lane: some 4 ms here, once per chat and process.
+# Argon2id at 12 MiB, one pass, one lane: some 4 ms here, once per chat and app server.
 ARGON2_MEMORY_KIB = 12288
 ARGON2_PASSES = 1
-_CACHE_SIZE = 4096
-_keys: OrderedDict[int, str] = OrderedDict()  # chat id -> key, this process's memory only
 
 # What an outbound row waits for when no running worker can open its chat's id: the
 # requester's next message (or a reader handing over the case key) seals it again.
@@ -59,25 +57,23 @@ def _salt() -> bytes:
 
 
 def chat_key(chat_id: int | str) -> str:
-    """The lookup key of a chat: memory-hard, computed once per chat per process."""
-    number = int(chat_id)
-    found = _keys.get(number)
+    """The lookup key of a chat: memory-hard, computed once per chat and app server (the
+    processes gunicorn forks share what one of them computed, in memory: chat_key_table)."""
+    secret, salt = str(int(chat_id)).encode(), _salt()
+    found = chat_key_table.TABLE.get(salt + secret)
     if found is not None:
-        _keys.move_to_end(number)
-        return found
+        return found.hex()
     key = hash_secret_raw(
-        secret=str(number).encode(),
-        salt=_salt(),
+        secret=secret,
+        salt=salt,
         time_cost=ARGON2_PASSES,
         memory_cost=ARGON2_MEMORY_KIB,
         parallelism=1,
-        hash_len=32,
+        hash_len=chat_key_table.KEY_BYTES,
         type=Type.ID,
-    ).hex()
-    _keys[number] = key
-    if len(_keys) > _CACHE_SIZE:
-        _keys.popitem(last=False)
-    return key
+    )
+    chat_key_table.TABLE.put(salt + secret, key)
+    return key.hex()
 
 
 def contact_lookup(key: str) -> str:

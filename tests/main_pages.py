@@ -86,8 +86,8 @@ def organisers_event(organiser):
 
 def signed_in_pages(language: str, event) -> list[tuple[str, Page]]:
     """(persona role, page): a coordinator's home and triage, the volunteer's console, an
-    organiser's event, the moderation and review queues, the newsroom and press watch, and
-    a person's settings, safety and duress pages."""
+    organiser's event, the moderation and review queues, the newsroom and press watch, the
+    administrator's venues, and a person's settings, safety and duress pages."""
     with translation.override(language):
         return [
             ("coordinator", Page("dashboard", reverse("accounts:dashboard"))),
@@ -100,6 +100,7 @@ def signed_in_pages(language: str, event) -> list[tuple[str, Page]]:
             ("editor", Page("tags", reverse("bulletins:tags"))),
             ("editor", Page("press", reverse("press:stories"))),
             ("editor", Page("press-sources", reverse("press:sources"))),
+            ("admin", Page("venues", reverse("events:venues"))),
             ("member", Page("settings", reverse("accounts:settings"))),
             ("member", Page("safety", reverse("accounts:safety"))),
             ("member", Page("duress", reverse("accounts:duress"))),

@@ -116,10 +116,8 @@ def admin_panel(user) -> Panel | None:
         items.append(Item(_("Accounts and roles"), users))
     if user.has_perm("accounts.view_audit_log"):
         items.append(Item(_("Audit log"), reverse("accounts:audit_log")))
-    if user.is_staff and user.has_perm("events.change_venue"):
-        items.append(
-            Item(_("Venues and their translations"), reverse("admin:events_venue_changelist"))
-        )
+    if user.has_perm("events.change_venue"):
+        items.append(Item(_("Venues and their translations"), reverse("events:venues")))
     if user.is_staff:
         items.append(Item(_("All administration pages"), reverse("admin:index")))
     return Panel(key="accounts-admin", title=_("Administration"), order=8, items=items)

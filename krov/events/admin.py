@@ -7,6 +7,7 @@ from django.db import models
 from krov.events import services
 from krov.events.forms import VenueTranslationForm
 from krov.events.models import Venue, VenueTranslation
+from krov.events.services import VENUE_TEXT_FIELDS
 
 
 class VenueTranslationInline(admin.StackedInline):
@@ -56,39 +57,43 @@ class VenueAdmin(admin.ModelAdmin):
             location = {"name", "address"} & set(form.changed_data)
             services.venue_changed(obj, calendar=bool(location))
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(self, request, form, formset, change) -> None:
         if formset.model is not VenueTranslation:
             super().save_formset(request, form, formset, change)
             return
         venue = form.instance
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        # The rows as texts by language, saved at once through the one service the venues
+        # page uses too: a deleted row, or one that now says another language, leaves its
+        # old language empty (removed) unless another row writes it.
+        texts: dict[str, dict[str, str]] = {}
+        deleted = [row for row in formset.deleted_forms if row.instance.pk]
+        for row in deleted:
+            texts[row.initial.get("language", "")] = {}
+        saved = [
+            row
+            for row in formset.forms
+            if row not in formset.deleted_forms and row.has_changed() and row.cleaned_data
+        ]
+        for row in saved:
+            before = row.initial.get("language")
+            if row.instance.pk and before != row.cleaned_data["language"]:
+                texts.setdefault(before, {})
+        for row in saved:
+            data = row.cleaned_data
+            texts[data["language"]] = {field: data.get(field, "") for field in VENUE_TEXT_FIELDS}
         try:
-            for row in formset.deleted_forms:
-                if row.instance.pk:
-                    services.remove_venue_translation(
-                        venue, actor=request.user, language=row.initial.get("language", "")
-                    )
-                    formset.deleted_objects.append(row.instance)
-            for row in formset.forms:
-                if row in formset.deleted_forms or not row.has_changed():
-                    continue
-                data = row.cleaned_data
-                before = row.initial.get("language")
-                if row.instance.pk and before != data["language"]:
-                    # The row now says another language: the old one is gone.
-                    services.remove_venue_translation(venue, actor=request.user, language=before)
-                saved = services.set_venue_translation(
-                    venue,
-                    actor=request.user,
-                    language=data["language"],
-                    name=data["name"],
-                    address=data.get("address", ""),
-                    accessibility=data.get("accessibility", ""),
-                )
-                if row.instance.pk:
-                    formset.changed_objects.append((saved, row.changed_data))
-                else:
-                    formset.new_objects.append(saved)
+            services.translate_venue(venue, actor=request.user, texts=texts)
         except services.EventError as error:
             # The inline form checked the same rules; only a permission can differ here.
             raise PermissionDenied(str(error)) from error
+        # What Django's change message lists: the rows as they are now.
+        rows = {row.language: row for row in VenueTranslation.objects.filter(venue=venue)}
+        formset.deleted_objects = [row.instance for row in deleted]
+        formset.new_objects = [
+            rows[row.cleaned_data["language"]] for row in saved if not row.instance.pk
+        ]
+        formset.changed_objects = [
+            (rows[row.cleaned_data["language"]], row.changed_data)
+            for row in saved
+            if row.instance.pk
+        ]

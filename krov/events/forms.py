@@ -7,7 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from krov.core import translated
 from krov.core.templatetags.scripts import lang_if_other
 from krov.events.models import Event, Venue, VenueTranslation
-from krov.events.services import venue_text, venues
+from krov.events.services import (
+    VENUE_TEXT_FIELDS,
+    VENUE_TEXT_LIMITS,
+    VenueTextError,
+    check_venue_texts,
+    check_venue_translation,
+    venue_text,
+    venues,
+)
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -186,14 +194,98 @@ class VenueTranslationForm(forms.ModelForm):
         }
 
     def clean(self):
-        from krov.events.services import EventError, check_venue_translation
-
         data = super().clean()
         venue = getattr(self.instance, "venue", None)
         language = data.get("language")
         if venue is not None and language:
+            # The rules the service applies when saving (krov.events.services.translate_venue),
+            # checked here so that a refusal shows beside its field.
             try:
-                check_venue_translation(venue, language)
-            except EventError as error:
-                self.add_error("language", str(error))
+                if any(field in self.errors for field in VENUE_TEXT_FIELDS):
+                    check_venue_translation(venue, language)
+                else:
+                    check_venue_texts(venue, language, data)
+            except VenueTextError as error:
+                self.add_error(error.field or "language", str(error))
         return data
+
+
+class VenueTextsForm(forms.Form):
+    """A venue's name, address and accessibility notes in each language it is not written
+    in (the venues page): Serbian once, as "sr" in either script (the other is derived).
+    All of a language's texts empty: no translation, the venue's own texts are shown; an
+    empty address or note alone: as in the original. The rules are the service's
+    (krov.events.services.translate_venue); this form only bounds what it reads."""
+
+    LABELS = {
+        "name": _("Name"),
+        "address": _("Address"),
+        "accessibility": _("Accessibility"),
+    }
+
+    def __init__(self, *args, venue: Venue, **kwargs) -> None:
+        kwargs["prefix"] = f"venue-{venue.pk}"  # each venue's fields apart on one page
+        super().__init__(*args, **kwargs)
+        self.venue = venue
+        current = {row.language: row for row in venue.translations.all()}
+        self.languages: list[tuple[str, str]] = []
+        for code, name in translated.translatable_languages():
+            if translated.same_language(code, venue.language):
+                continue
+            if code == "sr":  # stored once, typed in either script
+                name = _("Serbian (Cyrillic or Latin)")
+            self.languages.append((code, str(name)))
+            row = current.get(code)
+            for part in VENUE_TEXT_FIELDS:
+                field = forms.CharField(
+                    label=self.LABELS[part],
+                    max_length=VENUE_TEXT_LIMITS[part],
+                    required=False,
+                    initial=getattr(row, part, ""),
+                    widget=forms.Textarea(attrs={"rows": 3})
+                    if part == "accessibility"
+                    else forms.TextInput(),
+                )
+                # Typed in that language: a screen reader and a spell checker know.
+                field.widget.attrs["lang"] = code
+                self.fields[self.field_name(code, part)] = field
+
+    @staticmethod
+    def field_name(language: str, part: str) -> str:
+        return f"{language}-{part}"
+
+    def groups(self) -> list[tuple[str, str, list[forms.BoundField]]]:
+        """(language, its name, its bound fields): one fieldset each on the page."""
+        return [
+            (code, name, [self[self.field_name(code, part)] for part in VENUE_TEXT_FIELDS])
+            for code, name in self.languages
+        ]
+
+    def texts(self) -> dict[str, dict[str, str]]:
+        """What was typed, by language, for `translate_venue`: the form's languages, and any
+        other language the request names in this form's fields (so that the service refuses
+        it rather than the page ignoring it)."""
+        found = {
+            code: {
+                part: self.cleaned_data[self.field_name(code, part)] for part in VENUE_TEXT_FIELDS
+            }
+            for code, _name in self.languages
+        }
+        start = f"{self.prefix}-"
+        for key in self.data:
+            if not key.startswith(start):
+                continue
+            code, _dash, part = key[len(start) :].rpartition("-")
+            if code and part in VENUE_TEXT_FIELDS and code not in found and len(found) < 20:
+                found[code] = {
+                    field: str(self.data.get(f"{start}{code}-{field}", ""))[:10_000]
+                    for field in VENUE_TEXT_FIELDS
+                }
+        return found
+
+    def refuse(self, error: VenueTextError) -> None:
+        """Show the service's refusal beside the text it is about, else above the form."""
+        name = self.field_name(error.language, error.field) if error.field else None
+        if name not in self.fields:
+            name = None
+        self.add_error(name, str(error))

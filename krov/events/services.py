@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,7 +14,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, F, Max, Prefetch, QuerySet
+from django.db.models import CharField, Count, F, Max, Prefetch, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
@@ -96,6 +97,32 @@ def venues() -> QuerySet[Venue]:
     )
 
 
+def listed_venues() -> QuerySet[Venue]:
+    """Venues by name, each with its translations and `events`, how many events are at it
+    (two queries however many)."""
+    return venues().annotate(events=Count("event")).order_by("name", "pk")
+
+
+def find_venues(query: str = "") -> QuerySet[Venue] | list[Venue]:
+    """The venues page's venues (`listed_venues`): all of them, as a queryset to page
+    through, or those one of whose names or addresses, in any language, contains `query`
+    in either Serbian script and any case (compared in Krov's one Latin-normalised form,
+    krov.core.search.normalise; a city's venues are few, so they are compared here, in the
+    same two queries however many)."""
+    from krov.core.search import normalise
+
+    found = listed_venues()
+    wanted = normalise(" ".join(query.split()))
+    if not wanted:
+        return found
+
+    def texts(venue: Venue) -> list[str]:
+        rows = venue.translations.all()
+        return [venue.name, venue.address, *(t for row in rows for t in (row.name, row.address))]
+
+    return [venue for venue in found if any(wanted in normalise(t) for t in texts(venue))]
+
+
 def venue_text(venue: Venue, language: str | None = None) -> VenueText:
     """What a page in `language` (default: the active one) shows of `venue`: each text in
     that language when translated, else the venue's own, Serbian in the page's script
@@ -113,18 +140,112 @@ def can_edit_venues(user) -> bool:
     return bool(user.is_authenticated and user.has_perm("events.change_venue"))
 
 
+def _check_can_edit_venues(user) -> None:
+    if not can_edit_venues(user):
+        raise EventError(_("Only those who manage venues can translate them."))
+
+
+# The texts a venue has in each language, and how long each may be (name and address: as
+# their columns hold; accessibility notes: a page of text).
+VENUE_TEXT_FIELDS = ("name", "address", "accessibility")
+VENUE_TEXT_LIMITS = {
+    "name": VenueTranslation._meta.get_field("name").max_length or 120,
+    "address": VenueTranslation._meta.get_field("address").max_length or 200,
+    "accessibility": 5000,
+}
+
+
+class VenueTextError(EventError):
+    """A venue's texts in one language that cannot be saved: `language` says which, `field`
+    which text (None: the language itself), so that a form shows the message beside it."""
+
+    def __init__(self, message: str, *, language: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.language = language
+        self.field = field
+
+
 def check_venue_translation(venue: Venue, language: str) -> None:
-    """Raise EventError unless `venue` may have a translation in `language`: one of the
+    """Raise VenueTextError unless `venue` may have a translation in `language`: one of the
     site's languages, Serbian as "sr" (Latin is derived), not the venue's own."""
     if language not in dict(translated.translatable_languages()):
-        raise EventError(_("Unknown language."))
+        raise VenueTextError(_("Unknown language."), language=language)
     if translated.same_language(language, venue.language):
-        raise EventError(
-            _("The venue is written in this language already: change its own texts instead.")
+        raise VenueTextError(
+            _("The venue is written in this language already: change its own texts instead."),
+            language=language,
         )
 
 
+def check_venue_texts(venue: Venue, language: str, texts: Mapping[str, str]) -> dict[str, str]:
+    """`texts` ({"name", "address", "accessibility"}; a missing one is empty) as `venue`'s
+    translation in `language` stores them, trimmed; raise VenueTextError when they cannot
+    be: a language the venue may not have (`check_venue_translation`), no name, or a text
+    longer than VENUE_TEXT_LIMITS. All empty: no translation (see `translate_venue`)."""
+    check_venue_translation(venue, language)
+    clean = {field: (texts.get(field) or "").strip() for field in VENUE_TEXT_FIELDS}
+    for field, limit in VENUE_TEXT_LIMITS.items():
+        if len(clean[field]) > limit:
+            raise VenueTextError(
+                _("At most %(limit)s characters, please (this has %(length)s).")
+                % {"limit": limit, "length": len(clean[field])},
+                language=language,
+                field=field,
+            )
+    if any(clean.values()) and not clean["name"]:
+        raise VenueTextError(
+            _("Please give the venue's name in this language."), language=language, field="name"
+        )
+    return clean
+
+
 @transaction.atomic
+def translate_venue(venue: Venue, *, actor, texts: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Set `venue`'s texts in other languages at once: {language: {"name", "address",
+    "accessibility"}}. All of a language's texts empty removes its translation; an empty
+    address or accessibility note alone means "as in the original". Nothing is saved when
+    one language is refused (EventError, VenueTextError). Every public page of events is
+    refreshed once this commits; calendar entries get a new revision only where what their
+    LOCATION shows (name, address) changed (`venue_changed`). Returns the languages changed.
+
+    The one way venue translations are written: the venues page and the admin's inline."""
+    _check_can_edit_venues(actor)
+    current = {
+        row.language: row
+        for row in VenueTranslation.objects.select_for_update().filter(venue=venue)
+    }
+    changed: list[str] = []
+    location: list[str] = []
+    for language, given in texts.items():
+        row = current.get(language)
+        if not any((given.get(field) or "").strip() for field in VENUE_TEXT_FIELDS):
+            # Nothing in this language: no translation. A row left in a language the venue
+            # may no longer have (its own, since it changed) can be removed too.
+            if row is not None:
+                row.delete()
+                changed.append(language)
+                location.append(language)
+            continue
+        clean = check_venue_texts(venue, language, given)
+        if row is None:
+            VenueTranslation.objects.create(venue=venue, language=language, **clean)
+            changed.append(language)
+            location.append(language)
+            continue
+        differ = [field for field in VENUE_TEXT_FIELDS if getattr(row, field) != clean[field]]
+        if not differ:
+            continue
+        for field in differ:
+            setattr(row, field, clean[field])
+        row.save(update_fields=differ)
+        changed.append(language)
+        if {"name", "address"} & set(differ):
+            location.append(language)
+    if changed:
+        venue_changed(venue, languages=location, calendar=bool(location))
+    return changed
+
+
 def set_venue_translation(
     venue: Venue,
     *,
@@ -134,38 +255,22 @@ def set_venue_translation(
     address: str = "",
     accessibility: str = "",
 ) -> VenueTranslation:
-    """Write `venue`'s texts in `language` (an empty address or accessibility note: as in
-    the original). Pages showing the venue are refreshed once this commits."""
-    if not can_edit_venues(actor):
-        raise EventError(_("Only those who manage venues can translate them."))
-    check_venue_translation(venue, language)
-    name = name.strip()
-    if not name:
-        raise EventError(_("Please give the venue's name in this language."))
-    if len(name) > 120 or len(address.strip()) > 200 or len(accessibility) > 5000:
-        raise EventError(_("Too long: name 120, address 200, accessibility 5,000 characters."))
-    row, _created = VenueTranslation.objects.update_or_create(
-        venue=venue,
-        language=language,
-        defaults={
-            "name": name,
-            "address": address.strip(),
-            "accessibility": accessibility.strip(),
-        },
-    )
-    venue_changed(venue, languages=[language])
-    return row
+    """Write `venue`'s texts in one `language` (`translate_venue`; here a name is needed,
+    since an empty one would remove the translation)."""
+    _check_can_edit_venues(actor)
+    if not name.strip():
+        raise VenueTextError(
+            _("Please give the venue's name in this language."), language=language, field="name"
+        )
+    texts = {"name": name, "address": address, "accessibility": accessibility}
+    translate_venue(venue, actor=actor, texts={language: texts})
+    return VenueTranslation.objects.get(venue=venue, language=language)
 
 
-@transaction.atomic
 def remove_venue_translation(venue: Venue, *, actor, language: str) -> bool:
-    """Drop `venue`'s translation in `language`; pages show the original again."""
-    if not can_edit_venues(actor):
-        raise EventError(_("Only those who manage venues can translate them."))
-    deleted, _rows = VenueTranslation.objects.filter(venue=venue, language=language).delete()
-    if deleted:
-        venue_changed(venue, languages=[language])
-    return bool(deleted)
+    """Drop `venue`'s translation in `language` (`translate_venue` with no texts); pages
+    show the original again."""
+    return bool(translate_venue(venue, actor=actor, texts={language: {}}))
 
 
 def venue_changed(

@@ -9,6 +9,7 @@ app_name = "events"
 urlpatterns = [
     path("events/", views.event_list, name="list"),
     path("events/manage/", views.manage_list, name="manage_list"),
+    path("events/venues/", views.venues, name="venues"),
     path("events/manage/<slug:slug>/", views.manage, name="manage"),
     path("events/manage/<slug:slug>/door/count/", views.door_count, name="door_count"),
     path("events/manage/<slug:slug>/<str:action>/", views.manage_action, name="manage_action"),

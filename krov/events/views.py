@@ -30,7 +30,7 @@ from krov.core.access import public, requires
 from krov.core.clientip import client_address
 from krov.core.pagecache import cache_public_page
 from krov.events import forms, ical, services
-from krov.events.models import Event, EventText, Rsvp, Slot
+from krov.events.models import Event, EventText, Rsvp, Slot, Venue
 
 ORGANISE = "accounts.organise_events"
 PERFORMER_COOKIE = "krov_performer"
@@ -476,6 +476,59 @@ def manage_list(request: HttpRequest) -> HttpResponse:
     return render(
         request, "events/manage_list.html", {"form": form, "events": events}, status=status
     )
+
+
+VENUES_PER_PAGE = 20
+
+
+@requires("events.change_venue")
+@require_http_methods(["GET", "POST"])
+def venues(request: HttpRequest) -> HttpResponse:
+    """The venues, each with its name, address and accessibility notes in the other
+    languages: whoever keeps the venues (the admin role) translates them here, on a phone
+    too. POST: one venue's texts (krov.events.services.translate_venue); a refusal is shown
+    beside the form, filled in as typed (400); a venue that is gone is 404."""
+    query = request.GET.get("q", "").strip()[:60]
+    page = Paginator(services.find_venues(query), VENUES_PER_PAGE).get_page(request.GET.get("page"))
+    forms_by_venue = {venue.pk: forms.VenueTextsForm(venue=venue) for venue in page}
+    status = 200
+    if request.method == "POST":
+        venue = _posted_venue(request)
+        form = forms.VenueTextsForm(request.POST, venue=venue)
+        if form.is_valid():
+            try:
+                changed = services.translate_venue(venue, actor=_user(request), texts=form.texts())
+            except services.VenueTextError as error:
+                form.refuse(error)
+            except services.EventError as error:
+                form.add_error(None, str(error))
+            else:
+                if changed:
+                    messages.success(request, _("The venue's texts are saved."))
+                else:
+                    messages.info(request, _("Nothing changed."))
+                return redirect(request.get_full_path() + f"#venue-{venue.pk}")
+        status = 400
+        messages.error(request, _("The venue's texts were not saved: see the form below."))
+        # The refused form in its place on the page, or first when that page is another.
+        if venue.pk in forms_by_venue:
+            forms_by_venue[venue.pk] = form
+        else:
+            forms_by_venue = {venue.pk: form, **forms_by_venue}
+    context = {"page": page, "query": query, "forms": list(forms_by_venue.values())}
+    response = render(request, "events/venues.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _posted_venue(request: HttpRequest) -> Venue:
+    """The venue a POST to the venues page names, as the page lists it, else 404."""
+    pk = request.POST.get("venue", "")
+    valid = pk.isascii() and pk.isdigit() and len(pk) < 19
+    venue = services.listed_venues().filter(pk=pk).first() if valid else None
+    if venue is None:
+        raise Http404
+    return venue
 
 
 def _managed(request: HttpRequest, slug: str) -> Event:

@@ -64,7 +64,13 @@ EXPECTED_TOOLS = {
     },
     "editor": {"/bulletins/editor/", "/press/", "/press/sources/", "/directory/review/"},
     # Django's admin: the account list (locked accounts are unlocked there) and its index.
-    "admin": {"/audit/", "/account/role-requests/", "/admin/accounts/user/", "/admin/"},
+    "admin": {
+        "/audit/",
+        "/account/role-requests/",
+        "/events/venues/",
+        "/admin/accounts/user/",
+        "/admin/",
+    },
 }
 # The six public parts, in the order the site navigation lists them.
 PARTS = (

@@ -41,7 +41,7 @@ def test_an_administrator_finds_every_administration_tool_on_their_home(personas
         "Locked accounts": "/admin/accounts/user/?is_active__exact=0",
         "Accounts and roles": "/admin/accounts/user/",
         "Audit log": "/en/audit/",
-        "Venues and their translations": "/admin/events/venue/",
+        "Venues and their translations": "/en/events/venues/",
         "All administration pages": "/admin/",
     }
     assert panel[REQUESTS][1] == "0" and panel["Locked accounts"][1] == "0"

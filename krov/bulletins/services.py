@@ -245,6 +245,9 @@ def translate_tags(tag: Tag, *, actor, names: dict[str, str]) -> int:
     removes that translation). The tag's own name and slug (its filter address) stay.
     Public pages showing tags are refreshed once this commits. Returns how many changed."""
     _require_editor(actor)
+    # The tag's row first, as for venues: two first saves of one language at once must not
+    # both insert (a 500 from the unique constraint); the second waits and finds the row.
+    Tag.objects.select_for_update().filter(pk=tag.pk).first()
     rows = TagTranslation.objects.select_for_update().filter(tag=tag)
     current = {row.language: row for row in rows}
     changed = 0

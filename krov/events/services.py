@@ -210,6 +210,10 @@ def translate_venue(venue: Venue, *, actor, texts: Mapping[str, Mapping[str, str
 
     The one way venue translations are written: the venues page and the admin's inline."""
     _check_can_edit_venues(actor)
+    # The venue's row first: two first saves of one language at once would both find no
+    # translation and the second would break the unique constraint (a 500); locked, the
+    # second waits and finds the first's row.
+    Venue.objects.select_for_update().filter(pk=venue.pk).first()
     current = {
         row.language: row
         for row in VenueTranslation.objects.select_for_update().filter(venue=venue)

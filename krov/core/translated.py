@@ -41,10 +41,15 @@ def translation_language(page: str) -> str:
 
 def translatable_languages() -> list[tuple[str, Any]]:
     """(code, name) of the languages a translation can be written in: the site's, without
-    Serbian Latin (derived from "sr")."""
+    Serbian Latin (derived from "sr"); Serbian is named as typed, in either script."""
     from django.conf import settings
+    from django.utils.translation import gettext_lazy as _
 
-    return [(code, name) for code, name in settings.LANGUAGES if code != "sr-latn"]
+    return [
+        (code, _("Serbian (Cyrillic or Latin)") if code == "sr" else name)
+        for code, name in settings.LANGUAGES
+        if code != "sr-latn"
+    ]
 
 
 def same_language(one: str, other: str) -> bool:

@@ -232,8 +232,6 @@ class VenueTextsForm(forms.Form):
         for code, name in translated.translatable_languages():
             if translated.same_language(code, venue.language):
                 continue
-            if code == "sr":  # stored once, typed in either script
-                name = _("Serbian (Cyrillic or Latin)")
             self.languages.append((code, str(name)))
             row = current.get(code)
             for part in VENUE_TEXT_FIELDS:

@@ -73,11 +73,14 @@ def pick(
 
     page = (page or get_language() or settings.LANGUAGE_CODE).lower()
     stored = translation_language(page)
-    translated = (translations.get(stored) or "").strip()
+    original_language = (original_language or "").lower()
+    # A translation in the text's own language (left when its language was changed to
+    # that one) never hides the original.
+    own = bool(original_language) and same_language(stored, original_language)
+    translated = "" if own else (translations.get(stored) or "").strip()
     if translated:
         shown = in_page_script(translated, page, language=stored)
         return Shown(shown, page if stored == "sr" else stored)
-    original_language = (original_language or "").lower()
     shown = in_page_script(original, page, language=original_language or None)
     if page in SERBIAN_CODES and original_language in SERBIAN_CODES:
         return Shown(shown, page)

@@ -393,3 +393,15 @@ def test_the_admin_changing_a_venues_name_refreshes_pages_and_calendars(
     sequence = event.sequence
     event.refresh_from_db()
     assert event.sequence == sequence + 1
+
+
+def test_a_translation_left_in_the_venues_new_own_language_never_hides_its_own_text():
+    """A venue written in English with a Russian translation, then re-marked as Russian
+    (its own text rewritten): the old Russian row must not stand in for the venue's own
+    text on Russian pages; other languages still get theirs."""
+    from krov.core import translated
+
+    rows = {"ru": "Старое название", "sr": "Ново име"}
+    assert translated.pick("Новое название", "ru", rows, page="ru").text == "Новое название"
+    assert translated.pick("Новое название", "ru", rows, page="sr").text == "Ново име"
+    assert translated.pick("Ново име", "sr-latn", {"sr": "Staro"}, page="sr").text == "Ново име"

@@ -115,3 +115,39 @@ def test_only_worker_keys_proven_under_the_current_secret_are_live():
     assert others() == {good}  # asked again: the same answer
     with override_settings(SECRET_KEY="another-secret-" + "x" * 50):
         assert others() == set()  # proven under the old secret only
+
+
+def test_a_chat_read_before_the_transaction_and_forgotten_since_is_made_again(team):
+    key = chat_ids.chat_key(4244)
+    Chat.objects.create(key=key, contact_lookup=chat_ids.contact_lookup(key))
+    read_before = services.chat_by_key(key)
+    Chat.objects.filter(key=key).delete()  # /forget, between the read and the lock
+    chat = services.get_or_create_chat(4244, found=read_before)
+    assert chat.pk != read_before.pk
+    assert Chat.objects.get(key=key).pk == chat.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_webhook_reads_the_chat_before_it_takes_the_write_lock(fake_api, team):
+    """On SQLite the transaction holds the database's one write lock from its first
+    statement (BEGIN IMMEDIATE), and another worker's update sleeps while it waits: the
+    chat's row and the workers' keys are read before it begins."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL takes no database-wide write lock")
+    start = fixture("message_start")
+    _post(Client(), start)  # the chat exists now
+    seen: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert _post(Client(), start | {"update_id": start["update_id"] + 1}).status_code == 200
+    table = connection.ops.quote_name(Chat._meta.db_table)
+    begin = next(n for n, sql in enumerate(seen) if sql.startswith("BEGIN IMMEDIATE"))
+    chat_reads = [n for n, sql in enumerate(seen) if f"FROM {table} WHERE" in sql]
+    assert chat_reads and chat_reads[0] < begin
+    assert Update.objects.count() == 2

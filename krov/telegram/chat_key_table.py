@@ -10,27 +10,29 @@ time. This table lets the workers of one app server share what one of them compu
   master imports it (krov/gunicorn_conf.py) before it forks the workers, so they all share
   one; any other process (a worker of the queue, a test) gets a table of its own, as the
   per-process cache it replaces was.
-- A slot holds a tag and a key: the tag is a BLAKE2b of the chat id (with the salt of its
-  hash, so a changed KROV_SECRET_KEY never finds an old key) under a random secret
-  made with the table, held in memory only; so the table names no chat id, and what it
-  holds is what each process's own cache held (a memory dump of a running server shows
-  either). Nothing is written to a file, a cache or the database.
-- One slot per tag (direct-mapped): a chat that lands on a taken slot replaces what was
-  there, as an LRU drops its oldest. Slots are read and written under one lock, so a reader
-  never sees one chat's tag with another's key.
+- A slot holds a key and a MAC binding it to its chat: a BLAKE2b, under a random secret
+  made with the table and held in memory only, of the key and the name it was computed
+  for (the chat id with the salt of its hash, so a changed KROV_SECRET_KEY never finds an
+  old key). The slot's place is another keyed BLAKE2b of the name. So the table names no
+  chat id, and what it holds is what each process's own cache held (a memory dump of a
+  running server shows either). Nothing is written to a file, a cache or the database.
+- No lock: a process killed in the middle of a write (gunicorn kills a worker that times
+  out) must not stop its siblings. A read that meets a half-written slot, or another
+  chat's key in it, finds the MAC wrong and counts as a miss (the key is computed again
+  and written again); one slot per place, so a chat that lands on a taken slot replaces
+  what was there, as an LRU drops its oldest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import mmap
-import multiprocessing
 import os
 
 SLOTS = 16384
-TAG_BYTES = 16
+MAC_BYTES = 16
 KEY_BYTES = 32
-SLOT_BYTES = TAG_BYTES + KEY_BYTES
+SLOT_BYTES = MAC_BYTES + KEY_BYTES
 
 
 class SharedTable:
@@ -39,30 +41,36 @@ class SharedTable:
         # fileno -1: anonymous; MAP_SHARED (the default): shared with processes forked later.
         self._memory = mmap.mmap(-1, slots * SLOT_BYTES)
         self._secret = os.urandom(32)
-        self._lock = multiprocessing.Lock()
 
-    def _place(self, name: bytes) -> tuple[bytes, int]:
-        tag = hashlib.blake2b(name, key=self._secret, digest_size=TAG_BYTES).digest()
-        return tag, int.from_bytes(tag[:8], "big") % self._slots * SLOT_BYTES
+    def _place(self, name: bytes) -> int:
+        digest = hashlib.blake2b(
+            name, key=self._secret, digest_size=8, person=b"krov-slot"
+        ).digest()
+        return int.from_bytes(digest, "big") % self._slots * SLOT_BYTES
+
+    def _mac(self, name: bytes, key: bytes) -> bytes:
+        # The key first: it has a fixed length, so key and name cannot be shifted into
+        # each other.
+        return hashlib.blake2b(
+            key + name, key=self._secret, digest_size=MAC_BYTES, person=b"krov-chat-key"
+        ).digest()
 
     def get(self, name: bytes) -> bytes | None:
-        """The key stored under `name` (what the caller hashed: the chat id with the
-        hash's salt), or None."""
-        tag, at = self._place(name)
-        with self._lock:
-            slot = self._memory[at : at + SLOT_BYTES]
-        return slot[TAG_BYTES:] if slot[:TAG_BYTES] == tag else None
+        """The key stored for `name` (what the caller hashed: the chat id with the hash's
+        salt), or None."""
+        at = self._place(name)
+        slot = self._memory[at : at + SLOT_BYTES]
+        mac, key = slot[:MAC_BYTES], slot[MAC_BYTES:]
+        return key if mac == self._mac(name, key) else None
 
     def put(self, name: bytes, key: bytes) -> None:
         if len(key) != KEY_BYTES:
             raise ValueError(f"a chat key has {KEY_BYTES} bytes")
-        tag, at = self._place(name)
-        with self._lock:
-            self._memory[at : at + SLOT_BYTES] = tag + key
+        at = self._place(name)
+        self._memory[at : at + SLOT_BYTES] = self._mac(name, key) + key
 
     def clear(self) -> None:
-        with self._lock:
-            self._memory[:] = bytes(len(self._memory))
+        self._memory[:] = bytes(len(self._memory))
 
 
 TABLE = SharedTable()

@@ -302,6 +302,9 @@ if REDIS_URL:
         "name": "krov",
         "url": REDIS_URL,
         "immediate": False,
+        # No task result is ever read; stored, a failed task's would keep its exception
+        # (an SMTP refusal names the address) in the queue with no expiry.
+        "results": False,
         "utc": True,
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
@@ -330,6 +333,7 @@ else:
         "name": "krov",
         "filename": str(DATA_DIR / "queue.sqlite3"),
         "immediate": False,
+        "results": False,  # as above
         "utc": True,
         "consumer": {"workers": 2, "worker_type": "thread"},
     }

@@ -13,7 +13,7 @@ def worker_heartbeat() -> None:
 
 @db_task()
 def echo(value: str) -> str:
-    """A round trip through the queue; used by the consumer test and `krov queue-check`."""
+    """A task that does nothing: the consumer test sends it through a real worker."""
     return value
 
 

@@ -13,9 +13,12 @@ time. This table lets the workers of one app server share what one of them compu
 - A slot holds a key and a MAC binding it to its chat: a BLAKE2b, under a random secret
   made with the table and held in memory only, of the key and the name it was computed
   for (the chat id with the salt of its hash, so a changed KROV_SECRET_KEY never finds an
-  old key). The slot's place is another keyed BLAKE2b of the name. So the table names no
-  chat id, and what it holds is what each process's own cache held (a memory dump of a
-  running server shows either). Nothing is written to a file, a cache or the database.
+  old key) and the day. The slot's place is another keyed BLAKE2b of the name. So the
+  table names no chat id while its secret is unknown; but the secret lies in the same
+  memory, so a memory image of a running server yields the chats seen that day at the cost
+  of a fast hash per candidate id (as each process's own cache, which held the ids, did).
+  Keys from an earlier day read as misses, the mapping is left out of core dumps, and
+  nothing is written to a file, a cache or the database.
 - No lock: a process killed in the middle of a write (gunicorn kills a worker that times
   out) must not stop its siblings. A read that meets a half-written slot, or another
   chat's key in it, finds the MAC wrong and counts as a miss (the key is computed again
@@ -28,11 +31,13 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
+import time
 
 SLOTS = 16384
 MAC_BYTES = 16
 KEY_BYTES = 32
 SLOT_BYTES = MAC_BYTES + KEY_BYTES
+DAY_SECONDS = 86400
 
 
 class SharedTable:
@@ -40,6 +45,8 @@ class SharedTable:
         self._slots = slots
         # fileno -1: anonymous; MAP_SHARED (the default): shared with processes forked later.
         self._memory = mmap.mmap(-1, slots * SLOT_BYTES)
+        if hasattr(mmap, "MADV_DONTDUMP"):  # Linux: never in a core dump of a worker
+            self._memory.madvise(mmap.MADV_DONTDUMP)
         self._secret = os.urandom(32)
 
     def _place(self, name: bytes) -> int:
@@ -49,10 +56,12 @@ class SharedTable:
         return int.from_bytes(digest, "big") % self._slots * SLOT_BYTES
 
     def _mac(self, name: bytes, key: bytes) -> bytes:
-        # The key first: it has a fixed length, so key and name cannot be shifted into
-        # each other.
+        # The key and the day first (fixed lengths, so nothing shifts into the name): a key
+        # written on another day (UTC) reads as a miss, so the table holds only the chats
+        # seen since midnight, and a chat that left (/forget) is gone from it by the next.
+        day = int(time.time() // DAY_SECONDS).to_bytes(4, "big")
         return hashlib.blake2b(
-            key + name, key=self._secret, digest_size=MAC_BYTES, person=b"krov-chat-key"
+            key + day + name, key=self._secret, digest_size=MAC_BYTES, person=b"krov-chat-key"
         ).digest()
 
     def get(self, name: bytes) -> bytes | None:

@@ -160,12 +160,9 @@ def _private(data: dict[str, Any], chat_id: int) -> tuple[bool, str]:
     return False, ""
 
 
-def _private_chat(
-    data: dict[str, Any], chat_id: int | None, *, live: set[str] | None = None, found=None
-):
+def _private_chat(data: dict[str, Any], chat_id: int | None, *, live: set[str] | None = None):
     """The chat row of a private chat's update (made on its first update; its id is sealed
-    to the running workers there, chat_ids); None for groups and channels. `found`: the
-    row as read just before the transaction (`services.chat_by_key`), if it was there."""
+    to the running workers there, chat_ids); None for groups and channels."""
     from krov.telegram import services
 
     if chat_id is None:
@@ -173,7 +170,7 @@ def _private_chat(
     private, hint = _private(data, chat_id)
     if not private:
         return None
-    return services.get_or_create_chat(chat_id, language_hint=hint, live=live, found=found)
+    return services.get_or_create_chat(chat_id, language_hint=hint, live=live)
 
 
 class _Repeat(Exception):
@@ -202,16 +199,16 @@ def store(data: dict[str, Any]) -> bool:
         data = seal_update(data, key, chat=None, ready=False)
         stored = _insert(update_id, key, _encoded(data), Update.Status.PENDING)
     else:
-        # Read before the transaction: on SQLite it holds the database's one write lock
-        # from its first statement (BEGIN IMMEDIATE), and another worker's update waits,
-        # sleeping, for as long as this one keeps it. What is read here only decides what
-        # to write; the rows written are read again under the lock where it matters (the
-        # chat's pending key, the case).
+        # The running workers' keys are read before the transaction: on SQLite it holds
+        # the database's one write lock from its first statement (BEGIN IMMEDIATE), and
+        # another worker's update waits, sleeping, for as long as this one keeps it. The
+        # chat's row is read under the lock: which case or pending key the update is
+        # sealed to must be what the worker has committed (a follow-up sent while the
+        # worker turns the description into a case goes to that case).
         live = chat_ids.live_keys()
-        found = services.chat_by_key(key)
         try:
             with transaction.atomic():
-                chat = _private_chat(data, chat_id, live=live, found=found)
+                chat = _private_chat(data, chat_id, live=live)
                 data = seal_update(data, key, chat=chat, ready=True)
                 if chat is not None and chat_ids.opens_now(chat, live=live):
                     # Its id is sealed to the running workers: the update carries 0

@@ -10,7 +10,10 @@ that allows nothing, instead of the pages' Content-Security-Policy built for eac
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
 from django.urls import resolve, reverse
 
@@ -22,6 +25,11 @@ class WebhookMiddleware:
         self.get_response = get_response
         self._path = ""
         self._match = None
+        self._func: Callable[[HttpRequest], HttpResponse] = get_response  # until resolved
+        # As Django's handler does for every view: an exception (a body over Django's
+        # limit, a Host not allowed, a database down) becomes its 4xx or 500 answer here, so
+        # it still gets the headers below.
+        self._answer = convert_exception_to_response(self._view)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not self._path:
@@ -29,12 +37,19 @@ class WebhookMiddleware:
             # What the URL resolver would give (the metrics label the view by it); the
             # webhook takes no arguments from its path, so one match serves every request.
             self._match = resolve(self._path)
+            self._func = self._match.func
         if request.path_info != self._path:
             return self.get_response(request)
         request.resolver_match = self._match
-        response = self._match.func(request)
+        response = self._answer(request)
         # What XFrameOptionsMiddleware, skipped here, gives every other answer, and a policy
         # for a document that is never shown (stricter than the pages').
         response.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         response.setdefault("Content-Security-Policy", NOTHING_ALLOWED)
         return response
+
+    def _view(self, request: HttpRequest) -> HttpResponse:
+        # CommonMiddleware, skipped here, refuses a Host not in ALLOWED_HOSTS (400): so
+        # does the webhook, before its secret is even looked at.
+        request.get_host()
+        return self._func(request)

@@ -64,16 +64,6 @@ def chat_by_key(key: str) -> Chat | None:
     return Chat.from_db(db.alias, names, values)
 
 
-def _still_there(pk: int) -> bool:
-    db = connections[Chat.objects.db]
-    quote = db.ops.quote_name
-    table, column = quote(Chat._meta.db_table), quote(str(Chat._meta.pk.column))
-    with db.cursor() as cursor:
-        # Names from the model; the id always as a parameter.
-        cursor.execute(f"SELECT 1 FROM {table} WHERE {column} = %s", [pk])  # noqa: S608
-        return cursor.fetchone() is not None
-
-
 @functools.cache
 def _chat_by_key_statement(alias: str) -> tuple[str, list[str], list[tuple[int, list, Any]]]:
     db = connections[alias]
@@ -109,21 +99,14 @@ def dialogue_language(hint: str | None) -> str:
 
 
 def get_or_create_chat(
-    chat_id: int | str,
-    *,
-    language_hint: str | None = None,
-    live: set[str] | None = None,
-    found: Chat | None = None,
+    chat_id: int | str, *, language_hint: str | None = None, live: set[str] | None = None
 ) -> Chat:
     """The chat with this id (made on its first update); its id is sealed to the running
     workers, never stored where the server's keys open it (chat_ids). `live`: the running
-    workers' keys if the caller has just asked (`chat_ids.live_keys()`); `found`: the chat's
-    row if the caller has just read it (`chat_by_key`), else it is read here."""
+    workers' keys if the caller has just asked (`chat_ids.live_keys()`)."""
     key = chat_key(chat_id)
     live = chat_ids.live_keys() if live is None else live
-    chat: Chat | None = found
-    if found is None or found.key != key or not _still_there(found.pk):
-        chat = chat_by_key(key)  # (a row read before the caller's transaction may be gone)
+    chat = chat_by_key(key)
     if chat is None:
         try:
             with transaction.atomic():

@@ -147,3 +147,16 @@ def test_processes_writing_one_slot_at_once_never_hand_out_a_wrong_key():
 def test_a_key_of_the_wrong_size_is_refused():
     with pytest.raises(ValueError, match="32 bytes"):
         SharedTable(slots=1).put(b"x", b"short")
+
+
+def test_a_key_written_on_an_earlier_day_reads_as_a_miss():
+    """The table holds only the chats seen since midnight (UTC): a chat that used /forget
+    is gone from it by the next day."""
+    import time_machine
+
+    table = SharedTable(slots=4)
+    with time_machine.travel("2026-12-07 23:59:00+00:00", tick=False):
+        table.put(b"chat", b"\x07" * KEY_BYTES)
+        assert table.get(b"chat") == b"\x07" * KEY_BYTES
+    with time_machine.travel("2026-12-08 00:00:01+00:00", tick=False):
+        assert table.get(b"chat") is None

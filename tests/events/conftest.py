@@ -60,3 +60,16 @@ def make_event(organiser, venue):
         return event
 
     return _make
+
+
+@pytest.fixture
+def event_at(make_event):
+    """An event (as `make_event` makes it) held at `venue`."""
+
+    def _make(venue, title="Open mic", *, language="en"):
+        event = make_event(title, language=language)
+        Event.objects.filter(pk=event.pk).update(venue=venue)
+        event.refresh_from_db()
+        return event
+
+    return _make

@@ -49,17 +49,6 @@ def hall(admin):
     return venue
 
 
-@pytest.fixture
-def event_at(make_event):
-    def _make(venue: Venue, title="Open mic", *, language="en") -> Event:
-        event = make_event(title, language=language)
-        Event.objects.filter(pk=event.pk).update(venue=venue)
-        event.refresh_from_db()
-        return event
-
-    return _make
-
-
 def _texts(venue: Venue, **by_language: dict[str, str]) -> dict[str, str]:
     """A POST of the venue's form: its current texts in every language it has a field for,
     with `by_language` ({"de": {"name": ...}}) typed over them."""

@@ -58,17 +58,6 @@ def hall(superuser):
     return venue
 
 
-@pytest.fixture
-def event_at(make_event):
-    def _make(venue: Venue, title="Open mic", *, language="en") -> Event:
-        event = make_event(title, language=language)
-        Event.objects.filter(pk=event.pk).update(venue=venue)
-        event.refresh_from_db()
-        return event
-
-    return _make
-
-
 def _facts(event, language: str):
     page = soup(Client().get(f"/{language}/events/{event.slug}/"))
     return page.select_one("dl.facts")

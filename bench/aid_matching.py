@@ -23,39 +23,14 @@ import time
 from datetime import UTC, datetime
 from datetime import time as clock
 
+from bench import postgres
+
 VOLUNTEERS = int(os.environ.get("BENCH_VOLUNTEERS", "5000"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "20000"))
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "200"))
 # A PostgreSQL database to run on instead of a fresh SQLite file (dropped and re-created).
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "")
 KEEP_DATABASE = os.environ.get("BENCH_KEEP_DATABASE", "") == "1"
-
-
-def _postgres(url: str) -> tuple[str, str]:
-    """The database name in a postgres:// URL, and the URL of the server's `postgres`
-    database (from which it is dropped and created)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise SystemExit(f"BENCH_DATABASE_URL: a postgres:// URL, not {parts.scheme}://")
-    name = parts.path.lstrip("/")
-    # The database is dropped: never one that is not the bench's own.
-    if not name.startswith("krov_bench"):
-        raise SystemExit(
-            f"BENCH_DATABASE_URL: the database is dropped; {name!r} must start with 'krov_bench'"
-        )
-    return name, urlunsplit(parts._replace(path="/postgres"))
-
-
-def _recreate(admin_url: str, name: str, *, create: bool) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        if create:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def setup() -> None:
@@ -66,7 +41,7 @@ def setup() -> None:
     if not DATABASE_URL:
         bench_setup()
         return
-    name = _postgres(DATABASE_URL)[0]
+    name = postgres.parse(DATABASE_URL)[0]
     bench_setup(database_url=DATABASE_URL)
     from django.db import connection
 
@@ -201,8 +176,8 @@ def main() -> None:
         setup()
         measure()
         return
-    name, admin_url = _postgres(DATABASE_URL)
-    _recreate(admin_url, name, create=True)
+    name, admin_url = postgres.parse(DATABASE_URL)
+    postgres.recreate(admin_url, name, create=True)
     try:
         setup()
         measure()
@@ -213,7 +188,7 @@ def main() -> None:
         if settings.configured:
             connections.close_all()
         if not KEEP_DATABASE:
-            _recreate(admin_url, name, create=False)
+            postgres.recreate(admin_url, name, create=False)
 
 
 def measure() -> None:

@@ -19,6 +19,11 @@ is a new chat for the worker that answers it, so the cell mostly measures Argon2
 chat id; 10 measures the rest of the request), with a team key made first as a Krov in use
 has one (`BENCH_SEALED=0`: none, the path before sealing is set up).
 
+`BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/krov_bench_http` runs Krov and the bare
+INSERT on PostgreSQL instead of SQLite (the database, whose name must start with
+"krov_bench", is dropped and made again before the run and dropped after it; both keep
+their connections, as Krov does).
+
 `BENCH_URLS` (comma-separated, e.g. "/en/,/sitemap.xml,/api/v1/events,webhook") keeps only
 the Krov cells whose URL is one of them ("webhook" for the webhook); the baselines always run.
 """
@@ -41,7 +46,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from bench import team_key
+from bench import postgres, team_key
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_RUNS", "1"))
@@ -55,6 +60,8 @@ SECRET = "bench-webhook-secret"  # noqa: S105 - benchmark value
 CHATS = int(os.environ.get("BENCH_CHATS", "5000"))
 # As a Krov in use: a team key exists, so the webhook seals what comes in (bench/team_key).
 SEALED = os.environ.get("BENCH_SEALED", "1") not in ("", "0")
+# PostgreSQL instead of SQLite for Krov and the bare INSERT (bench/postgres).
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "")
 
 POST_SCRIPT = """
 local base = 0
@@ -200,9 +207,39 @@ def wrk(binary: str, url: str, connections: int, script: str = "", base: int = 0
 
 
 def main() -> None:
+    if not DATABASE_URL:
+        run()
+        return
+    name, admin_url = postgres.parse(DATABASE_URL)
+    postgres.recreate(admin_url, name, create=True)
+    try:
+        run()
+    finally:
+        postgres.recreate(admin_url, name, create=False)
+
+
+def bare_database(data_dir: str) -> dict[str, str]:
+    """The bare INSERT's table, in a SQLite file configured as Krov's or in the bench's
+    PostgreSQL database; the variables that tell the bare project where."""
+    if DATABASE_URL:
+        import psycopg
+
+        with psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://", 1)) as db:
+            db.execute("CREATE TABLE bench_body (id bigserial primary key, body text)")
+        return {"BENCH_BARE_DATABASE_URL": DATABASE_URL}
+    bare_db = os.path.join(data_dir, "bare.sqlite3")
+    with sqlite3.connect(bare_db) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE bench_body (id integer primary key, body text)")
+    return {"BENCH_BARE_DATABASE": bare_db}
+
+
+def run() -> None:
     binary = ensure_wrk()
     data_dir = tempfile.mkdtemp(prefix="krov-bench-http-")
     env = environment(data_dir)
+    if DATABASE_URL:
+        env["DATABASE_URL"] = DATABASE_URL
     krov = str(Path(sys.executable).with_name("krov"))
     for args in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
         subprocess.run([krov, *args], env=env, check=True)  # noqa: S603
@@ -213,12 +250,9 @@ def main() -> None:
             env={**env, "DJANGO_SETTINGS_MODULE": "krov.settings"},
             check=True,
         )
-    bare_db = os.path.join(data_dir, "bare.sqlite3")
-    with sqlite3.connect(bare_db) as db:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("CREATE TABLE bench_body (id integer primary key, body text)")
-    bare_env = {**env, "BENCH_BARE_DATABASE": bare_db, "DJANGO_SETTINGS_MODULE": ""}
+    bare_env = {**env, **bare_database(data_dir), "DJANGO_SETTINGS_MODULE": ""}
     bare_env.pop("DJANGO_SETTINGS_MODULE")
+    bare_env.pop("DATABASE_URL", None)
     script = os.path.join(data_dir, "post.lua")
     Path(script).write_text(POST_SCRIPT)
 
@@ -280,7 +314,7 @@ def main() -> None:
 
     print(
         f"\n{RUNS} round(s) x {DURATION} s per cell, wrk -t2, gunicorn 2 sync workers, "
-        "127.0.0.1, SQLite, embedded cache"
+        f"127.0.0.1, {'PostgreSQL' if DATABASE_URL else 'SQLite'}, embedded cache"
         + f"; webhook: {CHATS} chats, {'a team key (sealing)' if SEALED else 'no team key'}"
         + (", each ratio against the baseline run just before it" if PAIRED else "")
     )

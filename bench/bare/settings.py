@@ -1,10 +1,13 @@
 """A bare Django project, the baseline of `make bench-http`: `django-admin startproject`'s
 settings (its apps and middleware) with DEBUG off, and two views: "hello" and a one-row
-INSERT into SQLite configured as Krov's is (WAL, synchronous=NORMAL, BEGIN IMMEDIATE)."""
+INSERT into SQLite configured as Krov's is (WAL, synchronous=NORMAL, BEGIN IMMEDIATE), or
+into PostgreSQL with kept connections, as Krov's (BENCH_BARE_DATABASE_URL)."""
 
 from __future__ import annotations
 
 import os
+
+import dj_database_url
 
 SECRET_KEY = os.environ.get("BENCH_BARE_SECRET_KEY", "bench-bare-" + "x" * 50)
 DEBUG = False
@@ -39,7 +42,9 @@ TEMPLATES = [
     }
 ]
 DATABASES = {
-    "default": {
+    "default": dj_database_url.parse(os.environ["BENCH_BARE_DATABASE_URL"], conn_max_age=60)
+    if os.environ.get("BENCH_BARE_DATABASE_URL")
+    else {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("BENCH_BARE_DATABASE", "bare.sqlite3"),
         "OPTIONS": {

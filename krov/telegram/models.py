@@ -170,8 +170,10 @@ class OutboxKey(models.Model):
     public = models.CharField(max_length=43, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     seen_at = models.DateTimeField(default=timezone.now, db_index=True)
-    # A keyed hash of `public` under KROV_SECRET_KEY (outbox_keys.proof): a row someone wrote
-    # into the database without that secret is no worker's, and nothing is sealed to it.
+    # A keyed hash of `public` and `seen_at` under KROV_SECRET_KEY (outbox_keys.proof),
+    # written with `seen_at` each time: a row someone wrote into the database without that
+    # secret (a key of their own, or a stopped worker's renewed or put back beside an old
+    # proof) is no running worker's, and nothing is sealed to it.
     proof = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:

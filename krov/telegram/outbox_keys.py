@@ -9,6 +9,13 @@ the public half as an `OutboxKey`, renewing `seen_at` every minute. An answer is
 every worker key seen lately; the worker that sends it opens it, composes the message in
 the requester's language and sends it; a sent row keeps no text.
 
+A key is live only while its row carries a proof, under KROV_SECRET_KEY (which is not in
+the database), of that key *and of the time it was announced* (`seen_at`), and that time
+is within `STALE`. Someone who can write to the database but lacks the secret can neither
+announce a key of their own nor make a stopped worker's key live again (whose private half
+they may have got hold of) by renewing `seen_at` beside an old proof, or by putting back a
+deleted row: a proof holds for the one `seen_at` it was made for.
+
 A worker that stops takes its key with it. A key not seen for `STALE` is deleted, and
 answers sealed only to such keys (or queued while no worker ran) wait, text-less, until a
 reader who can open the case (a coordinator's browser, the key custodian) hands the case's
@@ -22,12 +29,13 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.dateparse import parse_datetime
 
 from krov.core import sealing
 from krov.telegram.models import Outbound, OutboxKey
@@ -35,6 +43,9 @@ from krov.telegram.models import Outbound, OutboxKey
 log = logging.getLogger(__name__)
 
 STALE = timedelta(minutes=3)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 # public half -> private half, for the keys this process made. Never written anywhere.
 _held: dict[str, bytes] = {}
@@ -60,26 +71,53 @@ def runs_tasks_here() -> bool:
 def hold() -> str:
     """This process's outbox key, made on first use and announced while it lives; returns
     its public half. A key whose row is gone (deleted as stale, or the database was
-    replaced) is dropped from memory and a new one made."""
-    now = timezone.now()
+    replaced) is dropped from memory and a new one made. The row is found by its key alone
+    and its proof written anew with `seen_at`, in one UPDATE: whatever proof it had before
+    (an older one, or one made under a secret since replaced) counts for nothing."""
+    # Whole seconds: the time every database gives back exactly as it was written.
+    now = timezone.now().replace(microsecond=0)
     for public in list(_held):
-        if OutboxKey.objects.filter(public=public).update(seen_at=now, proof=proof(public)):
+        if OutboxKey.objects.filter(public=public).update(seen_at=now, proof=proof(public, now)):
             return public
         forget(public)
     pair = sealing.KeyPair.generate()
     OutboxKey.objects.create(
-        public=pair.public, created_at=now, seen_at=now, proof=proof(pair.public)
+        public=pair.public, created_at=now, seen_at=now, proof=proof(pair.public, now)
     )
     _held[pair.public] = pair.private
     return pair.public
 
 
-def proof(public: str) -> str:
-    """What a worker writes beside its public key: a keyed hash under KROV_SECRET_KEY, which
-    is not in the database. Someone who can write to the database but lacks that secret (a
-    database host, a replica, an injected statement) cannot announce a key of their own and
-    have addresses, chat ids and answers sealed to it."""
-    return salted_hmac("krov.telegram.outbox-key", public, algorithm="sha256").hexdigest()
+def proof(public: str, seen_at: datetime) -> str:
+    """What a worker writes beside its public key each time it announces it: a keyed hash,
+    under KROV_SECRET_KEY (which is not in the database), of the key and of `seen_at` (the
+    instant, to the microsecond). Someone who can write to the database but lacks that
+    secret (a database host, a replica, an injected statement) cannot announce a key of
+    their own, nor keep a stopped worker's key live with a proof it once wrote: a proof
+    holds only beside the `seen_at` it was made for, and that goes stale."""
+    return salted_hmac(
+        "krov.telegram.outbox-key", f"{public}@{_instant(seen_at)}", algorithm="sha256"
+    ).hexdigest()
+
+
+def _instant(seen_at: datetime) -> int:
+    """`seen_at` as whole microseconds since 1970 UTC: one form for the same instant,
+    whatever its time zone or the database it came from."""
+    if timezone.is_naive(seen_at):
+        raise ValueError("an outbox key's time must be aware")
+    return (seen_at - _EPOCH) // _MICROSECOND
+
+
+def _stored_instant(value: object) -> int | None:
+    """`_instant` of a `seen_at` as a plain SELECT returns it: SQLite gives text, UTC and
+    naive; PostgreSQL an aware datetime (the field's own converters, done by hand)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if not isinstance(value, datetime):
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, connection.timezone)
+    return _instant(value)
 
 
 def forget(public: str | None = None) -> None:
@@ -89,25 +127,39 @@ def forget(public: str | None = None) -> None:
 
 
 def live_keys() -> list[str]:
-    """The public keys of the workers running now (announced within STALE, with a proof
-    made under KROV_SECRET_KEY). The webhook asks it for every update, so it is one plain
-    SELECT written once per process, and each key's proof is checked once per process."""
+    """The public keys of the workers running now: announced within STALE, beside a proof
+    made under KROV_SECRET_KEY for that key and that very `seen_at`. The webhook asks it
+    for every update, so it is one plain SELECT written once per process, and each
+    announcement's proof is checked once per process."""
     if runs_tasks_here():
         hold()
+    return _announced()
+
+
+def _announced() -> list[str]:
+    """`live_keys` without making or renewing this process's own key."""
     since = OutboxKey._meta.get_field("seen_at").get_db_prep_value(
         timezone.now() - STALE, connection
     )
     with connection.cursor() as cursor:
         cursor.execute(_live_keys_sql(connection.vendor), [since])
         rows = cursor.fetchall()
-    return [public for public, made in rows if _proven(public, made, settings.SECRET_KEY)]
+    secret = settings.SECRET_KEY
+    return [
+        public
+        for public, seen_at, made in rows
+        if (instant := _stored_instant(seen_at)) is not None
+        and _proven(public, instant, made, secret)
+    ]
 
 
 @functools.lru_cache(maxsize=256)
-def _proven(public: str, made: str, secret: str) -> bool:
-    """Whether `made` is the proof of `public` under `secret` (the secret is an argument so
-    that an answer remembered under one secret is never reused under another)."""
-    return constant_time_compare(made, proof(public))
+def _proven(public: str, instant: int, made: str, secret: str) -> bool:
+    """Whether `made` is the proof of `public` announced at `instant` (`_instant`) under
+    `secret`. All four are the cache's key: an answer remembered for one announcement is
+    never reused for another time, proof or secret."""
+    seen_at = _EPOCH + instant * _MICROSECOND
+    return constant_time_compare(made, proof(public, seen_at))
 
 
 @functools.cache
@@ -120,7 +172,7 @@ def _live_keys_sql(vendor: str) -> str:
 
     # Names from the model; the time always as a parameter.
     return (
-        f"SELECT {column('public')}, {column('proof')} "  # noqa: S608
+        f"SELECT {column('public')}, {column('seen_at')}, {column('proof')} "  # noqa: S608
         f"FROM {quote(OutboxKey._meta.db_table)} WHERE {column('seen_at')} >= %s"
     )
 
@@ -235,13 +287,16 @@ def held_publics() -> set[str]:
 
 @transaction.atomic
 def retire_stale() -> int:
-    """Delete keys no worker has announced lately; answers sealed only to them lose their
+    """Delete keys no worker has announced lately; answers sealed only to keys that are not
+    live (deleted now, or kept fresh beside a proof that does not hold for them) lose their
     ciphertext and wait for a reader's browser. Returns how many rows now wait."""
     since = timezone.now() - STALE
     stale = set(OutboxKey.objects.filter(seen_at__lt=since).values_list("public", flat=True))
     if stale:
         OutboxKey.objects.filter(public__in=stale).delete()
-    live = set(OutboxKey.objects.values_list("public", flat=True))
+    # What live_keys() gives, not every row: a row renewed without the secret keeps nothing
+    # sealed to it queued for a worker that is not there.
+    live = set(_announced())
     if stale:
         # Chats whose id was sealed to a stopped worker: sealed again by their next update.
         from krov.telegram.models import Chat

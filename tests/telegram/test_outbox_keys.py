@@ -6,12 +6,15 @@ itself, so nobody who sends it again can change it), and a sent row keeps no tex
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from krov.aid import services as aid
 from krov.aid.models import HelpRequest, Message
@@ -300,7 +303,8 @@ def test_a_worker_that_cannot_send_whats_due_gives_the_lease_back_and_asks_again
     moment lets whichever worker takes it send."""
     user, case, reply = answered_case(telegram_user, make_volunteer, coordinator)
     other = "o" * 43
-    OutboxKey.objects.create(public=other, proof=outbox_keys.proof(other))
+    seen = timezone.now()
+    OutboxKey.objects.create(public=other, seen_at=seen, proof=outbox_keys.proof(other, seen))
     Outbound.objects.filter(aid_message=reply).update(sealed={other: "for the other worker"})
     outbox.send_due()  # what this worker can send (the notices) goes
     slept: list[float] = []
@@ -318,3 +322,126 @@ def test_a_worker_that_cannot_send_whats_due_gives_the_lease_back_and_asks_again
     tasks._wake_for(outbox.next_due())
     assert scheduled == [tasks.OTHERS_RETRY_SECONDS]
     assert (timezone.now() - started).total_seconds() < 20
+
+
+# --- a proof holds for one announcement (security review F7) -------------------------------
+# A worker's private key may outlive it: a memory image of a seized or compromised worker
+# holds it. Whoever has it and can later write to the database must not make that key live
+# again: the proof beside a key holds only for the `seen_at` it was written with.
+
+STOLEN_AT = datetime(2027, 3, 1, 12, 0, 0, 250000, tzinfo=UTC)
+
+
+@pytest.fixture
+def web_process(monkeypatch):
+    """Ask as the webhook does: a web process, which holds no key and renews none."""
+    monkeypatch.setattr(outbox_keys, "runs_tasks_here", lambda: False)
+
+
+def stolen_key() -> OutboxKey:
+    """A worker announced its key at STOLEN_AT and stopped; its memory (and so the private
+    half) is in someone else's hands, and so is a copy of its row."""
+    with time_machine.travel(STOLEN_AT, tick=False):
+        public = outbox_keys.hold()
+        assert public in outbox_keys.live_keys()
+        outbox_keys.forget()
+    return OutboxKey.objects.get(public=public)
+
+
+def later() -> time_machine.travel:
+    """Long after the stolen key's worker stopped: its own announcement went stale."""
+    return time_machine.travel(STOLEN_AT + outbox_keys.STALE + timedelta(hours=5), tick=False)
+
+
+def test_a_stopped_workers_key_renewed_without_the_secret_beside_its_old_proof_is_not_live(
+    web_process,
+):
+    stolen = stolen_key()
+    with later():
+        # Written into the database by someone who lacks KROV_SECRET_KEY: a fresh time beside
+        # the proof the worker wrote.
+        renewed = OutboxKey.objects.filter(public=stolen.public, proof=stolen.proof)
+        assert renewed.update(seen_at=timezone.now()) == 1
+        assert stolen.public not in outbox_keys.live_keys()
+        assert outbox_keys.seal_for_workers("m-1", "a chat id or an answer") == {}
+        # Renewed within the same second it was announced, in another form: still not live.
+        renewed.update(seen_at=timezone.now().replace(microsecond=0))
+        assert stolen.public not in outbox_keys.live_keys()
+
+
+def test_a_stopped_workers_deleted_row_put_back_with_its_old_proof_is_not_live(web_process):
+    stolen = stolen_key()
+    with later():
+        assert outbox_keys.retire_stale() == 0
+        assert not OutboxKey.objects.exists()
+        OutboxKey.objects.create(
+            public=stolen.public,
+            created_at=stolen.created_at,
+            seen_at=timezone.now(),
+            proof=stolen.proof,
+        )
+        assert outbox_keys.live_keys() == []
+
+
+def test_answers_sealed_to_a_key_kept_fresh_without_the_secret_wait_for_a_reader(
+    telegram_user, team, make_volunteer, coordinator, held_back
+):
+    """Kept fresh, the stopped worker's row is not deleted as stale: what was sealed to it
+    must still go to a reader, not sit queued for a worker that is not there."""
+    with time_machine.travel(STOLEN_AT, tick=False):
+        user, case, reply = answered_case(telegram_user, make_volunteer, coordinator)
+        (stolen,) = outbox_keys.held_publics()
+        outbox_keys.forget()
+    with later():
+        OutboxKey.objects.filter(public=stolen).update(seen_at=timezone.now())
+        assert outbox_keys.retire_stale() == 2  # the answer and the volunteer's notice
+        row = Outbound.objects.get(aid_message=reply)
+        assert row.status == Outbound.Status.WAITING and row.sealed == {}
+
+
+def test_a_running_worker_renewing_its_key_keeps_it_live_and_never_loses_it(web_process):
+    start = STOLEN_AT
+    with time_machine.travel(start, tick=False):
+        public = outbox_keys.hold()
+    # A row as the previous version wrote it (a proof of the key alone): not live until its
+    # worker next renews it, which it does without losing its key.
+    unbound = salted_hmac("krov.telegram.outbox-key", public, algorithm="sha256").hexdigest()
+    OutboxKey.objects.filter(public=public).update(proof=unbound)
+    with time_machine.travel(start, tick=False):
+        assert outbox_keys.live_keys() == []
+    for minute in range(1, 11):  # the sweep's heartbeat, once a minute, past STALE
+        with time_machine.travel(start + timedelta(minutes=minute, seconds=0.7), tick=False):
+            assert outbox_keys.hold() == public
+            assert outbox_keys.live_keys() == [public]
+            outbox_keys.retire_stale()
+    assert OutboxKey.objects.get().public == public
+    assert outbox_keys.held_publics() == {public}
+
+
+def test_a_key_announced_under_another_secret_is_not_live(web_process):
+    with time_machine.travel(STOLEN_AT, tick=False):
+        public = outbox_keys.hold()
+        assert outbox_keys.live_keys() == [public]  # remembered as proven under this secret
+        with override_settings(SECRET_KEY="a-replaced-secret-" + "x" * 50):
+            assert outbox_keys.live_keys() == []
+            assert outbox_keys.hold() == public  # its worker, given the new secret, renews it
+            assert outbox_keys.live_keys() == [public]
+        assert outbox_keys.live_keys() == []  # proven under the new secret only
+
+
+def test_the_proof_holds_for_the_time_as_the_database_gives_it_back():
+    """What the plain SELECT returns (text on SQLite, a datetime on PostgreSQL) is the
+    instant the proof was made for, to the microsecond, in any time zone."""
+    with time_machine.travel(STOLEN_AT, tick=False):
+        zone = ZoneInfo("America/Los_Angeles")
+        for public, seen_at in (
+            ("m" * 43, timezone.now()),  # microseconds
+            ("z" * 43, timezone.now().astimezone(zone)),  # another zone, the same instant
+        ):
+            proof = outbox_keys.proof(public, seen_at)
+            OutboxKey.objects.create(public=public, seen_at=seen_at, proof=proof)
+        with override_settings(TIME_ZONE="Asia/Tokyo"):
+            assert set(outbox_keys.live_keys()) - outbox_keys.held_publics() == {
+                "m" * 43,
+                "z" * 43,
+            }

@@ -443,11 +443,10 @@ def test_a_worker_key_written_into_the_database_without_the_secret_gets_nothing(
     forged = sealing_module.KeyPair.generate().public
     OutboxKey.objects.create(public=forged, seen_at=timezone.now() + timedelta(days=365))
     other = sealing_module.KeyPair.generate().public
+    ahead = timezone.now() + timedelta(days=365)
     with override_settings(SECRET_KEY="another-secret-" + "x" * 40):
-        wrong = outbox_keys.proof(other)
-    OutboxKey.objects.create(
-        public=other, seen_at=timezone.now() + timedelta(days=365), proof=wrong
-    )
+        wrong = outbox_keys.proof(other, ahead)
+    OutboxKey.objects.create(public=other, seen_at=ahead, proof=wrong)
     assert forged not in outbox_keys.live_keys() and other not in outbox_keys.live_keys()
     case = services.submit_request(
         channel=HelpRequest.Channel.WEB,

@@ -99,13 +99,10 @@ def test_a_chat_read_by_key_is_the_chat_the_orm_reads(team, make_volunteer):
 def test_only_worker_keys_proven_under_the_current_secret_are_live():
     good, forged = "g" * 43, "f" * 43
     now = timezone.now()
-    OutboxKey.objects.create(public=good, proof=outbox_keys.proof(good), seen_at=now)
+    OutboxKey.objects.create(public=good, proof=outbox_keys.proof(good, now), seen_at=now)
     OutboxKey.objects.create(public=forged, proof="0" * 64, seen_at=now)
-    OutboxKey.objects.create(
-        public="s" * 43,
-        proof=outbox_keys.proof("s" * 43),
-        seen_at=now - outbox_keys.STALE - timezone.timedelta(seconds=1),
-    )
+    old = now - outbox_keys.STALE - timezone.timedelta(seconds=1)
+    OutboxKey.objects.create(public="s" * 43, proof=outbox_keys.proof("s" * 43, old), seen_at=old)
 
     def others() -> set[str]:
         # Tests run tasks inline, so this process is a worker with a key of its own.

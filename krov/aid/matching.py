@@ -34,6 +34,7 @@ from krov.aid.models import (
     VolunteerProfile,
     VolunteerSkill,
 )
+from krov.core import prepared
 
 
 @dataclass(frozen=True)
@@ -411,7 +412,7 @@ def _walk(
     rest: list[_Candidate] = []
     level = None
     page, offset = _PAGE_PER_MATCH * enough, 0
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         while True:
             cursor.execute(sql, [*params, page, offset])
             read = 0
@@ -475,7 +476,7 @@ def _profiles(pks: list[int]) -> dict[int, VolunteerProfile]:
     from krov.accounts.models import User
 
     sql, profile_names, user_names, converters = _profile_reader(connection.vendor, len(pks))
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(sql, pks)
         rows = cursor.fetchall()
     user_field = VolunteerProfile._meta.get_field("user")
@@ -532,7 +533,7 @@ def rank(
     rule_params = _rule_params(request)
     moment = connection.ops.adapt_datetimefield_value(now)
     found: dict[int, _Candidate] = {}
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(sql.shift, [request.skill_id, *rule_params, moment, moment])
         for *row, ends_at in cursor.fetchall():
             candidate = found.setdefault(row[0], _candidate(row, request.language))

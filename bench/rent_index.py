@@ -13,7 +13,9 @@ For each database, in one run:
 Run with `make bench` or `python -m bench.rent_index`; BENCH_OBSERVATIONS changes the size,
 BENCH_DATABASES (default "sqlite,postgresql") the databases, BENCH_PG_DATABASE the name of
 the PostgreSQL database made for the run (default "krov_bench_rents"), BENCH_REPEAT the
-number of (GROUP BY, rebuild) pairs (default 5; the ratio is the pairs' median). Other times
+number of (GROUP BY, rebuild) pairs (default 5; the ratio is the pairs' median),
+BENCH_KEEP_DATABASE=1 keeps the PostgreSQL database after the run (to EXPLAIN its statements;
+the next run drops it). Other times
 are medians of three runs; on a shared machine compare only ratios from the same run.
 """
 
@@ -41,6 +43,7 @@ PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 # BENCH_PG_DATABASE names the (dropped and re-created) PostgreSQL database, so that two
 # runs on one server need not share one.
 PG_DB = os.environ.get("BENCH_PG_DATABASE", "krov_bench_rents")
+KEEP = os.environ.get("BENCH_KEEP_DATABASE", "") == "1"
 COLUMNS = (
     "observed_on, month, district_id, size_m2, rent, currency, rate, rent_eur, per_m2, "
     "source, status"
@@ -288,8 +291,11 @@ def main() -> None:
     try:
         _report(_run(f"postgres://postgres@127.0.0.1:5432/{PG_DB}", data_dir))
     finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
+        if KEEP:
+            print(f"-- kept: postgres://postgres@127.0.0.1:5432/{PG_DB}")
+        else:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
 
 
 if __name__ == "__main__":

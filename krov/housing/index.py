@@ -12,7 +12,8 @@ partial index of the counted rents per district and month (and one per month for
 holds each figure's values in order, and the neighbours are found by walking it
 (`OFFSET k LIMIT 2`): some n rows in all per cell and figure on SQLite, 3n/4 on PostgreSQL,
 no sort. SQLite does one statement per cell; PostgreSQL the counts and every walk in one
-statement (one snapshot, one round trip)."""
+statement (one snapshot, one round trip), the walks of a rebuild shared between parallel
+workers (the function housing_rent_walks, migration 0007)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Case, Count, FloatField, Max, Q, Value, When
+from django.db.models import Count, FloatField, Max, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -176,79 +177,61 @@ def _counts(months: list[date] | None) -> tuple[dict[Key, _Group], set[date]]:
     return groups, seen
 
 
-# --- PostgreSQL: one statement ---------------------------------------------------------------
+# --- PostgreSQL: one statement, the walks in parallel ---------------------------------------
 #
 # A round trip costs some 50 µs and a step through an index some 100 ns, so the counts and
 # every walk are one statement: one snapshot, one round trip. The counts come from one
-# (parallel) pass over the table. Each cell with enough rents then walks its district's (or
-# the city's) partial index twice per figure: from the low end, skipping to Q1's lower
-# neighbour and gathering the values up to the median's upper one in an array; from the top,
-# skipping to Q3's upper neighbour and taking it and the one below (3n/4 steps in all, n/4
-# values gathered). The six neighbours are picked from those arrays at once, row by row, so
-# no array outlives its cell (kept in a CTE, the arrays of a million rents spilled to disk).
-# Sorting each group (array_agg ... ORDER BY, percentile_disc) or numbering its rows
-# (row_number() OVER) costs more; so do three walks from the nearer ends (n steps).
+# parallel pass over the (status, month, district) index. Each cell with enough rents then
+# walks its district's (or the city's) partial index twice per figure: from the low end,
+# skipping to Q1's lower neighbour and gathering the values up to the median's upper one; from
+# the top, skipping to Q3's upper neighbour (3n/4 steps in all, n/4 values gathered), the six
+# neighbours picked in the row. Sorting each group (array_agg ... ORDER BY, percentile_disc)
+# or numbering its rows (row_number() OVER) costs more; so do three walks from the nearer
+# ends (n steps).
+#
+# The walks, some three million steps for a full rebuild, are the function
+# housing_rent_walks (migration 0007): PostgreSQL runs no subquery with LIMIT, nor one that
+# refers to the outer row, in a parallel worker, but it does run calls to a PARALLEL SAFE
+# function. The cells, ordered by size, are dealt round-robin into _PARTS shares; each share is
+# one call, and a Parallel Append gives the calls to the leader and its workers (two by
+# default: max_parallel_workers_per_gather). The arrays the calls take are computed once,
+# before the workers start (initplans); if no worker is free, the leader makes every call.
+# Starting workers costs a few milliseconds each (more on a busy server), more than the walks
+# of a few months take: the incremental path's few months are one call, in one process.
 
+_PARTS = 3
+_PARALLEL_MONTHS = 12  # fewer months than this are walked in one process
 _PG_CELLS = """
 WITH counts AS (
     SELECT status, month, district_id, COUNT(*) AS c FROM {table}{where}
     GROUP BY status, month, district_id
-), cells AS (
-    SELECT month, district_id,
-        CAST(COALESCE(SUM(c) FILTER (WHERE status = %(ok)s), 0) AS bigint) AS n,
-        CAST(COALESCE(SUM(c) FILTER (WHERE status = %(implausible)s), 0) AS bigint) AS flagged
-    FROM counts GROUP BY GROUPING SETS ((month, district_id), (month))
-)
-SELECT month, district_id, n, flagged, {walks} FROM cells
+), cells AS MATERIALIZED (
+    SELECT month, district_id, n, flagged,
+        row_number() OVER (ORDER BY n DESC, month, district_id) AS k
+    FROM (
+        SELECT month, district_id,
+            CAST(COALESCE(SUM(c) FILTER (WHERE status = %(ok)s), 0) AS bigint) AS n,
+            CAST(COALESCE(SUM(c) FILTER (WHERE status = %(implausible)s), 0) AS bigint) AS flagged
+        FROM counts GROUP BY GROUPING SETS ((month, district_id), (month))
+    ) g
+), walks AS ({walks})
+SELECT month, district_id, n, flagged, rent_picks, m2_picks
+FROM cells LEFT JOIN walks USING (k)
 """
-# The ranks cuts(n) in SQL (integer division), 0-based.
-_J1, _J2, _J3 = "(cells.n - 1) / 4", "(cells.n - 1) / 2", "3 * (cells.n - 1) / 4"
-_PG_WALK = """CASE WHEN n < %(min_cell)s THEN NULL
-    WHEN district_id IS NULL THEN {city}
-    ELSE {district} END AS {figure}"""
-# x[j1] .. x[j2 + 1] ascending in `low`, x[j3 + 1] and x[j3] in `high` (n = 1: x[0] alone
-# in both): in order, x[j] and x[j + 1] for each j of cuts(n). OFFSET 0 keeps the two walks
-# from being inlined into (and run again for) each pick.
-_PG_PICKS = (
-    "(SELECT ARRAY[w.low[1], w.low[2], w.low[{j2} - {j1} + 1], w.low[{j2} - {j1} + 2],"
-    " w.high[2], w.high[1]] FROM (SELECT {low} AS low, {high} AS high OFFSET 0) w)"
-)
-_PG_ARRAY = (
-    "ARRAY(SELECT o.{figure} FROM {table} o WHERE o.{ok_rows} AND o.month = cells.month"
-    "{district} ORDER BY o.{figure} {order} LIMIT {limit} OFFSET {offset})"
+_PG_CALL = (
+    "SELECT * FROM housing_rent_walks("
+    "(SELECT array_agg(month ORDER BY k) FROM cells), "
+    "(SELECT array_agg(district_id ORDER BY k) FROM cells), "
+    "(SELECT array_agg(n ORDER BY k) FROM cells), "
+    "%(min_cell)s, {part}, {parts})"
 )
 
 
-def _pg_sql(months: list[date] | None) -> str:
+def _pg_sql(months: list[date] | None, parts: int) -> str:
     table = connection.ops.quote_name(RentObservation._meta.db_table)
-
-    def walk(figure: str, *, city: bool) -> str:
-        def array(order: str, limit: str, offset: str) -> str:
-            return _PG_ARRAY.format(
-                figure=figure,
-                table=table,
-                ok_rows=_OK_ROWS,
-                district="" if city else " AND o.district_id = cells.district_id",
-                order=order,
-                limit=limit,
-                offset=offset,
-            )
-
-        return _PG_PICKS.format(
-            j1=_J1,
-            j2=_J2,
-            low=array("ASC", f"{_J2} - {_J1} + 2", _J1),
-            high=array("DESC", "2", f"GREATEST(cells.n - 2 - {_J3}, 0)"),
-        )
-
-    walks = ", ".join(
-        _PG_WALK.format(
-            figure=figure, city=walk(figure, city=True), district=walk(figure, city=False)
-        )
-        for figure in FIGURES
-    )
     where = "" if months is None else " WHERE month = ANY(%(months)s)"
-    # Identifiers from this module only (FIGURES, the model's table); values are parameters.
+    walks = " UNION ALL ".join(_PG_CALL.format(part=part, parts=parts) for part in range(parts))
+    # Identifiers from this module only (the model's table); values are parameters.
     return _PG_CELLS.format(table=table, where=where, walks=walks)
 
 
@@ -262,10 +245,11 @@ def _groups_postgresql(months: list[date] | None) -> tuple[dict[Key, _Group], se
         "months": months,
     }
     with connection.cursor() as cursor:
-        # Its estimated cost would have PostgreSQL compile the statement (JIT), which takes
-        # longer than running it. For this transaction only.
+        # The walks' estimated cost would have PostgreSQL compile them (JIT), which takes
+        # longer than running them. For this transaction only; the workers inherit it.
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(_pg_sql(months), params)
+        parts = _PARTS if months is None or len(months) >= _PARALLEL_MONTHS else 1
+        cursor.execute(_pg_sql(months, parts), params)
         for month, district_id, n, flagged, *picks in cursor.fetchall():
             seen.add(month)
             if not n and not flagged:
@@ -277,15 +261,37 @@ def _groups_postgresql(months: list[date] | None) -> tuple[dict[Key, _Group], se
                     continue  # too few rents to walk
                 for rank, value in zip(ranks, values, strict=True):
                     if value is not None and rank < n:
-                        group.at[figure][rank] = float(value)
+                        group.at[figure][rank] = value  # a float (double precision)
     return groups, seen
 
 
-def _compute(months: list[date] | None) -> tuple[list[RentIndexCell], set[date]]:
-    """The cells of these months (of all when None), and the months that have observations."""
+# The stored cell's fields (every one but the key), in the order of the rows `_compute` makes.
+_CELL_FIELDS = (
+    "area",
+    "district_id",
+    "month",
+    "count",
+    "flagged",
+    "suppressed",
+    "computed_at",
+    "q1_rent",
+    "median_rent",
+    "q3_rent",
+    "q1_m2",
+    "median_m2",
+    "q3_m2",
+)
+_NO_FIGURES = (None,) * 6
+
+
+def _compute(months: list[date] | None) -> tuple[list[tuple], set[date]]:
+    """The cells of these months (of all when None), as rows of `_CELL_FIELDS`' values, and
+    the months that have observations. Rows, not model instances: making 1,300 instances
+    took longer than computing their figures."""
     slugs = dict(District.objects.values_list("id", "slug"))
     now = timezone.now()
-    cells = []
+    min_cell = settings.KROV_RENT_MIN_CELL
+    rows = []
     with transaction.atomic():  # one snapshot for the counts and the walks (SQLite's WAL)
         if connection.vendor == "postgresql":
             groups, seen = _groups_postgresql(months)
@@ -294,30 +300,22 @@ def _compute(months: list[date] | None) -> tuple[list[RentIndexCell], set[date]]
     for (month, district_id), group in sorted(
         groups.items(), key=lambda item: (item[0][0], item[0][1] or 0)
     ):
-        cell = RentIndexCell(
-            area=RentIndexCell.CITY if district_id is None else slugs[district_id],
-            district_id=district_id,
-            month=month,
-            count=group.count,
-            flagged=group.flagged,
-            computed_at=now,
-            suppressed=group.count < settings.KROV_RENT_MIN_CELL,
+        n = group.count
+        # Both figures or none: half a cell cannot happen in one snapshot, never show one.
+        suppressed = n < min_cell or not (group.at["rent_eur"] and group.at["per_m2"])
+        figures = (
+            _NO_FIGURES
+            if suppressed
+            else quartiles(n, group.at["rent_eur"]) + quartiles(n, group.at["per_m2"])
         )
-        if not cell.suppressed and not (group.at["rent_eur"] and group.at["per_m2"]):
-            cell.suppressed = True  # cannot happen in one snapshot; never show half a cell
-        if not cell.suppressed:
-            cell.q1_rent, cell.median_rent, cell.q3_rent = quartiles(
-                group.count, group.at["rent_eur"]
-            )
-            cell.q1_m2, cell.median_m2, cell.q3_m2 = quartiles(group.count, group.at["per_m2"])
-        cells.append(cell)
-    return cells, seen
+        area = RentIndexCell.CITY if district_id is None else slugs[district_id]
+        rows.append((area, district_id, month, n, group.flagged, suppressed, now, *figures))
+    return rows, seen
 
 
-def _column(cells: list[RentIndexCell], f: models.Field) -> list[Any]:
+def _adapted(values: list[Any], f: models.Field) -> list[Any]:
     """One field's values, adapted for the database as `bulk_create` would: the few distinct
     dates and times once each; the rest already are what the column holds."""
-    values = [getattr(cell, f.attname) for cell in cells]
     ops = connection.ops
     adapt: Callable[[Any], Any]
     if isinstance(f, models.DateTimeField):
@@ -335,29 +333,35 @@ def _column(cells: list[RentIndexCell], f: models.Field) -> list[Any]:
     return [adapted[v] for v in values]
 
 
-def _insert(cells: list[RentIndexCell]) -> None:
-    """`bulk_create` without its preparation of every value through the field (some 50 ms
-    for the 1,300 cells of six years, a fifth of the whole rebuild): on PostgreSQL one
-    INSERT from arrays, one per column; elsewhere one statement executed per row."""
-    fields = [f for f in RentIndexCell._meta.concrete_fields if not f.primary_key]
-    columns = [_column(cells, f) for f in fields]
+def _insert(rows: list[tuple]) -> None:
+    """`bulk_create` without model instances nor its preparation of every value through the
+    field: on PostgreSQL one COPY, whose values psycopg writes from their Python types
+    (dates, aware datetimes, Decimals) in C; elsewhere one statement executed per row.
+    (An INSERT from one array per column took some 30 ms more for the 1,300 cells of six
+    years: psycopg writes arrays' elements in Python.) The COPY goes to the driver's cursor,
+    past Django's execute wrappers, like the bench's."""
+    by_name = {f.attname: f for f in RentIndexCell._meta.concrete_fields}
+    fields = [by_name[name] for name in _CELL_FIELDS]
     quote = connection.ops.quote_name
     table = quote(RentIndexCell._meta.db_table)
     names = ", ".join(quote(str(f.column)) for f in fields)
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with (
+            connection.connection.cursor() as cursor,
+            # The model's names only; values are the COPY's data.
+            cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    columns = [_adapted([row[i] for row in rows], f) for i, f in enumerate(fields)]
+    marks = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
-            # The model's names and types only; values are parameters.
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
-                columns,
-            )
-        else:
-            marks = ", ".join(["%s"] * len(fields))
-            cursor.executemany(
-                f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
-                list(zip(*columns, strict=True)),
-            )
+        cursor.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+            list(zip(*columns, strict=True)),
+        )
 
 
 # PostgreSQL advisory lock key for replacing cells ("krov rent" in ASCII).
@@ -381,11 +385,11 @@ def recompute(months: Iterable[date]) -> int:
     months = sorted({month_of(m) for m in months})
     if not months:
         return 0
-    cells, _seen = _compute(months)
+    rows, _seen = _compute(months)
     with transaction.atomic():
         _one_writer_at_a_time()
         RentIndexCell.objects.filter(month__in=months).delete()
-        _insert(cells)
+        _insert(rows)
     pagecache.invalidate("housing")
     return len(months)
 
@@ -393,24 +397,28 @@ def recompute(months: Iterable[date]) -> int:
 def reflag() -> int:
     """Apply the current plausibility bounds (KROV_RENT_PER_M2_MIN/MAX) to every observation
     not excluded by moderators. Returns how many changed status. Only the rows that change
-    are read (index on status and rent per m²)."""
+    are read (index on status and rent per m²): two statements, one per status, as one
+    condition with OR had PostgreSQL read every flagged row from the table (the (status,
+    month, district) index found them, the bounds had to be checked in the table: some
+    3,000 pages for the bench's 4,000 flagged rents, 15-80 ms of each rebuild)."""
     low, high = settings.KROV_RENT_PER_M2_MIN, settings.KROV_RENT_PER_M2_MAX
-    to_flag = Q(status=OK, per_m2__lt=low) | Q(status=OK, per_m2__gt=high)
-    to_clear = Q(status=IMPLAUSIBLE, per_m2__gte=low, per_m2__lte=high)
-    return RentObservation.objects.filter(to_flag | to_clear).update(
-        status=Case(When(status=OK, then=Value(IMPLAUSIBLE)), default=Value(OK))
-    )
+    rents = RentObservation.objects.all()
+    with transaction.atomic():
+        flagged = rents.filter(Q(status=OK, per_m2__lt=low) | Q(status=OK, per_m2__gt=high))
+        cleared = rents.filter(status=IMPLAUSIBLE, per_m2__gte=low, per_m2__lte=high)
+        # Disjoint: a row the first flags is outside the bounds, so the second leaves it.
+        return flagged.update(status=IMPLAUSIBLE) + cleared.update(status=OK)
 
 
 def rebuild() -> int:
     """Re-apply the plausibility bounds, then recompute every month: the cells of months
     without observations go. Returns the number of months with observations."""
     reflag()
-    cells, months = _compute(None)
+    rows, months = _compute(None)
     with transaction.atomic():
         _one_writer_at_a_time()
         RentIndexCell.objects.all().delete()
-        _insert(cells)
+        _insert(rows)
     pagecache.invalidate("housing")
     return len(months)
 

@@ -106,13 +106,11 @@ def listed_venues() -> QuerySet[Venue]:
 def find_venues(query: str = "") -> QuerySet[Venue] | list[Venue]:
     """The venues page's venues (`listed_venues`): all of them, as a queryset to page
     through, or those one of whose names or addresses, in any language, contains `query`
-    in either Serbian script and any case (compared in Krov's one Latin-normalised form,
-    krov.core.search.normalise; a city's venues are few, so they are compared here, in the
-    same two queries however many)."""
-    from krov.core.search import normalise
-
+    in either Serbian script and any case (both compared as `searched` makes them; a
+    city's venues are few, so they are compared here, in the same two queries however
+    many)."""
     found = listed_venues()
-    wanted = normalise(" ".join(query.split()))
+    wanted = searched(query)
     if not wanted:
         return found
 
@@ -120,7 +118,16 @@ def find_venues(query: str = "") -> QuerySet[Venue] | list[Venue]:
         rows = venue.translations.all()
         return [venue.name, venue.address, *(t for row in rows for t in (row.name, row.address))]
 
-    return [venue for venue in found if any(wanted in normalise(t) for t in texts(venue))]
+    return [venue for venue in found if any(wanted in searched(t) for t in texts(venue))]
+
+
+def searched(text: str) -> str:
+    """`text` as the venue search compares it: in Krov's one Latin-normalised form
+    (krov.core.search.normalise: Serbian Cyrillic as Latin, case folded), each run of
+    white space one space, on the text searched as on what was typed."""
+    from krov.core.search import normalise
+
+    return normalise(" ".join(text.split()))
 
 
 def venue_text(venue: Venue, language: str | None = None) -> VenueText:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 
 from krov.events import services
 from krov.events.forms import VenueTranslationForm
@@ -56,6 +56,18 @@ class VenueAdmin(admin.ModelAdmin):
             # Every page showing it; calendar entries when what LOCATION says changed.
             location = {"name", "address"} & set(form.changed_data)
             services.venue_changed(obj, calendar=bool(location))
+
+    def delete_model(self, request, obj) -> None:
+        try:
+            services.delete_venue(obj, actor=request.user)
+        except services.EventError as error:
+            raise PermissionDenied(str(error)) from error
+
+    def delete_queryset(self, request, queryset) -> None:
+        # The list's "delete selected" action: each through the service, all or none.
+        with transaction.atomic():
+            for venue in queryset:
+                self.delete_model(request, venue)
 
     def save_formset(self, request, form, formset, change) -> None:
         if formset.model is not VenueTranslation:

@@ -9,9 +9,12 @@ class EventsConfig(AppConfig):
     verbose_name = "Events"
 
     def ready(self) -> None:
-        from krov.core import home, oldslugs, retention, sitemap, undo
+        from krov.core import audit, home, oldslugs, retention, sitemap, translated, undo
         from krov.events import home as events_home
         from krov.events import services, views
+
+        # The audit log page names the language a venue translation was written in.
+        audit.register_detail_choices("language", translated.translatable_languages)
 
         retention.register(
             "event attendees",

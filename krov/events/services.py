@@ -32,6 +32,28 @@ class EventError(Exception):
     """Something about an event that cannot be done; the message is for people."""
 
 
+class AuditKind:
+    """The events app's kinds of audit event (krov.core.audit): changes to the venues every
+    organiser's events share, and to their texts in other languages. Their labels for the
+    audit log page belong with the others in `AuditEvent.Kind` (krov.core.models)."""
+
+    VENUE_ADDED = "venue_added"
+    VENUE_CHANGED = "venue_changed"
+    VENUE_REMOVED = "venue_removed"
+    VENUE_TRANSLATION_ADDED = "venue_translation_added"
+    VENUE_TRANSLATION_CHANGED = "venue_translation_changed"
+    VENUE_TRANSLATION_REMOVED = "venue_translation_removed"
+
+
+def _audit(kind: str, venue: Venue, *, actor, **detail) -> None:
+    """An audit event about `venue` (its id as the target, its own name as a detail, as the
+    press watch names its feeds), written in the caller's transaction: a rolled-back change
+    leaves none. Which texts changed, never what they say."""
+    from krov.core import audit
+
+    audit.record(kind, actor=actor, target=f"venue:{venue.pk}", venue=venue.name, **detail)
+
+
 def _hash(purpose: str, value: str) -> str:
     return salted_hmac(f"krov.events.{purpose}", value, algorithm="sha256").hexdigest()
 
@@ -213,7 +235,9 @@ def translate_venue(venue: Venue, *, actor, texts: Mapping[str, Mapping[str, str
     address or accessibility note alone means "as in the original". Nothing is saved when
     one language is refused (EventError, VenueTextError). Every public page of events is
     refreshed once this commits; calendar entries get a new revision only where what their
-    LOCATION shows (name, address) changed (`venue_changed`). Returns the languages changed.
+    LOCATION shows (name, address) changed (`venue_changed`). Each language added, changed
+    or removed is one audit event (`AuditKind`: the language and, for a change, which texts;
+    never what they say). Returns the languages changed.
 
     The one way venue translations are written: the venues page and the admin's inline."""
     _check_can_edit_venues(actor)
@@ -234,12 +258,14 @@ def translate_venue(venue: Venue, *, actor, texts: Mapping[str, Mapping[str, str
             # may no longer have (its own, since it changed) can be removed too.
             if row is not None:
                 row.delete()
+                _audit(AuditKind.VENUE_TRANSLATION_REMOVED, venue, actor=actor, language=language)
                 changed.append(language)
                 location.append(language)
             continue
         clean = check_venue_texts(venue, language, given)
         if row is None:
             VenueTranslation.objects.create(venue=venue, language=language, **clean)
+            _audit(AuditKind.VENUE_TRANSLATION_ADDED, venue, actor=actor, language=language)
             changed.append(language)
             location.append(language)
             continue
@@ -249,6 +275,13 @@ def translate_venue(venue: Venue, *, actor, texts: Mapping[str, Mapping[str, str
         for field in differ:
             setattr(row, field, clean[field])
         row.save(update_fields=differ)
+        _audit(
+            AuditKind.VENUE_TRANSLATION_CHANGED,
+            venue,
+            actor=actor,
+            language=language,
+            fields=differ,
+        )
         changed.append(language)
         if {"name", "address"} & set(differ):
             location.append(language)
@@ -282,6 +315,24 @@ def remove_venue_translation(venue: Venue, *, actor, language: str) -> bool:
     """Drop `venue`'s translation in `language` (`translate_venue` with no texts); pages
     show the original again."""
     return bool(translate_venue(venue, actor=actor, texts={language: {}}))
+
+
+@transaction.atomic
+def delete_venue(venue: Venue, *, actor) -> bool:
+    """Remove `venue` and its translations: one audit event (AuditKind.VENUE_REMOVED), the
+    public pages refreshed once this commits. Refused (EventError) while events are held
+    there: they keep their venue. False when it was gone already."""
+    if not (actor.is_authenticated and actor.has_perm("events.delete_venue")):
+        raise EventError(_("Only those who manage venues can remove them."))
+    locked = Venue.objects.select_for_update().filter(pk=venue.pk).first()
+    if locked is None:
+        return False
+    if Event.objects.filter(venue=locked).exists():
+        raise EventError(_("Events are held at this venue: it cannot be removed."))
+    _audit(AuditKind.VENUE_REMOVED, locked, actor=actor)
+    locked.delete()
+    invalidate_public_pages()
+    return True
 
 
 def venue_changed(

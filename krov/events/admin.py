@@ -50,12 +50,14 @@ class VenueAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("translations")
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and form.changed_data:
-            # Every page showing it; calendar entries when what LOCATION says changed.
-            location = {"name", "address"} & set(form.changed_data)
-            services.venue_changed(obj, calendar=bool(location))
+    def save_model(self, request, obj, form, change) -> None:
+        # Through the service: the audit log, every page showing the venue, and calendar
+        # entries when what their LOCATION says changed.
+        try:
+            services.save_venue(obj, actor=request.user, fields=form.changed_data)
+        except services.EventError as error:
+            # The form checked the same values; only a permission can differ here.
+            raise PermissionDenied(str(error)) from error
 
     def delete_model(self, request, obj) -> None:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -174,6 +174,15 @@ def _check_can_edit_venues(user) -> None:
         raise EventError(_("Only those who manage venues can translate them."))
 
 
+# A venue's own fields, as the admin edits them (`save_venue`).
+VENUE_FIELDS = ("name", "language", "address", "osm_url", "accessibility", "capacity", "time_zone")
+# What an event's calendar entry (iCal LOCATION) shows of its venue, in each language: a
+# change to one of these is a new revision of the entries (`venue_changed`). Of the venue's
+# own fields, its `language` too: it decides the script its texts are shown in and whether
+# a translation stands in for them.
+VENUE_LOCATION_TEXTS = frozenset({"name", "address"})
+VENUE_LOCATION_FIELDS = VENUE_LOCATION_TEXTS | {"language"}
+
 # The texts a venue has in each language, and how long each may be (name and address: as
 # their columns hold; accessibility notes: a page of text).
 VENUE_TEXT_FIELDS = ("name", "address", "accessibility")
@@ -283,7 +292,7 @@ def translate_venue(venue: Venue, *, actor, texts: Mapping[str, Mapping[str, str
             fields=differ,
         )
         changed.append(language)
-        if {"name", "address"} & set(differ):
+        if VENUE_LOCATION_TEXTS & set(differ):
             location.append(language)
     if changed:
         venue_changed(venue, languages=location, calendar=bool(location))
@@ -315,6 +324,54 @@ def remove_venue_translation(venue: Venue, *, actor, language: str) -> bool:
     """Drop `venue`'s translation in `language` (`translate_venue` with no texts); pages
     show the original again."""
     return bool(translate_venue(venue, actor=actor, texts={language: {}}))
+
+
+@transaction.atomic
+def save_venue(venue: Venue, *, actor, fields: Iterable[str] | None = None) -> list[str]:
+    """Save `venue`'s own fields as set on it: all of them for a new venue, else those of
+    `fields` (default: VENUE_FIELDS) whose values differ from the stored ones. Each save
+    that changes something is one audit event (AuditKind.VENUE_ADDED, VENUE_CHANGED with
+    the names of the fields, never their values); after a change every public page of
+    events is refreshed once this commits, and the calendar entries of the events held
+    there get a new revision only when what their LOCATION shows changed
+    (VENUE_LOCATION_FIELDS, `venue_changed`). Refused (EventError) to those who may not
+    add or change venues, and for values the model does not take. Returns the fields
+    saved.
+
+    The one way a venue's own fields are written: the admin's form calls it."""
+    wanted = VENUE_FIELDS if fields is None else [f for f in VENUE_FIELDS if f in set(fields)]
+    if venue._state.adding:
+        if not (actor.is_authenticated and actor.has_perm("events.add_venue")):
+            raise EventError(_("Only those who manage venues can add them."))
+        _check_venue_fields(venue, VENUE_FIELDS)
+        venue.save(force_insert=True)
+        _audit(AuditKind.VENUE_ADDED, venue, actor=actor)
+        return list(VENUE_FIELDS)
+    if not can_edit_venues(actor):
+        raise EventError(_("Only those who manage venues can change them."))
+    stored = Venue.objects.select_for_update().filter(pk=venue.pk).first()
+    if stored is None:
+        raise EventError(_("This venue is no longer there."))
+    changed = [field for field in wanted if getattr(stored, field) != getattr(venue, field)]
+    if not changed:
+        return []
+    _check_venue_fields(venue, changed)
+    venue.save(update_fields=changed)
+    _audit(AuditKind.VENUE_CHANGED, venue, actor=actor, fields=changed)
+    venue_changed(venue, calendar=bool(VENUE_LOCATION_FIELDS & set(changed)))
+    return changed
+
+
+def _check_venue_fields(venue: Venue, fields: Iterable[str]) -> None:
+    """Raise EventError unless the model takes `venue`'s values of `fields` (lengths,
+    choices, a link that is one)."""
+    from django.core.exceptions import ValidationError
+
+    others = [field.name for field in Venue._meta.fields if field.name not in set(fields)]
+    try:
+        venue.full_clean(exclude=others, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise EventError(" ".join(error.messages)) from None
 
 
 @transaction.atomic

@@ -239,15 +239,10 @@ class ProfileForm(forms.Form):
             self.skill_fields.append((skill, name))
 
     def clean_time_zone(self):
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        from krov.core.inputs import validate_time_zone
 
         value = self.cleaned_data["time_zone"].strip()
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise forms.ValidationError(
-                _("Unknown time zone; write it like Europe/Belgrade.")
-            ) from None
+        validate_time_zone(value)
         return value
 
     def clean(self):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from krov.core.fields import EncryptedTextField
+from krov.core.inputs import validate_time_zone
 
 # Languages the desk can work in: those a requester may write in and a volunteer may speak.
 AID_LANGUAGES = {
@@ -83,7 +84,9 @@ class VolunteerProfile(models.Model):
     max_cases = models.PositiveSmallIntegerField(
         _("cases at once"), default=2, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Belgrade")
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Belgrade", validators=[validate_time_zone]
+    )
     paused = models.BooleanField(_("paused"), default=False)
     trust = models.IntegerField(
         _("trust"), choices=TrustLevel.choices, default=TrustLevel.PROBATION

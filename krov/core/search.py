@@ -8,6 +8,7 @@ template that shows them."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,9 @@ MAX_WORDS = 8
 
 
 def normalise(text: str) -> str:
-    return to_latin(text or "").casefold()
+    """The searched form: composed (NFC, so "ć" typed as c and a combining accent is the
+    "ć" typed as one letter), Latin, case-folded."""
+    return to_latin(unicodedata.normalize("NFC", text or "")).casefold()
 
 
 def words(query: str) -> list[str]:

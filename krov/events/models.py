@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from krov.accounts.models import language_choices
 from krov.core.fields import EncryptedTextField
+from krov.core.inputs import validate_time_zone
 from krov.core.models import TranslationRow
 
 
@@ -28,7 +29,9 @@ class Venue(models.Model):
     osm_url = models.URLField(_("OpenStreetMap link"), blank=True)
     accessibility = models.TextField(_("accessibility"), blank=True)
     capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Belgrade")
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Belgrade", validators=[validate_time_zone]
+    )
 
     class Meta:
         ordering = ["name"]
@@ -100,7 +103,9 @@ class Event(models.Model):
     original_language = models.CharField(_("original language"), max_length=8, default="sr")
     starts_at = models.DateTimeField(_("starts"), db_index=True)
     ends_at = models.DateTimeField(_("ends"))
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Belgrade")
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Belgrade", validators=[validate_time_zone]
+    )
     venue = models.ForeignKey(
         Venue, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("venue")
     )

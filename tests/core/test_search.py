@@ -115,3 +115,13 @@ def test_the_page_queries_every_section_and_shows_each_with_its_template(registr
 def test_the_bulletin_list_searches_through_the_neutral_address(client, db):
     form = soup(client.get("/en/bulletins/")).select_one("form[role=search]")
     assert form["action"] == "/en/search/"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("c\u0301evapi", "ćevapi"), ("C\u030cAC\u030cAK", "Čačak"), ("Ђ", "đ"), ("Дж", "dž")],
+)
+def test_decomposed_accents_and_either_script_normalise_alike(typed, stored):
+    """A decomposed "ć" (c and a combining accent, as some keyboards and pasted text give
+    it) finds the composed one; case and script never matter."""
+    assert site_search.normalise(typed) == site_search.normalise(stored)

@@ -216,3 +216,32 @@ def test_a_venue_removed_meanwhile_is_not_saved_again(hall, admin):
     with pytest.raises(services.EventError):
         services.save_venue(hall, actor=admin)
     assert not Venue.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("zone", "said"),
+    [
+        ("Europe/Belgrad", "time zone"),
+        ("../../etc/passwd", "time zone"),
+        ("Europe/Belgrade\x00", "null characters"),
+        ("x" * 65, "at most 64 characters"),
+    ],
+)
+def test_a_mistyped_time_zone_is_refused_with_a_message_and_nothing_saved(hall, admin, zone, said):
+    """A zone no calendar can build would answer 500 on the feed of every event held there."""
+    client = signed_in(admin)
+    response = client.post(f"/admin/events/venue/{hall.pk}/change/", _form(hall, time_zone=zone))
+    assert response.status_code == 200
+    errors = " ".join(e.get_text() for e in soup(response).select(".errorlist"))
+    assert said in errors.lower()
+    hall.refresh_from_db()
+    assert hall.time_zone == "Europe/Belgrade"
+    assert not _recorded()
+
+
+def test_the_service_refuses_a_mistyped_time_zone(hall, admin):
+    hall.time_zone = "Mars/Olympus"
+    with pytest.raises(services.EventError):
+        services.save_venue(hall, actor=admin, fields=["time_zone"])
+    hall.refresh_from_db()
+    assert hall.time_zone == "Europe/Belgrade"

@@ -92,16 +92,13 @@ def update_profile(
     skills: dict[int, int],
     windows: list[tuple[int, time, time]],
 ) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     from krov.aid.models import AvailabilityWindow
+    from krov.core.inputs import is_time_zone
 
     if profile.user_id != actor.pk:
         raise AidError(_("You can only change your own profile."))
-    try:
-        ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise AidError(_("Unknown time zone.")) from None
+    if not is_time_zone(time_zone):
+        raise AidError(_("Unknown time zone."))
     profile.languages = [code for code in languages if code in AID_LANGUAGES]
     profile.max_cases = max(1, min(20, max_cases))
     profile.time_zone = time_zone

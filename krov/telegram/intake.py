@@ -10,10 +10,12 @@ import functools
 import json
 import logging
 import re
+import traceback
 from datetime import timedelta
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from krov.telegram.models import Update
@@ -233,13 +235,14 @@ def _nudge_unless_queued_behind(key: str, update_id: int) -> None:
     """Nudge the worker, unless an earlier update of the chat is still pending: whatever
     takes that one (its nudge or the sweep) goes on in update_id order and finds this one,
     committed before it was asked. So the queue gets a write per chat that starts waiting,
-    not per update. Runs after this update's commit, never before."""
+    not per update, and it names this update, not the chat. Runs after this update's
+    commit, never before."""
     try:
         behind = _older_pending(key, update_id)
     except DatabaseError:
         behind = False
     if not behind:
-        nudge(key)
+        nudge(update_id)
 
 
 def _older_pending(key: str, update_id: int) -> bool:
@@ -303,25 +306,55 @@ def _fields() -> list:
     return [by_name[name] for name in _INSERTED]
 
 
-def nudge(key: str) -> None:
-    """Enqueue processing for the chat once the update is committed: one write to the queue,
-    no cache round trip to spare the queue a duplicate (a duplicate finds nothing pending
-    and costs the worker one query, `tasks.process_chat`; the webhook sends none while an
-    earlier update of the chat waits, `_nudge_unless_queued_behind`). The update is stored already:
-    with the queue down the nudge is lost, not the update (the worker's sweep, `drain`,
-    takes it), and Telegram still gets its 200."""
-    transaction.on_commit(lambda: _enqueue(key))
+def nudge(update: int | str) -> None:
+    """Enqueue processing for an update's chat once the update is committed: one write to
+    the queue, no cache round trip to spare the queue a duplicate (a duplicate finds nothing
+    pending and costs the worker one query, `tasks.process_chat`; the webhook sends none
+    while an earlier update of the chat waits, `_nudge_unless_queued_behind`). The update is
+    stored already: with the queue down the nudge is lost, not the update (the worker's
+    sweep, `drain`, takes it), and Telegram still gets its 200.
+
+    The queue gets the update's id, never the chat's lookup key: whoever images the queue
+    (Redis, or the embedded SQLite file) must not see when a given chat wrote. `update` may
+    be a chat's key (reprocessing parked updates names chats): it stands for the chat's
+    first pending update, looked up once committed."""
+    transaction.on_commit(lambda: _enqueue(update))
 
 
-def _enqueue(key: str) -> None:
+def _enqueue(update: int | str) -> None:
     from krov.telegram import tasks
 
     try:
-        tasks.process_chat(key)
+        update_id = update if isinstance(update, int) else first_pending(update)
+        if update_id is not None:
+            tasks.process_chat(update_id)
     except Exception as error:  # noqa: BLE001 - the queue's failure (Redis down)
         log.warning(
             "telegram nudge not queued (%s); the sweep takes the update", type(error).__name__
         )
+
+
+def first_pending(key: str) -> int | None:
+    """The update_id of the chat's first pending update, or None."""
+    return (
+        Update.objects.filter(chat_key=key, status=Update.Status.PENDING)
+        .order_by("update_id")
+        .values_list("update_id", flat=True)
+        .first()
+    )
+
+
+def pending_chat_of(update_id: int) -> str | None:
+    """The key of the chat `update_id` belongs to, while that chat has updates pending (this
+    one or later ones: the webhook nudged only the first of them); None when none is left.
+    One query, the price of a nudge that finds its work done."""
+    chat = Update.objects.filter(update_id=update_id).values("chat_key")[:1]
+    return (
+        Update.objects.filter(chat_key=Subquery(chat), status=Update.Status.PENDING)
+        .order_by("update_id")
+        .values_list("chat_key", flat=True)
+        .first()
+    )
 
 
 def process_chat(key: str) -> int:
@@ -363,7 +396,12 @@ def process_chat(key: str) -> int:
                 )
         except Exception as exc:
             attempts = update.attempts + 1
-            log.exception("telegram update %s failed (attempt %s)", update.update_id, attempts)
+            log.error(
+                "telegram update %s failed (attempt %s): %s",
+                update.update_id,
+                attempts,
+                _where(exc),
+            )
             if attempts >= MAX_ATTEMPTS:
                 _park(update, f"{type(exc).__name__}")
                 continue
@@ -372,6 +410,23 @@ def process_chat(key: str) -> int:
             )
             raise  # the task retries later; later updates of this chat wait their turn
         done += 1
+
+
+def _where(exc: BaseException) -> str:
+    """Where processing failed: each exception's type and frames, never its message (a
+    database's constraint error quotes the row's values, the chat's key among them; any
+    error may carry a chat id)."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = "".join(traceback.format_tb(current.__traceback__))
+        parts.append(f"{type(current).__qualname__}\n{frames}")
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    return "which came from ".join(parts).rstrip()
 
 
 def _park(update: Update, reason: str) -> None:
@@ -394,10 +449,6 @@ def _park(update: Update, reason: str) -> None:
         attempts=update.attempts + 1,
         payload=payload,
     )
-
-
-def has_pending(key: str) -> bool:
-    return Update.objects.filter(chat_key=key, status=Update.Status.PENDING).exists()
 
 
 def pending_chats(older_than_seconds: int = 30, *, after: str = "", limit: int = 500) -> list[str]:

@@ -5,6 +5,7 @@ import time
 
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 from huey.exceptions import TaskLockedException
@@ -27,18 +28,45 @@ SWEEP_PAGE = 500  # chats read at a time
 log = logging.getLogger(__name__)
 
 
+class UpdateFailed(RuntimeError):
+    """An update of the chat failed: intake logged where (never the chat), Huey retries.
+    The error itself is not passed on: its message may name the chat (a database's
+    constraint error quotes the row's key)."""
+
+
+def chat_lease(key: str) -> str:
+    """The name of a chat's lease in the cache: a keyed hash of its lookup key, under
+    KROV_SECRET_KEY, which neither the cache nor the database holds. Whoever images the
+    cache sees that some chat was being processed, not which one, and cannot tie the entry
+    to a chat row. The nudge's task and the sweep name a chat's lease here, and only here."""
+    digest = salted_hmac("krov.telegram.chat-lease", key, algorithm="sha256").hexdigest()
+    return f"telegram-chat-{digest[:32]}"
+
+
 @db_task(retries=5, retry_delay=2)
-def process_chat(key: str) -> int:
-    """One chat's pending updates, in order; one worker per chat at a time."""
-    if not intake.has_pending(key):
+def process_chat(update_id: int | str) -> int:
+    """The pending updates of the chat `update_id` belongs to, in order (this one and those
+    after it: the webhook nudges only the first of a chat's waiting updates); one worker per
+    chat at a time. The queue carries the update's id, never the chat's key: the worker
+    reads the chat from the update's row."""
+    if isinstance(update_id, str):
+        # Queued by an older version, which named the chat's lookup key: queued again, once,
+        # by the chat's first pending update (if any is left), so that nothing is lost and
+        # no retry carries the key back into the queue. Only for the queue an upgrade finds.
+        intake.nudge(update_id)
+        return 0
+    key = intake.pending_chat_of(update_id)
+    if key is None:
         return 0  # a nudge after the one (or the sweep) that took these updates
     try:
-        with leases.lease(f"telegram-chat-{key}", CHAT_LEASE_SECONDS):
+        with leases.lease(chat_lease(key), CHAT_LEASE_SECONDS):
             return intake.process_chat(key)
     except leases.Taken:
         # Another worker holds this chat; if it finished before our update was visible,
         # the retry (or the sweep) picks it up.
         raise TaskLockedException("another worker holds this chat") from None
+    except Exception as error:
+        raise UpdateFailed(type(error).__name__) from None
 
 
 @HUEY.on_startup()
@@ -127,7 +155,7 @@ def drain(
                 if key in failed:
                     continue
                 try:
-                    with leases.lease(f"telegram-chat-{key}", CHAT_LEASE_SECONDS):
+                    with leases.lease(chat_lease(key), CHAT_LEASE_SECONDS):
                         count = intake.process_chat(key)
                 except leases.Taken:
                     continue

@@ -79,18 +79,22 @@ def message(update_id: int, chat_id: int = 55400) -> dict:
     return update
 
 
-def test_a_chat_is_nudged_when_it_starts_waiting_not_for_every_update(monkeypatch):
+def test_a_chat_is_nudged_by_its_update_when_it_starts_waiting_not_for_every_update(
+    monkeypatch,
+):
     nudged = []
     monkeypatch.setattr(intake, "nudge", nudged.append)
     assert intake.store(message(600000001))
     assert not intake.store(message(600000001))  # a retry: stored before, no nudge
     assert intake.store(message(600000002))  # queued behind the first: its run takes it
     assert intake.store(message(600000003, chat_id=55401))  # another chat
-    assert len(nudged) == 2
-    intake.process_chat(nudged[0])  # the first chat's run takes both of its updates
-    assert not Update.objects.filter(chat_key=nudged[0], status=Update.Status.PENDING).exists()
+    assert nudged == [600000001, 600000003]  # the updates, never the chats' keys
+    key = intake.pending_chat_of(600000001)
+    assert key == Update.objects.get(update_id=600000002).chat_key
+    assert intake.process_chat(key) == 2  # the first chat's run takes both of its updates
+    assert intake.pending_chat_of(600000001) is None  # a later nudge finds nothing to do
     assert intake.store(message(600000004))  # the chat waits again: a new nudge
-    assert nudged == [nudged[0], nudged[1], nudged[0]]
+    assert nudged == [600000001, 600000003, 600000004]
 
 
 def test_an_update_older_than_the_waiting_ones_is_nudged_too(monkeypatch):

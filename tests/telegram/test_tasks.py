@@ -61,7 +61,7 @@ def test_the_sweep_leaves_fresh_updates_to_their_nudges(lost_nudges):
 def test_the_drain_skips_a_chat_another_worker_holds_and_stops(lost_nudges, monkeypatch):
     monkeypatch.setattr(tasks, "SWEEP_PAGE", 2)
     keys = backlog(3)
-    held = leases.Lease(f"telegram-chat-{keys[1]}", 60)
+    held = leases.Lease(tasks.chat_lease(keys[1]), 60)
     cache.add(held.key, held.token, timeout=60)  # that worker is processing this chat
     try:
         assert tasks.drain(older_than_seconds=0) == 2
@@ -95,12 +95,30 @@ def test_a_chat_that_fails_is_left_to_the_next_sweep(lost_nudges, monkeypatch):
     assert (failed.status, failed.attempts) == (Update.Status.PENDING, 1)  # tried once
 
 
-def test_a_nudge_that_finds_nothing_pending_takes_no_lease(lost_nudges, monkeypatch):
-    (key,) = backlog(1)
-    intake.process_chat(key)
+def test_a_nudge_that_finds_nothing_pending_takes_no_lease_in_one_query(
+    lost_nudges, monkeypatch, django_assert_max_num_queries
+):
+    backlog(1)
+    assert tasks.process_chat.call_local(810000000) == 1  # the nudge of the chat's update
 
     def no_lease(*args, **kwargs):
         raise AssertionError("a lease was taken")
 
     monkeypatch.setattr(leases, "lease", no_lease)
-    assert tasks.process_chat.call_local(key) == 0
+    with django_assert_max_num_queries(1):
+        assert tasks.process_chat.call_local(810000000) == 0  # a second one: nothing left
+    with django_assert_max_num_queries(1):
+        assert tasks.process_chat.call_local(123) == 0  # an update never stored
+
+
+def test_a_nudge_whose_update_is_done_still_takes_the_chats_later_ones(lost_nudges):
+    """The nudged update was processed by someone else (the sweep, a run that failed on the
+    next one): the chat's updates after it, which the webhook nudged no further, go on."""
+    (key,) = backlog(1)
+    later = fixture("message_start")
+    later["update_id"], later["message"]["message_id"] = 810000100, 100
+    later["message"]["chat"]["id"] = later["message"]["from"]["id"] = 66600
+    assert intake.store(later)
+    Update.objects.filter(update_id=810000000).update(status=Update.Status.DONE)
+    assert tasks.process_chat.call_local(810000000) == 1
+    assert not Update.objects.filter(chat_key=key, status=Update.Status.PENDING).exists()

@@ -20,7 +20,8 @@ class EmbeddedStorage(SqliteStorage):
         connection = super()._create_connection()
         connection.execute("pragma synchronous=NORMAL")
         # As Krov's database: a task's row, once done, is overwritten with zeros, not left
-        # in a free page (a nudge names a chat's lookup key).
+        # in a free page (a nudge names an update, and when it came is worth keeping from a
+        # seized disk).
         connection.execute("pragma secure_delete=ON")
         return connection
 

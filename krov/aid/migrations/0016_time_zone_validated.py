@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('aid', '0015_fill_match_key_windows'),
+        ("aid", "0015_fill_match_key_windows"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='volunteerprofile',
-            name='time_zone',
-            field=models.CharField(default='Europe/Belgrade', max_length=64, validators=[krov.core.inputs.validate_time_zone], verbose_name='time zone'),
+            model_name="volunteerprofile",
+            name="time_zone",
+            field=models.CharField(
+                default="Europe/Belgrade",
+                max_length=64,
+                validators=[krov.core.inputs.validate_time_zone],
+                verbose_name="time zone",
+            ),
         ),
     ]

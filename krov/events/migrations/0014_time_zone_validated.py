@@ -5,20 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('events', '0013_venue_translations'),
+        ("events", "0013_venue_translations"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='event',
-            name='time_zone',
-            field=models.CharField(default='Europe/Belgrade', max_length=64, validators=[krov.core.inputs.validate_time_zone], verbose_name='time zone'),
+            model_name="event",
+            name="time_zone",
+            field=models.CharField(
+                default="Europe/Belgrade",
+                max_length=64,
+                validators=[krov.core.inputs.validate_time_zone],
+                verbose_name="time zone",
+            ),
         ),
         migrations.AlterField(
-            model_name='venue',
-            name='time_zone',
-            field=models.CharField(default='Europe/Belgrade', max_length=64, validators=[krov.core.inputs.validate_time_zone], verbose_name='time zone'),
+            model_name="venue",
+            name="time_zone",
+            field=models.CharField(
+                default="Europe/Belgrade",
+                max_length=64,
+                validators=[krov.core.inputs.validate_time_zone],
+                verbose_name="time zone",
+            ),
         ),
     ]

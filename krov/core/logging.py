@@ -2,8 +2,10 @@
 
 `ScrubRequestFilter` drops the request from records. `RedactFilter` rewrites the finished
 message (and any traceback) of every record: the Telegram bot token and webhook secret,
-capability tokens in URLs (a requester's case link, an RSVP link, a password-reset key) and
-IP addresses become placeholders. Both sit on every handler Krov configures, gunicorn's
+capability tokens in URLs (a requester's case link, an RSVP link, a password-reset key),
+64-digit hex digests (a Telegram chat's lookup key, a contact's keyed hash: a database error
+quoting a row's key would otherwise tie the log line to that chat) and IP addresses become
+placeholders. Both sit on every handler Krov configures, gunicorn's
 included (`krov.gunicorn_conf`).
 """
 
@@ -20,6 +22,8 @@ _CAPABILITY = re.compile(
 )
 # A Telegram bot token as in https://api.telegram.org/bot<id>:<secret>/method
 _BOT_TOKEN = re.compile(r"\b\d{3,12}:[A-Za-z0-9_-]{3,}(?=/|\b)")
+# A SHA-256 or Argon2id output in hex, as the chat keys and keyed hashes are stored.
+_DIGEST = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{64}(?![0-9A-Za-z])")
 _EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 # IPv6 candidates: runs of hex digits, colons and dots with at least two colons; each is
@@ -55,6 +59,7 @@ def redact(text: str) -> str:
     for secret in _known_secrets():
         text = text.replace(secret, "[secret]")
     text = _CAPABILITY.sub(r"\1[token]", text)
+    text = _DIGEST.sub("[digest]", text)
     text = _EMAIL.sub("[email]", text)
     text = _BOT_TOKEN.sub("[bot-token]", text)
     text = _IPV6_CANDIDATE.sub(_ipv6_or_keep, text)

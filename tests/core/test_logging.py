@@ -140,3 +140,21 @@ def test_every_configured_handler_redacts(settings):
             assert "redact" in handler.get("filters", []), name
     assert gunicorn_conf.accesslog is None
     assert settings.LOGGING["loggers"]["httpx"]["level"] == "WARNING"
+
+
+@given(st.binary(min_size=32, max_size=32).map(bytes.hex))
+def test_a_chats_lookup_key_quoted_by_a_database_error_is_redacted(key):
+    """PostgreSQL quotes the row in a unique-constraint error; the chat's key there would
+    tie the log line (and its time) to the chat's row."""
+    line = (
+        'duplicate key value violates unique constraint "telegram_chat_key_key"\n'
+        f"DETAIL:  Key (key)=({key}) already exists."
+    )
+    cleaned = redact(line)
+    assert key not in cleaned and key.upper() not in redact(line.upper())
+    assert "[digest]" in cleaned
+
+
+def test_shorter_hex_such_as_commit_ids_and_uuids_stays():
+    line = "deployed e06a343 (request 6f1c2d3e-0a4b-4c5d-8e9f-0a1b2c3d4e5f)"
+    assert redact(line) == line

@@ -10,10 +10,11 @@ neighbours it interpolates reach Python, which interpolates them with the statis
 module's own float operations (so the figures are those of `statistics`, to the cent). A
 partial index of the counted rents per district and month (and one per month for the city)
 holds each figure's values in order, and the neighbours are found by walking it
-(`OFFSET k LIMIT 2`): some n rows in all per cell and figure on SQLite, 3n/4 on PostgreSQL,
-no sort. SQLite does one statement per cell; PostgreSQL the counts and every walk in one
-statement (one snapshot, one round trip), the walks of a rebuild shared between parallel
-workers (the function housing_rent_walks, migration 0007)."""
+(`OFFSET k LIMIT 2`): some n rows in all per cell and figure on SQLite, 3n/4 on PostgreSQL
+(n for a district's rent, read whole as it counts the cell), no sort. SQLite does one
+statement per cell; PostgreSQL the counts and every walk in one statement (one snapshot, one
+round trip), a rebuild's months shared between parallel workers (the function
+housing_rent_cells, migration 0008)."""
 
 from __future__ import annotations
 
@@ -177,73 +178,65 @@ def _counts(months: list[date] | None) -> tuple[dict[Key, _Group], set[date]]:
     return groups, seen
 
 
-# --- PostgreSQL: one statement, the walks in parallel ---------------------------------------
+# --- PostgreSQL: one statement, in parallel ----------------------------------------------
 #
 # A round trip costs some 50 µs and a step through an index some 100 ns, so the counts and
-# every walk are one statement: one snapshot, one round trip. The counts come from one
-# parallel pass over the (status, month, district) index. Each cell with enough rents then
-# walks its district's (or the city's) partial index twice per figure: from the low end,
-# skipping to Q1's lower neighbour and gathering the values up to the median's upper one; from
-# the top, skipping to Q3's upper neighbour (3n/4 steps in all, n/4 values gathered), the six
-# neighbours picked in the row. Sorting each group (array_agg ... ORDER BY, percentile_disc)
-# or numbering its rows (row_number() OVER) costs more; so do three walks from the nearer
-# ends (n steps).
+# every walk are one statement: one snapshot, one round trip. The work is the function
+# housing_rent_cells (migration 0008), which counts and walks the cells of the months it is
+# given: each district's counted rents read once in order from its partial index (their
+# number is the count, the rent's six neighbours are picked from them), rent per m² walked
+# twice (from the low end, skipping to Q1's lower neighbour and gathering up to the median's
+# upper one; from the top to Q3's upper neighbour: 3n/4 steps), the city's count summed from
+# its districts', then its two figures walked twice each. Sorting each group (array_agg ...
+# ORDER BY, percentile_disc) or numbering its rows (row_number() OVER) costs more; so do three
+# walks from the nearer ends (n steps), and so did a count in a parallel pass of its own
+# before the walks (0007).
 #
-# The walks, some three million steps for a full rebuild, are the function
-# housing_rent_walks (migration 0007): PostgreSQL runs no subquery with LIMIT, nor one that
-# refers to the outer row, in a parallel worker, but it does run calls to a PARALLEL SAFE
-# function. The cells, ordered by size, are dealt round-robin into _PARTS shares; each share is
-# one call, and a Parallel Append gives the calls to the leader and its workers (two by
-# default: max_parallel_workers_per_gather). The arrays the calls take are computed once,
-# before the workers start (initplans); if no worker is free, the leader makes every call.
-# Starting workers costs a few milliseconds each (more on a busy server), more than the walks
-# of a few months take: the incremental path's few months are one call, in one process.
+# Why a function: PostgreSQL runs no subquery with LIMIT, nor one that refers to the outer row,
+# in a parallel worker, but it does run calls to a PARALLEL SAFE function. The months are dealt
+# round-robin into _PARTS shares, one call each, and a Parallel Append gives the calls to the
+# leader and its workers (two by default: max_parallel_workers_per_gather); if no worker is
+# free, the leader makes every call. A rebuild's months are found first by skipping through the
+# (month, status) index, one step per month; each call's months are computed before the
+# workers start (initplans). Starting workers costs a few milliseconds each (more on
+# a busy server): measured on the bench's data, shares paid off from some two years of months
+# (12 months: 80 ms in one process, 109 ms shared; 24: 214 against 188; 36: 336 against 260),
+# so the incremental path's few months are one call, in one process.
 
 _PARTS = 3
-_PARALLEL_MONTHS = 12  # fewer months than this are walked in one process
-_PG_CELLS = """
-WITH counts AS (
-    SELECT status, month, district_id, COUNT(*) AS c FROM {table}{where}
-    GROUP BY status, month, district_id
-), cells AS MATERIALIZED (
-    SELECT month, district_id, n, flagged,
-        row_number() OVER (ORDER BY n DESC, month, district_id) AS k
-    FROM (
-        SELECT month, district_id,
-            CAST(COALESCE(SUM(c) FILTER (WHERE status = %(ok)s), 0) AS bigint) AS n,
-            CAST(COALESCE(SUM(c) FILTER (WHERE status = %(implausible)s), 0) AS bigint) AS flagged
-        FROM counts GROUP BY GROUPING SETS ((month, district_id), (month))
-    ) g
-), walks AS ({walks})
-SELECT month, district_id, n, flagged, rent_picks, m2_picks
-FROM cells LEFT JOIN walks USING (k)
+_PARALLEL_MONTHS = 24  # fewer months than this are counted and walked in one process
+_PG_ALL_MONTHS = """WITH RECURSIVE months AS (
+    SELECT MIN(month) AS month FROM {table}
+    UNION ALL
+    SELECT (SELECT MIN(month) FROM {table} WHERE month > months.month) FROM months
+    WHERE months.month IS NOT NULL
+), shares AS MATERIALIZED (
+    SELECT month, row_number() OVER (ORDER BY month) AS i FROM months WHERE month IS NOT NULL
+)
+"""
+_PG_GIVEN_MONTHS = """WITH shares AS MATERIALIZED (
+    SELECT month, i FROM unnest(CAST(%(months)s AS date[])) WITH ORDINALITY AS m(month, i)
+)
 """
 _PG_CALL = (
-    "SELECT * FROM housing_rent_walks("
-    "(SELECT array_agg(month ORDER BY k) FROM cells), "
-    "(SELECT array_agg(district_id ORDER BY k) FROM cells), "
-    "(SELECT array_agg(n ORDER BY k) FROM cells), "
-    "%(min_cell)s, {part}, {parts})"
+    "SELECT * FROM housing_rent_cells("
+    "(SELECT array_agg(month) FROM shares WHERE mod(i, {parts}) = {part}), %(min_cell)s)"
 )
 
 
 def _pg_sql(months: list[date] | None, parts: int) -> str:
     table = connection.ops.quote_name(RentObservation._meta.db_table)
-    where = "" if months is None else " WHERE month = ANY(%(months)s)"
-    walks = " UNION ALL ".join(_PG_CALL.format(part=part, parts=parts) for part in range(parts))
+    head = _PG_ALL_MONTHS.format(table=table) if months is None else _PG_GIVEN_MONTHS
     # Identifiers from this module only (the model's table); values are parameters.
-    return _PG_CELLS.format(table=table, where=where, walks=walks)
+    return head + " UNION ALL ".join(
+        _PG_CALL.format(part=part, parts=parts) for part in range(parts)
+    )
 
 
 def _groups_postgresql(months: list[date] | None) -> tuple[dict[Key, _Group], set[date]]:
     groups: dict[Key, _Group] = {}
     seen: set[date] = set()
-    params: dict[str, Any] = {
-        "ok": OK,
-        "implausible": IMPLAUSIBLE,
-        "min_cell": max(settings.KROV_RENT_MIN_CELL, 1),
-        "months": months,
-    }
+    params: dict[str, Any] = {"min_cell": max(settings.KROV_RENT_MIN_CELL, 1), "months": months}
     with connection.cursor() as cursor:
         # The walks' estimated cost would have PostgreSQL compile them (JIT), which takes
         # longer than running them. For this transaction only; the workers inherit it.
@@ -251,9 +244,11 @@ def _groups_postgresql(months: list[date] | None) -> tuple[dict[Key, _Group], se
         parts = _PARTS if months is None or len(months) >= _PARALLEL_MONTHS else 1
         cursor.execute(_pg_sql(months, parts), params)
         for month, district_id, n, flagged, *picks in cursor.fetchall():
+            # Every month asked about has its city row; one of excluded rents only counts
+            # as seen, and has no cell.
             seen.add(month)
             if not n and not flagged:
-                continue  # excluded rents only
+                continue
             group = groups[(month, district_id)] = _Group(count=n, flagged=flagged)
             ranks = [j + k for j in cuts(n) for k in (0, 1)]
             for figure, values in zip(FIGURES, picks, strict=True):

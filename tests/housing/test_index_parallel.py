@@ -1,6 +1,6 @@
 """The rent index's writing and, on PostgreSQL, its walks shared between parallel workers
-(the function housing_rent_walks of migration 0007): a full rebuild runs them under a
-Parallel Append, a recompute of a few months in one process, and a recompute of many
+(the function housing_rent_cells of migration 0008): a full rebuild shares its months under
+a Parallel Append, a recompute of a few months runs in one process, and a recompute of many
 months (shared too) equals the statistics module."""
 
 from __future__ import annotations
@@ -25,12 +25,7 @@ FIRST = date(2023, 1, 1)
 
 def _plan(months: list[date] | None) -> str:
     parts = index._PARTS if months is None or len(months) >= index._PARALLEL_MONTHS else 1
-    params = {
-        "ok": index.OK,
-        "implausible": index.IMPLAUSIBLE,
-        "min_cell": 5,
-        "months": months,
-    }
+    params = {"min_cell": 5, "months": months}
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + index._pg_sql(months, parts), params)
         return "\n".join(row[0] for row in cursor.fetchall())
@@ -41,12 +36,12 @@ def test_the_written_fields_are_every_field_of_a_cell_but_its_key():
     assert sorted(index._CELL_FIELDS) == sorted(fields)
 
 
-def test_a_rebuild_shares_the_walks_between_parallel_workers():
+def test_a_rebuild_shares_its_months_between_parallel_workers():
     if connection.vendor != "postgresql":
         pytest.skip("the function and parallel workers are PostgreSQL's")
     plan = _plan(None)
     assert "Parallel Append" in plan
-    assert plan.count("Function Scan on housing_rent_walks") == index._PARTS
+    assert plan.count("Function Scan on housing_rent_cells") == index._PARTS
 
 
 def test_a_recompute_of_a_few_months_walks_in_one_process():
@@ -54,7 +49,7 @@ def test_a_recompute_of_a_few_months_walks_in_one_process():
         pytest.skip("the function and parallel workers are PostgreSQL's")
     plan = _plan([FIRST])
     assert "Gather" not in plan
-    assert plan.count("Function Scan on housing_rent_walks") == 1
+    assert plan.count("Function Scan on housing_rent_cells") == 1
 
 
 def test_a_recompute_of_many_months_equals_the_statistics_module():

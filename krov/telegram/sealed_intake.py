@@ -240,7 +240,20 @@ def _seal_for_requester(chat: Chat | None, body: str, attachment: str) -> dict |
         return {"too_long": len(body)}
     body = body or placeholder(attachment, chat.language if chat is not None else "uk")
     case = chat.request if chat is not None else None
-    if case is not None and case.is_open and not case.purged_at:
+    locked = None
+    if chat is not None and not _open(case):
+        # The pending path locks the chat's row before it chooses, and reads the case from
+        # the locked row: on PostgreSQL the unlocked read above may predate the worker's
+        # commit of the case this description became (its pending key taken over and
+        # gone). While the lock is held the worker cannot commit a case for this chat (it
+        # writes the chat's row in the same transaction), so the locked row either names
+        # that case or still holds the pending key the case will take over.
+        locked = Chat.objects.select_for_update().filter(pk=chat.pk).first()
+        if locked is None:
+            return None  # forgotten meanwhile: SealingUnavailable, Telegram sends it again
+        if locked.request_id != chat.request_id:
+            case = locked.request
+    if _open(case):
         if not case.is_sealed:
             aid.seal_existing_case(case)
             case.refresh_from_db()
@@ -255,7 +268,7 @@ def _seal_for_requester(chat: Chat | None, body: str, attachment: str) -> dict |
             "relay": relay,
             "relay_attachment": relay_attachment,
         }
-    pending = _pending_key(chat)
+    pending = _pending_key(locked)
     if pending is None:
         return None
     return {
@@ -290,12 +303,16 @@ def _case_answered(chat: Chat, replied: Any):
     return services.case_replied_to(chat, message_id if isinstance(message_id, int) else None)
 
 
+def _open(case) -> bool:
+    return case is not None and case.is_open and not case.purged_at
+
+
 def _pending_key(chat: Chat | None):
-    """The key made for this chat's case to come (made now if there is none yet); the chat
-    row is locked, so two updates arriving together share one key."""
+    """The key made for this chat's case to come (made now if there is none yet). `chat` is
+    the row as locked by the caller (select_for_update), so two updates arriving together
+    share one key."""
     if chat is None:
         return None
-    chat = Chat.objects.select_for_update().get(pk=chat.pk)
     pending = aid.pending_key(chat.pending_case_id)
     if pending is None:
         pending = aid.prepare_case_key()

@@ -230,15 +230,6 @@ def in_ukrainian(text: str) -> str:
 # --- 1. the webhook reads the chat before the worker's commit, seals and inserts after it ---
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "PostgreSQL: the webhook's plain SELECT saw the chat before the worker's commit "
-        "(no case yet); _pending_key re-reads only pending_case_id under the lock, finds "
-        "the pending key taken over and deleted, makes a new one: the follow-up is sealed "
-        "to it and the dialogue asks the requester to send it again"
-    ),
-)
 def test_a_follow_up_read_before_the_workers_commit_and_stored_after_it_reaches_the_case(
     quiet, team, monkeypatch
 ):
@@ -272,15 +263,6 @@ def test_a_follow_up_read_before_the_workers_commit_and_stored_after_it_reaches_
 # --- 2. the webhook's _pending_key waits on the worker's lock of the chat row ----------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "PostgreSQL: the webhook read the chat (no case) while the worker held its row; "
-        "_pending_key's SELECT FOR UPDATE waits, then sees the committed row but uses only "
-        "its pending_case_id: the pending key is gone, a new one is made, the follow-up is "
-        "sealed to it and the requester asked to send it again"
-    ),
-)
 def test_a_follow_up_whose_pending_key_waits_for_the_workers_row_lock_reaches_the_case(
     quiet, team, monkeypatch
 ):

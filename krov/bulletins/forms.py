@@ -2,7 +2,35 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.core.validators import slug_unicode_re
 from django.utils.translation import gettext_lazy as _
+
+from krov.bulletins.models import Tag
+
+TAG_SLUG_LENGTH = Tag._meta.get_field("slug").max_length or 40
+
+
+def tag_slug(raw: object) -> str | None:
+    """`raw` (a tag's slug as a request names it: the tag filter's `tag`, the tags page's
+    form) when it can be one: letters, digits, hyphens and underscores, no longer than the
+    column; else None, and no query is made for it. A NUL character, which PostgreSQL text
+    cannot hold, made the page fail (500); a slug too long named the tag it began with."""
+    text = raw if isinstance(raw, str) else ""
+    if len(text) > TAG_SLUG_LENGTH or not slug_unicode_re.match(text):
+        return None
+    return text
+
+
+class TagSearchForm(forms.Form):
+    """The tags page's search (`?q=`): at most as long as a name. Like every Django text
+    field it refuses a NUL character (PostgreSQL text cannot hold one), with a message."""
+
+    q = forms.CharField(
+        label=_("Find a tag"),
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
 
 
 class VersionForm(forms.Form):

@@ -43,10 +43,14 @@ def _posts():
 @cache_public_page("bulletins")
 def post_list(request: HttpRequest) -> HttpResponse:
     posts = _posts().published()
-    tag = request.GET.get("tag", "")[:40]
-    current_tag = services.with_translations().filter(slug=tag).first() if tag else None
-    if tag and current_tag is None:
-        raise Http404
+    tag = request.GET.get("tag", "")
+    current_tag = None
+    if tag:
+        # A value that cannot be a slug names no tag (and is never put in a query).
+        slug = forms.tag_slug(tag)
+        current_tag = services.with_translations().filter(slug=slug).first() if slug else None
+        if current_tag is None:
+            raise Http404
     if current_tag:
         posts = posts.filter(tags=current_tag)
     page = Paginator(posts, 20).get_page(request.GET.get("page"))
@@ -510,7 +514,11 @@ def tags(request: HttpRequest) -> HttpResponse:
     """The newsroom's tags, each with its name in the other languages: an editor translates
     a tag here (its address in the tag filter stays). POST: one tag's names; a name that
     is too long, or a tag that is gone, is refused on the page (400, 404)."""
-    query = request.GET.get("q", "").strip()[:60]
+    search = forms.TagSearchForm(request.GET)
+    # A search refused (a NUL character, too long) says why beside its field; the page
+    # lists every tag meanwhile.
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    status = 200 if search.is_valid() else 400
     found = (
         services.with_translations()
         .annotate(uses=Count("posts", distinct=True))
@@ -520,9 +528,9 @@ def tags(request: HttpRequest) -> HttpResponse:
         found = found.filter(Q(name__icontains=query) | Q(translations__name__icontains=query))
     page = Paginator(found.distinct(), TAGS_PER_PAGE).get_page(request.GET.get("page"))
     forms_by_tag = {tag.pk: forms.TagTranslationForm(tag=tag) for tag in page}
-    status = 200
     if request.method == "POST":
-        tag = services.with_translations().filter(slug=request.POST.get("tag", "")[:40]).first()
+        slug = forms.tag_slug(request.POST.get("tag"))
+        tag = services.with_translations().filter(slug=slug).first() if slug else None
         if tag is None:
             raise Http404
         form = forms.TagTranslationForm(request.POST, tag=tag)
@@ -551,7 +559,7 @@ def tags(request: HttpRequest) -> HttpResponse:
             forms_by_tag = {tag.pk: form, **forms_by_tag}
     context = {
         "page": page,
-        "query": query,
+        "search": search,
         "forms": list(forms_by_tag.values()),
     }
     response = render(request, "bulletins/tags.html", context, status=status)

@@ -17,6 +17,11 @@ class Tag(models.Model):
     # The language the name is written in (the first post's): Serbian names are shown in the
     # page's script, other languages' never converted.
     language = models.CharField(_("language"), max_length=8, blank=True)
+    # Its own name and each translation's name as the tags page's search compares them
+    # (Serbian Cyrillic as Latin, case and white space folded: services.tag_search_text),
+    # one a line, so that a match never runs from one name into the next. Written by the
+    # services whenever the tag's names change.
+    search_text = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

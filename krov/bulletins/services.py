@@ -4,6 +4,7 @@ publication, Serbian in both scripts, search, and the channel post on publicatio
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from krov.bulletins.models import (
 from krov.core import diff, pagecache, translated
 from krov.core import search as site_search
 from krov.core.services import interface_languages, serbian_twin, slug_text, unique_slug
+from krov.events.services import searched
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +217,35 @@ def with_translations(tags: QuerySet[Tag] | None = None) -> QuerySet[Tag]:
     return tags.prefetch_related(Prefetch("translations", queryset=TagTranslation.objects.all()))
 
 
+def tag_search_text(name: str, translations: Iterable[str]) -> str:
+    """What `Tag.search_text` holds for a tag called `name` with the translated names
+    `translations`: each name as Krov's search compares text (`searched`: Serbian Cyrillic
+    as Latin, case folded, each run of white space one space), one a line. A query goes
+    through `searched` too, which leaves no line break in it: a match never runs from one
+    name into the next."""
+    return "\n".join(searched(text) for text in [name, *translations])
+
+
+def _refresh_tag_search(tag: Tag) -> None:
+    """Write `tag`'s search column from its names as stored now (its translations by
+    language); called by every service that changes them."""
+    names = TagTranslation.objects.filter(tag=tag).order_by("language").values_list("name")
+    text = tag_search_text(tag.name, [name for (name,) in names])
+    Tag.objects.filter(pk=tag.pk).update(search_text=text)
+    tag.search_text = text
+
+
+def find_tags(query: str = "") -> QuerySet[Tag]:
+    """The tags page's tags, by name, each with its translations and how many bulletins
+    use it (`uses`): all of them, or those one of whose names (its own or a translation)
+    contains `query` in either Serbian script and any case. Compared in the database, in
+    the search column (`tag_search_text`): the same queries however many tags there are;
+    LIKE's wildcards in `query` match only themselves."""
+    found = with_translations().annotate(uses=Count("posts", distinct=True)).order_by("name", "pk")
+    wanted = searched(query)
+    return found.filter(search_text__contains=wanted) if wanted else found
+
+
 def tag_name(tag: Tag, language: str | None = None) -> translated.Shown:
     """A tag's name as a page in `language` (default: the active one) shows it: its
     translation, else its own name, Serbian in the page's script (krov.core.translated).
@@ -247,7 +278,9 @@ def translate_tags(tag: Tag, *, actor, names: dict[str, str]) -> int:
     _require_editor(actor)
     # The tag's row first, as for venues: two first saves of one language at once must not
     # both insert (a 500 from the unique constraint); the second waits and finds the row.
-    Tag.objects.select_for_update().filter(pk=tag.pk).first()
+    locked = Tag.objects.select_for_update().filter(pk=tag.pk).first()
+    if locked is None:
+        raise BulletinError(_("This tag is no longer there."))
     rows = TagTranslation.objects.select_for_update().filter(tag=tag)
     current = {row.language: row for row in rows}
     changed = 0
@@ -269,6 +302,8 @@ def translate_tags(tag: Tag, *, actor, names: dict[str, str]) -> int:
             row.save(update_fields=["name"])
             changed += 1
     if changed:
+        _refresh_tag_search(locked)
+        tag.search_text = locked.search_text
         invalidate()
     return changed
 
@@ -291,7 +326,12 @@ def set_tags(post: Post, *, actor, names: list[str]) -> None:
             tag = row.tag if row is not None else None
         if tag is None:
             tag, _created = Tag.objects.get_or_create(
-                slug=slug, defaults={"name": name, "language": language}
+                slug=slug,
+                defaults={
+                    "name": name,
+                    "language": language,
+                    "search_text": tag_search_text(name, []),
+                },
             )
         tags.append(tag)
     post.tags.set(tags)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -519,14 +519,8 @@ def tags(request: HttpRequest) -> HttpResponse:
     # lists every tag meanwhile.
     query = search.cleaned_data["q"] if search.is_valid() else ""
     status = 200 if search.is_valid() else 400
-    found = (
-        services.with_translations()
-        .annotate(uses=Count("posts", distinct=True))
-        .order_by("name", "pk")
-    )
-    if query:
-        found = found.filter(Q(name__icontains=query) | Q(translations__name__icontains=query))
-    page = Paginator(found.distinct(), TAGS_PER_PAGE).get_page(request.GET.get("page"))
+    found = services.find_tags(query)
+    page = Paginator(found, TAGS_PER_PAGE).get_page(request.GET.get("page"))
     forms_by_tag = {tag.pk: forms.TagTranslationForm(tag=tag) for tag in page}
     if request.method == "POST":
         slug = forms.tag_slug(request.POST.get("tag"))
@@ -560,6 +554,7 @@ def tags(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "search": search,
+        "query": query,
         "forms": list(forms_by_tag.values()),
     }
     response = render(request, "bulletins/tags.html", context, status=status)

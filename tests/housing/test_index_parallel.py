@@ -83,3 +83,12 @@ def test_reflag_counts_the_rents_it_flags_and_clears(settings):
     assert index.reflag() == 0
     statuses = dict(RentObservation.objects.values_list("rent_eur", "status"))
     assert [statuses[r] for r in sorted(statuses)] == ["implausible", "ok", "ok"]
+
+
+def test_a_month_of_excluded_rents_only_counts_as_observed_and_has_no_cell():
+    add_observations("vracar", [500] * 5, month=FIRST)
+    add_observations(
+        "vracar", [600] * 5, month=add_months(FIRST, 1), status=RentObservation.Status.EXCLUDED
+    )
+    assert index.rebuild() == 2
+    assert set(RentIndexCell.objects.values_list("month", flat=True)) == {FIRST}

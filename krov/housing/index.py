@@ -14,7 +14,7 @@ holds each figure's values in order, and the neighbours are found by walking it
 (n for a district's rent, read whole as it counts the cell), no sort. SQLite does one
 statement per cell; PostgreSQL the counts and every walk in one statement (one snapshot, one
 round trip), a rebuild's months shared between parallel workers (the function
-housing_rent_cells, migration 0008)."""
+housing_rent_cells, migration 0007)."""
 
 from __future__ import annotations
 
@@ -182,7 +182,7 @@ def _counts(months: list[date] | None) -> tuple[dict[Key, _Group], set[date]]:
 #
 # A round trip costs some 50 µs and a step through an index some 100 ns, so the counts and
 # every walk are one statement: one snapshot, one round trip. The work is the function
-# housing_rent_cells (migration 0008), which counts and walks the cells of the months it is
+# housing_rent_cells (migration 0007), which counts and walks the cells of the months it is
 # given: each district's counted rents read once in order from its partial index (their
 # number is the count, the rent's six neighbours are picked from them), rent per m² walked
 # twice (from the low end, skipping to Q1's lower neighbour and gathering up to the median's

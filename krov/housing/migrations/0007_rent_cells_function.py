@@ -1,5 +1,10 @@
 """On PostgreSQL, the rent index's cells of some months counted and walked by one function,
-housing_rent_cells, in place of housing_rent_walks (0007), which walked cells counted before.
+housing_rent_cells (krov.housing.index), PARALLEL SAFE, so that calls for shares of the months
+run side by side under a Parallel Append. A walk written as a subquery with OFFSET … LIMIT
+(or one referring to the outer row) never runs in a parallel worker: inside one statement the
+walks of a full rebuild, some three million index steps, ran in one process while the count
+before them ran in three. A first version (a function that walked cells counted before it)
+showed the count as a phase of its own.
 
 The count was a parallel pass of its own over the (status, month, district) index, a phase
 that the walks waited for (0.6 of the bench's GROUP BY, of 2.35 for the statement). Now a
@@ -7,7 +12,8 @@ call takes months only, and each district's counted rents are read once in full,
 from the district's partial index: their number is the cell's count, and the neighbours of
 the rent's quartile cuts are picked from them. That costs a quarter of the cell more steps and
 three quarters more values gathered than the two walks did, less than the count pass: some
-330-360 ms of CPU for a rebuild against 370-430 (the pass and 0007's walks), and the calls
+330-360 ms of CPU for a rebuild against 370-430 (the pass and walks of that first
+version), and the calls
 start at once. Per month the city's count is the sum of its districts', then the city is
 walked as before; rent per m² is walked as before in both. The flagged rents are counted
 from the (status, month, district) index, which holds few of them.
@@ -15,7 +21,7 @@ from the (status, month, district) index, which holds few of them.
 The function returns, for each of its months, a row for the city (count 0 if the month has
 no counted or flagged rents, so that the caller sees every month it asked about) and one per
 district with counted or flagged rents: month, district (NULL for the city), count, flagged,
-and per figure the two neighbours of each quartile cut as in 0007 (x[j1], x[j1 + 1], x[j2],
+and per figure the two neighbours of each quartile cut (x[j1], x[j1 + 1], x[j2],
 x[j2 + 1], x[j3], x[j3 + 1] as double precision; NULL past the end), or NULL below
 `min_cell`. A district's gathered rents are reduced to their picks in the same row, so no
 array of a whole cell is kept (a CTE of them would spill to disk).
@@ -23,12 +29,9 @@ array of a whole cell is kept (a CTE of them would spill to disk).
 Written without '%' (the migration's SQL goes through a cursor with parameters).
 """
 
-from importlib import import_module
-
 from django.db import migrations
 
 CREATE = """
-DROP FUNCTION IF EXISTS housing_rent_walks(date[], bigint[], bigint[], bigint, integer, integer);
 CREATE OR REPLACE FUNCTION housing_rent_cells(months date[], min_cell bigint)
 RETURNS TABLE (
     month date, district_id bigint, n bigint, flagged bigint,
@@ -132,15 +135,12 @@ def create_function(apps, schema_editor):
         schema_editor.execute(CREATE)
 
 
-def restore_walks(apps, schema_editor):
+def drop_function(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(DROP)
-        schema_editor.execute(
-            import_module("krov.housing.migrations.0007_rent_walks_function").CREATE
-        )
 
 
 class Migration(migrations.Migration):
-    dependencies = [("housing", "0007_rent_walks_function")]
+    dependencies = [("housing", "0006_observation_partial_rank_indexes")]
 
-    operations = [migrations.RunPython(create_function, restore_walks)]
+    operations = [migrations.RunPython(create_function, drop_function)]

@@ -11,9 +11,13 @@ class BulletinsConfig(AppConfig):
     def ready(self) -> None:
         from krov.bulletins import home as bulletins_home
         from krov.bulletins import services, signals, views
-        from krov.core import home, oldslugs, search, sitemap
+        from krov.core import audit, home, oldslugs, search, sitemap, translated
 
         signals.connect()
+
+        # The audit log page names the language a tag translation was written in (as the
+        # events app's venue translations: the same codes, registered once more harmlessly).
+        audit.register_detail_choices("language", translated.translatable_languages)
 
         search.register(
             "bulletins",

@@ -37,8 +37,9 @@ class BulletinError(Exception):
 
 class AuditKind:
     """The bulletins' kinds of audit event (krov.core.audit): the editorial workflow, the
-    second editor's decisions on edits and recordings, and unpublishing. Their labels for
-    the audit log page belong with the others in `AuditEvent.Kind` (krov.core.models)."""
+    second editor's decisions on edits and recordings, unpublishing, and the names tags
+    have in other languages. Their labels for the audit log page belong with the others in
+    `AuditEvent.Kind` (krov.core.models)."""
 
     SUBMITTED = "bulletin_submitted"
     APPROVED = "bulletin_approved"
@@ -51,6 +52,9 @@ class AuditKind:
     REMOVAL_REQUESTED = "bulletin_removal_requested"
     RECORDING_REMOVED = "bulletin_recording_removed"
     REMOVAL_DISCARDED = "bulletin_removal_discarded"
+    TAG_TRANSLATION_ADDED = "tag_translation_added"
+    TAG_TRANSLATION_CHANGED = "tag_translation_changed"
+    TAG_TRANSLATION_REMOVED = "tag_translation_removed"
 
 
 def _audit(kind: str, post: Post, *, actor, **detail) -> None:
@@ -59,6 +63,15 @@ def _audit(kind: str, post: Post, *, actor, **detail) -> None:
     from krov.core import audit
 
     audit.record(kind, actor=actor, target=f"bulletin:{post.pk}", bulletin=post.slug, **detail)
+
+
+def _tag_audit(kind: str, tag: Tag, *, actor, **detail) -> None:
+    """An audit event about `tag` (its id as the target, its own name as a detail, as the
+    events app names a venue), written in the caller's transaction: a rolled-back change
+    leaves none. Which language and which texts changed, never what they say."""
+    from krov.core import audit
+
+    audit.record(kind, actor=actor, target=f"tag:{tag.pk}", tag=tag.name, **detail)
 
 
 def invalidate() -> None:
@@ -274,7 +287,12 @@ def check_tag_translation(tag: Tag, language: str) -> None:
 def translate_tags(tag: Tag, *, actor, names: dict[str, str]) -> int:
     """Set `tag`'s names in other languages at once ({language: name}; an empty name
     removes that translation). The tag's own name and slug (its filter address) stay.
-    Public pages showing tags are refreshed once this commits. Returns how many changed."""
+    Nothing is saved when one language is refused (BulletinError). Each language added,
+    changed or removed is one audit event (`AuditKind.TAG_TRANSLATION_*`: the language
+    and, for a change, which texts; never what they say). Public pages showing tags are
+    refreshed once this commits. Returns how many changed.
+
+    The one way tag translations are written: the tags page and the demo call it."""
     _require_editor(actor)
     # The tag's row first, as for venues: two first saves of one language at once must not
     # both insert (a 500 from the unique constraint); the second waits and finds the row.
@@ -293,13 +311,24 @@ def translate_tags(tag: Tag, *, actor, names: dict[str, str]) -> int:
         if not name:
             if row is not None:
                 row.delete()
+                _tag_audit(
+                    AuditKind.TAG_TRANSLATION_REMOVED, locked, actor=actor, language=language
+                )
                 changed += 1
         elif row is None:
             TagTranslation.objects.create(tag=tag, language=language, name=name)
+            _tag_audit(AuditKind.TAG_TRANSLATION_ADDED, locked, actor=actor, language=language)
             changed += 1
         elif row.name != name:
             row.name = name
             row.save(update_fields=["name"])
+            _tag_audit(
+                AuditKind.TAG_TRANSLATION_CHANGED,
+                locked,
+                actor=actor,
+                language=language,
+                fields=["name"],
+            )
             changed += 1
     if changed:
         _refresh_tag_search(locked)

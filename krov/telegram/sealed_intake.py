@@ -253,7 +253,7 @@ def _seal_for_requester(chat: Chat | None, body: str, attachment: str) -> dict |
             return None  # forgotten meanwhile: SealingUnavailable, Telegram sends it again
         if locked.request_id != chat.request_id:
             case = locked.request
-    if _open(case):
+    if case is not None and _open(case):
         if not case.is_sealed:
             aid.seal_existing_case(case)
             case.refresh_from_db()

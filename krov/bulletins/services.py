@@ -25,8 +25,8 @@ from krov.bulletins.models import (
 )
 from krov.core import diff, pagecache, translated
 from krov.core import search as site_search
+from krov.core.search import searched
 from krov.core.services import interface_languages, serbian_twin, slug_text, unique_slug
-from krov.events.services import searched
 
 log = logging.getLogger(__name__)
 

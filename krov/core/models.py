@@ -95,6 +95,27 @@ class AuditEvent(models.Model):
             "bulletin_removal_discarded",
             _("Bulletins: removal of a recording refused"),
         )
+        TAG_TRANSLATION_ADDED = "tag_translation_added", _("Bulletins: tag translation added")
+        TAG_TRANSLATION_CHANGED = (
+            "tag_translation_changed",
+            _("Bulletins: tag translation changed"),
+        )
+        TAG_TRANSLATION_REMOVED = (
+            "tag_translation_removed",
+            _("Bulletins: tag translation removed"),
+        )
+        VENUE_ADDED = "venue_added", _("Events: venue added")
+        VENUE_CHANGED = "venue_changed", _("Events: venue changed")
+        VENUE_REMOVED = "venue_removed", _("Events: venue removed")
+        VENUE_TRANSLATION_ADDED = "venue_translation_added", _("Events: venue translation added")
+        VENUE_TRANSLATION_CHANGED = (
+            "venue_translation_changed",
+            _("Events: venue translation changed"),
+        )
+        VENUE_TRANSLATION_REMOVED = (
+            "venue_translation_removed",
+            _("Events: venue translation removed"),
+        )
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)

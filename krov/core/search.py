@@ -28,6 +28,12 @@ def normalise(text: str) -> str:
     return to_latin(unicodedata.normalize("NFC", text or "")).casefold()
 
 
+def searched(text: str) -> str:
+    """`text` as a substring search compares it (venues, tags): normalised, each run of
+    white space one space, on the text searched as on what was typed."""
+    return normalise(" ".join(text.split()))
+
+
 def words(query: str) -> list[str]:
     return [w for w in normalise(query).split() if w][:MAX_WORDS]
 

@@ -22,6 +22,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from krov.core import pagecache, ratelimit, translated, undo
+from krov.core.search import searched
 from krov.core.services import interface_languages, serbian_twin, slug_text, unique_slug
 from krov.events.models import Event, EventText, Rsvp, Slot, Venue, VenueTranslation
 
@@ -141,15 +142,6 @@ def find_venues(query: str = "") -> QuerySet[Venue] | list[Venue]:
         return [venue.name, venue.address, *(t for row in rows for t in (row.name, row.address))]
 
     return [venue for venue in found if any(wanted in searched(t) for t in texts(venue))]
-
-
-def searched(text: str) -> str:
-    """`text` as the venue search compares it: in Krov's one Latin-normalised form
-    (krov.core.search.normalise: Serbian Cyrillic as Latin, case folded), each run of
-    white space one space, on the text searched as on what was typed."""
-    from krov.core.search import normalise
-
-    return normalise(" ".join(text.split()))
 
 
 def venue_text(venue: Venue, language: str | None = None) -> VenueText:

@@ -1,7 +1,7 @@
 """The newsroom's tags page searches tags in the database: any part of a tag's own name or
 of one of its translated names finds it, typed in either Serbian script and any case (also
 Cyrillic on SQLite, whose LIKE folds the case of ASCII letters only), because each name
-and the query are compared in Krov's one normalised form (krov.events.services.searched
+and the query are compared in Krov's one normalised form (krov.core.search.searched
 over krov.core.search.normalise). Each tag's names are stored so, one a line
 (`Tag.search_text`), kept current by the services that write names and filled for tags
 made before by a data migration; a match never runs from one name into the next. The page

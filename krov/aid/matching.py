@@ -67,7 +67,7 @@ def free_share(max_cases: int, open_cases: int) -> float:
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe", a folder
         return ZoneInfo("UTC")
 
 

@@ -48,9 +48,16 @@ def is_time_zone(name: object) -> bool:
         return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):  # ValueError: "../x", NUL, a path
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # ValueError: "../x", NUL, a path; OSError: a folder of zones ("Europe", "Etc").
         return False
     return True
+
+
+def zone_or(name: str, fallback: str) -> str:
+    """`name` if it is a time zone, else `fallback`: for zones stored before they were
+    checked, so that a calendar or a clock never fails on one."""
+    return name if is_time_zone(name) else fallback
 
 
 def validate_time_zone(name: object) -> None:

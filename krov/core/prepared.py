@@ -51,6 +51,18 @@ def cursor(alias: str = DEFAULT_DB_ALIAS) -> CursorWrapper:
 _NEVER_BY_COUNT = 2**31 - 1
 
 
+def _forget_prepared(database) -> None:
+    """After "cached plan must not change result type" (a migration changed a column that a
+    prepared statement returns, while this process ran): drop the connection's prepared
+    statements, so that only the run that met it fails, not every run until the connection
+    is recycled. Outside a transaction it is done at once (psycopg forgets its own list on
+    seeing DEALLOCATE ALL); inside one, the rollback that follows does it."""
+    from psycopg.pq import TransactionStatus
+
+    if database.info.transaction_status == TransactionStatus.IDLE:
+        database.execute("DEALLOCATE ALL")
+
+
 class _Shown:
     """The text Django's query log (DEBUG, tests' query counting) shows of a prepared run:
     the statement with its parameters quoted, composed only when asked for."""
@@ -70,14 +82,19 @@ def _preparing_class():
     global _class  # noqa: PLW0603 - made once, on first use (psycopg is imported by then)
     if _class is None:
         from django.db.backends.postgresql.base import ServerBindingCursor
+        from psycopg.errors import FeatureNotSupported
 
         class PreparingCursor(ServerBindingCursor):
             ops = None
 
             def execute(self, query, params=None, *, prepare=None, binary=None):
-                super().execute(
-                    query, params, prepare=True if prepare is None else prepare, binary=binary
-                )
+                try:
+                    super().execute(
+                        query, params, prepare=True if prepare is None else prepare, binary=binary
+                    )
+                except FeatureNotSupported:
+                    _forget_prepared(self.connection)
+                    raise
                 # psycopg keeps no text of a prepared run; Django's query log reads one.
                 self._query = _Shown(self.ops, query, params)
                 return self

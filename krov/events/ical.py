@@ -13,11 +13,13 @@ from datetime import date
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import translation
 from icalendar import Calendar, Timezone
 from icalendar import Event as IcalEvent
 
 from krov.core import links
+from krov.core.inputs import zone_or
 from krov.events.models import Event
 from krov.events.services import venue_text
 
@@ -56,10 +58,11 @@ def calendar(events: Iterable[Event], *, name: str) -> bytes:
     spans: dict[str, tuple[int, int]] = {}
     for event in events:
         text = event.text(event.original_language)
-        zone = ZoneInfo(event.time_zone)
+        zone_name = zone_or(event.time_zone, settings.TIME_ZONE)
+        zone = ZoneInfo(zone_name)
         starts, ends = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
-        first, last = spans.get(event.time_zone, (starts.year, ends.year))
-        spans[event.time_zone] = (min(first, starts.year), max(last, ends.year))
+        first, last = spans.get(zone_name, (starts.year, ends.year))
+        spans[zone_name] = (min(first, starts.year), max(last, ends.year))
         item = IcalEvent()
         item.add("uid", uid(event))
         item.add("sequence", event.sequence)

@@ -59,3 +59,40 @@ def test_a_failing_statement_raises_djangos_error_and_the_connection_goes_on():
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_column_changed_under_a_prepared_statement_fails_one_run_not_every_run():
+    """A migration applied while web processes run may change a column a prepared statement
+    returns: PostgreSQL refuses the cached plan ("must not change result type")."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    import psycopg
+    from django.db import DatabaseError
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE prepared_probe (word varchar(8))")
+        cursor.execute("INSERT INTO prepared_probe VALUES ('slovo')")
+    try:
+        sql = "SELECT word FROM prepared_probe WHERE word = %s"
+        for _ in range(2):
+            with prepared.cursor() as cursor:
+                cursor.execute(sql, ["slovo"])
+                assert cursor.fetchone() == ("slovo",)
+        settings = connection.settings_dict
+        with psycopg.connect(
+            dbname=settings["NAME"],
+            host=settings["HOST"],
+            port=settings["PORT"] or None,
+            user=settings["USER"],
+            autocommit=True,
+        ) as other:  # another process's migration
+            other.execute("ALTER TABLE prepared_probe ALTER COLUMN word TYPE varchar(64)")
+        with pytest.raises(DatabaseError), prepared.cursor() as cursor:
+            cursor.execute(sql, ["slovo"])
+        with prepared.cursor() as cursor:  # the next run plans afresh
+            cursor.execute(sql, ["slovo"])
+            assert cursor.fetchone() == ("slovo",)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE prepared_probe")

@@ -20,6 +20,10 @@ def test_known_zones_pass(zone):
     "zone",
     [
         "",
+        "Europe",  # folders of zones: IsADirectoryError
+        "Etc",
+        "America/Argentina",
+        "Europe/__pycache__",
         "Europe/Belgrad",
         "../../etc/passwd",
         "/etc/localtime",

@@ -195,3 +195,17 @@ def test_an_unlisted_events_calendar_file_is_never_kept_in_the_page_cache(make_e
     reader = Client()
     reader.get(f"/events/{event.slug}.ics")
     assert pagecache.HEADER not in reader.get(f"/events/{event.slug}.ics")
+
+
+@pytest.mark.parametrize("stored", ["Europe", "Europe/Belgrad"])
+def test_an_event_whose_stored_zone_is_no_zone_gets_a_calendar_in_the_sites_zone(at, stored):
+    """Zones stored before they were checked where typed: the calendar is built in the
+    site's zone rather than failing (a folder of zones such as "Europe" raised
+    IsADirectoryError)."""
+    event = at(datetime(2040, 7, 1, 19, 0, tzinfo=BELGRADE))
+    Event.objects.filter(pk=event.pk).update(time_zone=stored)
+    for url in (f"/events/{event.slug}.ics", "/events/feed.ics"):
+        response = Client().get(url)
+        assert response.status_code == 200, url
+        parsed = _strict(response.content)
+        assert parsed.vevent.dtstart.value == datetime(2040, 7, 1, 19, 0, tzinfo=BELGRADE)
